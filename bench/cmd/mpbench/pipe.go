@@ -1,0 +1,118 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"time"
+
+	"github.com/mpgo/mp"
+)
+
+func init() { addGroup("pipe", benchPipe) }
+
+var (
+	// echoBytes sends back every message until an empty one.
+	echoBytes = mp.Register("bench.echoBytes", func(ctx context.Context, c *mp.Conn) (struct{}, error) {
+		defer c.Close()
+		for {
+			m, err := c.RecvBytes(ctx, 0)
+			if err != nil || len(m) == 0 {
+				return struct{}{}, err
+			}
+			if err := c.SendBytes(ctx, m); err != nil {
+				return struct{}{}, err
+			}
+		}
+	})
+	// sinkBytes receives N messages, then answers "done".
+	sinkBytes = mp.Register("bench.sinkBytes", func(ctx context.Context, s sinkArg) (struct{}, error) {
+		defer s.Conn.Close()
+		for range s.N {
+			if _, err := s.Conn.RecvBytes(ctx, 0); err != nil {
+				return struct{}{}, err
+			}
+		}
+		return struct{}{}, s.Conn.SendBytes(ctx, []byte("done"))
+	})
+)
+
+type sinkArg struct {
+	Conn *mp.Conn
+	N    int
+}
+
+func benchPipe(ctx context.Context, b *bench) error {
+	if err := pipeRoundTrip(ctx, b, b.n(20000)); err != nil {
+		return err
+	}
+	if err := pipeOneWay(ctx, b, b.n(1000), 1<<20); err != nil {
+		return err
+	}
+	return pipeOneWay(ctx, b, b.n(200000), 64)
+}
+
+// pipeRoundTrip measures a 64-byte message sent to a child and back.
+func pipeRoundTrip(ctx context.Context, b *bench, n int) error {
+	a, c, err := mp.Pipe(true)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	p := mp.Command(echoBytes, c)
+	if err := p.Start(); err != nil {
+		return err
+	}
+	c.Close()
+	msg := bytes.Repeat([]byte("x"), 64)
+	trip := func() error {
+		if err := a.SendBytes(ctx, msg); err != nil {
+			return err
+		}
+		_, err := a.RecvBytes(ctx, 0)
+		return err
+	}
+	for range 100 {
+		if err := trip(); err != nil {
+			return err
+		}
+	}
+	t := time.Now()
+	for range n {
+		if err := trip(); err != nil {
+			return err
+		}
+	}
+	dt := time.Since(t)
+	a.SendBytes(ctx, nil)
+	b.emit("pipe_roundtrip_64B", us(dt)/float64(n), "us")
+	return p.Wait(ctx)
+}
+
+// pipeOneWay measures n messages of size bytes sent to a child that
+// acknowledges the last.
+func pipeOneWay(ctx context.Context, b *bench, n, size int) error {
+	a, c, err := mp.Pipe(true)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	p := mp.Command(sinkBytes, sinkArg{c, n})
+	if err := p.Start(); err != nil {
+		return err
+	}
+	c.Close()
+	buf := bytes.Repeat([]byte("x"), size)
+	t := time.Now()
+	for range n {
+		if err := a.SendBytes(ctx, buf); err != nil {
+			return err
+		}
+	}
+	if _, err := a.RecvBytes(ctx, 0); err != nil {
+		return err
+	}
+	dt := time.Since(t).Seconds()
+	b.emit("pipe_oneway_"+itoa(size)+"B", float64(n)/dt, "msg/s")
+	b.emit("pipe_oneway_"+itoa(size)+"B_bw", float64(n*size)/dt/1e6, "MB/s")
+	return p.Wait(ctx)
+}

@@ -1,0 +1,59 @@
+"""Pipe figures: a 64-byte round trip to a child that echoes, and one-way
+streams of 1 MiB and 64-byte messages to a child that acknowledges the last."""
+import multiprocessing as mp
+import time
+
+from common import emit, n
+
+
+def echo(conn):
+    while True:
+        m = conn.recv_bytes()
+        if not m:
+            return
+        conn.send_bytes(m)
+
+
+def sink(conn, count):
+    for _ in range(count):
+        conn.recv_bytes()
+    conn.send_bytes(b"done")
+
+
+def round_trip(count):
+    a, b = mp.Pipe()
+    p = mp.Process(target=echo, args=(b,))
+    p.start()
+    msg = b"x" * 64
+    for _ in range(100):
+        a.send_bytes(msg)
+        a.recv_bytes()
+    t = time.perf_counter()
+    for _ in range(count):
+        a.send_bytes(msg)
+        a.recv_bytes()
+    dt = time.perf_counter() - t
+    a.send_bytes(b"")
+    p.join()
+    emit("pipe_roundtrip_64B", dt / count * 1e6, "us")
+
+
+def one_way(count, size):
+    a, b = mp.Pipe()
+    p = mp.Process(target=sink, args=(b, count))
+    p.start()
+    buf = b"x" * size
+    t = time.perf_counter()
+    for _ in range(count):
+        a.send_bytes(buf)
+    a.recv_bytes()
+    dt = time.perf_counter() - t
+    p.join()
+    emit(f"pipe_oneway_{size}B", count / dt, "msg/s")
+    emit(f"pipe_oneway_{size}B_bw", count * size / dt / 1e6, "MB/s")
+
+
+def run(quick):
+    round_trip(n(20000, quick))
+    one_way(n(1000, quick), 1 << 20)
+    one_way(n(200000, quick), 64)

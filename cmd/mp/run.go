@@ -1,0 +1,31 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+)
+
+const usage = `usage: mp <command> [arguments]
+
+commands:
+  tour [-list] [topic|seed|name ...]   run the Go ports of the seed programs
+  help                                 print this help
+`
+
+// run is the whole CLI: it returns the process's exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "tour":
+		return tour(ctx, args[1:], stdout, stderr)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "mp: unknown command %q\n%s", args[0], usage)
+	return 2
+}

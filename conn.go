@@ -1,0 +1,211 @@
+package mp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/mpgo/mp/internal/transport"
+	"github.com/mpgo/mp/internal/wire"
+)
+
+// Kinds of messages on a Conn.
+const (
+	msgValue byte = 1 // a value encoded with mp's codec
+	msgBytes byte = 2 // raw bytes from SendBytes
+)
+
+const connTag = wire.TagBase + 0x01
+
+// Conn is one end of a Pipe (Python: multiprocessing.connection.Connection).
+// It sends and receives whole messages: Go values (Send, Recv) or raw bytes
+// (SendBytes, RecvBytes). It is safe for concurrent use by many goroutines;
+// each message arrives whole, to exactly one receiver.
+//
+// A Conn is a handle: placed in a Process's argument, or in a message sent
+// on another Conn or a queue, it reaches the other process as a working Conn
+// on the same pipe. The other end sees io.EOF once every copy of this end, in
+// every process, is closed.
+type Conn struct {
+	t        *transport.Conn
+	readable bool
+	writable bool
+}
+
+// connMeta is what travels with a Conn's descriptor.
+type connMeta struct {
+	Readable, Writable bool
+}
+
+// Pipe returns the two ends of a new pipe. If duplex is true, both ends send
+// and receive; otherwise the first end only receives and the second only
+// sends (Python: Pipe(duplex=False) returns (reader, writer)).
+//
+// A message of up to 64 KiB travels in one datagram of a Unix socket; a
+// larger one is written to a memfd whose descriptor travels instead.
+func Pipe(duplex bool) (*Conn, *Conn, error) {
+	a, b, err := transport.Pair()
+	if err != nil {
+		return nil, nil, err
+	}
+	return &Conn{t: a, readable: true, writable: duplex}, &Conn{t: b, readable: duplex, writable: true}, nil
+}
+
+// Send sends v, encoded with mp's codec; handles inside v travel as working
+// handles. It blocks while the pipe is full, until ctx ends.
+func (c *Conn) Send(ctx context.Context, v any) error {
+	if !c.writable {
+		return ErrReadOnly
+	}
+	data, fds, err := wire.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("mp: encode: %w", err)
+	}
+	defer closeFDs(fds)
+	return c.t.Send(ctx, transport.Msg{Kind: msgValue, Data: data, FDs: fds})
+}
+
+// SendBytes sends b as one message, without encoding (Python:
+// send_bytes; pass b[offset:offset+size] for its offset and size).
+func (c *Conn) SendBytes(ctx context.Context, b []byte) error {
+	if !c.writable {
+		return ErrReadOnly
+	}
+	return c.t.Send(ctx, transport.Msg{Kind: msgBytes, Data: b})
+}
+
+// Recv receives the next message into v, a non-nil pointer, blocking until
+// one arrives or ctx ends. It returns io.EOF once every copy of the other end
+// is closed and every message has been received. A message sent with
+// SendBytes can be received into a *[]byte.
+func (c *Conn) Recv(ctx context.Context, v any) error {
+	m, err := c.recv(ctx)
+	if err != nil {
+		return err
+	}
+	if m.Kind == msgBytes {
+		m.Close()
+		if bp, ok := v.(*[]byte); ok {
+			*bp = m.Data
+			return nil
+		}
+		return fmt.Errorf("%w: the message is raw bytes (sent with SendBytes); receive it with RecvBytes", ErrProtocol)
+	}
+	if m.Kind != msgValue {
+		m.Close()
+		return fmt.Errorf("%w: unknown message kind %d", ErrProtocol, m.Kind)
+	}
+	return wire.Unmarshal(m.Data, m.FDs, v)
+}
+
+// RecvBytes receives the next message as bytes (Python: recv_bytes). A
+// message sent with Send comes as its encoding. If maxLength is positive and
+// the message is longer, the message is discarded and the error matches
+// ErrTooLong.
+func (c *Conn) RecvBytes(ctx context.Context, maxLength int) ([]byte, error) {
+	m, err := c.recv(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m.Close()
+	if maxLength > 0 && len(m.Data) > maxLength {
+		return nil, fmt.Errorf("%w: %d bytes, at most %d", ErrTooLong, len(m.Data), maxLength)
+	}
+	return m.Data, nil
+}
+
+// RecvBytesInto receives the next message into buf and returns its length
+// (Python: recv_bytes_into). If buf is too short, it returns a
+// *BufferTooShortError holding the whole message: nothing is lost.
+func (c *Conn) RecvBytesInto(ctx context.Context, buf []byte) (int, error) {
+	m, err := c.recv(ctx)
+	if err != nil {
+		return 0, err
+	}
+	m.Close()
+	if len(m.Data) > len(buf) {
+		return 0, &BufferTooShortError{Message: m.Data}
+	}
+	return copy(buf, m.Data), nil
+}
+
+func (c *Conn) recv(ctx context.Context) (transport.Msg, error) {
+	if !c.readable {
+		return transport.Msg{}, ErrWriteOnly
+	}
+	return c.t.Recv(ctx)
+}
+
+// Poll waits until a message can be received without blocking (or the
+// other end is closed), and reports whether one can; it returns false when
+// ctx ends first. With an already-ended ctx it answers at once (Python:
+// poll(0)); Ready does the same.
+func (c *Conn) Poll(ctx context.Context) (bool, error) {
+	if !c.readable {
+		return false, ErrWriteOnly
+	}
+	return c.t.Poll(ctx)
+}
+
+// Ready reports whether a message can be received without blocking.
+func (c *Conn) Ready() bool {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	ok, _ := c.Poll(ctx)
+	return ok
+}
+
+// Fd returns the descriptor of this end (Python: fileno), or -1 once closed.
+// It stays owned by the Conn.
+func (c *Conn) Fd() int {
+	fd := -1
+	c.t.Control(func(f int) { fd = f })
+	return fd
+}
+
+// Close closes this end in this process. Blocked calls return ErrClosed.
+// Closing twice returns ErrClosed.
+func (c *Conn) Close() error { return c.t.Close() }
+
+// IsHandle marks Conn as a handle that travels between processes.
+func (c *Conn) IsHandle() {}
+
+// MarshalCBOR encodes the Conn as a handle; see the wire package.
+func (c *Conn) MarshalCBOR() ([]byte, error) {
+	var data []byte
+	var merr error
+	err := c.t.Control(func(fd int) {
+		data, merr = wire.MarshalHandle(connTag, []int{fd}, connMeta{c.readable, c.writable})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("mp: send a closed Conn: %w", err)
+	}
+	return data, merr
+}
+
+// UnmarshalCBOR decodes a Conn handle received from another process.
+func (c *Conn) UnmarshalCBOR(data []byte) error {
+	var meta connMeta
+	fds, err := wire.UnmarshalHandle(data, connTag, &meta)
+	if err != nil {
+		return err
+	}
+	if len(fds) != 1 {
+		closeFDs(fds)
+		return errors.New("mp: a Conn handle needs exactly one descriptor")
+	}
+	t, err := transport.NewConn(fds[0])
+	if err != nil {
+		return err
+	}
+	*c = Conn{t: t, readable: meta.Readable, writable: meta.Writable}
+	return nil
+}
+
+// waitFD lets Wait poll the Conn.
+func (c *Conn) waitFD() int {
+	if !c.readable {
+		return -1
+	}
+	return c.Fd()
+}

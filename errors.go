@@ -1,0 +1,158 @@
+package mp
+
+import (
+	"errors"
+	"fmt"
+	"syscall"
+
+	"github.com/mpgo/mp/internal/wire"
+)
+
+// Sentinel errors. Callers branch on them with errors.Is; they also match
+// errors that crossed a process boundary (see RemoteError.Is).
+var (
+	// ErrEmpty is returned by a Get on an empty queue that could not wait
+	// (TryGet) or whose context ended first (then the error matches the
+	// context's error too). Python: queue.Empty.
+	ErrEmpty = errors.New("mp: queue empty")
+	// ErrFull is returned by a Put on a full queue that could not wait.
+	// Python: queue.Full.
+	ErrFull = errors.New("mp: queue full")
+	// ErrTimeout is returned when a context deadline ends a wait on a result.
+	// The error matches context.DeadlineExceeded too. Python: TimeoutError.
+	ErrTimeout = errors.New("mp: timed out")
+	// ErrClosed is returned by any operation on an object after its Close.
+	ErrClosed = wire.ErrClosed
+	// ErrPoolClosed is returned when work is given to a pool after Close or
+	// Terminate.
+	ErrPoolClosed = errors.New("mp: pool closed")
+	// ErrPoolRunning is returned by Pool.Wait on a pool that has been
+	// neither closed nor terminated. Python: ValueError("Pool is still
+	// running").
+	ErrPoolRunning = errors.New("mp: pool still running: Close or Terminate it before Wait")
+	// ErrNotStarted is returned when a process is waited on, signalled or
+	// asked for its pid before Start.
+	ErrNotStarted = errors.New("mp: process not started")
+	// ErrAlreadyStarted is returned by a second Start.
+	ErrAlreadyStarted = errors.New("mp: process already started")
+	// ErrStillRunning is returned by Close on a process that has not exited.
+	ErrStillRunning = errors.New("mp: process still running")
+	// ErrDaemonChildren is returned when a daemonic process tries to start a
+	// child. Python: "daemonic processes are not allowed to have children".
+	ErrDaemonChildren = errors.New("mp: daemonic processes are not allowed to have children")
+	// ErrUnknownFunction is returned when the child binary has no function
+	// registered under the name the parent asked for.
+	ErrUnknownFunction = errors.New("mp: function not registered in the child binary")
+	// ErrProtocol is returned when a peer sends bytes mp cannot accept: a bad
+	// frame, an oversized message, a version mismatch, a malformed value.
+	ErrProtocol = wire.ErrProtocol
+	// ErrBufferTooShort is matched by *BufferTooShortError. Python:
+	// multiprocessing.BufferTooShort.
+	ErrBufferTooShort = errors.New("mp: buffer too short")
+	// ErrTooLong is returned by Conn.RecvBytes for a message longer than
+	// the maximum length asked for; the message is discarded.
+	ErrTooLong = errors.New("mp: message longer than the maximum length")
+	// ErrReadOnly is returned by a send on the receiving end of a one-way
+	// pipe; ErrWriteOnly by a receive on its sending end.
+	ErrReadOnly  = errors.New("mp: connection is read-only")
+	ErrWriteOnly = errors.New("mp: connection is write-only")
+	// ErrForkUnsupported is returned when the fork start method is asked
+	// for; see StartMethod.
+	ErrForkUnsupported = errors.New("mp: the fork start method is impossible in Go: a Go program is multi-threaded, and a forked child without exec hangs (golang/go#14767); use Spawn or Forkserver")
+	// ErrWorkerDied is matched by *WorkerDiedError: a pool worker died while
+	// it ran a task.
+	ErrWorkerDied = errors.New("mp: worker died")
+	// ErrOwnerDead is returned together with a lock, semaphore unit or
+	// similar when its previous holder died holding it (like EOWNERDEAD):
+	// the caller holds it now and should repair the state it protects.
+	ErrOwnerDead = errors.New("mp: previous owner died holding the lock")
+	// ErrNotOwner is returned when a lock is released by a goroutine or
+	// process that does not hold it, or a lock that is not held is released.
+	// Python: RuntimeError / ValueError.
+	ErrNotOwner = errors.New("mp: lock not held by caller")
+	// ErrBrokenBarrier is returned by Barrier.Wait when the barrier is or
+	// becomes broken. Python: threading.BrokenBarrierError.
+	ErrBrokenBarrier = errors.New("mp: broken barrier")
+	// ErrTooManyReleases is returned when a bounded semaphore is released
+	// more often than it was acquired, or a task marked done more often than
+	// items were put. Python: ValueError.
+	ErrTooManyReleases = errors.New("mp: released too many times")
+	// ErrNotReady is returned when a result is asked whether it succeeded
+	// before it is ready. Python: ValueError.
+	ErrNotReady = errors.New("mp: result not ready")
+)
+
+// ExitError reports a child process that ended without returning normally
+// from its function: it called os.Exit with a non-zero code, or was killed by
+// a signal.
+type ExitError struct {
+	// Code is Python's exitcode: the code given to os.Exit, or -N when the
+	// process was killed by signal N.
+	Code int
+	// Signal is the signal that killed the process, or zero.
+	Signal syscall.Signal
+	// Stderr is the tail of what the process wrote to its standard error, if
+	// mp captured it (see Process.Stderr).
+	Stderr []byte
+}
+
+func (e *ExitError) Error() string {
+	var msg string
+	if e.Signal != 0 {
+		msg = fmt.Sprintf("mp: process killed by signal %d (%v)", int(e.Signal), e.Signal)
+	} else {
+		msg = fmt.Sprintf("mp: process exited with code %d", e.Code)
+	}
+	if len(e.Stderr) > 0 {
+		msg += "; stderr tail: " + string(e.Stderr)
+	}
+	return msg
+}
+
+// BufferTooShortError is returned by Conn.RecvBytesInto when the message does
+// not fit the buffer. The whole message is in Message; nothing is lost.
+type BufferTooShortError struct {
+	Message []byte
+}
+
+func (e *BufferTooShortError) Error() string {
+	return fmt.Sprintf("mp: buffer too short for a %d-byte message", len(e.Message))
+}
+
+// Is reports whether target is ErrBufferTooShort.
+func (e *BufferTooShortError) Is(target error) bool { return target == ErrBufferTooShort }
+
+// WorkerDiedError reports a pool worker that died while it ran a task.
+type WorkerDiedError struct {
+	// Pid is the worker's process id.
+	Pid int
+	// Exit says how it ended.
+	Exit *ExitError
+}
+
+func (e *WorkerDiedError) Error() string {
+	return fmt.Sprintf("mp: worker %d died running the task: %v", e.Pid, e.Exit)
+}
+
+// Is reports whether target is ErrWorkerDied.
+func (e *WorkerDiedError) Is(target error) bool { return target == ErrWorkerDied }
+
+// Unwrap returns the exit error.
+func (e *WorkerDiedError) Unwrap() error { return e.Exit }
+
+// timeoutError is returned when a context ends a wait: it matches both the
+// mp sentinel (ErrEmpty, ErrFull, ErrTimeout, …) and the context's error.
+type timeoutError struct {
+	sentinel error
+	ctxErr   error
+}
+
+func (e *timeoutError) Error() string { return e.sentinel.Error() + ": " + e.ctxErr.Error() }
+
+func (e *timeoutError) Unwrap() []error { return []error{e.sentinel, e.ctxErr} }
+
+// ctxError returns an error that matches both sentinel and err, the error of
+// a context that ended.
+func ctxError(sentinel, err error) error {
+	return &timeoutError{sentinel: sentinel, ctxErr: err}
+}

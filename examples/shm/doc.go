@@ -1,0 +1,3 @@
+// Package shm ports the seed programs about shared memory: shm.Value and
+// shm.Array changed by a child process.
+package shm

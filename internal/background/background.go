@@ -1,0 +1,108 @@
+// Package background runs mp's process-lifetime goroutines and keeps the
+// list of its process-lifetime children: ones that live as long as the
+// process (warm spare processes and the goroutines that watch them) and so
+// have no join point of their own. Leak checks recognise such goroutines by
+// this package's frame at the bottom of their stack (or that of the
+// goroutine that created them), and such children by Pids.
+package background
+
+import "sync"
+
+// Go starts fn in a goroutine that leak checks treat as part of the process,
+// not of any test.
+func Go(fn func()) { go run(fn) }
+
+func run(fn func()) { fn() }
+
+// tracked guards the process-lifetime children and the descriptors this
+// process holds for them.
+var tracked struct {
+	sync.Mutex
+	fds map[int][]int // pid → descriptors
+}
+
+// Track records a process-lifetime child and descriptors held for it; it
+// may be called again to add descriptors.
+func Track(pid int, fds ...int) {
+	tracked.Lock()
+	defer tracked.Unlock()
+	if tracked.fds == nil {
+		tracked.fds = map[int][]int{}
+	}
+	tracked.fds[pid] = append(tracked.fds[pid], fds...)
+}
+
+// lifetime holds objects (processes) marked as living as long as this
+// process.
+var lifetime sync.Map
+
+// MarkLifetime marks obj, a process about to be started, as living as long
+// as this process: its watching goroutines run under Go, and it is tracked.
+func MarkLifetime(obj any) { lifetime.Store(obj, true) }
+
+// IsLifetime reports whether obj was marked with MarkLifetime.
+func IsLifetime(obj any) bool {
+	_, ok := lifetime.Load(obj)
+	return ok
+}
+
+// Untrack forgets a child, which now belongs to someone.
+func Untrack(pid int) {
+	tracked.Lock()
+	defer tracked.Unlock()
+	delete(tracked.fds, pid)
+}
+
+// Pids returns the process-lifetime children.
+func Pids() []int {
+	tracked.Lock()
+	defer tracked.Unlock()
+	var out []int
+	for pid := range tracked.fds {
+		out = append(out, pid)
+	}
+	return out
+}
+
+// FDs returns the descriptors held for process-lifetime children.
+func FDs() []int {
+	tracked.Lock()
+	defer tracked.Unlock()
+	var out []int
+	for _, fds := range tracked.fds {
+		out = append(out, fds...)
+	}
+	return out
+}
+
+// segments guards the names of the shared-memory segments this process
+// created and has not unlinked (or chosen to keep).
+var segments struct {
+	sync.Mutex
+	names map[string]bool
+}
+
+// AddSegment records a segment this process created.
+func AddSegment(name string) {
+	segments.Lock()
+	defer segments.Unlock()
+	if segments.names == nil {
+		segments.names = map[string]bool{}
+	}
+	segments.names[name] = true
+}
+
+// RemoveSegment forgets a segment that was unlinked or kept on purpose.
+func RemoveSegment(name string) {
+	segments.Lock()
+	defer segments.Unlock()
+	delete(segments.names, name)
+}
+
+// Segment reports whether this process created the segment name and has not
+// unlinked it.
+func Segment(name string) bool {
+	segments.Lock()
+	defer segments.Unlock()
+	return segments.names[name]
+}

@@ -1,0 +1,149 @@
+package lockcore
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+
+	"github.com/mpgo/mp/internal/futex"
+)
+
+// ErrBroken is returned by Barrier.Wait when the barrier is or becomes
+// broken (or is being reset).
+var ErrBroken = errors.New("barrier broken")
+
+// States of a barrier, as in Python's threading.Barrier.
+const (
+	filling   = 0
+	draining  = 1
+	resetting = -1
+	broken    = -2
+)
+
+// Barrier is the shared state of a barrier for Parties processes (or
+// goroutines). Every change of state bumps gen, the word waiters sleep on.
+// An internal lock guards the rest. Set Parties (and Timeout) before
+// sharing it; it must be 8-byte aligned.
+type Barrier struct {
+	lock  Mutex
+	gen   atomic.Uint32
+	state atomic.Int32
+	count atomic.Uint32
+	// Parties is how many must arrive; Timeout is the default timeout of
+	// Wait in nanoseconds, 0 for none.
+	Parties atomic.Uint32
+	Timeout atomic.Int64
+}
+
+// lockInternal takes the internal lock; if a process died holding it, the
+// barrier's state cannot be trusted, so the barrier breaks.
+func (b *Barrier) lockInternal() {
+	if ownerDied, _ := b.lock.Lock(context.Background()); ownerDied {
+		b.setState(broken)
+	}
+}
+
+// setState changes the state and wakes everyone; the lock is held.
+func (b *Barrier) setState(s int32) {
+	b.state.Store(s)
+	b.gen.Add(1)
+	futex.WakeAll(&b.gen)
+}
+
+// sleep releases the lock, waits for a change of state or ctx's end, and
+// takes the lock again.
+func (b *Barrier) sleep(ctx context.Context) error {
+	g := b.gen.Load()
+	b.lock.Unlock()
+	err := futex.WaitCtx(ctx, &b.gen, g)
+	b.lockInternal()
+	return err
+}
+
+// Wait arrives at the barrier and waits for the others. The last party to
+// arrive runs action (if not nil) before the others are released; if action
+// fails, the barrier breaks and that error is returned to the last party.
+// If ctx ends first, the barrier breaks; then, as for every waiter of a
+// broken barrier, Wait returns ErrBroken (with ctx's error as the second
+// result for the party whose context ended).
+func (b *Barrier) Wait(ctx context.Context, action func() error) (index int, ctxErr, err error) {
+	b.lockInternal()
+	defer b.lock.Unlock()
+	for s := b.state.Load(); s == draining || s == resetting; s = b.state.Load() {
+		if err := b.sleep(ctx); err != nil {
+			return 0, err, err
+		}
+	}
+	if b.state.Load() == broken {
+		return 0, nil, ErrBroken
+	}
+	index = int(b.count.Add(1)) - 1
+	defer b.exit()
+	if index+1 == int(b.Parties.Load()) {
+		if action != nil {
+			if err := action(); err != nil {
+				b.setState(broken)
+				return index, nil, err
+			}
+		}
+		b.setState(draining)
+		return index, nil, nil
+	}
+	for b.state.Load() == filling {
+		if err := b.sleep(ctx); err != nil && b.state.Load() == filling {
+			b.setState(broken)
+			return index, err, ErrBroken
+		}
+	}
+	if b.state.Load() < 0 {
+		return index, nil, ErrBroken
+	}
+	return index, nil, nil
+}
+
+// exit counts a party out; the last one out of a draining or resetting
+// barrier makes it ready for the next round. The lock is held.
+func (b *Barrier) exit() {
+	if b.count.Add(^uint32(0)) == 0 {
+		if s := b.state.Load(); s == resetting || s == draining {
+			b.setState(filling)
+		}
+	}
+}
+
+// Abort breaks the barrier: current and future waiters get ErrBroken until
+// Reset.
+func (b *Barrier) Abort() {
+	b.lockInternal()
+	defer b.lock.Unlock()
+	b.setState(broken)
+}
+
+// Reset returns the barrier to its initial state; parties waiting now get
+// ErrBroken.
+func (b *Barrier) Reset() {
+	b.lockInternal()
+	defer b.lock.Unlock()
+	if b.count.Load() > 0 {
+		if s := b.state.Load(); s == filling || s == broken {
+			b.setState(resetting)
+		} else {
+			b.gen.Add(1)
+			futex.WakeAll(&b.gen)
+		}
+		return
+	}
+	b.setState(filling)
+}
+
+// Broken reports whether the barrier is broken.
+func (b *Barrier) Broken() bool { return b.state.Load() == broken }
+
+// Waiting returns how many parties wait at the barrier now. It reads
+// without the lock, so that an action may call it.
+func (b *Barrier) Waiting() int {
+	if b.state.Load() == filling {
+		return int(b.count.Load())
+	}
+	return 0
+}

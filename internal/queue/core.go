@@ -1,0 +1,372 @@
+package queue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/mpgo/mp/internal/lockcore"
+	"github.com/mpgo/mp/internal/shmem"
+	"github.com/mpgo/mp/internal/wire"
+	"golang.org/x/sys/unix"
+)
+
+// Errors of the queue operations. The mp package turns them into its own
+// sentinels.
+var (
+	ErrEmpty   = errors.New("queue empty")
+	ErrFull    = errors.New("queue full")
+	ErrTooMany = errors.New("task marked done more often than items were put")
+	// ErrHandles is returned when an item that holds handles is put on a
+	// LIFO or priority queue, whose items live in shared memory only.
+	ErrHandles = errors.New("mp: a LIFO or priority queue cannot carry handles (descriptors); use a FIFO queue")
+	// ErrTooLarge is returned for an item over 1 GiB, or one that cannot
+	// fit a LIFO or priority queue's shared memory even when it is empty.
+	ErrTooLarge = errors.New("mp: item too large for the queue")
+)
+
+// DefaultCapacity is the size of a queue's data area in shared memory, and
+// DefaultBulk that of a FIFO queue's bulk ring, for items over 64 KiB.
+// Pages are only used once touched.
+const (
+	DefaultCapacity = 1 << 20
+	DefaultBulk     = 8 << 20
+)
+
+// Core is one process's handle on a queue in shared memory. Its methods are
+// safe for concurrent use by many goroutines, and any number of processes
+// may hold a Core of the same queue.
+type Core struct {
+	kind    Kind
+	maxsize int
+	// buffered lets Put keep items in this process when the shared queue
+	// has no room (see Put).
+	buffered bool
+
+	r    *region
+	lk   *lockcore.Mutex
+	sock [2]int // send and receive ends (FIFO only), else -1
+	// data is the main data area, bulk the bulk ring (FIFO only).
+	data, bulk []byte
+	// A FIFO item of up to inline bytes goes in the ring, one of up to
+	// bulkMax bytes in the bulk ring, a larger one through the socket.
+	inline, bulkMax int
+
+	notEmpty, space, joined *bell
+
+	// rb is scratch space for receives, used under the shared lock.
+	rb recvBuf
+
+	// live is held (shared) by every operation and exclusively by Close.
+	live   sync.RWMutex
+	closed atomic.Bool
+	// life ends when Close starts: blocked operations then return ErrClosed.
+	life   context.Context
+	cancel context.CancelFunc
+
+	fd feeder
+}
+
+// New creates a queue of the given kind. maxsize ≤ 0 means no limit on the
+// number of items. With buffered, Put never waits for room in shared
+// memory (only for maxsize): it keeps the item in this process and a feeder
+// goroutine moves it over.
+func New(kind Kind, maxsize, capacity int, buffered bool) (*Core, error) {
+	capacity = shmem.RoundUp(max(capacity, minCapacity))
+	bulk := 0
+	if kind == FIFO {
+		bulk = DefaultBulk
+	}
+	r, err := newRegion(hdrSize + capacity + bulk)
+	if err != nil {
+		return nil, err
+	}
+	initHeader(r, kind, maxsize, capacity, bulk)
+	fds := []int{r.FD()}
+	if kind == FIFO {
+		sp, err := newSocketPair()
+		if err != nil {
+			r.close()
+			return nil, err
+		}
+		fds = append(fds, sp[0], sp[1])
+	}
+	for range 3 {
+		fd, err := newBellFD()
+		if err != nil {
+			r.close()
+			closeFDs(fds[1:])
+			return nil, err
+		}
+		fds = append(fds, fd)
+	}
+	return attachNew(r, fds[1:], buffered)
+}
+
+// Attach makes a Core of a queue's descriptors, as FDs returns them, and
+// takes ownership of them (on error they are closed).
+func Attach(fds []int, buffered bool) (*Core, error) {
+	c, err := attach(fds, buffered)
+	if err != nil {
+		closeFDs(fds)
+		return nil, err
+	}
+	return c, nil
+}
+
+// attachNew makes a Core of a queue just created in this process.
+func attachNew(r *region, rest []int, buffered bool) (*Core, error) {
+	c, err := attachRest(r, rest, buffered)
+	if err != nil {
+		closeFDs(rest)
+		return nil, err
+	}
+	return c, nil
+}
+
+func attach(fds []int, buffered bool) (*Core, error) {
+	if len(fds) != 4 && len(fds) != 6 {
+		return nil, protoErr(fmt.Sprintf("queue handle with %d descriptors", len(fds)))
+	}
+	r, err := mapRegion(fds[0])
+	fds[0] = -1
+	if err != nil {
+		return nil, err
+	}
+	return attachRest(r, fds[1:], buffered)
+}
+
+// attachRest makes a Core of a mapped region and the queue's other
+// descriptors; on error it closes the region and the descriptors it took.
+func attachRest(r *region, rest []int, buffered bool) (*Core, error) {
+	c := &Core{r: r, lk: (*lockcore.Mutex)(unsafe.Pointer(&r.mem[offLock])), sock: [2]int{-1, -1}, buffered: buffered}
+	kind, maxsize, capacity, bulk, err := readHeader(r)
+	if err != nil {
+		r.close()
+		return nil, err
+	}
+	c.kind, c.maxsize = kind, maxsize
+	c.data = r.mem[hdrSize : hdrSize+capacity : hdrSize+capacity]
+	c.bulk = r.mem[hdrSize+capacity : hdrSize+capacity+bulk : hdrSize+capacity+bulk]
+	if (c.kind == FIFO) != (len(rest) == 5) {
+		r.close()
+		return nil, protoErr("queue handle's descriptors do not match its kind")
+	}
+	if c.kind == FIFO {
+		if err := c.attachSockets(rest[:2]); err != nil {
+			r.close()
+			return nil, err
+		}
+		rest = rest[2:]
+	}
+	if err := c.attachBells(rest); err != nil {
+		c.release()
+		return nil, err
+	}
+	c.life, c.cancel = context.WithCancel(context.Background())
+	// A record of either ring, even with a wrap record in front of it,
+	// takes less than twice its size: with a quarter of the ring free (half
+	// of the bulk ring), any item fits (see roomyLocked).
+	c.inline = min(len(c.data)/16, blobMinBytes)
+	c.bulkMax = len(c.bulk) / 8
+	return c, nil
+}
+
+func (c *Core) attachSockets(fds []int) error {
+	for _, fd := range fds {
+		if err := checkSocket(fd); err != nil {
+			return err
+		}
+	}
+	c.sock = [2]int{fds[0], fds[1]}
+	fds[0], fds[1] = -1, -1
+	return nil
+}
+
+func (c *Core) attachBells(fds []int) error {
+	bells := []**bell{&c.notEmpty, &c.space, &c.joined}
+	for i, fd := range fds {
+		b, err := openBell(fd)
+		if err != nil {
+			return err
+		}
+		fds[i] = -1
+		*bells[i] = b
+	}
+	return nil
+}
+
+// release frees what the Core holds.
+func (c *Core) release() {
+	c.r.close()
+	for _, fd := range c.sock {
+		if fd >= 0 {
+			unix.Close(fd)
+		}
+	}
+	for _, b := range []*bell{c.notEmpty, c.space, c.joined} {
+		if b != nil {
+			b.close()
+		}
+	}
+}
+
+// Kind returns the queue's kind; Maxsize its limit on items (≤ 0: none).
+func (c *Core) Kind() Kind   { return c.kind }
+func (c *Core) Maxsize() int { return c.maxsize }
+
+// enter marks the start of an operation; leave its end.
+func (c *Core) enter() error {
+	c.live.RLock()
+	if c.closed.Load() {
+		c.live.RUnlock()
+		return wire.ErrClosed
+	}
+	return nil
+}
+
+func (c *Core) leave() { c.live.RUnlock() }
+
+// FDs calls fn with the queue's descriptors (for sending it to another
+// process); they stay open until fn returns.
+func (c *Core) FDs(fn func(fds []int) error) error {
+	if err := c.enter(); err != nil {
+		return err
+	}
+	defer c.leave()
+	fds := []int{c.r.FD()}
+	if c.kind == FIFO {
+		fds = append(fds, c.sock[0], c.sock[1])
+	}
+	fds = append(fds, c.notEmpty.fd, c.space.fd, c.joined.fd)
+	return fn(fds)
+}
+
+// lock takes the shared lock, repairing the queue's state if the previous
+// holder died holding it.
+func (c *Core) lock() {
+	if c.lk.TryFast() {
+		return
+	}
+	if died, _ := c.lk.Lock(context.Background()); died {
+		c.repairLocked()
+	}
+}
+
+func (c *Core) unlock() { c.lk.Unlock() }
+
+// repairLocked runs after the lock was taken over from a dead process: the
+// committed state stands, the hints and the bells are brought in line with
+// it, and every sleeper is woken to look again.
+func (c *Core) repairLocked() {
+	s := c.load()
+	c.hints(s)
+	c.syncNotEmptyLocked(s)
+	c.space.ring()
+	c.joined.ring()
+}
+
+// syncNotEmptyLocked makes the not-empty bell readable exactly when the
+// queue holds items.
+func (c *Core) syncNotEmptyLocked(s state) {
+	c.notEmpty.silence()
+	if s.count > 0 {
+		c.notEmpty.ring()
+	}
+}
+
+// maintainLocked reports whether the not-empty bell must follow the count:
+// while getters sleep on it, or once mp.Wait has polled it.
+func (c *Core) maintainLocked() bool {
+	return c.r.u32(offArmed).Load() != 0 || c.r.u32(offEmptySleepers).Load() != 0
+}
+
+// WaitFD returns a descriptor that is readable exactly while the queue
+// holds items, for mp.Wait. From the first call on, every process keeps it
+// so, at the cost of a write when the queue stops being empty and a read
+// when it becomes empty.
+func (c *Core) WaitFD() int {
+	if c.enter() != nil {
+		return -1
+	}
+	defer c.leave()
+	c.lock()
+	if c.r.u32(offArmed).Load() == 0 {
+		c.r.u32(offArmed).Store(1)
+		c.syncNotEmptyLocked(c.load())
+	}
+	c.unlock()
+	return c.notEmpty.fd
+}
+
+// Len returns the number of items put and not yet got, counting items still
+// buffered by their producers (Python: qsize).
+func (c *Core) Len() int {
+	if c.enter() != nil {
+		return 0
+	}
+	defer c.leave()
+	c.lock()
+	s := c.load()
+	c.unlock()
+	return int(s.count + s.reserved)
+}
+
+// Empty reports whether the shared queue holds no item (items still
+// buffered by producers do not count, as in Python).
+func (c *Core) Empty() bool {
+	return c.r.u64(offCountHint).Load() == 0
+}
+
+// Full reports whether the queue holds maxsize items.
+func (c *Core) Full() bool {
+	if c.maxsize <= 0 || c.enter() != nil {
+		return false
+	}
+	defer c.leave()
+	c.lock()
+	s := c.load()
+	c.unlock()
+	return s.count+s.reserved >= uint64(c.maxsize)
+}
+
+// Close releases this handle. Items this process buffered are flushed
+// first unless CancelFlush was called (see Flush). Blocked operations on
+// this handle return an error matching wire.ErrClosed. Close is safe to
+// call twice.
+func (c *Core) Close() error {
+	if c.closed.Load() {
+		return nil
+	}
+	if !c.fd.isCancelled() {
+		c.Flush(context.Background())
+	}
+	if c.closed.Swap(true) {
+		return nil
+	}
+	c.cancel()
+	c.fd.stop()
+	c.live.Lock()
+	defer c.live.Unlock()
+	c.dropBuffered() // what a Put buffered as the feeder stopped
+	c.release()
+	return nil
+}
+
+// opCtx returns a context that ends with ctx or with the Core's life.
+func (c *Core) opCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(c.life, cancel)
+	return ctx, func() { stop(); cancel() }
+}
+
+// waitErr maps the error of a wait that ended early.
+func (c *Core) waitErr(err error) error {
+	if c.life.Err() != nil {
+		return wire.ErrClosed
+	}
+	return err
+}

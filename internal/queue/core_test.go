@@ -1,0 +1,399 @@
+package queue
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+func newCore(t *testing.T, kind Kind, maxsize, capacity int, buffered bool) *Core {
+	t.Helper()
+	c, err := New(kind, maxsize, capacity, buffered)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// twin returns a second handle on c's queue, as another process would get.
+func twin(t *testing.T, c *Core) *Core {
+	t.Helper()
+	var dups []int
+	err := c.FDs(func(fds []int) error {
+		for _, fd := range fds {
+			d, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
+			if err != nil {
+				return err
+			}
+			dups = append(dups, d)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := Attach(dups, c.buffered)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+func put(t *testing.T, c *Core, s string) {
+	t.Helper()
+	if err := c.Put(context.Background(), Item{Data: []byte(s)}, true); err != nil {
+		t.Fatalf("Put(%q): %v", s, err)
+	}
+}
+
+func get(t *testing.T, c *Core) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	it, err := c.Get(ctx, true)
+	if err != nil {
+		t.Fatalf("Get: %v", err)
+	}
+	closeFDs(it.FDs)
+	return string(it.Data)
+}
+
+func TestOrders(t *testing.T) {
+	less := func(x string) func([]byte) bool {
+		return func(e []byte) bool { return x < string(e) }
+	}
+	for _, tc := range []struct {
+		kind Kind
+		want string
+	}{{FIFO, "dbcae"}, {LIFO, "eacbd"}, {Priority, "abcde"}} {
+		t.Run(tc.kind.String(), func(t *testing.T) {
+			c := newCore(t, tc.kind, 0, 0, false)
+			for _, s := range []string{"d", "b", "c", "a", "e"} {
+				if err := c.Put(context.Background(), Item{Data: []byte(s), After: less(s)}, true); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if c.Len() != 5 {
+				t.Errorf("Len() = %d, want 5", c.Len())
+			}
+			var got string
+			for range 5 {
+				got += get(t, c)
+			}
+			if got != tc.want {
+				t.Errorf("order %q, want %q", got, tc.want)
+			}
+			if _, err := c.Get(context.Background(), false); !errors.Is(err, ErrEmpty) {
+				t.Errorf("Get on empty = %v, want ErrEmpty", err)
+			}
+		})
+	}
+}
+
+func TestPriorityStableAndCompaction(t *testing.T) {
+	c := newCore(t, Priority, 0, minCapacity, false)
+	type kv struct{ k, seq int }
+	// Keys repeat; items of equal key come out in the order put. Taking
+	// items out of the middle leaves holes that later puts compact.
+	seq := 0
+	mk := func(k int) Item {
+		seq++
+		d := []byte(fmt.Sprintf("%03d:%05d:%s", k, seq, bytes.Repeat([]byte("x"), 40)))
+		return Item{Data: d, After: func(e []byte) bool { return string(d[:3]) < string(e[:3]) }}
+	}
+	for round := range 20 {
+		for k := range 10 {
+			if err := c.Put(context.Background(), mk((k*7+round)%5), false); err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+		prev := ""
+		for range 8 {
+			s := get(t, c)
+			if s[:9] < prev {
+				t.Fatalf("round %d: %q after %q", round, s[:9], prev)
+			}
+			prev = s[:9]
+		}
+	}
+}
+
+func TestBoundedFullAndWait(t *testing.T) {
+	c := newCore(t, FIFO, 2, 0, true)
+	put(t, c, "a")
+	put(t, c, "b")
+	if !c.Full() {
+		t.Error("Full() = false with 2 of 2")
+	}
+	if err := c.Put(context.Background(), Item{Data: []byte("c")}, false); !errors.Is(err, ErrFull) {
+		t.Errorf("TryPut on full = %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := c.Put(ctx, Item{Data: []byte("c")}, true); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Put on full with deadline = %v", err)
+	}
+	d := twin(t, c)
+	done := make(chan error, 1)
+	go func() { done <- d.Put(context.Background(), Item{Data: []byte("c")}, true) }()
+	time.Sleep(20 * time.Millisecond)
+	if got := get(t, c); got != "a" {
+		t.Errorf("got %q", got)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := get(t, c) + get(t, c); got != "bc" {
+		t.Errorf("got %q", got)
+	}
+}
+
+func TestBufferedOverflowKeepsOrder(t *testing.T) {
+	c := newCore(t, FIFO, 0, minCapacity, true)
+	const n = 2000
+	for i := range n {
+		put(t, c, fmt.Sprint(i))
+	}
+	if c.Len() != n {
+		t.Errorf("Len() = %d, want %d", c.Len(), n)
+	}
+	d := twin(t, c)
+	for i := range n {
+		if got := get(t, d); got != fmt.Sprint(i) {
+			t.Fatalf("item %d = %q", i, got)
+		}
+	}
+	if err := c.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestUnbufferedWaitsForRoom(t *testing.T) {
+	c := newCore(t, FIFO, 0, minCapacity, false)
+	big := bytes.Repeat([]byte("y"), 100)
+	n := 0
+	for c.Put(context.Background(), Item{Data: big}, false) == nil {
+		n++
+	}
+	if n == 0 || n > minCapacity/100 {
+		t.Fatalf("%d items of 100 bytes fitted in %d", n, minCapacity)
+	}
+	done := make(chan error, 1)
+	go func() { done <- c.Put(context.Background(), Item{Data: big}, true) }()
+	time.Sleep(20 * time.Millisecond)
+	get(t, c)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSocketItems(t *testing.T) {
+	c := newCore(t, FIFO, 0, 0, true)
+	d := twin(t, c)
+	r, w, err := pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(r)
+	big := bytes.Repeat([]byte("0123456789abcdef"), 1<<16) // 1 MiB
+	put(t, c, "first")
+	if err := c.Put(context.Background(), Item{Data: []byte("with fd"), FDs: []int{w}}, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Put(context.Background(), Item{Data: big}, true); err != nil {
+		t.Fatal(err)
+	}
+	put(t, c, "last")
+	if got := get(t, d); got != "first" {
+		t.Errorf("got %q", got)
+	}
+	it, err := d.Get(context.Background(), true)
+	if err != nil || string(it.Data) != "with fd" || len(it.FDs) != 1 {
+		t.Fatalf("got %q %v %v", it.Data, it.FDs, err)
+	}
+	unix.Write(it.FDs[0], []byte("!"))
+	closeFDs(it.FDs)
+	var b [1]byte
+	if n, _ := unix.Read(r, b[:]); n != 1 || b[0] != '!' {
+		t.Error("the descriptor did not arrive working")
+	}
+	if got := get(t, d); got != string(big) {
+		t.Errorf("big item: %d bytes", len(got))
+	}
+	if got := get(t, d); got != "last" {
+		t.Errorf("got %q", got)
+	}
+}
+
+func pipe() (int, int, error) {
+	var p [2]int
+	err := unix.Pipe2(p[:], unix.O_CLOEXEC)
+	return p[0], p[1], err
+}
+
+func TestManyGoroutines(t *testing.T) {
+	c := newCore(t, FIFO, 16, minCapacity, true)
+	d := twin(t, c)
+	const producers, per = 4, 500
+	var wg sync.WaitGroup
+	for p := range producers {
+		wg.Go(func() {
+			for i := range per {
+				if err := c.Put(context.Background(), Item{Data: []byte(fmt.Sprintf("%d:%d", p, i))}, true); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	var mu sync.Mutex
+	seen := map[string]int{}
+	last := map[string]int{}
+	for range 3 {
+		wg.Go(func() {
+			for {
+				ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+				it, err := d.Get(ctx, true)
+				cancel()
+				if err != nil {
+					return
+				}
+				var p, i int
+				fmt.Sscanf(string(it.Data), "%d:%d", &p, &i)
+				mu.Lock()
+				seen[string(it.Data)]++
+				_ = last
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(seen) != producers*per {
+		t.Errorf("%d distinct items, want %d", len(seen), producers*per)
+	}
+	for k, n := range seen {
+		if n != 1 {
+			t.Errorf("%s got %d times", k, n)
+		}
+	}
+}
+
+func TestJoin(t *testing.T) {
+	c := newCore(t, FIFO, 0, 0, true)
+	if err := c.TaskDone(); !errors.Is(err, ErrTooMany) {
+		t.Errorf("TaskDone on empty = %v", err)
+	}
+	put(t, c, "a")
+	put(t, c, "b")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	if err := c.Join(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Join with pending work = %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- c.Join(context.Background()) }()
+	get(t, c)
+	get(t, c)
+	c.TaskDone()
+	select {
+	case <-done:
+		t.Fatal("Join returned with one task unfinished")
+	case <-time.After(20 * time.Millisecond):
+	}
+	c.TaskDone()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestWaitFD(t *testing.T) {
+	c := newCore(t, FIFO, 0, 0, true)
+	fd := c.WaitFD()
+	readable := func() bool {
+		p := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		n, _ := unix.Poll(p, 0)
+		return n > 0
+	}
+	if readable() {
+		t.Error("readable while empty")
+	}
+	put(t, c, "a")
+	if !readable() {
+		t.Error("not readable with an item")
+	}
+	get(t, c)
+	if readable() {
+		t.Error("readable after the last item was taken")
+	}
+}
+
+func TestCloseWakesGetter(t *testing.T) {
+	c, err := New(FIFO, 0, 0, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Get(context.Background(), true)
+		done <- err
+	}()
+	time.Sleep(20 * time.Millisecond)
+	c.Close()
+	if err := <-done; err == nil {
+		t.Error("Get returned no error after Close")
+	}
+}
+
+func TestCorruptMemory(t *testing.T) {
+	for _, kind := range []Kind{FIFO, LIFO} {
+		c := newCore(t, kind, 0, 0, false)
+		put(t, c, "hello")
+		// Scribble over the record's length.
+		copy(c.data[0:4], []byte{0xff, 0xff, 0xff, 0x7f})
+		if _, err := c.Get(context.Background(), false); err == nil {
+			t.Errorf("%v: Get on corrupt memory gave no error", kind)
+		}
+	}
+}
+
+func TestBufferLimit(t *testing.T) {
+	c := newCore(t, FIFO, 0, minCapacity, true)
+	d := twin(t, c)
+	// 40 MiB through a queue whose producer may buffer 16 MiB: Put must
+	// wait for the feeder now and then, and every item arrive in order.
+	const n, size = 10000, 4 << 10
+	done := make(chan error, 1)
+	go func() {
+		item := make([]byte, size)
+		for i := range n {
+			item[0], item[1] = byte(i), byte(i>>8)
+			if err := c.Put(context.Background(), Item{Data: item, Raw: true}, true); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	for i := range n {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		it, err := d.Get(ctx, true)
+		cancel()
+		if err != nil {
+			t.Fatalf("item %d: %v", i, err)
+		}
+		if len(it.Data) != size || int(it.Data[0])|int(it.Data[1])<<8 != i&0xffff || !it.Raw {
+			t.Fatalf("item %d: %d bytes, tag %d", i, len(it.Data), int(it.Data[0])|int(it.Data[1])<<8)
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,19 @@
+// Package queue is the machinery of mp's queues: a queue of encoded items
+// in shared memory, used by any number of goroutines in any number of
+// processes that hold its descriptors.
+//
+// A queue is a memfd (layout.go) holding a lock, two copies of the state
+// (positions and counts; a change is written to the spare copy and made
+// current with one store, so a process that dies holding the lock leaves
+// the last complete state) and the items: a ring of records, plus a bulk
+// ring for large items, for a FIFO queue (ring.go); a sorted index of
+// records for a LIFO or priority queue (stack.go). Items that hold
+// descriptors, or are too large for the bulk ring, travel through a
+// SOCK_SEQPACKET pair with a ticket in the ring (sock.go). Sleepers wait on
+// eventfds in Go's poller (bell.go). A Core that may buffer keeps items
+// that find no room in its process and feeds them over in order
+// (feeder.go), as Python's feeder thread does.
+//
+// The mp package wraps a Core into the typed queues and maps the errors
+// here to its sentinels.
+package queue

@@ -1,0 +1,361 @@
+package transport
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/mpgo/mp/internal/ctxio"
+	"github.com/mpgo/mp/internal/wire"
+	"golang.org/x/sys/unix"
+)
+
+// Conn is one end of a SOCK_SEQPACKET socket. It is safe for concurrent use:
+// sends are serialized, and so are receives.
+type Conn struct {
+	f      *os.File
+	rc     syscall.RawConn
+	closed atomic.Bool
+	// MaxSize caps the size of a received message; zero means 1 GiB.
+	maxSize int
+
+	// inline is the largest payload sent in the datagram itself: what the
+	// socket's send buffer allows, at most maxInline.
+	inline int
+	// spin is how many times a receive tries again before it parks (see
+	// spinTries); set before the first receive.
+	spin int
+
+	// rmu guards rbuf, spill and oob (one receiver at a time).
+	rmu   ctxio.Lock
+	rbuf  []byte
+	spill *spillRegion
+	oob   []byte
+	// wmu serializes senders, so that each can arm its own write deadline.
+	wmu ctxio.Lock
+}
+
+// Pair returns the two ends of a new socket.
+func Pair() (*Conn, *Conn, error) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("mp: socketpair: %w", err)
+	}
+	a, err := NewConn(fds[0])
+	if err != nil {
+		unix.Close(fds[1])
+		return nil, nil, err
+	}
+	b, err := NewConn(fds[1])
+	if err != nil {
+		a.Close()
+		return nil, nil, err
+	}
+	return a, b, nil
+}
+
+// NewConn makes a Conn of fd, a SOCK_SEQPACKET socket, and takes ownership
+// of it.
+func NewConn(fd int) (*Conn, error) {
+	if typ, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TYPE); err != nil || typ != unix.SOCK_SEQPACKET {
+		unix.Close(fd)
+		return nil, protoErr("descriptor is not a SOCK_SEQPACKET socket")
+	}
+	if err := unix.SetNonblock(fd, true); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	f := os.NewFile(uintptr(fd), "mp-socket")
+	rc, err := f.SyscallConn()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &Conn{f: f, rc: rc, inline: inlineLimit(fd), spin: spinTries, rmu: ctxio.NewLock(), wmu: ctxio.NewLock()}, nil
+}
+
+// SetSpin sets how many times a receive on this end tries again before it
+// parks on the poller (zero: never). Where several receivers of one process
+// would spin at once, spinning costs more CPU than it saves in wake-ups.
+// Call it before the first receive.
+func (c *Conn) SetSpin(tries int) { c.spin = max(0, tries) }
+
+// SetMaxSize caps the size of messages this end accepts (zero or less:
+// 1 GiB). A larger message is discarded with an error matching
+// wire.ErrTooLarge.
+func (c *Conn) SetMaxSize(n int) { c.maxSize = n }
+
+// Control calls fn with the socket's descriptor, which stays open until fn
+// returns.
+func (c *Conn) Control(fn func(fd int)) error {
+	if c.closed.Load() {
+		return wire.ErrClosed
+	}
+	return c.rc.Control(func(fd uintptr) { fn(int(fd)) })
+}
+
+// Close closes this end. Blocked operations return wire.ErrClosed.
+func (c *Conn) Close() error {
+	if c.closed.Swap(true) {
+		return wire.ErrClosed
+	}
+	err := c.f.Close()
+	// A receive in progress returns once the descriptor is closed; then the
+	// spill region can go.
+	c.rmu.Lock(context.Background())
+	if c.spill != nil {
+		c.spill.unmap()
+		c.spill = nil
+	}
+	c.rmu.Unlock()
+	return err
+}
+
+// Send sends one message. fds are sent with it and stay owned by the
+// caller. It blocks while the socket's buffer is full, until ctx ends.
+func (c *Conn) Send(ctx context.Context, m Msg) error {
+	if len(m.FDs) > maxFDs {
+		return fmt.Errorf("mp: %d descriptors in one message, at most %d", len(m.FDs), maxFDs)
+	}
+	hdr := []byte{m.Kind, 0}
+	bufs := [][]byte{hdr, m.Data}
+	fds := m.FDs
+	if len(m.Data) > c.inline {
+		memfd, err := writeMemfd(m.Data)
+		if err != nil {
+			return err
+		}
+		defer unix.Close(memfd)
+		hdr[1] = flagMemfd
+		hdr = binary.BigEndian.AppendUint64(hdr, uint64(len(m.Data)))
+		bufs = [][]byte{hdr}
+		fds = append(fds[:len(fds):len(fds)], memfd)
+	}
+	var oob []byte
+	if len(fds) > 0 {
+		oob = unix.UnixRights(fds...)
+	}
+	return c.sendmsg(ctx, bufs, oob)
+}
+
+func (c *Conn) sendmsg(ctx context.Context, bufs [][]byte, oob []byte) error {
+	if c.closed.Load() {
+		return wire.ErrClosed
+	}
+	if err := c.wmu.Lock(ctx); err != nil {
+		return err
+	}
+	defer c.wmu.Unlock()
+	disarm := ctxio.ArmDeadline(ctx, c.f.SetWriteDeadline)
+	defer disarm()
+	var serr error
+	err := c.rc.Write(func(fd uintptr) bool {
+		_, serr = unix.SendmsgBuffers(int(fd), bufs, oob, nil, unix.MSG_NOSIGNAL)
+		return serr != unix.EAGAIN
+	})
+	if err == nil {
+		err = serr
+	}
+	return c.opErr("send", ctx, err)
+}
+
+// Recv receives one message, blocking until one arrives or ctx ends. It
+// returns io.EOF once every copy of the other end is closed and everything
+// sent has been received. The caller owns the message's descriptors.
+func (c *Conn) Recv(ctx context.Context) (Msg, error) {
+	if c.closed.Load() {
+		return Msg{}, wire.ErrClosed
+	}
+	if err := c.rmu.Lock(ctx); err != nil {
+		return Msg{}, err
+	}
+	defer c.rmu.Unlock()
+	if c.closed.Load() { // closed while this receive waited for its turn
+		return Msg{}, wire.ErrClosed
+	}
+	if c.rbuf == nil {
+		c.rbuf = make([]byte, smallRecv)
+		c.oob = make([]byte, unix.CmsgSpace(4*maxFDs+12))
+	}
+	disarm := ctxio.ArmDeadline(ctx, c.f.SetReadDeadline)
+	defer disarm()
+	return c.recvmsg(ctx)
+}
+
+func (c *Conn) recvmsg(ctx context.Context) (Msg, error) {
+	var n, oobn, flags int
+	var rerr error
+	bufs, err := c.recvBuffers()
+	if err != nil {
+		return Msg{}, err
+	}
+	reset := false
+	err = c.rc.Read(func(fd uintptr) bool {
+		for spin := 0; ; spin++ {
+			n, oobn, flags, _, rerr = unix.RecvmsgBuffers(int(fd), bufs, c.oob, unix.MSG_CMSG_CLOEXEC)
+			if rerr == unix.ECONNRESET && !reset {
+				// The peer closed with messages of ours unread. Linux
+				// reports that once, before the messages the peer sent
+				// ahead of closing: read those, then EOF.
+				reset = true
+				spin--
+				continue
+			}
+			if rerr != unix.EAGAIN || spin >= c.spin {
+				return rerr != unix.EAGAIN
+			}
+		}
+	})
+	if err == nil {
+		err = rerr
+	}
+	if err != nil {
+		return Msg{}, c.opErr("receive", ctx, err)
+	}
+	fds, err := parseRights(c.oob[:oobn])
+	if err != nil {
+		return Msg{}, err
+	}
+	if n == 0 && len(fds) == 0 {
+		return Msg{}, io.EOF
+	}
+	if flags&(unix.MSG_TRUNC|unix.MSG_CTRUNC) != 0 {
+		closeFDs(fds)
+		return Msg{}, protoErr("datagram truncated: larger than the inline limit")
+	}
+	limit := c.maxSize
+	if limit <= 0 {
+		limit = defaultCap
+	}
+	return parseDatagram(c.received(n), fds, limit)
+}
+
+// spinTries is how many times a receive tries again before it parks on the
+// poller: a reply that comes within some tens of microseconds is picked up
+// without the poller's wake-up, which halves a round trip (about 15 µs
+// instead of 30 here). The price is at most about 50 µs of CPU per receive
+// that has to wait. On one CPU, spinning only delays the sender: no spin.
+var spinTries = func() int {
+	if runtime.NumCPU() < 2 {
+		return 0
+	}
+	return 50
+}()
+
+// recvBuffers returns the buffers a datagram is received into: the small
+// buffer, then the spill region for the rest of the largest datagram.
+func (c *Conn) recvBuffers() ([][]byte, error) {
+	if c.spill == nil {
+		s, err := newSpillRegion(maxInline + headerLen + memfdExtra - smallRecv)
+		if err != nil {
+			return nil, err
+		}
+		c.spill = s
+	}
+	return [][]byte{c.rbuf, c.spill.mem}, nil
+}
+
+// received returns the n bytes of the datagram just received, contiguous.
+func (c *Conn) received(n int) []byte {
+	if n <= len(c.rbuf) {
+		return c.rbuf[:n]
+	}
+	buf := make([]byte, n)
+	copy(buf, c.rbuf)
+	copy(buf[len(c.rbuf):], c.spill.mem[:n-len(c.rbuf)])
+	c.spill.release(n - len(c.rbuf))
+	return buf
+}
+
+// inlineLimit returns the largest payload that fits one datagram of the
+// socket fd, raising its send buffer as far as the system allows.
+func inlineLimit(fd int) int {
+	unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, maxInline+(1<<20))
+	sb, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF)
+	if err != nil {
+		return smallRecv - headerLen
+	}
+	// The kernel refuses a datagram larger than the send buffer less a
+	// little; keep a margin for its accounting.
+	return max(smallRecv-headerLen, min(maxInline, sb/2-4096))
+}
+
+// opErr turns a socket operation's error into mp's vocabulary.
+func (c *Conn) opErr(op string, ctx context.Context, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case c.closed.Load() || errors.Is(err, os.ErrClosed):
+		return wire.ErrClosed
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return ctxio.Err(ctx, err)
+	case errors.Is(err, unix.ECONNRESET) && op == "receive":
+		return io.EOF
+	}
+	return fmt.Errorf("mp: %s: %w", op, err)
+}
+
+// parseRights returns the descriptors of SCM_RIGHTS messages in oob.
+func parseRights(oob []byte) ([]int, error) {
+	if len(oob) == 0 {
+		return nil, nil
+	}
+	cmsgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil {
+		return nil, protoErr("bad control message")
+	}
+	var fds []int
+	for _, cm := range cmsgs {
+		got, err := unix.ParseUnixRights(&cm)
+		if err != nil {
+			continue
+		}
+		fds = append(fds, got...)
+	}
+	return fds, nil
+}
+
+// Poll reports whether a message (or the end of the stream) can be received
+// without blocking, waiting until one can or ctx ends; it returns false, nil
+// when ctx ends first. Nothing is consumed.
+func (c *Conn) Poll(ctx context.Context) (bool, error) {
+	if c.closed.Load() {
+		return false, wire.ErrClosed
+	}
+	if err := c.rmu.Lock(ctx); err != nil {
+		return false, nil
+	}
+	defer c.rmu.Unlock()
+	// Look once before arming anything: with a context that has already
+	// ended the poller would report the deadline without looking at all.
+	var ready bool
+	if err := c.rc.Control(func(fd uintptr) { ready = readable(int(fd)) }); err != nil {
+		return false, c.opErr("poll", ctx, err)
+	}
+	if ready || ctx.Err() != nil {
+		return ready, nil
+	}
+	disarm := ctxio.ArmDeadline(ctx, c.f.SetReadDeadline)
+	defer disarm()
+	err := c.rc.Read(func(fd uintptr) bool { return readable(int(fd)) })
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return false, nil
+	}
+	if err != nil {
+		return false, c.opErr("poll", ctx, err)
+	}
+	return true, nil
+}
+
+// readable reports whether fd has a datagram waiting or is at end of stream.
+func readable(fd int) bool {
+	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	n, err := unix.Poll(pfd, 0)
+	return err == nil && n > 0
+}

@@ -1,0 +1,216 @@
+package transport_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mpgo/mp/internal/transport"
+	"github.com/mpgo/mp/internal/wire"
+	"github.com/mpgo/mp/mptest"
+	"golang.org/x/sys/unix"
+)
+
+func TestMain(m *testing.M) { mptest.Main(m) }
+
+func pair(t *testing.T) (*transport.Conn, *transport.Conn) {
+	t.Helper()
+	a, b, err := transport.Pair()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close(); b.Close() })
+	return a, b
+}
+
+func TestSendRecvSizes(t *testing.T) {
+	mptest.CheckLeaks(t)
+	a, b := pair(t)
+	ctx := context.Background()
+	for _, size := range []int{0, 1, 64, 64 << 10, 64<<10 + 1, 3 << 20, 9 << 20} {
+		data := bytes.Repeat([]byte{byte(size)}, size)
+		errc := make(chan error, 1)
+		go func() { errc <- a.Send(ctx, transport.Msg{Kind: 9, Data: data}) }()
+		m, err := b.Recv(ctx)
+		if err != nil {
+			t.Fatalf("size %d: Recv: %v", size, err)
+		}
+		if err := <-errc; err != nil {
+			t.Fatalf("size %d: Send: %v", size, err)
+		}
+		if m.Kind != 9 || !bytes.Equal(m.Data, data) || len(m.FDs) != 0 {
+			t.Fatalf("size %d: got kind %d, %d bytes, %d fds", size, m.Kind, len(m.Data), len(m.FDs))
+		}
+	}
+}
+
+func TestDescriptorsTravel(t *testing.T) {
+	mptest.CheckLeaks(t)
+	a, b := pair(t)
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(p[0])
+	ctx := context.Background()
+	if err := a.Send(ctx, transport.Msg{Data: []byte("w"), FDs: []int{p[1]}}); err != nil {
+		t.Fatal(err)
+	}
+	unix.Close(p[1])
+	m, err := b.Recv(ctx)
+	if err != nil || len(m.FDs) != 1 {
+		t.Fatalf("Recv = %v fds, %v", m.FDs, err)
+	}
+	unix.Write(m.FDs[0], []byte("hi"))
+	m.Close()
+	buf := make([]byte, 8)
+	n, _ := unix.Read(p[0], buf)
+	if string(buf[:n]) != "hi" {
+		t.Errorf("read %q through the passed descriptor, want hi", buf[:n])
+	}
+}
+
+func TestEOFAfterPeerClose(t *testing.T) {
+	mptest.CheckLeaks(t)
+	a, b := pair(t)
+	ctx := context.Background()
+	a.Send(ctx, transport.Msg{Data: []byte("last")})
+	a.Close()
+	if m, err := b.Recv(ctx); err != nil || string(m.Data) != "last" {
+		t.Fatalf("Recv = %q, %v; want the message sent before close", m.Data, err)
+	}
+	if _, err := b.Recv(ctx); err != io.EOF {
+		t.Fatalf("Recv after peer close = %v, want io.EOF", err)
+	}
+	if err := b.Send(ctx, transport.Msg{Data: []byte("x")}); !errors.Is(err, unix.EPIPE) {
+		t.Errorf("Send to a closed peer = %v, want EPIPE", err)
+	}
+}
+
+// A peer that closes with messages of ours unread makes Linux report
+// ECONNRESET once, ahead of the messages it sent before closing: they must
+// still be received, and only then EOF.
+func TestMessagesBeforeResetAreKept(t *testing.T) {
+	mptest.CheckLeaks(t)
+	a, b := pair(t)
+	ctx := context.Background()
+	if err := b.Send(ctx, transport.Msg{Data: []byte("never read")}); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"one", "two"} {
+		if err := a.Send(ctx, transport.Msg{Data: []byte(s)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a.Close()
+	for _, want := range []string{"one", "two"} {
+		if m, err := b.Recv(ctx); err != nil || string(m.Data) != want {
+			t.Fatalf("Recv = %q, %v; want %q", m.Data, err, want)
+		}
+	}
+	if _, err := b.Recv(ctx); err != io.EOF {
+		t.Fatalf("Recv after the messages = %v, want io.EOF", err)
+	}
+}
+
+func TestRecvContext(t *testing.T) {
+	mptest.CheckLeaks(t)
+	_, b := pair(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if _, err := b.Recv(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Recv = %v, want DeadlineExceeded", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("Recv took %v after a 50ms deadline", d)
+	}
+	ctx, cancel = context.WithCancel(context.Background())
+	time.AfterFunc(20*time.Millisecond, cancel)
+	if _, err := b.Recv(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Recv = %v, want Canceled", err)
+	}
+	// The deadline is disarmed: a later receive still works.
+	a2, b2 := pair(t)
+	a2.Send(context.Background(), transport.Msg{Data: []byte("ok")})
+	if m, err := b2.Recv(context.Background()); err != nil || string(m.Data) != "ok" {
+		t.Fatalf("Recv after cancel = %q, %v", m.Data, err)
+	}
+}
+
+func TestCloseUnblocksRecv(t *testing.T) {
+	mptest.CheckLeaks(t)
+	a, b := pair(t)
+	_ = a
+	errc := make(chan error)
+	go func() { _, err := b.Recv(context.Background()); errc <- err }()
+	time.Sleep(20 * time.Millisecond)
+	b.Close()
+	if err := <-errc; !errors.Is(err, wire.ErrClosed) {
+		t.Fatalf("Recv after Close = %v, want ErrClosed", err)
+	}
+}
+
+func TestPoll(t *testing.T) {
+	mptest.CheckLeaks(t)
+	a, b := pair(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	if ok, err := b.Poll(ctx); ok || err != nil {
+		t.Fatalf("Poll on empty = %v, %v; want false, nil", ok, err)
+	}
+	a.Send(context.Background(), transport.Msg{Data: []byte("x")})
+	if ok, err := b.Poll(context.Background()); !ok || err != nil {
+		t.Fatalf("Poll with a message = %v, %v", ok, err)
+	}
+	if m, err := b.Recv(context.Background()); err != nil || string(m.Data) != "x" {
+		t.Fatalf("Poll consumed the message: %q, %v", m.Data, err)
+	}
+}
+
+func TestConcurrentSendersKeepMessagesWhole(t *testing.T) {
+	mptest.CheckLeaks(t)
+	a, b := pair(t)
+	const senders, each = 8, 200
+	var wg sync.WaitGroup
+	for s := range senders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range each {
+				a.Send(context.Background(), transport.Msg{Data: bytes.Repeat([]byte{byte(s)}, 100+s)})
+			}
+		}()
+	}
+	counts := map[byte]int{}
+	for range senders * each {
+		m, err := b.Recv(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(m.Data) != 100+int(m.Data[0]) || !bytes.Equal(m.Data, bytes.Repeat(m.Data[:1], len(m.Data))) {
+			t.Fatalf("torn message of %d bytes", len(m.Data))
+		}
+		counts[m.Data[0]]++
+	}
+	wg.Wait()
+	for s := range senders {
+		if counts[byte(s)] != each {
+			t.Errorf("sender %d: %d messages, want %d", s, counts[byte(s)], each)
+		}
+	}
+}
+
+func TestOversizedMessageRejected(t *testing.T) {
+	mptest.CheckLeaks(t)
+	a, b := pair(t)
+	b.SetMaxSize(1 << 20)
+	go a.Send(context.Background(), transport.Msg{Data: make([]byte, 2<<20)})
+	if _, err := b.Recv(context.Background()); !errors.Is(err, wire.ErrTooLarge) {
+		t.Fatalf("Recv of an oversized message = %v, want ErrTooLarge", err)
+	}
+}

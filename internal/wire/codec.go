@@ -1,0 +1,96 @@
+package wire
+
+import (
+	"fmt"
+	"reflect"
+
+	"github.com/fxamacker/cbor/v2"
+)
+
+// Decode limits. A message is bounded by the frame cap already; these bound
+// the work a hostile message can cause inside it.
+const (
+	maxNesting  = 128
+	maxElements = 1 << 26
+)
+
+var (
+	encMode cbor.EncMode
+	decMode cbor.DecMode
+)
+
+func init() {
+	var err error
+	encMode, err = cbor.EncOptions{
+		Time:          cbor.TimeRFC3339Nano,
+		TagsMd:        cbor.TagsAllowed,
+		String:        cbor.StringToTextString,
+		BigIntConvert: cbor.BigIntConvertShortest,
+	}.EncMode()
+	if err != nil {
+		panic(err)
+	}
+	decMode, err = cbor.DecOptions{
+		MaxNestedLevels:  maxNesting,
+		MaxArrayElements: maxElements,
+		MaxMapPairs:      maxElements,
+		IndefLength:      cbor.IndefLengthForbidden,
+		DupMapKey:        cbor.DupMapKeyEnforcedAPF,
+		TagsMd:           cbor.TagsAllowed,
+		IntDec:           cbor.IntDecConvertSignedOrBigInt,
+		DefaultMapType:   reflect.TypeOf(map[any]any(nil)),
+	}.DecMode()
+	if err != nil {
+		panic(err)
+	}
+}
+
+// Marshal encodes v. The returned fds are duplicates of the descriptors of
+// the handles inside v, in slot order; the caller sends them with the bytes
+// and then closes them. It is safe for concurrent use.
+func Marshal(v any) (data []byte, fds []int, err error) {
+	if !mayHoldHandle(reflect.TypeOf(v)) {
+		data, err = encMode.Marshal(v)
+		return data, nil, err
+	}
+	s := beginEncode()
+	data, err = encMode.Marshal(v)
+	fds = s.end()
+	if err != nil {
+		closeAll(fds)
+		return nil, nil, err
+	}
+	return data, fds, nil
+}
+
+// Unmarshal decodes data into v, which must be a non-nil pointer. Handles in
+// the data take their descriptors from fds; Unmarshal takes ownership of fds
+// and closes every one that no handle claimed. A message whose handles do not
+// all land in handle-typed fields (for example one decoded into an interface)
+// is an error, so that no handle is dropped silently.
+func Unmarshal(data []byte, fds []int, v any) error {
+	if len(fds) == 0 {
+		return wrapDecode(decMode.Unmarshal(data, v))
+	}
+	s := beginDecode(fds)
+	err := decMode.Unmarshal(data, v)
+	unclaimed := s.finish()
+	if err != nil {
+		return wrapDecode(err)
+	}
+	if unclaimed > 0 {
+		return fmt.Errorf("%w: %d descriptor(s) of handles were not received into handle-typed fields", ErrProtocol, unclaimed)
+	}
+	return nil
+}
+
+// wrapDecode makes a decode error match ErrProtocol, keeping its text.
+func wrapDecode(err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%w: %w", ErrProtocol, err)
+}
+
+// Valid reports whether data is one well-formed CBOR value within the limits.
+func Valid(data []byte) error { return wrapDecode(decMode.Wellformed(data)) }

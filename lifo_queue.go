@@ -1,0 +1,85 @@
+package mp
+
+import (
+	"context"
+
+	"github.com/mpgo/mp/internal/queue"
+)
+
+// LifoQueue is a last-in, first-out queue (a stack) between processes:
+// Python's queue.LifoQueue, which only works between threads, made
+// process-safe. It is a handle, safe for concurrent use, usable with Wait.
+//
+// Its items live in shared memory only (1 MiB, used as far as it is
+// filled), so they cannot hold handles (Put returns an error), an item
+// must fit that memory, and Put waits while the memory is full even on an
+// unbounded queue: buffering items in the producer would break the order.
+type LifoQueue[T any] struct {
+	c *queue.Core
+}
+
+// NewLifoQueue returns a new LifoQueue that holds at most maxsize items
+// (≤ 0: as many as fit).
+func NewLifoQueue[T any](maxsize int) (*LifoQueue[T], error) {
+	c, err := queue.New(queue.LIFO, maxsize, queue.DefaultCapacity, false)
+	if err != nil {
+		return nil, err
+	}
+	return &LifoQueue[T]{c: c}, nil
+}
+
+func (q *LifoQueue[T]) core() *queue.Core {
+	if q == nil || q.c == nil {
+		panic("mp: use of a LifoQueue not made by NewLifoQueue")
+	}
+	return q.c
+}
+
+// Put pushes v, waiting while the queue is full; if ctx ends first, it
+// returns an error that matches both ErrFull and ctx's error.
+func (q *LifoQueue[T]) Put(ctx context.Context, v T) error { return putItem(ctx, q.core(), v, true) }
+
+// TryPut pushes v if there is room, else returns ErrFull.
+func (q *LifoQueue[T]) TryPut(v T) error {
+	return putItem(context.Background(), q.core(), v, false)
+}
+
+// Get pops the item put last, waiting for one; if ctx ends first, it
+// returns an error that matches both ErrEmpty and ctx's error.
+func (q *LifoQueue[T]) Get(ctx context.Context) (T, error) { return getItem[T](ctx, q.core(), true) }
+
+// TryGet pops the item put last, or returns ErrEmpty.
+func (q *LifoQueue[T]) TryGet() (T, error) {
+	return getItem[T](context.Background(), q.core(), false)
+}
+
+// Len returns the number of items in the queue.
+func (q *LifoQueue[T]) Len() int { return q.core().Len() }
+
+// Empty reports whether the queue holds no item.
+func (q *LifoQueue[T]) Empty() bool { return q.core().Empty() }
+
+// Full reports whether a bounded queue holds maxsize items.
+func (q *LifoQueue[T]) Full() bool { return q.core().Full() }
+
+// Close releases this handle in this process. It is safe to call twice.
+func (q *LifoQueue[T]) Close() error { return q.core().Close() }
+
+// IsHandle marks LifoQueue as a handle that travels between processes.
+func (q *LifoQueue[T]) IsHandle() {}
+
+// MarshalCBOR encodes the queue as a handle; see the wire package.
+func (q *LifoQueue[T]) MarshalCBOR() ([]byte, error) {
+	return marshalCore(q.core(), lifoQueueTag, nil)
+}
+
+// UnmarshalCBOR decodes a LifoQueue handle received from another process.
+func (q *LifoQueue[T]) UnmarshalCBOR(data []byte) error {
+	c, err := unmarshalCore(data, lifoQueueTag, queue.LIFO, false, nil)
+	if err == nil {
+		q.c = c
+	}
+	return err
+}
+
+func (q *LifoQueue[T]) waitFD() int { return q.core().WaitFD() }

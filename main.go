@@ -1,0 +1,13 @@
+package mp
+
+// Main must be the first statement of main() and of every TestMain in a
+// program that uses mp. In the parent it returns at once; in a child started
+// by mp it runs the function the parent asked for and exits, never returning.
+//
+// It is the Go twin of Python's `if __name__ == "__main__":` guard: a child is
+// a fresh run of the same binary, and it must reach the registered function
+// after every package's init has run (so that every mp.Register has happened)
+// but before main does anything else.
+func Main() {
+	mainOnce()
+}

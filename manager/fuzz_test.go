@@ -1,0 +1,118 @@
+package manager
+
+import (
+	"context"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/fxamacker/cbor/v2"
+	"github.com/mpgo/mp/internal/wire"
+)
+
+// FuzzHandshake feeds the server's side of the handshake arbitrary answers
+// and the client's side arbitrary hellos and verdicts: each must end in an
+// error or a success, never a panic or a hang, and no answer without the
+// key's MAC may pass.
+func FuzzHandshake(f *testing.F) {
+	key := []byte("fuzz key")
+	f.Add([]byte(magic + string(make([]byte, 64))))
+	f.Add([]byte{})
+	f.Add([]byte{verdictDenied})
+	f.Add(append([]byte{verdictOK}, make([]byte, verdictOKLen-1)...))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		parseHello(data)
+		parseAnswer(data)
+		parseVerdict(data)
+		a, b := net.Pipe()
+		defer a.Close()
+		defer b.Close()
+		go func() {
+			buf := make([]byte, helloLen)
+			b.Read(buf)
+			b.Write(data)
+			b.Close()
+		}()
+		if err := serverHandshake(a, key, 1, 1, time.Now().Add(time.Second)); err == nil {
+			t.Fatalf("handshake accepted %x without the key", data)
+		}
+		c, d := net.Pipe()
+		defer c.Close()
+		go func() {
+			d.Write(data)
+			d.Close()
+		}()
+		if _, err := clientHandshake(c, key, time.Now().Add(time.Second)); err == nil {
+			t.Fatalf("client accepted %x as a server", data)
+		}
+	})
+}
+
+// FuzzRequest decodes arbitrary frames as requests and runs the decodable
+// ones against a server's connection: the reply, if any, is an error or a
+// value, never a panic.
+func FuzzRequest(f *testing.F) {
+	for _, r := range []request{
+		{ID: 1, Method: opCreate, Args: rawArgs(createArgs{Kind: KindDict})},
+		{ID: 2, Obj: 1, Method: "set", Args: rawArgs("k", 1)},
+		{ID: 3, Obj: 1, Method: "get", Args: rawArgs("k")},
+		{ID: 4, Obj: 1, Method: "add", Args: rawArgs("k", 2.5)},
+		{ID: 5, Method: opCreate, Args: rawArgs(createArgs{Kind: KindQueue, Size: 1})},
+		{ID: 6, Obj: 2, Method: "get", Timeout: -1},
+		{ID: 7, Method: opLookup, Args: rawArgs("x")},
+		{ID: 8, Method: opCreate, Args: rawArgs(createArgs{Kind: KindList, Init: mustRaw([]int{1, 2})})},
+		{ID: 9, Obj: 3, Method: "slice", Args: rawArgs(-5, 9)},
+	} {
+		data, _, _ := wire.Marshal(r)
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		req, err := decodeRequest(data)
+		if err != nil {
+			return
+		}
+		srv := NewServer(&ServerOptions{AuthKey: []byte("k")})
+		a, b := net.Pipe()
+		defer b.Close()
+		go func() {
+			buf := make([]byte, 1<<16)
+			for {
+				if _, err := b.Read(buf); err != nil {
+					return
+				}
+			}
+		}()
+		c := newServerConn(context.Background(), srv, a)
+		// Set up objects 1–3 so that calls on them reach real code.
+		for _, k := range []Kind{KindDict, KindQueue, KindList} {
+			obj, _ := newObject(k, 0, nil)
+			srv.addObject(c, obj)
+		}
+		if req.Timeout >= 0 {
+			req.Timeout = int64(time.Millisecond) // blocking calls end quickly
+		}
+		c.dispatch(req)
+		c.finish()
+	})
+}
+
+// FuzzReply decodes arbitrary frames as replies.
+func FuzzReply(f *testing.F) {
+	data, _, _ := wire.Marshal(reply{ID: 1, Value: mustRaw(3), Err: &errorBody{Message: "m", Sentinels: []string{"mp.ErrEmpty"}}})
+	f.Add(data)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		rep, err := decodeReply(data)
+		if err != nil || rep.Err == nil {
+			return
+		}
+		_ = bodyToError(rep.Err, "x", 1).Error()
+	})
+}
+
+func mustRaw(v any) cbor.RawMessage {
+	raw, err := encode(v)
+	if err != nil {
+		panic(err)
+	}
+	return raw
+}

@@ -1,0 +1,192 @@
+package manager
+
+import (
+	"bytes"
+	"sync"
+
+	"github.com/fxamacker/cbor/v2"
+)
+
+// dictObj is a shared dict: encoded keys to encoded values, in insertion
+// order (as Python's dict).
+type dictObj struct {
+	// mu guards everything below.
+	mu    sync.Mutex
+	index map[string]int // encoded key → position in keys and vals
+	keys  []cbor.RawMessage
+	vals  []cbor.RawMessage // nil at a deleted position
+	dead  int               // deleted positions
+}
+
+func newDict() *dictObj { return &dictObj{index: map[string]int{}} }
+
+func (d *dictObj) kind() Kind         { return KindDict }
+func (d *dictObj) blocks(string) bool { return false }
+func (d *dictObj) contents(f func(cbor.RawMessage)) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.each(func(k, v cbor.RawMessage) { f(k); f(v) })
+}
+
+// optional is a value that may be absent.
+type optional struct {
+	_     struct{} `cbor:",toarray"`
+	Found bool
+	Value cbor.RawMessage
+}
+
+func (d *dictObj) call(c *call) (any, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	switch c.method {
+	case "get", "pop", "has", "delete", "set", "setdefault", "add", "cas":
+		return d.keyed(c)
+	case "len":
+		return len(d.index), nil
+	case "keys", "values", "items":
+		return d.list(c.method), nil
+	case "update":
+		var pairs [][2]cbor.RawMessage
+		if err := c.arg(0, &pairs); err != nil {
+			return nil, err
+		}
+		for _, p := range pairs {
+			d.setLocked(c, p[0], p[1])
+		}
+		return nil, nil
+	case "clear":
+		d.each(func(k, v cbor.RawMessage) { c.release(k); c.release(v) })
+		d.index, d.keys, d.vals, d.dead = map[string]int{}, nil, nil, 0
+		return nil, nil
+	}
+	return nil, unknownMethod(KindDict, c.method)
+}
+
+// keyed runs the methods whose first argument is a key.
+func (d *dictObj) keyed(c *call) (any, error) {
+	k, err := c.raw(0)
+	if err != nil {
+		return nil, err
+	}
+	i, ok := d.index[string(k)]
+	switch c.method {
+	case "get":
+		if !ok {
+			return optional{}, nil
+		}
+		return optional{Found: true, Value: d.vals[i]}, nil
+	case "has":
+		return ok, nil
+	case "pop", "delete":
+		if !ok {
+			return optional{}, nil
+		}
+		v := d.vals[i]
+		d.deleteLocked(c, i)
+		return optional{Found: true, Value: v}, nil
+	}
+	v, err := c.raw(1)
+	if err != nil {
+		return nil, err
+	}
+	return d.write(c, k, v, i, ok)
+}
+
+// write runs set, setdefault, add and cas.
+func (d *dictObj) write(c *call, k, v cbor.RawMessage, i int, ok bool) (any, error) {
+	switch c.method {
+	case "set":
+		d.setLocked(c, k, v)
+		return nil, nil
+	case "setdefault":
+		if ok {
+			return d.vals[i], nil
+		}
+		d.setLocked(c, k, v)
+		return v, nil
+	case "add":
+		var old cbor.RawMessage
+		if ok {
+			old = d.vals[i]
+		}
+		sum, err := addNumbers(old, v)
+		if err != nil {
+			return nil, err
+		}
+		d.setLocked(c, k, sum)
+		return sum, nil
+	}
+	// cas: key, old, new
+	nv, err := c.raw(2)
+	if err != nil {
+		return nil, err
+	}
+	if !ok || !bytes.Equal(d.vals[i], v) {
+		return false, nil
+	}
+	d.setLocked(c, k, nv)
+	return true, nil
+}
+
+func (d *dictObj) setLocked(c *call, k, v cbor.RawMessage) {
+	c.retain(v)
+	if i, ok := d.index[string(k)]; ok {
+		c.release(d.vals[i])
+		d.vals[i] = v
+		return
+	}
+	c.retain(k)
+	d.index[string(k)] = len(d.keys)
+	d.keys = append(d.keys, k)
+	d.vals = append(d.vals, v)
+}
+
+func (d *dictObj) deleteLocked(c *call, i int) {
+	c.release(d.keys[i])
+	c.release(d.vals[i])
+	delete(d.index, string(d.keys[i]))
+	d.keys[i], d.vals[i] = nil, nil
+	d.dead++
+	if d.dead > 32 && d.dead > len(d.keys)/2 {
+		d.compact()
+	}
+}
+
+// compact drops deleted positions.
+func (d *dictObj) compact() {
+	keys, vals := d.keys[:0], d.vals[:0]
+	for i, k := range d.keys {
+		if k != nil {
+			d.index[string(k)] = len(keys)
+			keys, vals = append(keys, k), append(vals, d.vals[i])
+		}
+	}
+	clear(d.keys[len(keys):])
+	clear(d.vals[len(vals):])
+	d.keys, d.vals, d.dead = keys, vals, 0
+}
+
+func (d *dictObj) each(f func(k, v cbor.RawMessage)) {
+	for i, k := range d.keys {
+		if k != nil {
+			f(k, d.vals[i])
+		}
+	}
+}
+
+// list returns the keys, values or [key, value] pairs, in order.
+func (d *dictObj) list(what string) any {
+	switch what {
+	case "keys":
+		out := make([]cbor.RawMessage, 0, len(d.index))
+		d.each(func(k, _ cbor.RawMessage) { out = append(out, k) })
+		return out
+	case "values":
+		out := make([]cbor.RawMessage, 0, len(d.index))
+		d.each(func(_, v cbor.RawMessage) { out = append(out, v) })
+		return out
+	}
+	out := make([][2]cbor.RawMessage, 0, len(d.index))
+	d.each(func(k, v cbor.RawMessage) { out = append(out, [2]cbor.RawMessage{k, v}) })
+	return out
+}

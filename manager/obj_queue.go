@@ -1,0 +1,106 @@
+package manager
+
+import (
+	"sync"
+
+	"github.com/fxamacker/cbor/v2"
+	"github.com/mpgo/mp"
+)
+
+// queueObj is a FIFO queue of encoded values, optionally bounded and
+// joinable (Python: queue.Queue, as a manager serves it).
+type queueObj struct {
+	maxSize  int // 0: unbounded
+	joinable bool
+	// mu guards everything below.
+	mu         sync.Mutex
+	items      []cbor.RawMessage
+	head       int // items[head:] are queued
+	unfinished int // items put and not yet marked done
+	sig        signal
+}
+
+func (q *queueObj) kind() Kind {
+	if q.joinable {
+		return KindJoinableQueue
+	}
+	return KindQueue
+}
+
+func (q *queueObj) blocks(method string) bool {
+	return method == "get" || method == "put" || method == "join"
+}
+
+func (q *queueObj) contents(f func(cbor.RawMessage)) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, v := range q.items[q.head:] {
+		f(v)
+	}
+}
+
+func (q *queueObj) len() int { return len(q.items) - q.head }
+
+func (q *queueObj) call(c *call) (any, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	switch c.method {
+	case "put":
+		return nil, q.put(c)
+	case "get":
+		return q.get(c)
+	case "len":
+		return q.len(), nil
+	case "full":
+		return q.maxSize > 0 && q.len() >= q.maxSize, nil
+	}
+	if !q.joinable {
+		return nil, unknownMethod(KindQueue, c.method)
+	}
+	switch c.method {
+	case "task_done":
+		if q.unfinished == 0 {
+			return nil, mp.ErrTooManyReleases
+		}
+		q.unfinished--
+		q.sig.changed()
+		return nil, nil
+	case "join":
+		if !q.sig.waitLocked(c, &q.mu, func() bool { return q.unfinished == 0 }) {
+			return nil, c.waitErr(mp.ErrTimeout)
+		}
+		return nil, nil
+	}
+	return nil, unknownMethod(KindJoinableQueue, c.method)
+}
+
+func (q *queueObj) put(c *call) error {
+	v, err := c.raw(0)
+	if err != nil {
+		return err
+	}
+	if !q.sig.waitLocked(c, &q.mu, func() bool { return q.maxSize <= 0 || q.len() < q.maxSize }) {
+		return c.waitErr(mp.ErrFull)
+	}
+	c.retain(v)
+	q.items = append(q.items, v)
+	q.unfinished++
+	q.sig.changed()
+	return nil
+}
+
+func (q *queueObj) get(c *call) (any, error) {
+	if !q.sig.waitLocked(c, &q.mu, func() bool { return q.len() > 0 }) {
+		return nil, c.waitErr(mp.ErrEmpty)
+	}
+	v := q.items[q.head]
+	q.items[q.head] = nil
+	q.head++
+	if q.head > 64 && q.head*2 > len(q.items) {
+		q.items = append(q.items[:0], q.items[q.head:]...)
+		q.head = 0
+	}
+	q.sig.changed()
+	c.release(v)
+	return v, nil
+}

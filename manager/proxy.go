@@ -1,0 +1,283 @@
+package manager
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/fxamacker/cbor/v2"
+	"github.com/mpgo/mp"
+	"github.com/mpgo/mp/internal/wire"
+)
+
+// proxyTag is the CBOR tag of an encoded proxy.
+const proxyTag = wire.TagBase + 0x4d
+
+// proxyForm is what travels when a proxy is sent to another process: where
+// its object lives, and nothing secret. It needs no descriptors, so a proxy
+// can travel anywhere a value can: in a Process argument, a pool task, an
+// mp queue, a manager container, or over the network.
+type proxyForm struct {
+	_      struct{} `cbor:",toarray"`
+	Server uint64   // the server's random id
+	Addr   string
+	ID     uint64
+	Kind   Kind
+}
+
+// ref is the part every proxy shares: which object, through which client.
+//
+// A proxy made in this process (by a constructor or Lookup) is bound to the
+// client that made it and holds one reference to its object. A proxy that
+// arrived from another process binds on its first call: to a client of
+// this process already connected to the same server if there is one,
+// otherwise to a new connection to the proxy's address made with the key
+// this process used for that address before (Dial), or else with this
+// process's own key (mp.Current().AuthKey), which children inherit; the key
+// never travels with the proxy. Binding takes a reference of its own.
+type ref struct {
+	c     atomic.Pointer[Client]
+	form  proxyForm
+	owner uint64 // tells this proxy apart from others, for reentrant locks
+
+	// mu guards binding and closing.
+	mu     sync.Mutex
+	bound  bool // holds a reference on c
+	closed bool
+}
+
+func (r *ref) setRef(c *Client, id uint64, kind Kind) {
+	r.form = proxyForm{Server: c.serverID, Addr: c.addr, ID: id, Kind: kind}
+	r.owner = newOwner()
+	r.c.Store(c)
+	r.bound = true
+}
+
+func newOwner() uint64 {
+	var b [8]byte
+	rand.Read(b[:])
+	return binary.BigEndian.Uint64(b[:]) | 1
+}
+
+// MarshalCBOR encodes the proxy as its address and object id.
+func (r *ref) MarshalCBOR() ([]byte, error) {
+	if r.form.ID == 0 {
+		return nil, fmt.Errorf("manager: encode a zero proxy: make proxies with the constructors or Lookup")
+	}
+	return cbor.Marshal(cbor.Tag{Number: proxyTag, Content: r.form})
+}
+
+// decodeAs decodes a proxy of one of the given kinds.
+func (r *ref) decodeAs(data []byte, kinds ...Kind) error {
+	var tag cbor.RawTag
+	if err := cbor.Unmarshal(data, &tag); err != nil || tag.Number != proxyTag {
+		return fmt.Errorf("%w: not a manager proxy", mp.ErrProtocol)
+	}
+	var f proxyForm
+	if err := decode(tag.Content, &f); err != nil {
+		return err
+	}
+	if !kindIn(f.Kind, kinds) {
+		return fmt.Errorf("%w: a proxy to a %s cannot be received as a %s", ErrKind, f.Kind, kinds[0])
+	}
+	r.form, r.owner = f, newOwner()
+	return nil
+}
+
+func kindIn(k Kind, kinds []Kind) bool {
+	if len(kinds) == 0 {
+		return true
+	}
+	for _, x := range kinds {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}
+
+// client returns the client to call through, binding the proxy first if it
+// arrived from another process.
+func (r *ref) client(ctx context.Context) (*Client, error) {
+	if c := r.c.Load(); c != nil {
+		return c, nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch {
+	case r.closed:
+		return nil, mp.ErrClosed
+	case r.form.ID == 0:
+		panic("manager: use of a zero proxy: make proxies with the constructors or Lookup")
+	case r.c.Load() != nil:
+		return r.c.Load(), nil
+	}
+	c, err := clientFor(ctx, r.form)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.call(ctx, opIncref, nil, r.form.ID); err != nil {
+		release(c)
+		return nil, err
+	}
+	r.c.Store(c)
+	r.bound = true
+	return c, nil
+}
+
+// call calls a method of the proxy's object; its result is decoded into
+// out unless out is nil.
+func (r *ref) call(ctx context.Context, method string, o callOpts, out any, args ...any) error {
+	raw := make([]cbor.RawMessage, len(args))
+	for i, a := range args {
+		var err error
+		if raw[i], err = encode(a); err != nil {
+			return err
+		}
+	}
+	c, err := r.client(ctx)
+	if err != nil {
+		return err
+	}
+	o.owner = r.owner
+	if o.what == "" {
+		o.what = string(r.form.Kind) + "." + method
+	}
+	res, err := c.do(ctx, r.form.ID, method, o, raw)
+	if err != nil {
+		return err
+	}
+	return decode(res, out)
+}
+
+// Close drops the proxy's reference to its object; the object is freed
+// once nothing refers to it. Later calls return mp.ErrClosed. Close is safe
+// to call twice. Proxies that are never closed drop their references when
+// their connection ends (at the latest when their process exits).
+func (r *ref) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	c := r.c.Swap(nil)
+	if c == nil || !r.bound {
+		return nil
+	}
+	c.send(&request{Method: opDecref, Args: rawArgs(r.form.ID)}, false)
+	release(c)
+	return nil
+}
+
+// ID returns the object's id in its server.
+func (r *ref) ID() uint64 { return r.form.ID }
+
+// proxy is implemented by every proxy type.
+type proxy interface {
+	setRef(c *Client, id uint64, kind Kind)
+	accepts(k Kind) bool
+}
+
+// Lookup returns a proxy to the object the server exposes under name (see
+// Server.Register and Options.Shared), typed by P: a Queue[int] for a
+// queue, an Object for a custom object, and so on. A name registered as a
+// factory makes a new object for every Lookup.
+//
+//	tasks, err := manager.Lookup[manager.Queue[int]](ctx, c, "get_task_queue")
+func Lookup[P any, PP interface {
+	*P
+	proxy
+}](ctx context.Context, c *Client, name string) (*P, error) {
+	var cr created
+	if err := c.call(ctx, opLookup, &cr, name); err != nil {
+		return nil, err
+	}
+	p := PP(new(P))
+	if !p.accepts(cr.Kind) {
+		c.send(&request{Method: opDecref, Args: rawArgs(cr.ID)}, false)
+		return nil, fmt.Errorf("%w: %q is a %s, not a %T", ErrKind, name, cr.Kind, *new(P))
+	}
+	p.setRef(c, cr.ID, cr.Kind)
+	return (*P)(p), nil
+}
+
+// create asks the server for a new object and binds p to it.
+func create(ctx context.Context, c *Client, p proxy, a createArgs) error {
+	var cr created
+	if err := c.call(ctx, opCreate, &cr, a); err != nil {
+		return err
+	}
+	p.setRef(c, cr.ID, cr.Kind)
+	return nil
+}
+
+// clients maps servers to the clients of this process connected to them,
+// and addresses to the options used to reach them, so that proxies that
+// arrive from elsewhere reuse connections and keys.
+var clients = struct {
+	sync.Mutex
+	byServer map[uint64]*Client
+	options  map[string]DialOptions
+}{byServer: map[uint64]*Client{}, options: map[string]DialOptions{}}
+
+// remember records c for proxies of its server, and o for its address.
+func remember(c *Client, o DialOptions) {
+	clients.Lock()
+	defer clients.Unlock()
+	if _, ok := clients.byServer[c.serverID]; !ok {
+		clients.byServer[c.serverID] = c
+	}
+	o.AuthKey = c.key
+	clients.options[c.addr] = o
+}
+
+// forget removes c from the table when it closes.
+func forget(c *Client) {
+	clients.Lock()
+	defer clients.Unlock()
+	if clients.byServer[c.serverID] == c {
+		delete(clients.byServer, c.serverID)
+	}
+}
+
+// clientFor returns a client connected to f's server, connecting if none
+// is. A client made here is shared by the proxies that bind to it and
+// closed when the last of them closes.
+func clientFor(ctx context.Context, f proxyForm) (*Client, error) {
+	clients.Lock()
+	defer clients.Unlock()
+	if c, ok := clients.byServer[f.Server]; ok {
+		c.mu.Lock()
+		c.users++
+		c.mu.Unlock()
+		return c, nil
+	}
+	c, err := dial(ctx, f.Addr, clients.options[f.Addr])
+	if err != nil {
+		return nil, err
+	}
+	if c.serverID != f.Server {
+		c.fail(mp.ErrClosed)
+		<-c.readDone
+		return nil, fmt.Errorf("%w: the server at %s is not the one the proxy belongs to (it restarted?)", ErrNotFound, f.Addr)
+	}
+	c.cached, c.users = true, 1
+	clients.byServer[f.Server] = c
+	return c, nil
+}
+
+// release drops a proxy's use of c, closing c if it is a shared client
+// nobody uses any more.
+func release(c *Client) {
+	c.mu.Lock()
+	c.users--
+	last := c.cached && c.users <= 0
+	c.mu.Unlock()
+	if last {
+		c.close()
+	}
+}

@@ -1,0 +1,390 @@
+package manager
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"reflect"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mpgo/mp"
+)
+
+// ServerOptions configures a Server. The zero value is usable.
+type ServerOptions struct {
+	// AuthKey is the key clients must prove they know. If nil, the server
+	// uses this process's key (mp.Current().AuthKey), which its children
+	// inherit; such a server only listens on Unix sockets and loopback
+	// addresses (Serve returns ErrInsecure otherwise).
+	AuthKey []byte
+	// TLS, if not nil, wraps every connection in TLS after it is accepted.
+	// Authentication by key still happens inside it.
+	TLS *tls.Config
+	// Logger receives a record for each rejected connection (wrong key,
+	// hostile bytes, too many connections). If nil, the server is silent.
+	Logger *slog.Logger
+	// Limits bound what clients can make the server do.
+	Limits
+}
+
+// Limits bound the work and memory a server spends on its clients. The
+// zero value gives the defaults.
+type Limits struct {
+	// MaxConns bounds the connections served at once; more are closed at
+	// once. Zero means 1024.
+	MaxConns int
+	// MaxPending bounds the blocking calls (queue gets and puts, lock
+	// acquisitions, waits, custom methods) in flight on one connection;
+	// more fail with ErrBusy. Zero means 1024. Their arguments may hold
+	// at most four FrameCaps of bytes in all, so that what one connection
+	// keeps in the server, beyond the objects it fills, stays bounded.
+	MaxPending int
+	// FrameCap bounds one request; a larger one closes the connection.
+	// Zero means DefaultFrameCap (16 MiB).
+	FrameCap int
+	// IOTimeout bounds the arrival of the rest of a request once it has
+	// begun, and the writing of a reply; a peer slower than that is
+	// disconnected. Zero means 30 s. The handshake takes at most
+	// HandshakeTimeout, or IOTimeout if that is shorter.
+	IOTimeout time.Duration
+	// ReleaseDelay is how long an object no proxy refers to any more is
+	// kept before it is freed, so that a proxy on its way to another
+	// process (in a Process argument, a queue item, a value taken out of a
+	// container) finds it still there. Zero means 10 s; negative means
+	// free at once.
+	ReleaseDelay time.Duration
+}
+
+// Server holds shared objects and serves them to clients (Python's
+// BaseManager server, get_server().serve_forever()). Create it with
+// NewServer, expose objects with Register, then Serve. Its methods are safe
+// for concurrent use.
+type Server struct {
+	opts     ServerOptions
+	key      []byte
+	explicit bool // the key was given, not inherited
+	id       uint64
+	pid      int
+
+	// mu guards everything below.
+	mu      sync.Mutex
+	objects map[uint64]*entry
+	names   map[string]named
+	nextID  uint64
+	conns   map[*serverConn]struct{}
+	open    int // accepted connections, authenticated or not
+	dying   map[uint64]time.Time
+	addr    string
+	serving bool
+	stop    context.CancelFunc
+	wake    chan struct{} // kicks the janitor
+	done    chan struct{} // closed when Serve has returned
+}
+
+// entry is an object in the server's table.
+type entry struct {
+	obj    object
+	refs   int  // proxies and containers that refer to it
+	pinned bool // exposed by name: never freed
+}
+
+// named is what a name exposes: an object, or a factory of objects.
+type named struct {
+	id      uint64
+	factory func() any
+	methods []string
+}
+
+// NewServer returns a server with the given options (nil: the defaults).
+func NewServer(opts *ServerOptions) *Server {
+	s := &Server{objects: map[uint64]*entry{}, names: map[string]named{}, conns: map[*serverConn]struct{}{},
+		dying: map[uint64]time.Time{}, pid: os.Getpid(), wake: make(chan struct{}, 1)}
+	if opts != nil {
+		s.opts = *opts
+	}
+	s.key, s.explicit = s.opts.AuthKey, s.opts.AuthKey != nil
+	if s.key == nil {
+		s.key = mp.Current().AuthKey
+	}
+	var b [8]byte
+	rand.Read(b[:])
+	s.id = binary.BigEndian.Uint64(b[:]) | 1
+	return s
+}
+
+// Register exposes obj to clients under name: every Lookup of name returns
+// a proxy to this same object. obj is either a *Shared (one of
+// SyncManager's kinds, made with NewShared), or any other value, whose
+// exported methods clients call by name (Object.Call, Invoke); methods, if
+// given, restricts those to the ones named (Python's exposed). A custom
+// object's methods are called from many goroutines at once: they must be
+// safe for that. Register panics if name is taken.
+func (s *Server) Register(name string, obj any, methods ...string) {
+	o := toObject(obj, methods)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.checkFree(name)
+	s.nextID++
+	s.objects[s.nextID] = &entry{obj: o, pinned: true}
+	s.names[name] = named{id: s.nextID}
+}
+
+// RegisterFactory exposes a factory under name: every Lookup of name calls
+// fn and returns a proxy to the new object, which lives while some proxy
+// (in any process) refers to it. fn may return a *Shared or a custom value,
+// as for Register.
+func (s *Server) RegisterFactory(name string, fn func() any, methods ...string) {
+	if fn == nil {
+		panic("manager: RegisterFactory with a nil function")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.checkFree(name)
+	s.names[name] = named{factory: fn, methods: methods}
+}
+
+func (s *Server) checkFree(name string) {
+	if _, dup := s.names[name]; dup {
+		panic(fmt.Sprintf("manager: name %q registered twice", name))
+	}
+}
+
+func toObject(obj any, methods []string) object {
+	if sh, ok := obj.(*Shared); ok {
+		return sh.obj
+	}
+	v := reflect.ValueOf(obj)
+	if !v.IsValid() || (v.Kind() == reflect.Pointer && v.IsNil()) {
+		panic("manager: Register of a nil object")
+	}
+	return &customObj{v: v, exposed: methods}
+}
+
+// Addr returns the address the server listens on, as Dial takes it: a
+// Unix socket's path, or host:port. It is empty until Serve has started.
+func (s *Server) Addr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.addr
+}
+
+// Serve accepts connections on ln and serves them until ctx ends, a client
+// asks the server to shut down, or Shutdown is called; then it closes ln
+// and every connection, waits for their goroutines and returns nil. It
+// returns ErrInsecure, without serving, for a TCP listener on a
+// non-loopback address when the server has no explicit AuthKey. Serve may
+// be called once.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	if err := s.begin(ln); err != nil {
+		ln.Close()
+		return err
+	}
+	defer close(s.done)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	s.mu.Lock()
+	s.stop = cancel
+	s.mu.Unlock()
+	var wg sync.WaitGroup
+	wg.Go(func() { s.janitor(ctx) })
+	wg.Go(func() { <-ctx.Done(); ln.Close() })
+	s.acceptLoop(ctx, ln, &wg)
+	cancel()
+	s.closeConns()
+	wg.Wait()
+	return nil
+}
+
+// begin checks ln and marks the server as serving.
+func (s *Server) begin(ln net.Listener) error {
+	if err := checkListener(ln, s.explicit); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.serving {
+		return errors.New("manager: Serve called twice")
+	}
+	s.serving, s.addr, s.done = true, addrString(ln.Addr()), make(chan struct{})
+	return nil
+}
+
+func (s *Server) acceptLoop(ctx context.Context, ln net.Listener, wg *sync.WaitGroup) {
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			s.log("accept failed; the server stops", "err", err)
+			return
+		}
+		if !s.admit() {
+			s.log("too many connections; closing a new one", "remote", nc.RemoteAddr().String())
+			nc.Close()
+			continue
+		}
+		wg.Go(func() { s.handle(ctx, nc) })
+	}
+}
+
+// closed closes an accepted connection and counts it out.
+func (s *Server) closed(nc net.Conn) {
+	nc.Close()
+	s.mu.Lock()
+	s.open--
+	s.mu.Unlock()
+}
+
+// admit reports whether one more connection may be served, and counts it
+// in if so.
+func (s *Server) admit() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	limit := s.opts.MaxConns
+	if limit <= 0 {
+		limit = 1024
+	}
+	if s.open >= limit {
+		return false
+	}
+	s.open++
+	return true
+}
+
+// Shutdown stops the server as a client's shutdown request does, and waits
+// until Serve has returned or ctx ends.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	stop, done := s.stop, s.done
+	s.mu.Unlock()
+	if stop == nil {
+		return nil
+	}
+	stop()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *Server) shutdownAsync() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stop != nil {
+		s.stop()
+	}
+}
+
+func (s *Server) closeConns() {
+	s.mu.Lock()
+	conns := make([]*serverConn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.nc.Close()
+	}
+}
+
+// handle authenticates and serves one connection.
+func (s *Server) handle(ctx context.Context, nc net.Conn) {
+	defer s.closed(nc)
+	if s.opts.TLS != nil {
+		nc = tls.Server(nc, s.opts.TLS)
+	}
+	limit := HandshakeTimeout
+	if s.opts.IOTimeout > 0 {
+		limit = min(limit, s.opts.IOTimeout)
+	}
+	deadline := time.Now().Add(limit)
+	stop := context.AfterFunc(ctx, func() { nc.Close() }) // shutdown interrupts a handshake
+	err := serverHandshake(nc, s.key, s.id, s.pid, deadline)
+	stop()
+	if err != nil {
+		if !errors.Is(err, io.EOF) {
+			s.log("handshake failed; connection closed", "remote", nc.RemoteAddr().String(), "err", err)
+		}
+		return
+	}
+	c := newServerConn(ctx, s, nc)
+	if !s.addConn(c) {
+		return
+	}
+	defer s.removeConn(c)
+	c.serve()
+}
+
+func (s *Server) addConn(c *serverConn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c.ctx.Err() != nil {
+		return false
+	}
+	s.conns[c] = struct{}{}
+	return true
+}
+
+func (s *Server) removeConn(c *serverConn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+}
+
+func (s *Server) timeout(def time.Duration) time.Duration {
+	if s.opts.IOTimeout > 0 {
+		return s.opts.IOTimeout
+	}
+	return def
+}
+
+func (s *Server) log(msg string, args ...any) {
+	if s.opts.Logger != nil {
+		s.opts.Logger.Warn("manager: "+msg, args...)
+	}
+}
+
+// checkListener refuses a listener reachable from other machines unless
+// the key was chosen explicitly.
+func checkListener(ln net.Listener, explicitKey bool) error {
+	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && !explicitKey && !tcp.IP.IsLoopback() {
+		return fmt.Errorf("%w: %s is reachable from other machines, and the default key is meant for this program and its children; choose a key (AuthKey) and give it to the clients", ErrInsecure, tcp)
+	}
+	return nil
+}
+
+// addrString formats a listener's address as Dial takes it.
+func addrString(a net.Addr) string {
+	if a.Network() == "unix" && !strings.HasPrefix(a.String(), "/") && !strings.HasPrefix(a.String(), "@") {
+		return "unix:" + a.String()
+	}
+	return a.String()
+}
+
+// Listen listens on address, as Dial takes it: host:port for TCP (port 0
+// picks a free port), a path (or unix:path) for a Unix socket, or
+// @name for a Linux abstract socket, which leaves no file behind.
+func Listen(address string) (net.Listener, error) {
+	network, addr := splitAddress(address)
+	ln, err := net.Listen(network, addr)
+	if err != nil {
+		return nil, fmt.Errorf("manager: listen on %s: %w", address, err)
+	}
+	return ln, nil
+}

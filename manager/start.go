@@ -1,0 +1,170 @@
+package manager
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+
+	"github.com/mpgo/mp"
+)
+
+// Options configures Start. The zero value is usable.
+type Options struct {
+	// Address is where the server listens: host:port for TCP (port 0 picks
+	// a free port; Client.Addr reports it), or a Unix socket's path. If
+	// empty, the server listens on a new Linux abstract Unix socket, which
+	// leaves no file behind.
+	Address string
+	// AuthKey is the key clients must prove they know. If nil, it is this
+	// process's key (mp.Current().AuthKey), which children inherit, so
+	// that proxies passed to them just work; such a server only listens on
+	// Unix sockets and loopback addresses (Start returns ErrInsecure
+	// otherwise).
+	AuthKey []byte
+	// Shared names objects the server makes when it starts, for clients to
+	// Lookup by name (Python: BaseManager.register with a callable that
+	// returns a shared object).
+	Shared map[string]Spec
+	// Limits bound what clients can make the server do.
+	Limits
+	// StartMethod says how the server's process is started; empty means
+	// the program's default.
+	StartMethod mp.StartMethod
+	// Stderr receives the server process's standard error; nil means this
+	// process's.
+	Stderr io.Writer
+}
+
+// serveArg is what the server's process is given.
+type serveArg struct {
+	Address  string
+	AuthKey  []byte
+	Explicit bool
+	Shared   map[string]Spec
+	Limits   Limits
+	Report   *mp.Conn
+}
+
+// started is what the server's process reports once it listens.
+type started struct {
+	Addr string
+	Err  string
+}
+
+var serveFunc = mp.Register("mp.manager.serve", serveChild)
+
+// Start starts a manager server in a new process and returns a client
+// connected to it (Python: Manager(), BaseManager.start()). The server
+// process dies with this one (mp's lifeline), and Shutdown or Close stops
+// and reaps it. ctx bounds the start only.
+func Start(ctx context.Context, opts *Options) (*Client, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	arg := serveArg{Address: o.Address, AuthKey: o.AuthKey, Explicit: o.AuthKey != nil, Shared: o.Shared, Limits: o.Limits}
+	if arg.AuthKey == nil {
+		arg.AuthKey = mp.Current().AuthKey
+	}
+	p, addr, err := startServer(ctx, arg, o)
+	if err != nil {
+		return nil, err
+	}
+	c, err := dial(ctx, addr, DialOptions{AuthKey: arg.AuthKey})
+	if err != nil {
+		reap(context.Background(), p)
+		return nil, err
+	}
+	c.proc = p
+	remember(c, DialOptions{AuthKey: arg.AuthKey})
+	return c, nil
+}
+
+// startServer starts the server's process and waits for its address.
+func startServer(ctx context.Context, arg serveArg, o Options) (*mp.Process, string, error) {
+	r, w, err := mp.Pipe(false)
+	if err != nil {
+		return nil, "", err
+	}
+	defer r.Close()
+	arg.Report = w
+	p := mp.Command(serveFunc, arg)
+	p.Name, p.StartMethod, p.Stderr = "SyncManager", o.StartMethod, o.Stderr
+	err = p.Start()
+	w.Close()
+	if err != nil {
+		return nil, "", fmt.Errorf("manager: start the server: %w", err)
+	}
+	var rep started
+	err = r.Recv(ctx, &rep)
+	if err == nil && rep.Err != "" {
+		err = errors.New(rep.Err)
+	}
+	if err != nil {
+		if werr := reap(ctx, p); werr != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+			err = werr
+		}
+		return nil, "", fmt.Errorf("manager: start the server: %w", err)
+	}
+	return p, rep.Addr, nil
+}
+
+// serveChild runs in the server's process: it listens, reports its address
+// and serves until told to stop or its parent dies.
+func serveChild(ctx context.Context, a serveArg) (struct{}, error) {
+	defer a.Report.Close()
+	srv, ln, err := listenFor(a)
+	if err != nil {
+		a.Report.Send(ctx, started{Err: err.Error()})
+		return struct{}{}, err
+	}
+	if err := a.Report.Send(ctx, started{Addr: addrString(ln.Addr())}); err != nil {
+		ln.Close()
+		return struct{}{}, err
+	}
+	a.Report.Close()
+	return struct{}{}, srv.Serve(ctx, ln)
+}
+
+func listenFor(a serveArg) (*Server, net.Listener, error) {
+	key := a.AuthKey
+	srv := NewServer(&ServerOptions{AuthKey: key, Limits: a.Limits})
+	srv.explicit = a.Explicit
+	for name, spec := range a.Shared {
+		obj, err := newObject(spec.Kind, spec.Size, nil)
+		if err != nil {
+			return nil, nil, fmt.Errorf("shared object %q: %w", name, err)
+		}
+		srv.Register(name, &Shared{obj: obj})
+	}
+	address := a.Address
+	if address == "" {
+		address = "@mp-manager-" + strconv.Itoa(os.Getpid()) + "-" + strconv.FormatUint(newOwner(), 36)
+	}
+	ln, err := Listen(address)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := checkListener(ln, a.Explicit); err != nil {
+		ln.Close()
+		return nil, nil, err
+	}
+	return srv, ln, nil
+}
+
+// reap waits for the server's process to exit, killing it if ctx ends
+// first, and releases it.
+func reap(ctx context.Context, p *mp.Process) error {
+	err := p.Wait(ctx)
+	if ctx.Err() != nil {
+		p.Kill()
+		<-p.Done()
+		err = fmt.Errorf("manager: the server did not stop in time and was killed: %w", ctx.Err())
+	}
+	p.Close()
+	return err
+}

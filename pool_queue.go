@@ -1,0 +1,131 @@
+package mp
+
+import "sync"
+
+// taskQueue is the pool's FIFO of tasks waiting for a worker.
+type taskQueue struct {
+	items []*task
+	head  int
+}
+
+func (q *taskQueue) len() int { return len(q.items) - q.head }
+
+func (q *taskQueue) push(t *task) { q.items = append(q.items, t) }
+
+// pushFront puts tasks back at the head, in order: they were given before
+// everything still queued.
+func (q *taskQueue) pushFront(ts []*task) {
+	if len(ts) == 0 {
+		return
+	}
+	if q.head >= len(ts) {
+		q.head -= len(ts)
+		copy(q.items[q.head:], ts)
+		return
+	}
+	items := make([]*task, 0, len(ts)+q.len())
+	items = append(append(items, ts...), q.items[q.head:]...)
+	q.items, q.head = items, 0
+}
+
+// pop returns the head, or nil.
+func (q *taskQueue) pop() *task {
+	if q.head == len(q.items) {
+		return nil
+	}
+	t := q.items[q.head]
+	q.items[q.head] = nil
+	q.head++
+	if q.head == len(q.items) {
+		q.items, q.head = q.items[:0], 0
+	} else if q.head > 1024 && q.head > len(q.items)/2 {
+		q.items = append(q.items[:0], q.items[q.head:]...)
+		q.head = 0
+	}
+	return t
+}
+
+// delivery is a resolved task whose done function is still to be called,
+// outside the pool's lock.
+type delivery struct {
+	t *task
+	r taskResult
+}
+
+// finish does what an operation under the pool's lock left to do once
+// the lock is released: it sends to the workers given something to send,
+// then delivers the results.
+func (p *Pool) finish(ds []delivery) {
+	if p.hasDirty.Load() {
+		p.mu.Lock()
+		ws := p.dirty
+		p.dirty = nil
+		p.hasDirty.Store(false)
+		for _, w := range ws {
+			w.dirty = false
+		}
+		p.mu.Unlock()
+		for _, w := range ws {
+			w.flush()
+		}
+	}
+	for _, d := range ds {
+		d.t.done(d.r)
+	}
+}
+
+// callbackRunner runs the callbacks of futures, one at a time and in the
+// order their tasks finished, in a goroutine of the pool (Python's result
+// handler thread): a slow callback delays the other callbacks but not the
+// results.
+type callbackRunner struct {
+	wake chan struct{}
+	// mu guards queue and done.
+	mu    sync.Mutex
+	queue []func()
+	done  bool // run has returned: add runs fn itself
+}
+
+func (c *callbackRunner) init() { c.wake = make(chan struct{}, 1) }
+
+// add queues fn, or runs it at once once the pool has stopped.
+func (c *callbackRunner) add(fn func()) {
+	c.mu.Lock()
+	if c.done {
+		c.mu.Unlock()
+		fn()
+		return
+	}
+	c.queue = append(c.queue, fn)
+	c.mu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// run runs callbacks until stop is closed and none is left.
+func (c *callbackRunner) run(stop <-chan struct{}) {
+	for {
+		c.mu.Lock()
+		fns := c.queue
+		c.queue = nil
+		c.mu.Unlock()
+		for _, fn := range fns {
+			fn()
+		}
+		if len(fns) > 0 {
+			continue
+		}
+		select {
+		case <-c.wake:
+		case <-stop:
+			c.mu.Lock()
+			c.done = len(c.queue) == 0
+			c.mu.Unlock()
+			if c.done {
+				return
+			}
+		}
+	}
+}

@@ -1,0 +1,385 @@
+package mp_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mpgo/mp"
+	"github.com/mpgo/mp/mptest"
+)
+
+var (
+	square    = mp.Register("test.pool.square", func(_ context.Context, x int) (int, error) { return x * x, nil })
+	pid       = mp.Register("test.pool.pid", func(_ context.Context, _ struct{}) (int, error) { return os.Getpid(), nil })
+	poolSleep = mp.Register("test.pool.sleep", func(ctx context.Context, d time.Duration) (int, error) {
+		time.Sleep(d)
+		return os.Getpid(), nil
+	})
+	failOdd = mp.Register("test.pool.failOdd", func(_ context.Context, x int) (int, error) {
+		if x%2 == 1 {
+			return 0, fmt.Errorf("odd %d: %w", x, mp.ErrEmpty)
+		}
+		return x, nil
+	})
+	panicky = mp.Register("test.pool.panic", func(_ context.Context, msg string) (int, error) { panic(msg) })
+	add     = mp.Register("test.pool.add", func(_ context.Context, a pair) (int, error) { return a.X + a.Y, nil })
+	initVal = mp.Register("test.pool.init", func(_ context.Context, v string) (struct{}, error) {
+		os.Setenv("MP_POOL_TEST_INIT", v)
+		return struct{}{}, nil
+	})
+	initBad = mp.Register("test.pool.initBad", func(_ context.Context, _ struct{}) (struct{}, error) {
+		return struct{}{}, errors.New("no database")
+	})
+	readInit = mp.Register("test.pool.readInit", func(_ context.Context, _ struct{}) (string, error) {
+		return os.Getenv("MP_POOL_TEST_INIT"), nil
+	})
+)
+
+// pair is starmap's argument: one field per argument.
+type pair struct{ X, Y int }
+
+// newPool starts a pool and stops it at the end of the test.
+func newPool(t *testing.T, opts mp.PoolOptions) *mp.Pool {
+	t.Helper()
+	p, err := mp.NewPool(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Terminate() })
+	return p
+}
+
+func TestPoolApplyMap(t *testing.T) {
+	mptest.CheckLeaks(t)
+	for _, m := range []mp.StartMethod{mp.Spawn, mp.Forkserver, mp.Goroutine} {
+		t.Run(string(m), func(t *testing.T) {
+			ctx := context.Background()
+			p := newPool(t, mp.PoolOptions{Processes: 2, StartMethod: m})
+			if got, err := mp.Apply(ctx, p, square, 7); got != 49 || err != nil {
+				t.Fatalf("Apply = %v, %v; want 49", got, err)
+			}
+			in := make([]int, 1000)
+			for i := range in {
+				in[i] = i
+			}
+			for _, chunk := range []int{0, 1, 7, 5000} {
+				out, err := mp.Map(ctx, p, square, in, chunk)
+				if err != nil {
+					t.Fatalf("Map(chunk %d): %v", chunk, err)
+				}
+				for i, v := range out {
+					if v != i*i {
+						t.Fatalf("Map(chunk %d)[%d] = %d", chunk, i, v)
+					}
+				}
+			}
+			p.Close()
+			if err := p.Wait(ctx); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func TestPoolStarmap(t *testing.T) {
+	mptest.CheckLeaks(t)
+	p := newPool(t, mp.PoolOptions{Processes: 2})
+	out, err := mp.Map(context.Background(), p, add, []pair{{1, 2}, {3, 4}, {5, 6}}, 0)
+	if err != nil || !slices.Equal(out, []int{3, 7, 11}) {
+		t.Fatalf("starmap = %v, %v", out, err)
+	}
+}
+
+func TestPoolSubmitFutures(t *testing.T) {
+	mptest.CheckLeaks(t)
+	ctx := context.Background()
+	p := newPool(t, mp.PoolOptions{Processes: 3})
+	var fs []*mp.Future[int]
+	for i := range 100 {
+		fs = append(fs, mp.Submit(ctx, p, square, i))
+	}
+	for i, f := range fs {
+		if v, err := f.Get(ctx); v != i*i || err != nil {
+			t.Fatalf("future %d = %v, %v", i, v, err)
+		}
+		if ok, err := f.Successful(); !ok || err != nil {
+			t.Fatalf("Successful = %v, %v", ok, err)
+		}
+	}
+	slow := mp.Submit(ctx, p, poolSleep, 300*time.Millisecond)
+	if _, err := slow.Successful(); !errors.Is(err, mp.ErrNotReady) {
+		t.Errorf("Successful before ready: %v, want ErrNotReady", err)
+	}
+	if slow.Ready() {
+		t.Error("Ready before the task could finish")
+	}
+	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	if _, err := slow.Get(short); !errors.Is(err, mp.ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Get with an expired deadline: %v", err)
+	}
+	if err := slow.Wait(ctx); err != nil || !slow.Ready() {
+		t.Errorf("Wait = %v, Ready %v", err, slow.Ready())
+	}
+	<-slow.Done()
+}
+
+func TestPoolErrors(t *testing.T) {
+	mptest.CheckLeaks(t)
+	ctx := context.Background()
+	p := newPool(t, mp.PoolOptions{Processes: 2})
+	_, err := mp.Apply(ctx, p, failOdd, 3)
+	var re *mp.RemoteError
+	if !errors.As(err, &re) || !errors.Is(err, mp.ErrEmpty) || !strings.Contains(re.Message, "odd 3") {
+		t.Errorf("Apply(failOdd, 3) = %v, want a RemoteError matching ErrEmpty", err)
+	}
+	_, err = mp.Apply(ctx, p, panicky, "oops")
+	if !errors.As(err, &re) || !re.Panic || !strings.Contains(re.Stack, "pool_test.go") {
+		t.Errorf("Apply(panicky) = %#v, want a panic RemoteError with the stack", err)
+	}
+	if _, err := mp.Map(ctx, p, failOdd, []int{0, 2, 4, 5, 6}, 1); !errors.Is(err, mp.ErrEmpty) {
+		t.Errorf("Map with a failing item: %v", err)
+	}
+	f := mp.Submit(ctx, p, failOdd, 1)
+	f.Wait(ctx)
+	if ok, err := f.Successful(); ok || err != nil {
+		t.Errorf("Successful of a failed task = %v, %v", ok, err)
+	}
+	// The pool still works.
+	if v, err := mp.Apply(ctx, p, square, 3); v != 9 || err != nil {
+		t.Errorf("Apply after errors = %v, %v", v, err)
+	}
+}
+
+func TestPoolCallbacks(t *testing.T) {
+	mptest.CheckLeaks(t)
+	ctx := context.Background()
+	p := newPool(t, mp.PoolOptions{Processes: 2})
+	var mu sync.Mutex
+	var got []int
+	var errs []error
+	cb := mp.Callback[int]{
+		Result: func(v int) { mu.Lock(); got = append(got, v); mu.Unlock() },
+		Error:  func(err error) { mu.Lock(); errs = append(errs, err); mu.Unlock() },
+	}
+	var fs []*mp.Future[int]
+	for i := range 10 {
+		fs = append(fs, mp.Submit(ctx, p, failOdd, i, cb))
+	}
+	var mapped []int
+	mf := mp.MapAsync(ctx, p, square, []int{1, 2, 3}, 0, mp.Callback[[]int]{Result: func(v []int) { mapped = v }})
+	for _, f := range fs {
+		f.Wait(ctx) // ready only after its callback ran
+	}
+	mf.Wait(ctx)
+	mu.Lock()
+	defer mu.Unlock()
+	slices.Sort(got)
+	if !slices.Equal(got, []int{0, 2, 4, 6, 8}) || len(errs) != 5 {
+		t.Errorf("callbacks got %v and %d errors", got, len(errs))
+	}
+	if !slices.Equal(mapped, []int{1, 4, 9}) {
+		t.Errorf("map callback got %v", mapped)
+	}
+}
+
+func TestPoolInitializer(t *testing.T) {
+	mptest.CheckLeaks(t)
+	ctx := context.Background()
+	p := newPool(t, mp.PoolOptions{Processes: 2, Initializer: mp.NewInitializer(initVal, "ready")})
+	if v, err := mp.Apply(ctx, p, readInit, struct{}{}); v != "ready" || err != nil {
+		t.Errorf("after the initializer: %q, %v", v, err)
+	}
+	bad := newPool(t, mp.PoolOptions{Processes: 2, Initializer: mp.NewInitializer(initBad, struct{}{})})
+	_, err := mp.Apply(ctx, bad, square, 2)
+	var re *mp.RemoteError
+	if !errors.As(err, &re) || !strings.Contains(err.Error(), "no database") {
+		t.Errorf("task of a pool whose initializer fails: %v", err)
+	}
+}
+
+func TestPoolEmptyAndMisuse(t *testing.T) {
+	mptest.CheckLeaks(t)
+	ctx := context.Background()
+	p := newPool(t, mp.PoolOptions{Processes: 1})
+	out, err := mp.Map(ctx, p, square, nil, 0)
+	if err != nil || out == nil || len(out) != 0 {
+		t.Errorf("Map(empty) = %#v, %v", out, err)
+	}
+	for v, err := range mp.Imap(ctx, p, square, slices.Values([]int{}), mp.ImapOptions{}) {
+		t.Errorf("Imap(empty) yielded %v, %v", v, err)
+	}
+	if err := p.Wait(ctx); !errors.Is(err, mp.ErrPoolRunning) {
+		t.Errorf("Wait on a running pool: %v", err)
+	}
+	p.Close()
+	if _, err := mp.Apply(ctx, p, square, 2); !errors.Is(err, mp.ErrPoolClosed) {
+		t.Errorf("Apply after Close: %v", err)
+	}
+	if _, err := mp.Map(ctx, p, square, []int{1}, 0); !errors.Is(err, mp.ErrPoolClosed) {
+		t.Errorf("Map after Close: %v", err)
+	}
+	if err := p.Wait(ctx); err != nil {
+		t.Errorf("Wait after Close: %v", err)
+	}
+	p.Close()
+	p.Terminate()
+}
+
+func TestPoolImap(t *testing.T) {
+	mptest.CheckLeaks(t)
+	ctx := context.Background()
+	p := newPool(t, mp.PoolOptions{Processes: 2})
+	in := func(yield func(int) bool) {
+		for i := range 200 {
+			if !yield(i) {
+				return
+			}
+		}
+	}
+	for _, chunk := range []int{1, 3} {
+		i := 0
+		for v, err := range mp.Imap(ctx, p, square, in, mp.ImapOptions{Chunk: chunk, ReadAhead: 10}) {
+			if err != nil || v != i*i {
+				t.Fatalf("Imap item %d = %v, %v", i, v, err)
+			}
+			i++
+		}
+		if i != 200 {
+			t.Errorf("Imap yielded %d items", i)
+		}
+		var got []int
+		for v, err := range mp.ImapUnordered(ctx, p, square, in, mp.ImapOptions{Chunk: chunk}) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, v)
+		}
+		slices.Sort(got)
+		if len(got) != 200 || got[199] != 199*199 {
+			t.Errorf("ImapUnordered got %d items", len(got))
+		}
+	}
+	// Breaking out early stops reading the input.
+	read := 0
+	counting := func(yield func(int) bool) {
+		for i := range 100000 {
+			read++
+			if !yield(i) {
+				return
+			}
+		}
+	}
+	for v := range mp.Imap(ctx, p, square, counting, mp.ImapOptions{ReadAhead: 8}) {
+		if v == 4 {
+			break
+		}
+	}
+	if read > 20 {
+		t.Errorf("read %d items ahead with ReadAhead 8", read)
+	}
+	// Item errors come with their items.
+	n, bad := 0, 0
+	for _, err := range mp.Imap(ctx, p, failOdd, slices.Values([]int{0, 1, 2, 3}), mp.ImapOptions{}) {
+		n++
+		if err != nil {
+			bad++
+		}
+	}
+	if n != 4 || bad != 2 {
+		t.Errorf("Imap with failing items: %d items, %d errors", n, bad)
+	}
+}
+
+func TestPoolImapTimeout(t *testing.T) {
+	mptest.CheckLeaks(t)
+	ctx := context.Background()
+	p := newPool(t, mp.PoolOptions{Processes: 1})
+	timeouts, values := 0, 0
+	for v, err := range mp.Imap(ctx, p, poolSleep, slices.Values([]time.Duration{300 * time.Millisecond}), mp.ImapOptions{Timeout: 50 * time.Millisecond}) {
+		if errors.Is(err, mp.ErrTimeout) && errors.Is(err, context.DeadlineExceeded) {
+			timeouts++
+			continue
+		}
+		if err != nil || v == 0 {
+			t.Fatalf("Imap = %v, %v", v, err)
+		}
+		values++
+	}
+	if timeouts == 0 || values != 1 {
+		t.Errorf("%d timeouts, %d values; want some timeouts, then the value", timeouts, values)
+	}
+}
+
+var (
+	badResult = mp.Register("test.pool.badResult", func(_ context.Context, _ int) (any, error) {
+		return make(chan int), nil
+	})
+	takeAny = mp.Register("test.pool.takeAny", func(_ context.Context, _ any) (int, error) { return 1, nil })
+)
+
+func TestPoolUnencodable(t *testing.T) {
+	mptest.CheckLeaks(t)
+	ctx := context.Background()
+	p := newPool(t, mp.PoolOptions{Processes: 1})
+	// Python: a result that cannot be pickled fails the task (MaybeEncodingError).
+	if _, err := mp.Apply(ctx, p, badResult, 1); err == nil {
+		t.Error("a result that cannot be encoded gave no error")
+	}
+	// An argument that cannot be encoded fails at once, in this process.
+	f := mp.Submit(ctx, p, takeAny, any(make(chan int)))
+	if !f.Ready() {
+		t.Error("the future of an argument that cannot be encoded is not ready at once")
+	}
+	if _, err := f.Get(ctx); err == nil {
+		t.Error("an argument that cannot be encoded gave no error")
+	}
+	if v, err := mp.Apply(ctx, p, square, 4); v != 16 || err != nil {
+		t.Errorf("the pool after encoding errors: %v, %v", v, err)
+	}
+}
+
+func TestPoolImapUnorderedErrors(t *testing.T) {
+	mptest.CheckLeaks(t)
+	ctx := context.Background()
+	p := newPool(t, mp.PoolOptions{Processes: 2})
+	ok, bad := 0, 0
+	for v, err := range mp.ImapUnordered(ctx, p, failOdd, slices.Values([]int{0, 1, 2, 3, 4, 5}), mp.ImapOptions{Chunk: 1}) {
+		var re *mp.RemoteError
+		switch {
+		case err == nil && v%2 == 0:
+			ok++
+		case errors.As(err, &re):
+			bad++
+		default:
+			t.Errorf("unexpected %v, %v", v, err)
+		}
+	}
+	if ok != 3 || bad != 3 {
+		t.Errorf("%d results, %d errors", ok, bad)
+	}
+	// A cancelled context ends the iteration with its error, once.
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	n := 0
+	for _, err := range mp.Imap(cctx, p, poolSleep, slices.Values([]time.Duration{time.Millisecond, time.Hour, time.Hour}), mp.ImapOptions{}) {
+		n++
+		if n == 1 {
+			cancel()
+			continue
+		}
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("after cancel: %v", err)
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d yields, want the first result and one error", n)
+	}
+}

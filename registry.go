@@ -1,0 +1,99 @@
+package mp
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"sync"
+
+	"github.com/mpgo/mp/internal/wire"
+)
+
+// Func is a function registered to run in other processes, with its argument
+// type In and result type Out. Both are sent between processes with mp's
+// codec (CBOR): exported fields of structs, slices, maps, strings, numbers,
+// and handles (Conn, queues, locks, shared memory) anywhere inside.
+type Func[In, Out any] struct {
+	name string
+}
+
+// Name returns the name the function was registered under.
+func (f Func[In, Out]) Name() string { return f.name }
+
+// invoker runs a registered function on an encoded argument and returns its
+// encoded result.
+type invoker func(ctx context.Context, arg []byte, fds []int) (result []byte, resultFDs []int, err error)
+
+// funcs holds every registered function by name. Registration happens
+// before Main, reads after it.
+var funcs = struct {
+	sync.RWMutex
+	m map[string]invoker
+}{m: map[string]invoker{}}
+
+// Register registers fn under name, so that mp can run it in another
+// process, and returns the typed handle to pass to Command, Call or a Pool.
+// Call it at package level (var square = mp.Register("square", squareFn)):
+// a child process finds the function by name, in its own copy of the binary,
+// after every package's init has run. The name must be unique in the binary
+// and stable across builds, which workers on other machines rely on.
+//
+// Register panics if name is already registered or if Main has already run.
+func Register[In, Out any](name string, fn func(context.Context, In) (Out, error)) Func[In, Out] {
+	if fn == nil {
+		panic("mp: Register of a nil function")
+	}
+	if mainCalled.Load() {
+		panic(fmt.Sprintf("mp: Register(%q) after mp.Main: register functions at package level (var f = mp.Register(...)), so that child processes have them too", name))
+	}
+	funcs.Lock()
+	defer funcs.Unlock()
+	if _, dup := funcs.m[name]; dup {
+		panic(fmt.Sprintf("mp: function %q registered twice", name))
+	}
+	funcs.m[name] = wrap(name, fn)
+	registerChunked(name, fn)
+	return Func[In, Out]{name: name}
+}
+
+func lookup(name string) (invoker, bool) {
+	funcs.RLock()
+	defer funcs.RUnlock()
+	inv, ok := funcs.m[name]
+	return inv, ok
+}
+
+// wrap turns a typed function into an invoker that decodes its argument,
+// runs it, turns a panic into a *RemoteError, and encodes its result.
+func wrap[In, Out any](name string, fn func(context.Context, In) (Out, error)) invoker {
+	return func(ctx context.Context, arg []byte, fds []int) (res []byte, resFDs []int, err error) {
+		var in In
+		if err := wire.Unmarshal(arg, fds, &in); err != nil {
+			return nil, nil, fmt.Errorf("mp: decode the argument of %s: %w", name, err)
+		}
+		out, err := callRecover(ctx, fn, in)
+		if err != nil {
+			return nil, nil, err
+		}
+		return wire.Marshal(out)
+	}
+}
+
+// callRecover calls fn, turning a panic into a *RemoteError with the stack.
+func callRecover[In, Out any](ctx context.Context, fn func(context.Context, In) (Out, error), in In) (out Out, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &RemoteError{Message: fmt.Sprint(r), Type: fmt.Sprintf("%T", r), Panic: true, Stack: string(debug.Stack())}
+		}
+	}()
+	return fn(ctx, in)
+}
+
+// encodeArg encodes the argument of a call for the wire.
+func encodeArg[In any](arg In) ([]byte, []int, error) {
+	data, fds, err := wire.Marshal(arg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("mp: encode the argument: %w", err)
+	}
+	return data, fds, nil
+}

@@ -1,0 +1,156 @@
+package mp
+
+import (
+	"context"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/mpgo/mp/internal/lockcore"
+	"github.com/mpgo/mp/internal/shmem"
+	"github.com/mpgo/mp/internal/wire"
+)
+
+// ReentrantLock is a lock shared between processes that its owner may lock
+// again (Python: multiprocessing.RLock). It must be unlocked as many times
+// as it was locked, by its owner.
+//
+// Go exposes no thread or goroutine identity, so the owner is carried by the
+// context: Lock returns a context that names the caller as owner, and nested
+// calls — Lock, Unlock, a Cond's Wait — that are given that context (or one
+// derived from it) act as the same owner. The owner is that chain of calls in
+// this process: other processes, and goroutines of this process whose
+// contexts do not come from it, are other owners and wait. A goroutine
+// started with the owning context shares the ownership; start it from
+// NewOwner(ctx) to make it an owner of its own.
+//
+//	ctx, err := lock.Lock(ctx)
+//	if err != nil { … }
+//	defer lock.Unlock(ctx)
+//	helper(ctx) // may Lock(ctx) and Unlock(ctx) again
+//
+// Like Mutex, a ReentrantLock survives its holder's death (the next Lock
+// returns ErrOwnerDead and holds it, at depth one), is a handle that travels
+// to other processes, and does not implement sync.Locker.
+type ReentrantLock struct {
+	r    *shmem.Region
+	st   *lockcore.RMutex
+	race raceSync
+}
+
+// ownerKey is the context key of the owner token.
+type ownerKey struct{}
+
+// lastToken numbers the owners of this process.
+var lastToken atomic.Uint64
+
+// NewOwner returns a context derived from ctx that names a new owner of
+// reentrant locks, distinct from any owner ctx carries.
+func NewOwner(ctx context.Context) context.Context {
+	return context.WithValue(ctx, ownerKey{}, lastToken.Add(1))
+}
+
+// owner returns the owner token ctx carries, adding a new one if it has none.
+func owner(ctx context.Context) (context.Context, uint64) {
+	if t, ok := ctx.Value(ownerKey{}).(uint64); ok {
+		return ctx, t
+	}
+	ctx = NewOwner(ctx)
+	return ctx, ctx.Value(ownerKey{}).(uint64)
+}
+
+// NewReentrantLock returns a new unlocked ReentrantLock in its own shared
+// memory.
+func NewReentrantLock() (*ReentrantLock, error) {
+	r, p, err := newRegion(shmem.KindReentrantLock, int(unsafe.Sizeof(lockcore.RMutex{})))
+	if err != nil {
+		return nil, err
+	}
+	return &ReentrantLock{r: r, st: (*lockcore.RMutex)(p)}, nil
+}
+
+// Lock acquires the lock for the owner ctx names (a new owner if it names
+// none), or locks it once more if that owner holds it already, and returns
+// the context that names the owner. If ctx ends first, Lock returns ctx and
+// an error that matches ctx's error (and ErrTimeout for a deadline). If the
+// previous holder died holding the lock, Lock holds it and returns
+// ErrOwnerDead.
+func (l *ReentrantLock) Lock(ctx context.Context) (context.Context, error) {
+	if l.st == nil {
+		return ctx, ErrClosed
+	}
+	octx, token := owner(ctx)
+	died, err := l.st.Lock(ctx, token)
+	if err != nil {
+		return ctx, lockError(err)
+	}
+	l.race.acquired()
+	return octx, ownerDied(died)
+}
+
+// TryLock is Lock without waiting: it reports whether the owner ctx names
+// now holds the lock.
+func (l *ReentrantLock) TryLock(ctx context.Context) (context.Context, bool, error) {
+	if l.st == nil {
+		return ctx, false, ErrClosed
+	}
+	octx, token := owner(ctx)
+	ok, died := l.st.TryLock(token)
+	if !ok {
+		return ctx, false, nil
+	}
+	l.race.acquired()
+	return octx, true, ownerDied(died)
+}
+
+// Unlock releases one level of the lock. ctx must name the owner (come from
+// the owner's Lock); otherwise Unlock returns ErrNotOwner (Python:
+// RuntimeError), as it does when the lock is not held.
+func (l *ReentrantLock) Unlock(ctx context.Context) error {
+	if l.st == nil {
+		return ErrClosed
+	}
+	t, ok := ctx.Value(ownerKey{}).(uint64)
+	if !ok {
+		return ErrNotOwner
+	}
+	l.race.releasing()
+	return lockError(l.st.Unlock(t))
+}
+
+// Locked reports whether anyone holds the lock.
+func (l *ReentrantLock) Locked() bool { return l.st != nil && l.st.Locked() }
+
+// Owned reports whether the owner ctx names holds the lock.
+func (l *ReentrantLock) Owned(ctx context.Context) bool {
+	t, ok := ctx.Value(ownerKey{}).(uint64)
+	return ok && l.st != nil && l.st.Owned(t)
+}
+
+// Close releases this process's mapping of the lock and its descriptor.
+// Close must not be called while other goroutines use the lock; it is safe
+// to call twice.
+func (l *ReentrantLock) Close() error {
+	l.st = nil
+	return closeRegion(&l.r)
+}
+
+// IsHandle marks ReentrantLock as a handle that travels between processes.
+func (l *ReentrantLock) IsHandle() {}
+
+// MarshalCBOR encodes the lock as a handle; see the wire package.
+func (l *ReentrantLock) MarshalCBOR() ([]byte, error) { return marshalRegion(rlockTag, l.r, nil) }
+
+// UnmarshalCBOR decodes a ReentrantLock handle received from another process.
+func (l *ReentrantLock) UnmarshalCBOR(data []byte) error {
+	r, p, err := unmarshalRegion(data, rlockTag, shmem.KindReentrantLock, int(unsafe.Sizeof(lockcore.RMutex{})), nil)
+	if err != nil {
+		return err
+	}
+	*l = ReentrantLock{r: r, st: (*lockcore.RMutex)(p)}
+	return nil
+}
+
+var _ wire.Handle = (*ReentrantLock)(nil)
+
+// condLocker lets a Cond use a ReentrantLock.
+func (l *ReentrantLock) condLocker() condLocker { return rlockCond{l} }

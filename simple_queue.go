@@ -1,0 +1,69 @@
+package mp
+
+import (
+	"context"
+
+	"github.com/mpgo/mp/internal/queue"
+)
+
+// SimpleQueue is a plain first-in, first-out queue between processes
+// (Python: multiprocessing.SimpleQueue): no size limit, no buffering in
+// the producer: Put waits while the shared ring (1 MiB) is full. It is
+// otherwise a Queue: a handle, safe for concurrent use, usable with Wait.
+type SimpleQueue[T any] struct {
+	c *queue.Core
+}
+
+// NewSimpleQueue returns a new SimpleQueue.
+func NewSimpleQueue[T any]() (*SimpleQueue[T], error) {
+	c, err := queue.New(queue.FIFO, 0, queue.DefaultCapacity, false)
+	if err != nil {
+		return nil, err
+	}
+	return &SimpleQueue[T]{c: c}, nil
+}
+
+func (q *SimpleQueue[T]) core() *queue.Core {
+	if q == nil || q.c == nil {
+		panic("mp: use of a SimpleQueue not made by NewSimpleQueue")
+	}
+	return q.c
+}
+
+// Put adds v, waiting while the shared ring is full; if ctx ends first, it
+// returns an error that matches both ErrFull and ctx's error.
+func (q *SimpleQueue[T]) Put(ctx context.Context, v T) error {
+	return putItem(ctx, q.core(), v, true)
+}
+
+// Get removes and returns the next item, waiting for one; if ctx ends
+// first, it returns an error that matches both ErrEmpty and ctx's error.
+func (q *SimpleQueue[T]) Get(ctx context.Context) (T, error) {
+	return getItem[T](ctx, q.core(), true)
+}
+
+// Empty reports whether the queue holds no item.
+func (q *SimpleQueue[T]) Empty() bool { return q.core().Empty() }
+
+// Close releases this handle in this process. Blocked calls on it return
+// ErrClosed. It is safe to call twice.
+func (q *SimpleQueue[T]) Close() error { return q.core().Close() }
+
+// IsHandle marks SimpleQueue as a handle that travels between processes.
+func (q *SimpleQueue[T]) IsHandle() {}
+
+// MarshalCBOR encodes the queue as a handle; see the wire package.
+func (q *SimpleQueue[T]) MarshalCBOR() ([]byte, error) {
+	return marshalCore(q.core(), simpleQueueTag, nil)
+}
+
+// UnmarshalCBOR decodes a SimpleQueue handle received from another process.
+func (q *SimpleQueue[T]) UnmarshalCBOR(data []byte) error {
+	c, err := unmarshalCore(data, simpleQueueTag, queue.FIFO, false, nil)
+	if err == nil {
+		q.c = c
+	}
+	return err
+}
+
+func (q *SimpleQueue[T]) waitFD() int { return q.core().WaitFD() }

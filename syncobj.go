@@ -1,0 +1,107 @@
+package mp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"unsafe"
+
+	"github.com/mpgo/mp/internal/lockcore"
+	"github.com/mpgo/mp/internal/shmem"
+	"github.com/mpgo/mp/internal/wire"
+)
+
+// Handle tags of the synchronization types.
+const (
+	mutexTag     = wire.TagBase + 0x20
+	rlockTag     = wire.TagBase + 0x21
+	semaphoreTag = wire.TagBase + 0x22
+	eventTag     = wire.TagBase + 0x23
+	condTag      = wire.TagBase + 0x24
+	barrierTag   = wire.TagBase + 0x25
+)
+
+// newRegion makes a region for an object of kind whose state is size bytes,
+// writes its header, and returns a pointer to the state (zeroed).
+func newRegion(kind uint16, size int) (*shmem.Region, unsafe.Pointer, error) {
+	r, err := shmem.Create("mp-sync", shmem.HeaderSize+size)
+	if err != nil {
+		return nil, nil, err
+	}
+	shmem.Header{Kind: kind, DataOff: shmem.HeaderSize, DataLen: uint64(size)}.Encode(r.Bytes())
+	return r, r.At(shmem.HeaderSize, size, 8), nil
+}
+
+// openRegion maps the region of a received handle and checks that it holds
+// an object of kind with a state of size bytes. It takes ownership of fd.
+func openRegion(fd int, kind uint16, size int) (*shmem.Region, unsafe.Pointer, error) {
+	r, err := shmem.FromFD(fd)
+	if err != nil {
+		return nil, nil, err
+	}
+	h, err := shmem.DecodeHeader(r.Bytes(), kind)
+	if err == nil && (h.DataOff != shmem.HeaderSize || h.DataLen != uint64(size)) {
+		err = fmt.Errorf("%w: state of %d bytes at %d, want %d at %d", shmem.ErrBadHeader, h.DataLen, h.DataOff, size, shmem.HeaderSize)
+	}
+	if err != nil {
+		r.Close()
+		return nil, nil, fmt.Errorf("%w: %w", ErrProtocol, err)
+	}
+	return r, r.At(shmem.HeaderSize, size, 8), nil
+}
+
+// marshalRegion encodes a handle whose only descriptor is r's.
+func marshalRegion(tag uint64, r *shmem.Region, meta any) ([]byte, error) {
+	if r == nil {
+		return nil, fmt.Errorf("mp: send a closed object: %w", ErrClosed)
+	}
+	return wire.MarshalHandle(tag, []int{r.FD()}, meta)
+}
+
+// unmarshalRegion decodes a handle with one descriptor and maps its region.
+func unmarshalRegion(data []byte, tag uint64, kind uint16, size int, meta any) (*shmem.Region, unsafe.Pointer, error) {
+	fds, err := wire.UnmarshalHandle(data, tag, meta)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(fds) != 1 {
+		closeFDs(fds)
+		return nil, nil, fmt.Errorf("%w: handle with %d descriptors, want 1", ErrProtocol, len(fds))
+	}
+	return openRegion(fds[0], kind, size)
+}
+
+// lockError turns an error of lockcore or of a context into mp's.
+func lockError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, lockcore.ErrNotLocked), errors.Is(err, lockcore.ErrNotOwner):
+		return ErrNotOwner
+	case errors.Is(err, lockcore.ErrTooManyReleases):
+		return ErrTooManyReleases
+	case errors.Is(err, lockcore.ErrTooManyHolders):
+		return ErrTooManyHolders
+	case errors.Is(err, context.DeadlineExceeded):
+		return ctxError(ErrTimeout, err)
+	}
+	return err
+}
+
+// ownerDied returns ErrOwnerDead if died is set.
+func ownerDied(died bool) error {
+	if died {
+		return ErrOwnerDead
+	}
+	return nil
+}
+
+// closeRegion closes *r once and sets it to nil.
+func closeRegion(r **shmem.Region) error {
+	if *r == nil {
+		return nil
+	}
+	err := (*r).Close()
+	*r = nil
+	return err
+}

@@ -1,0 +1,115 @@
+package mp
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// fdWaitable is an object Wait can poll: its descriptor becomes readable
+// when the object is ready (a Conn or queue with a message waiting).
+type fdWaitable interface {
+	waitFD() int
+}
+
+// Wait waits until at least one of objects is ready and returns the ready
+// ones, in the order given (Python: multiprocessing.connection.wait). A Conn
+// or a queue is ready when a receive would not block (a message is waiting,
+// or the other end is closed); a *Process when it has ended. If ctx ends
+// first, Wait returns no objects and ctx's error.
+func Wait(ctx context.Context, objects ...any) ([]any, error) {
+	for _, o := range objects {
+		if _, ok := o.(*Process); !ok {
+			if _, ok := o.(fdWaitable); !ok {
+				panic(fmt.Sprintf("mp: Wait on a %T: want *Conn, *Process or a queue", o))
+			}
+		}
+	}
+	for {
+		if ready := readyNow(objects); len(ready) > 0 {
+			return ready, nil
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if err := block(ctx, objects); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// readyNow returns the objects that are ready, without blocking.
+func readyNow(objects []any) []any {
+	var ready []any
+	for _, o := range objects {
+		if isReady(o) {
+			ready = append(ready, o)
+		}
+	}
+	return ready
+}
+
+func isReady(o any) bool {
+	if p, ok := o.(*Process); ok {
+		return p.ended()
+	}
+	fd := o.(fdWaitable).waitFD()
+	if fd < 0 {
+		return false
+	}
+	// Poll a duplicate: the object may be closed meanwhile, and its number
+	// given to another file.
+	dup, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return false
+	}
+	defer unix.Close(dup)
+	pfd := []unix.PollFd{{Fd: int32(dup), Events: unix.POLLIN}}
+	n, err := unix.Poll(pfd, 0)
+	return err == nil && n > 0
+}
+
+// block waits until some object may have become ready, or ctx ends. It
+// polls duplicates of the objects' descriptors together with an eventfd
+// that wakes it when ctx ends or a process ends.
+func block(ctx context.Context, objects []any) error {
+	wake, err := unix.Eventfd(0, unix.EFD_CLOEXEC)
+	if err != nil {
+		return fmt.Errorf("mp: wait: %w", err)
+	}
+	defer unix.Close(wake)
+	poke := func() { unix.Write(wake, []byte{1, 0, 0, 0, 0, 0, 0, 0}) }
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	defer func() { close(stop); wg.Wait() }()
+	defer context.AfterFunc(ctx, poke)()
+	pfds := []unix.PollFd{{Fd: int32(wake), Events: unix.POLLIN}}
+	for _, o := range objects {
+		if p, ok := o.(*Process); ok {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				select {
+				case <-p.Done():
+					poke()
+				case <-stop:
+				}
+			}()
+			continue
+		}
+		if fd := o.(fdWaitable).waitFD(); fd >= 0 {
+			if dup, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0); err == nil {
+				defer unix.Close(dup)
+				pfds = append(pfds, unix.PollFd{Fd: int32(dup), Events: unix.POLLIN})
+			}
+		}
+	}
+	for {
+		_, err := unix.Poll(pfds, -1)
+		if err != unix.EINTR {
+			return nil
+		}
+	}
+}
