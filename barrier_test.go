@@ -184,3 +184,56 @@ func TestBarrierActionFails(t *testing.T) {
 		t.Fatalf("errors %v: want one broken barrier and one action error", errs)
 	}
 }
+
+// A party killed while it waits breaks the barrier for the others at once,
+// instead of leaving them to their timeouts (Python's Barrier waits); after
+// Reset, the barrier works for live parties again.
+func TestBarrierPartyDies(t *testing.T) {
+	mptest.CheckLeaks(t)
+	b := newBarrier(t, 3, mp.BarrierConfig{})
+	p := mp.Command(barrierParty, b)
+	if err := p.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	for deadline := time.Now().Add(20 * time.Second); b.NWaiting() != 1; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			p.Kill()
+			p.Wait(context.Background())
+			t.Fatal("the child never reached the barrier")
+		}
+	}
+	errc := make(chan error, 1)
+	go func() {
+		_, err := b.Wait(context.Background())
+		errc <- err
+	}()
+	p.Kill()
+	if err := p.Wait(context.Background()); err == nil {
+		t.Fatal("the killed party exited cleanly")
+	}
+	select {
+	case err := <-errc:
+		if !errors.Is(err, mp.ErrBrokenBarrier) {
+			t.Fatalf("Wait beside a dead party = %v, want ErrBrokenBarrier", err)
+		}
+	case <-time.After(10 * time.Second):
+		b.Abort()
+		<-errc
+		t.Fatal("Wait beside a dead party did not end")
+	}
+	if !b.Broken() {
+		t.Fatal("the barrier is not broken after a party died")
+	}
+	if err := b.Reset(); err != nil {
+		t.Fatal(err)
+	}
+	idx, errs := waitAll(b, 3, context.Background())
+	if err := errors.Join(errs...); err != nil {
+		t.Fatalf("after Reset: %v", err)
+	}
+	slices.Sort(idx)
+	if !slices.Equal(idx, []int{0, 1, 2}) {
+		t.Fatalf("after Reset: indices %v, want 0, 1, 2", idx)
+	}
+}

@@ -20,10 +20,11 @@ import (
 // goroutines) that were waiting when it was called, never one that starts
 // waiting later; NotifyAll wakes them all.
 //
-// A process that dies while it waits still counts as a waiter, so a Notify(1)
-// may go to it and be lost (Python's Condition has the same weakness);
-// NotifyAll is not affected. The lock itself survives its holder's death
-// like any Mutex or ReentrantLock.
+// A process that dies while it waits never takes a notification from a live
+// waiter: a wake-up goes to whichever waiter that was waiting wakes first.
+// Its death is noticed within about 50 ms by the waiters still sleeping,
+// which stop counting it (up to 64 waiting processes are tracked). The lock
+// itself survives its holder's death like any Mutex or ReentrantLock.
 //
 // A Cond is a handle: it travels to other processes, with its lock, in a
 // Process's argument or in a message; L returns the lock there.
@@ -115,6 +116,7 @@ func (c *Cond) Wait(ctx context.Context) error {
 	ticket := c.st.Enter()
 	depth, err := l.release(ctx)
 	if err != nil {
+		c.st.Leave(ticket)
 		return err
 	}
 	sleepErr := lockError(c.st.Sleep(ctx, ticket))

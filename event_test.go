@@ -75,7 +75,11 @@ func TestEventSetWakesAll(t *testing.T) {
 			errs <- e.Wait(ctx)
 		})
 	}
-	time.Sleep(200 * time.Millisecond) // everyone waits, the child too
+	for deadline := time.Now().Add(20 * time.Second); mp.EventWaiters(e) < 6; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d waiters after 20 s", mp.EventWaiters(e))
+		}
+	}
 	e.Set()
 	e.Clear()
 	wg.Wait()

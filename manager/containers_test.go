@@ -149,7 +149,7 @@ func TestObjectFreedWhenUnreferenced(t *testing.T) {
 	mptest.CheckLeaks(t)
 	ctx := testCtx(t)
 	key := []byte("k")
-	addr := inProcess(t, manager.NewServer(&manager.ServerOptions{AuthKey: key, Limits: manager.Limits{ReleaseDelay: 100 * time.Millisecond}}), "")
+	addr := inProcess(t, manager.NewServer(&manager.ServerOptions{AuthKey: key, Limits: manager.Limits{ReleaseDelay: 500 * time.Millisecond}}), "")
 	c1 := dial(t, addr, key)
 	holder, err := manager.NewList[*manager.Dict[int, int]](ctx, c1, nil)
 	if err != nil {
@@ -168,7 +168,7 @@ func TestObjectFreedWhenUnreferenced(t *testing.T) {
 		t.Fatalf("proxy taken out of a container within the release delay: %v", err)
 	}
 	got.Close()
-	time.Sleep(400 * time.Millisecond)
+	time.Sleep(1500 * time.Millisecond) // past the delay, with room for a slow server
 	must(t, holder.Append(ctx, d))
 	late, _ := holder.Get(ctx, 0)
 	defer late.Close()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync/atomic"
+	"time"
 
 	"github.com/mpgo/mp/internal/futex"
 )
@@ -24,6 +25,11 @@ const (
 // goroutines). Every change of state bumps gen, the word waiters sleep on.
 // An internal lock guards the rest. Set Parties (and Timeout) before
 // sharing it; it must be 8-byte aligned.
+//
+// The processes that have arrived are recorded, so that a party that dies
+// at the barrier is noticed: the parties waiting look for dead ones every
+// futex.Slice, and one found breaks a filling barrier (the round can never
+// complete) and no longer counts as arrived.
 type Barrier struct {
 	lock  Mutex
 	gen   atomic.Uint32
@@ -33,6 +39,7 @@ type Barrier struct {
 	// Wait in nanoseconds, 0 for none.
 	Parties atomic.Uint32
 	Timeout atomic.Int64
+	arrived Waiters
 }
 
 // lockInternal takes the internal lock; if a process died holding it, the
@@ -51,13 +58,36 @@ func (b *Barrier) setState(s int32) {
 }
 
 // sleep releases the lock, waits for a change of state or ctx's end, and
-// takes the lock again.
-func (b *Barrier) sleep(ctx context.Context) error {
+// takes the lock again. A sleep that saw no change looks for dead parties
+// once per futex.Slice; *swept is when this waiter last did.
+func (b *Barrier) sleep(ctx context.Context, swept *time.Time) error {
 	g := b.gen.Load()
 	b.lock.Unlock()
 	err := futex.WaitCtx(ctx, &b.gen, g)
 	b.lockInternal()
+	if b.gen.Load() == g && time.Since(*swept) >= futex.Slice {
+		*swept = time.Now()
+		b.sweep()
+	}
 	return err
+}
+
+// sweep discounts the parties that died at the barrier. A filling barrier
+// breaks, since its round cannot complete; a draining or resetting one
+// whose last party left that way is ready for the next round. The lock is
+// held.
+func (b *Barrier) sweep() {
+	dead := b.arrived.Sweep()
+	if dead == 0 {
+		return
+	}
+	left := b.count.Add(-dead)
+	switch s := b.state.Load(); {
+	case s == filling:
+		b.setState(broken)
+	case left == 0 && (s == draining || s == resetting):
+		b.setState(filling)
+	}
 }
 
 // Wait arrives at the barrier and waits for the others. The last party to
@@ -69,8 +99,9 @@ func (b *Barrier) sleep(ctx context.Context) error {
 func (b *Barrier) Wait(ctx context.Context, action func() error) (index int, ctxErr, err error) {
 	b.lockInternal()
 	defer b.lock.Unlock()
+	swept := time.Now()
 	for s := b.state.Load(); s == draining || s == resetting; s = b.state.Load() {
-		if err := b.sleep(ctx); err != nil {
+		if err := b.sleep(ctx, &swept); err != nil {
 			return 0, err, err
 		}
 	}
@@ -78,7 +109,7 @@ func (b *Barrier) Wait(ctx context.Context, action func() error) (index int, ctx
 		return 0, nil, ErrBroken
 	}
 	index = int(b.count.Add(1)) - 1
-	defer b.exit()
+	defer b.exit(b.arrived.Add())
 	if index+1 == int(b.Parties.Load()) {
 		if action != nil {
 			if err := action(); err != nil {
@@ -90,7 +121,7 @@ func (b *Barrier) Wait(ctx context.Context, action func() error) (index int, ctx
 		return index, nil, nil
 	}
 	for b.state.Load() == filling {
-		if err := b.sleep(ctx); err != nil && b.state.Load() == filling {
+		if err := b.sleep(ctx, &swept); err != nil && b.state.Load() == filling {
 			b.setState(broken)
 			return index, err, ErrBroken
 		}
@@ -101,9 +132,13 @@ func (b *Barrier) Wait(ctx context.Context, action func() error) (index int, ctx
 	return index, nil, nil
 }
 
-// exit counts a party out; the last one out of a draining or resetting
-// barrier makes it ready for the next round. The lock is held.
-func (b *Barrier) exit() {
+// exit counts a party out (tracked says whether it was recorded as
+// arrived); the last one out of a draining or resetting barrier makes it
+// ready for the next round. The lock is held.
+func (b *Barrier) exit(tracked bool) {
+	if tracked {
+		b.arrived.Remove()
+	}
 	if b.count.Add(^uint32(0)) == 0 {
 		if s := b.state.Load(); s == resetting || s == draining {
 			b.setState(filling)
@@ -124,6 +159,7 @@ func (b *Barrier) Abort() {
 func (b *Barrier) Reset() {
 	b.lockInternal()
 	defer b.lock.Unlock()
+	b.sweep()
 	if b.count.Load() > 0 {
 		if s := b.state.Load(); s == filling || s == broken {
 			b.setState(resetting)

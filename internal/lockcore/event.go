@@ -43,6 +43,9 @@ func (e *Event) Clear() {
 	}
 }
 
+// Waiters returns how many wait now, in every process.
+func (e *Event) Waiters() int { return int(e.waiters.Load()) }
+
 // IsSet reports whether the flag is set.
 func (e *Event) IsSet() bool { return e.word.Load()&1 != 0 }
 
