@@ -20,6 +20,7 @@
 //	BaseManager(address, authkey).connect()       Dial(ctx, address, &DialOptions{AuthKey: key})
 //	get_server().serve_forever()                  NewServer(opts) + Server.Serve(ctx, Listen(address))
 //	register(typeid, callable)                    Server.Register(name, obj) / Server.RegisterFactory / Options.Shared
+//	register(...) then start()                    NewSetup at package level + Start(ctx, &Options{Setup: setup})
 //	manager.get_task_queue()                      Lookup[Queue[int]](ctx, c, "get_task_queue")
 //	manager.shutdown()                            Client.Shutdown(ctx)
 //	m.dict(), m.list(), m.Namespace()             NewDict, NewList, NewNamespace

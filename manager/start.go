@@ -29,6 +29,9 @@ type Options struct {
 	// Lookup by name (Python: BaseManager.register with a callable that
 	// returns a shared object).
 	Shared map[string]Spec
+	// Setup, if set, runs in the server's process before it listens, to
+	// register custom objects and factories on the server (see NewSetup).
+	Setup Setup
 	// Limits bound what clients can make the server do.
 	Limits
 	// StartMethod says how the server's process is started; empty means
@@ -45,6 +48,7 @@ type serveArg struct {
 	AuthKey  []byte
 	Explicit bool
 	Shared   map[string]Spec
+	Setup    string
 	Limits   Limits
 	Report   *mp.Conn
 }
@@ -66,7 +70,7 @@ func Start(ctx context.Context, opts *Options) (*Client, error) {
 	if opts != nil {
 		o = *opts
 	}
-	arg := serveArg{Address: o.Address, AuthKey: o.AuthKey, Explicit: o.AuthKey != nil, Shared: o.Shared, Limits: o.Limits}
+	arg := serveArg{Address: o.Address, AuthKey: o.AuthKey, Explicit: o.AuthKey != nil, Shared: o.Shared, Setup: o.Setup.name, Limits: o.Limits}
 	if arg.AuthKey == nil {
 		arg.AuthKey = mp.Current().AuthKey
 	}
@@ -140,6 +144,9 @@ func listenFor(a serveArg) (*Server, net.Listener, error) {
 			return nil, nil, fmt.Errorf("shared object %q: %w", name, err)
 		}
 		srv.Register(name, &Shared{obj: obj})
+	}
+	if err := runSetup(a.Setup, srv); err != nil {
+		return nil, nil, err
 	}
 	address := a.Address
 	if address == "" {

@@ -3,6 +3,7 @@ package manager_test
 import (
 	"context"
 	"errors"
+	"os"
 	"strings"
 	"syscall"
 	"testing"
@@ -273,5 +274,66 @@ func TestProxyGoroutineStart(t *testing.T) {
 	p.Close()
 	if v, _, _ := d.Get(ctx, "name"); !strings.HasPrefix(v, "changed by") {
 		t.Errorf("name = %q", v)
+	}
+}
+
+// counterSetup gives a started server a shared counter and a factory of
+// them, in the server's own process.
+var counterSetup = manager.NewSetup("manager_test.counters", func(s *manager.Server) error {
+	s.Register("counter", &counter{}, "Add")
+	s.RegisterFactory("new_counter", func() any { return &counter{} }, "Add")
+	return nil
+})
+
+var failingSetup = manager.NewSetup("manager_test.failing", func(*manager.Server) error {
+	return errors.New("no config file")
+})
+
+// TestStartWithSetup is BaseManager.register followed by start(): custom
+// objects live in the server's process, and proxies to them work there.
+func TestStartWithSetup(t *testing.T) {
+	mptest.CheckLeaks(t)
+	ctx := testCtx(t)
+	c := start(t, &manager.Options{Setup: counterSetup})
+	if pid, err := c.Ping(ctx); err != nil || pid == os.Getpid() {
+		t.Fatalf("Ping = %d, %v; want the server's own process", pid, err)
+	}
+	o, err := manager.Lookup[manager.Object](ctx, c, "counter")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close()
+	manager.Invoke[int](ctx, o, "Add", 2)
+	if n, err := manager.Invoke[int](ctx, o, "Add", 3); n != 5 || err != nil {
+		t.Errorf("Add = %d, %v; want 5", n, err)
+	}
+	f, err := manager.Lookup[manager.Object](ctx, c, "new_counter")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if n, err := manager.Invoke[int](ctx, f, "Add", 1); n != 1 || err != nil {
+		t.Errorf("a factory's counter: Add = %d, %v; want 1", n, err)
+	}
+	_, err = manager.Start(ctx, &manager.Options{Setup: failingSetup})
+	if err == nil || !strings.Contains(err.Error(), "no config file") {
+		t.Errorf("Start with a failing setup = %v", err)
+	}
+}
+
+func TestNewSetupMisuse(t *testing.T) {
+	for name, fn := range map[string]func(){
+		"twice":   func() { manager.NewSetup("manager_test.counters", func(*manager.Server) error { return nil }) },
+		"no name": func() { manager.NewSetup("", func(*manager.Server) error { return nil }) },
+		"nil fn":  func() { manager.NewSetup("manager_test.nil", nil) },
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("NewSetup %s did not panic", name)
+				}
+			}()
+			fn()
+		}()
 	}
 }
