@@ -82,3 +82,5 @@ func dupFDs(fds []int) ([]int, error) {
 }
 
 func (g *goroutineRunner) setName(string) {}
+
+func (g *goroutineRunner) syncOutput() {}

@@ -1,11 +1,14 @@
 package mp
 
 import (
-	"bufio"
+	"bytes"
 	"io"
 	"os"
 	"sync"
+	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // tailSize is how much of a child's standard error mp keeps for ExitError.
@@ -19,14 +22,36 @@ const drainTimeout = time.Second
 // outputCopy copies what a child writes to a pipe into a writer, one whole
 // line per Write, so that lines from many children sharing a writer never
 // mix mid-line. It keeps the tail of what went through.
+//
+// The pipe is read without blocking, under mu, by the copying goroutine
+// when the poller says it is readable, and by Sync, which copies at once
+// what the pipe holds: everything the child wrote before Sync was called.
 type outputCopy struct {
 	r    *os.File
+	rc   syscall.RawConn
 	w    io.Writer
 	done chan struct{}
-	// mu guards tail.
-	mu   sync.Mutex
-	tail []byte
+	// mu serializes reading the pipe and writing out; it guards line,
+	// chunk and tail.
+	mu    sync.Mutex
+	line  []byte // the start of a line whose end has not come yet
+	chunk []byte
+	tail  []byte
 }
+
+// copied reports whether output given to a Process as w reaches it through
+// an outputCopy: w is a writer other than an *os.File.
+func copied(w io.Writer) bool {
+	if w == nil {
+		return false
+	}
+	_, isFile := w.(*os.File)
+	return !isFile
+}
+
+// maxLine is the longest line kept whole: a longer one is written out in
+// pieces of this size.
+const maxLine = 64 << 10
 
 // newOutputCopy returns a pipe whose write end the child gets, and starts
 // copying its read end into w.
@@ -35,29 +60,98 @@ func newOutputCopy(w io.Writer, goFn func(func())) (*outputCopy, *os.File, error
 	if err != nil {
 		return nil, nil, err
 	}
-	oc := &outputCopy{r: r, w: w, done: make(chan struct{})}
+	rc, err := r.SyscallConn()
+	if err != nil {
+		r.Close()
+		pw.Close()
+		return nil, nil, err
+	}
+	oc := &outputCopy{r: r, rc: rc, w: w, done: make(chan struct{}), chunk: make([]byte, maxLine)}
 	goFn(oc.run)
 	return oc, pw, nil
 }
 
+// run copies until end of file, or until the read end is closed.
 func (oc *outputCopy) run() {
 	defer close(oc.done)
-	br := bufio.NewReaderSize(oc.r, 64<<10)
 	for {
-		line, err := br.ReadSlice('\n')
-		if len(line) > 0 {
-			oc.keep(line)
-			oc.w.Write(line)
-		}
-		if err != nil && err != bufio.ErrBufferFull {
+		more := false
+		err := oc.rc.Read(func(fd uintptr) bool {
+			oc.mu.Lock()
+			defer oc.mu.Unlock()
+			n, err := oc.readOnce(fd)
+			if err == unix.EAGAIN {
+				return false // nothing yet: wait for the poller
+			}
+			more = n > 0 || err == unix.EINTR
+			return true
+		})
+		if err != nil || !more {
+			oc.mu.Lock()
+			oc.flushLine()
+			oc.mu.Unlock()
 			return
 		}
 	}
 }
 
-func (oc *outputCopy) keep(p []byte) {
+// readOnce reads what the pipe holds, up to a chunk, and writes out the
+// whole lines it completes. mu is held.
+func (oc *outputCopy) readOnce(fd uintptr) (int, error) {
+	n, err := unix.Read(int(fd), oc.chunk)
+	if n <= 0 {
+		return 0, err
+	}
+	data := oc.chunk[:n]
+	oc.keep(data)
+	for len(data) > 0 {
+		i := bytes.IndexByte(data, '\n')
+		if i < 0 {
+			oc.line = append(oc.line, data...)
+			if len(oc.line) >= maxLine {
+				oc.flushLine()
+			}
+			break
+		}
+		if len(oc.line) > 0 {
+			oc.line = append(oc.line, data[:i+1]...)
+			oc.flushLine()
+		} else {
+			oc.w.Write(data[:i+1])
+		}
+		data = data[i+1:]
+	}
+	return n, nil
+}
+
+// flushLine writes out the partial line held, if any. mu is held.
+func (oc *outputCopy) flushLine() {
+	if len(oc.line) > 0 {
+		oc.w.Write(oc.line)
+		oc.line = oc.line[:0]
+	}
+}
+
+// Sync copies at once what the pipe holds, so that every whole line the
+// child wrote before Sync was called has reached the writer when it
+// returns. A partial last line waits for its end.
+func (oc *outputCopy) Sync() {
 	oc.mu.Lock()
 	defer oc.mu.Unlock()
+	for {
+		n := 0
+		var err error
+		if cerr := oc.rc.Control(func(fd uintptr) { n, err = oc.readOnce(fd) }); cerr != nil {
+			return
+		}
+		if n == 0 && err != unix.EINTR {
+			return
+		}
+	}
+}
+
+// keep adds p to the tail. mu is held.
+func (oc *outputCopy) keep(p []byte) {
 	oc.tail = append(oc.tail, p...)
 	if len(oc.tail) > tailSize {
 		oc.tail = append(oc.tail[:0], oc.tail[len(oc.tail)-tailSize:]...)

@@ -36,7 +36,10 @@ type PoolOptions struct {
 	// deadlines and Terminate then only cancel contexts.
 	StartMethod StartMethod
 	// Stdout and Stderr receive the workers' standard output and error, as
-	// for Process. If nil, workers write to this process's own.
+	// for Process. If nil, workers write to this process's own. What a
+	// task printed reaches these writers before its result reaches the
+	// caller (for a writer that is not an *os.File, the pool copies the
+	// worker's pipe when results arrive).
 	Stdout io.Writer
 	Stderr io.Writer
 }
@@ -75,17 +78,20 @@ func NewInitializer[In, Out any](fn Func[In, Out], arg In) *Initializer {
 // A Pool is safe for concurrent use. Close or Terminate it, then Wait, to
 // release its processes.
 type Pool struct {
-	n           int
-	timeout     time.Duration
-	maxTasks    int
-	method      StartMethod
-	init        *Initializer
-	stdout      io.Writer
-	stderr      io.Writer
-	wg          sync.WaitGroup // every goroutine of the pool
-	exited      chan struct{}  // closed once stopped and every worker is gone
-	cb          callbackRunner
-	workerNames int
+	n        int
+	timeout  time.Duration
+	maxTasks int
+	method   StartMethod
+	init     *Initializer
+	stdout   io.Writer
+	stderr   io.Writer
+	// copiesOutput says that a worker's output reaches stdout or stderr
+	// through a copying goroutine: results then wait for it.
+	copiesOutput bool
+	wg           sync.WaitGroup // every goroutine of the pool
+	exited       chan struct{}  // closed once stopped and every worker is gone
+	cb           callbackRunner
+	workerNames  int
 
 	// mu guards everything below, and the executor fields of the tasks.
 	mu       sync.Mutex
@@ -127,7 +133,7 @@ func NewPool(opts PoolOptions) (*Pool, error) {
 	p := &Pool{
 		n: opts.Processes, timeout: opts.TaskTimeout, maxTasks: opts.MaxTasksPerChild,
 		method: method, init: opts.Initializer, stdout: opts.Stdout, stderr: opts.Stderr,
-		exited: make(chan struct{}),
+		exited: make(chan struct{}), copiesOutput: copied(opts.Stdout) || copied(opts.Stderr),
 	}
 	p.cb.init()
 	p.goroutine(func() { p.cb.run(p.exited) })

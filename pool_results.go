@@ -41,6 +41,11 @@ func (p *Pool) onResults(w *worker, m transport.Msg) error {
 		m.Close()
 		return err
 	}
+	if p.copiesOutput {
+		// What the worker printed before sending these results reaches
+		// the pool's writers before the results reach their callers.
+		w.proc.SyncOutput()
+	}
 	var ds []delivery
 	p.mu.Lock()
 	off := 0

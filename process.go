@@ -75,6 +75,9 @@ type runner interface {
 	// setName gives the name under which the process's log records are
 	// passed on.
 	setName(name string)
+	// syncOutput copies at once what the process wrote to the pipes that
+	// mp copies into writers.
+	syncOutput()
 }
 
 // Command returns a Process that will run fn(ctx, arg) in a new process.
@@ -255,6 +258,23 @@ func (p *Process) Pid() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.pid
+}
+
+// SyncOutput copies at once to Stdout and Stderr what the process has
+// written to them so far, as whole lines (a partial last line waits for its
+// end). When Stdout or Stderr is a writer other than an *os.File, the
+// child's output reaches it through a goroutine that copies a pipe, which
+// is not ordered against messages the child sends on other channels: call
+// SyncOutput after receiving a message to see first what the child printed
+// before sending it. Wait does this by itself. It does nothing before Start
+// or for output that goes to an *os.File directly.
+func (p *Process) SyncOutput() {
+	p.mu.Lock()
+	r := p.runner
+	p.mu.Unlock()
+	if r != nil {
+		r.syncOutput()
+	}
 }
 
 // Alive reports whether the process has started and not yet ended.

@@ -324,6 +324,15 @@ func (c *child) heldFDs() []int {
 	return fds
 }
 
+func (c *child) syncOutput() { syncCopies(c.copies) }
+
+// syncCopies syncs every copy of a process's output.
+func syncCopies(copies []*outputCopy) {
+	for _, oc := range copies {
+		oc.Sync()
+	}
+}
+
 func (c *child) setName(name string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -265,6 +265,8 @@ func (wr *warmRunner) redirect(sm *startMsg, p *Process, fds *[]int) ([]int, err
 	return extra, nil
 }
 
+func (wr *warmRunner) syncOutput() { syncCopies(wr.copies) }
+
 func (wr *warmRunner) finished(name string) (int, *resultMsg, []int, error) {
 	<-wr.done
 	deadline := time.Now().Add(drainTimeout)

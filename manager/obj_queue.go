@@ -102,5 +102,23 @@ func (q *queueObj) get(c *call) (any, error) {
 	}
 	q.sig.changed()
 	c.release(v)
+	c.undo = func() { q.putBack(c, v) }
 	return v, nil
+}
+
+// putBack returns an item that get took, and that could not be delivered,
+// to the front of the queue.
+func (q *queueObj) putBack(c *call, v cbor.RawMessage) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	c.retain(v)
+	if q.head > 0 {
+		q.head--
+		q.items[q.head] = v
+	} else {
+		q.items = append(q.items, nil)
+		copy(q.items[1:], q.items)
+		q.items[0] = v
+	}
+	q.sig.changed()
 }

@@ -72,6 +72,9 @@ type call struct {
 	// wouldBlock is set when a call that may not block found that it
 	// would have to.
 	wouldBlock bool
+	// undo, if set, puts back what the call took (an item taken from a
+	// queue) when its result cannot reach the client.
+	undo func()
 }
 
 // tryFirst reports whether a blocking method of kind k may first be tried

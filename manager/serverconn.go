@@ -131,14 +131,14 @@ func (c *serverConn) dispatch(req *request) {
 	cl := &call{ctx: c.ctx, method: req.Method, args: req.Args, conn: c, owner: req.Owner, self: req.Obj, noBlock: req.Timeout < 0, srv: c.srv}
 	if !obj.blocks(req.Method) || (req.Timeout < 0 && obj.kind() != KindObject) {
 		v, err := safeCall(obj, cl)
-		c.reply(req.ID, v, err)
+		c.deliver(req.ID, cl, v, err)
 		return
 	}
 	if tryFirst(obj.kind(), req.Method) {
 		cl.noBlock = true
 		v, err := safeCall(obj, cl)
 		if !cl.wouldBlock {
-			c.reply(req.ID, v, err)
+			c.deliver(req.ID, cl, v, err)
 			return
 		}
 		cl.noBlock, cl.wouldBlock = false, false
@@ -164,8 +164,18 @@ func (c *serverConn) goCall(req *request, obj object, cl *call) {
 		v, err := safeCall(obj, cl)
 		c.removePending(req.ID, size)
 		cancel()
-		c.reply(req.ID, v, err)
+		c.deliver(req.ID, cl, v, err)
 	})
+}
+
+// deliver sends the result of a call to an object. If it cannot reach the
+// client — over a Unix socket, a client that died gives a failed write —
+// what the call took goes back: an item taken from a queue by a client
+// killed while it waited is not lost.
+func (c *serverConn) deliver(id uint64, cl *call, v any, err error) {
+	if !c.reply(id, v, err) && err == nil && cl.undo != nil {
+		cl.undo()
+	}
 }
 
 // addPending records a blocking call, unless the connection has too many,
@@ -246,9 +256,9 @@ func (c *serverConn) serverCall(req *request) (any, error) {
 	return nil, fmt.Errorf("%w: the server has no method %q", ErrKind, req.Method)
 }
 
-// reply sends the result of request id. Errors writing mean the connection
-// is going away; its reader notices.
-func (c *serverConn) reply(id uint64, v any, err error) {
+// reply sends the result of request id and reports whether it was written.
+// Errors writing mean the connection is going away; its reader notices.
+func (c *serverConn) reply(id uint64, v any, err error) bool {
 	rep := reply{ID: id}
 	if err != nil {
 		rep.Err = errorToBody(err)
@@ -271,7 +281,9 @@ func (c *serverConn) reply(id uint64, v any, err error) {
 	c.writeDeadline = extendDeadline(c.nc, c.writeDeadline, c.srv.timeout(30*time.Second))
 	if c.fw.write(data) != nil {
 		c.nc.Close()
+		return false
 	}
+	return true
 }
 
 // extendDeadline keeps nc's write deadline, last set to at, between d and

@@ -1,0 +1,110 @@
+package mp_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/mpgo/mp"
+	"github.com/mpgo/mp/mptest"
+)
+
+// lockedBuffer is a writer many goroutines may share.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+var (
+	// printThenReturn prints a line and returns its argument.
+	printThenReturn = mp.Register("test.printThenReturn", func(_ context.Context, i int) (int, error) {
+		fmt.Printf("task %d printed\n", i)
+		return i, nil
+	})
+	// printThenSend prints lines, sending a message after each.
+	printThenSend = mp.Register("test.printThenSend", func(ctx context.Context, c *mp.Conn) (struct{}, error) {
+		defer c.Close()
+		for i := range 50 {
+			fmt.Printf("message %d follows\n", i)
+			if err := c.Send(ctx, i); err != nil {
+				return struct{}{}, err
+			}
+		}
+		return struct{}{}, nil
+	})
+)
+
+// A pool whose workers print to a writer delivers a task's result only once
+// what the task printed is in the writer.
+func TestPoolOutputBeforeResult(t *testing.T) {
+	mptest.CheckLeaks(t)
+	for _, m := range []mp.StartMethod{mp.Spawn, mp.Forkserver} {
+		t.Run(string(m), func(t *testing.T) {
+			var out lockedBuffer
+			p := newPool(t, mp.PoolOptions{Processes: 2, StartMethod: m, Stdout: &out})
+			ctx := context.Background()
+			for i := range 100 {
+				if _, err := mp.Apply(ctx, p, printThenReturn, i); err != nil {
+					t.Fatal(err)
+				}
+				if want := fmt.Sprintf("task %d printed\n", i); !strings.Contains(out.String(), want) {
+					t.Fatalf("result of task %d came before its output", i)
+				}
+			}
+			p.Close()
+			if err := p.Wait(ctx); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// SyncOutput after a message shows what the child printed before sending it.
+func TestProcessSyncOutput(t *testing.T) {
+	mptest.CheckLeaks(t)
+	r, w, err := mp.Pipe(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var out lockedBuffer
+	p := mp.Command(printThenSend, w)
+	p.Stdout = &out
+	if err := p.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	w.Close()
+	ctx := context.Background()
+	for i := range 50 {
+		var got int
+		if err := r.Recv(ctx, &got); err != nil || got != i {
+			t.Fatalf("Recv = %d, %v; want %d", got, err, i)
+		}
+		p.SyncOutput()
+		if want := fmt.Sprintf("message %d follows\n", i); !strings.Contains(out.String(), want) {
+			t.Fatalf("message %d arrived, its line not yet after SyncOutput", i)
+		}
+	}
+	if err := p.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(out.String(), "\n"); n != 50 {
+		t.Fatalf("%d lines, want 50", n)
+	}
+}
