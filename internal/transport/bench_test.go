@@ -1,0 +1,44 @@
+package transport_test
+
+import (
+	"bytes"
+	"context"
+	"testing"
+
+	"github.com/mpgo/mp/internal/transport"
+)
+
+func benchOneWay(b *testing.B, size int) {
+	a, c, err := transport.Pair()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer a.Close()
+	defer c.Close()
+	ctx := context.Background()
+	msg := bytes.Repeat([]byte("x"), size)
+	b.SetBytes(int64(size))
+	done := make(chan error, 1)
+	go func() {
+		for range b.N {
+			m, err := c.Recv(ctx)
+			if err != nil {
+				done <- err
+				return
+			}
+			m.Close()
+		}
+		done <- nil
+	}()
+	for range b.N {
+		if err := a.Send(ctx, transport.Msg{Data: msg}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := <-done; err != nil {
+		b.Fatal(err)
+	}
+}
+
+func BenchmarkOneWay64B(b *testing.B)  { benchOneWay(b, 64) }
+func BenchmarkOneWay1MiB(b *testing.B) { benchOneWay(b, 1<<20) }
