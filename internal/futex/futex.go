@@ -15,6 +15,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	_ "github.com/mpgo/mp/internal/linuxonly"
 )
 
 const (

@@ -13,6 +13,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	_ "github.com/mpgo/mp/internal/linuxonly"
 )
 
 // ErrNotSealed is returned when a descriptor received from another process

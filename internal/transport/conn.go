@@ -14,6 +14,8 @@ import (
 	"github.com/mpgo/mp/internal/ctxio"
 	"github.com/mpgo/mp/internal/wire"
 	"golang.org/x/sys/unix"
+
+	_ "github.com/mpgo/mp/internal/linuxonly"
 )
 
 // Conn is one end of a SOCK_SEQPACKET socket. It is safe for concurrent use:
