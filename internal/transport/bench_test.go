@@ -42,3 +42,6 @@ func benchOneWay(b *testing.B, size int) {
 
 func BenchmarkOneWay64B(b *testing.B)  { benchOneWay(b, 64) }
 func BenchmarkOneWay1MiB(b *testing.B) { benchOneWay(b, 1<<20) }
+
+func BenchmarkOneWay64KiB(b *testing.B)  { benchOneWay(b, 64<<10) }
+func BenchmarkOneWay256KiB(b *testing.B) { benchOneWay(b, 256<<10) }
