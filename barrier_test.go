@@ -191,18 +191,7 @@ func TestBarrierActionFails(t *testing.T) {
 func TestBarrierPartyDies(t *testing.T) {
 	mptest.CheckLeaks(t)
 	b := newBarrier(t, 3, mp.BarrierConfig{})
-	p := mp.Command(barrierParty, b)
-	if err := p.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	for deadline := time.Now().Add(20 * time.Second); b.NWaiting() != 1; time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			p.Kill()
-			p.Wait(context.Background())
-			t.Fatal("the child never reached the barrier")
-		}
-	}
+	p := partyAtBarrier(t, b)
 	errc := make(chan error, 1)
 	go func() {
 		_, err := b.Wait(context.Background())
@@ -235,5 +224,40 @@ func TestBarrierPartyDies(t *testing.T) {
 	slices.Sort(idx)
 	if !slices.Equal(idx, []int{0, 1, 2}) {
 		t.Fatalf("after Reset: indices %v, want 0, 1, 2", idx)
+	}
+}
+
+// partyAtBarrier starts a child that waits at b, and returns once it does.
+func partyAtBarrier(t *testing.T, b *mp.Barrier) *mp.Process {
+	t.Helper()
+	p := mp.Command(barrierParty, b)
+	if err := p.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	for deadline := time.Now().Add(20 * time.Second); b.NWaiting() != 1; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			p.Kill()
+			p.Wait(context.Background())
+			t.Fatal("the child never reached the barrier")
+		}
+	}
+	return p
+}
+
+// The last party to arrive does not complete a round with a party that died
+// waiting: it finds the barrier broken.
+func TestBarrierLastPartyFindsDeadOne(t *testing.T) {
+	mptest.CheckLeaks(t)
+	b := newBarrier(t, 2, mp.BarrierConfig{})
+	p := partyAtBarrier(t, b)
+	p.Kill()
+	if err := p.Wait(context.Background()); err == nil {
+		t.Fatal("the killed party exited cleanly")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := b.Wait(ctx); !errors.Is(err, mp.ErrBrokenBarrier) || errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("last party beside a dead one: %v, want ErrBrokenBarrier at once", err)
 	}
 }

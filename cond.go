@@ -20,11 +20,12 @@ import (
 // goroutines) that were waiting when it was called, never one that starts
 // waiting later; NotifyAll wakes them all.
 //
-// A process that dies while it waits never takes a notification from a live
-// waiter: a wake-up goes to whichever waiter that was waiting wakes first.
-// Its death is noticed within about 50 ms by the waiters still sleeping,
-// which stop counting it (up to 64 waiting processes are tracked). The lock
-// itself survives its holder's death like any Mutex or ReentrantLock.
+// A process that dies while it waits never takes a notification away from
+// a live waiter: a wake-up goes to whichever waiter, among those waiting
+// when Notify was called, wakes first. It still counts as a waiter, so a
+// later Notify may wake more waiters than asked (a spurious wake-up, which
+// WaitFor absorbs). The lock itself survives its holder's death like any
+// Mutex or ReentrantLock.
 //
 // A Cond is a handle: it travels to other processes, with its lock, in a
 // Process's argument or in a message; L returns the lock there.

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -37,6 +38,9 @@ type outputCopy struct {
 	line  []byte // the start of a line whose end has not come yet
 	chunk []byte
 	tail  []byte
+	// abandoned is set once finish gives up waiting: lines not yet
+	// written are dropped, so that a slow writer cannot hold finish.
+	abandoned atomic.Bool
 }
 
 // copied reports whether output given to a Process as w reaches it through
@@ -79,7 +83,7 @@ func (oc *outputCopy) run() {
 		err := oc.rc.Read(func(fd uintptr) bool {
 			oc.mu.Lock()
 			defer oc.mu.Unlock()
-			n, err := oc.readOnce(fd)
+			n, err := oc.readOnce(fd, len(oc.chunk))
 			if err == unix.EAGAIN {
 				return false // nothing yet: wait for the poller
 			}
@@ -95,16 +99,16 @@ func (oc *outputCopy) run() {
 	}
 }
 
-// readOnce reads what the pipe holds, up to a chunk, and writes out the
-// whole lines it completes. mu is held.
-func (oc *outputCopy) readOnce(fd uintptr) (int, error) {
-	n, err := unix.Read(int(fd), oc.chunk)
+// readOnce reads what the pipe holds, up to limit bytes, and writes out
+// the whole lines it completes. mu is held.
+func (oc *outputCopy) readOnce(fd uintptr, limit int) (int, error) {
+	n, err := unix.Read(int(fd), oc.chunk[:min(limit, len(oc.chunk))])
 	if n <= 0 {
 		return 0, err
 	}
 	data := oc.chunk[:n]
 	oc.keep(data)
-	for len(data) > 0 {
+	for len(data) > 0 && !oc.abandoned.Load() {
 		i := bytes.IndexByte(data, '\n')
 		if i < 0 {
 			oc.line = append(oc.line, data...)
@@ -134,19 +138,26 @@ func (oc *outputCopy) flushLine() {
 
 // Sync copies at once what the pipe holds, so that every whole line the
 // child wrote before Sync was called has reached the writer when it
-// returns. A partial last line waits for its end.
+// returns. A partial last line waits for its end. It copies no more than
+// the pipe held when it was called: a child that goes on printing does not
+// keep it.
 func (oc *outputCopy) Sync() {
 	oc.mu.Lock()
 	defer oc.mu.Unlock()
-	for {
+	held := 0 // FIONREAD, called TIOCINQ in x/sys: what the pipe holds
+	if oc.rc.Control(func(fd uintptr) { held, _ = unix.IoctlGetInt(int(fd), unix.TIOCINQ) }) != nil {
+		return
+	}
+	for held > 0 {
 		n := 0
 		var err error
-		if cerr := oc.rc.Control(func(fd uintptr) { n, err = oc.readOnce(fd) }); cerr != nil {
+		if oc.rc.Control(func(fd uintptr) { n, err = oc.readOnce(fd, held) }) != nil {
 			return
 		}
 		if n == 0 && err != unix.EINTR {
 			return
 		}
+		held -= n
 	}
 }
 
@@ -171,6 +182,7 @@ func (oc *outputCopy) finish(deadline time.Time) {
 	select {
 	case <-oc.done:
 	case <-time.After(time.Until(deadline)):
+		oc.abandoned.Store(true)
 	}
 	oc.r.Close()
 	<-oc.done

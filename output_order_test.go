@@ -108,3 +108,4 @@ func TestProcessSyncOutput(t *testing.T) {
 		t.Fatalf("%d lines, want 50", n)
 	}
 }
+

@@ -101,17 +101,24 @@ func (q *queueObj) get(c *call) (any, error) {
 		q.head = 0
 	}
 	q.sig.changed()
-	c.release(v)
-	c.undo = func() { q.putBack(c, v) }
+	// The proxies inside v stay held until v has reached the client: if it
+	// cannot, it goes back to the queue as it was.
+	c.settle = func(delivered bool) {
+		if delivered {
+			c.release(v)
+		} else {
+			q.putBack(v)
+		}
+	}
 	return v, nil
 }
 
 // putBack returns an item that get took, and that could not be delivered,
-// to the front of the queue.
-func (q *queueObj) putBack(c *call, v cbor.RawMessage) {
+// to the front of the queue. A bounded queue may hold one item over its
+// size for a while: the item was there before.
+func (q *queueObj) putBack(v cbor.RawMessage) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	c.retain(v)
 	if q.head > 0 {
 		q.head--
 		q.items[q.head] = v

@@ -72,9 +72,10 @@ type call struct {
 	// wouldBlock is set when a call that may not block found that it
 	// would have to.
 	wouldBlock bool
-	// undo, if set, puts back what the call took (an item taken from a
-	// queue) when its result cannot reach the client.
-	undo func()
+	// settle, if set, runs once the call's result was written to the
+	// client (delivered) or could not be; then it puts back what the call
+	// took (an item taken from a queue).
+	settle func(delivered bool)
 }
 
 // tryFirst reports whether a blocking method of kind k may first be tried

@@ -173,8 +173,9 @@ func (c *serverConn) goCall(req *request, obj object, cl *call) {
 // what the call took goes back: an item taken from a queue by a client
 // killed while it waited is not lost.
 func (c *serverConn) deliver(id uint64, cl *call, v any, err error) {
-	if !c.reply(id, v, err) && err == nil && cl.undo != nil {
-		cl.undo()
+	delivered := c.reply(id, v, err)
+	if cl.settle != nil {
+		cl.settle(delivered)
 	}
 }
 

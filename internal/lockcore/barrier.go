@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"sync/atomic"
-	"time"
 
 	"github.com/mpgo/mp/internal/futex"
+	"golang.org/x/sys/unix"
 )
 
 // ErrBroken is returned by Barrier.Wait when the barrier is or becomes
@@ -27,9 +27,10 @@ const (
 // sharing it; it must be 8-byte aligned.
 //
 // The processes that have arrived are recorded, so that a party that dies
-// at the barrier is noticed: the parties waiting look for dead ones every
-// futex.Slice, and one found breaks a filling barrier (the round can never
-// complete) and no longer counts as arrived.
+// at the barrier is noticed: the parties waiting look for dead ones at
+// most once per futex.Slice between them all, and the last to arrive looks
+// before it completes a round. A dead party found breaks a filling barrier
+// (the round can never complete) and no longer counts as arrived.
 type Barrier struct {
 	lock  Mutex
 	gen   atomic.Uint32
@@ -39,6 +40,9 @@ type Barrier struct {
 	// Wait in nanoseconds, 0 for none.
 	Parties atomic.Uint32
 	Timeout atomic.Int64
+	// swept is when dead parties were last looked for (CLOCK_MONOTONIC,
+	// which all processes share, in nanoseconds).
+	swept   atomic.Int64
 	arrived Waiters
 }
 
@@ -58,18 +62,34 @@ func (b *Barrier) setState(s int32) {
 }
 
 // sleep releases the lock, waits for a change of state or ctx's end, and
-// takes the lock again. A sleep that saw no change looks for dead parties
-// once per futex.Slice; *swept is when this waiter last did.
-func (b *Barrier) sleep(ctx context.Context, swept *time.Time) error {
+// takes the lock again. A sleep that saw no change looks for dead parties,
+// if nobody did for a slice.
+func (b *Barrier) sleep(ctx context.Context) error {
 	g := b.gen.Load()
 	b.lock.Unlock()
 	err := futex.WaitCtx(ctx, &b.gen, g)
 	b.lockInternal()
-	if b.gen.Load() == g && time.Since(*swept) >= futex.Slice {
-		*swept = time.Now()
+	if b.gen.Load() == g && b.sweepDue() {
 		b.sweep()
 	}
 	return err
+}
+
+// sweepDue reports whether a slice has passed since dead parties were last
+// looked for, and if so records that the caller looks now. Looking reads
+// /proc for every process recorded, so it is rationed per barrier, not per
+// waiter. The lock is held.
+func (b *Barrier) sweepDue() bool {
+	var ts unix.Timespec
+	if unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts) != nil {
+		return false
+	}
+	now := ts.Nano()
+	if now-b.swept.Load() < int64(futex.Slice) {
+		return false
+	}
+	b.swept.Store(now)
+	return true
 }
 
 // sweep discounts the parties that died at the barrier. A filling barrier
@@ -99,9 +119,8 @@ func (b *Barrier) sweep() {
 func (b *Barrier) Wait(ctx context.Context, action func() error) (index int, ctxErr, err error) {
 	b.lockInternal()
 	defer b.lock.Unlock()
-	swept := time.Now()
 	for s := b.state.Load(); s == draining || s == resetting; s = b.state.Load() {
-		if err := b.sleep(ctx, &swept); err != nil {
+		if err := b.sleep(ctx); err != nil {
 			return 0, err, err
 		}
 	}
@@ -111,6 +130,12 @@ func (b *Barrier) Wait(ctx context.Context, action func() error) (index int, ctx
 	index = int(b.count.Add(1)) - 1
 	defer b.exit(b.arrived.Add())
 	if index+1 == int(b.Parties.Load()) {
+		// A party that died here must not complete the round: the last
+		// to arrive always looks (one read of /proc per other process).
+		b.sweep()
+		if b.state.Load() == broken {
+			return index, nil, ErrBroken
+		}
 		if action != nil {
 			if err := action(); err != nil {
 				b.setState(broken)
@@ -121,7 +146,7 @@ func (b *Barrier) Wait(ctx context.Context, action func() error) (index int, ctx
 		return index, nil, nil
 	}
 	for b.state.Load() == filling {
-		if err := b.sleep(ctx, &swept); err != nil && b.state.Load() == filling {
+		if err := b.sleep(ctx); err != nil && b.state.Load() == filling {
 			b.setState(broken)
 			return index, err, ErrBroken
 		}
@@ -136,8 +161,8 @@ func (b *Barrier) Wait(ctx context.Context, action func() error) (index int, ctx
 // arrived); the last one out of a draining or resetting barrier makes it
 // ready for the next round. The lock is held.
 func (b *Barrier) exit(tracked bool) {
-	if tracked {
-		b.arrived.Remove()
+	if tracked && !b.arrived.Remove() {
+		return // taken for dead and discounted already
 	}
 	if b.count.Add(^uint32(0)) == 0 {
 		if s := b.state.Load(); s == resetting || s == draining {

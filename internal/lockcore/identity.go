@@ -12,8 +12,11 @@ package lockcore
 
 import (
 	"bytes"
+	"errors"
+	"io/fs"
 	"os"
 	"strconv"
+	"syscall"
 )
 
 // pidBits is the mask of the pid inside a lock word's low half; Linux pids
@@ -38,11 +41,17 @@ func Self() uint64 { return self }
 func Pid(id uint64) int { return int(id & pidBits) }
 
 // startTime returns the start time of pid in clock ticks since boot, and
-// whether pid is a live process (neither gone, nor a zombie).
+// whether pid is a live process (neither gone, nor a zombie). A process
+// whose state cannot be read for another reason than its absence (this
+// process out of descriptors, say) counts as alive: declaring a live owner
+// dead would hand its lock to another, which is worse than waiting.
 func startTime(pid int) (uint64, bool) {
 	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ESRCH) {
 		return 0, false
+	}
+	if err != nil {
+		return 0, true
 	}
 	// pid (comm) state ppid … starttime is field 22; comm may hold spaces
 	// and parentheses, so fields are counted from the last ')'.
@@ -73,5 +82,8 @@ func Alive(id uint64) bool {
 		return false
 	}
 	st, ok := startTime(pid)
-	return ok && uint32(st) == uint32(id>>32)
+	// A zero on either side is a start time that could not be read: the pid
+	// alone has to do.
+	tag := uint32(id >> 32)
+	return ok && (st == 0 || tag == 0 || uint32(st) == tag)
 }

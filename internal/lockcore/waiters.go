@@ -42,16 +42,19 @@ func (t *Waiters) Add() bool {
 	return true
 }
 
-// Remove forgets one waiter of this process that Add recorded.
-func (t *Waiters) Remove() {
+// Remove forgets one waiter of this process that Add recorded. It returns
+// false if the process has no slot: a Sweep took it for dead (its state in
+// /proc could not be read as alive) and discounted its waiters already.
+func (t *Waiters) Remove() bool {
 	for i := range t.slots {
 		if t.slots[i].owner.Load() == self {
 			if t.slots[i].n.Add(^uint32(0)) == 0 {
 				t.slots[i].owner.Store(0)
 			}
-			return
+			return true
 		}
 	}
+	return false
 }
 
 // Sweep forgets the waiters of processes that are no longer alive and

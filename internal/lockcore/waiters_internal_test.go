@@ -3,6 +3,7 @@ package lockcore
 import (
 	"context"
 	"testing"
+	"time"
 )
 
 func TestWaitersCountAndSweep(t *testing.T) {
@@ -36,23 +37,43 @@ func TestWaitersCountAndSweep(t *testing.T) {
 	}
 }
 
-func TestCondForgetsDeadWaiters(t *testing.T) {
+// A waiter that leaves after a wake-up was granted to it takes the wake-up
+// with it: left behind, it would make every later Notify find no waiter
+// free and grant nothing.
+func TestCondLeaveTakesGrantedWakeup(t *testing.T) {
 	var c Cond
 	tk := c.Enter()
-	// Two waiters of a process that died, recorded as Enter would have.
-	c.waiters.Add(2)
-	c.procs.slots[3].n.Store(2)
-	c.procs.slots[3].owner.Store(makeID(1<<29, 9))
-	if k := c.Notify(2); k != 2 {
-		t.Fatalf("Notify(2) granted %d", k)
+	if k := c.Notify(1); k != 1 {
+		t.Fatalf("Notify(1) granted %d", k)
 	}
-	if w := c.Waiting(); w != 0 {
-		t.Fatalf("Waiting = %d after the dead were swept, want 0", w)
+	c.Leave(tk)
+	later := c.Enter()
+	if k := c.Notify(1); k != 1 {
+		t.Fatalf("Notify(1) after a waiter left granted %d, want 1", k)
 	}
-	if err := c.Sleep(context.Background(), tk); err != nil {
-		t.Fatalf("the live waiter's Sleep: %v", err)
+	if err := c.Sleep(context.Background(), later); err != nil {
+		t.Fatalf("the later waiter's Sleep: %v", err)
 	}
 	if w, k := c.waiters.Load(), c.wakeups.Load(); w != 0 || k != 0 {
 		t.Fatalf("left %d waiters and %d wake-ups, want none", w, k)
+	}
+}
+
+// A dead waiter never keeps a live one asleep: the wake-up granted while
+// it counted goes to a live waiter, and later notifications still wake.
+func TestCondDeadWaiterTakesNothing(t *testing.T) {
+	var c Cond
+	c.Enter() // a waiter whose process then dies: it never takes a wake-up
+	if k := c.Notify(1); k != 1 {
+		t.Fatalf("Notify(1) granted %d", k)
+	}
+	live := c.Enter()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- c.Sleep(ctx, live) }()
+	c.Notify(1)
+	if err := <-done; err != nil {
+		t.Fatalf("the live waiter was not woken: %v", err)
 	}
 }
