@@ -108,4 +108,3 @@ func TestProcessSyncOutput(t *testing.T) {
 		t.Fatalf("%d lines, want 50", n)
 	}
 }
-
