@@ -128,9 +128,16 @@ type WorkerDiedError struct {
 	Pid int
 	// Exit says how it ended.
 	Exit *ExitError
+	// ResultLost is set when the task had run to its end but the worker
+	// died before its result was sent: what the task did, it did. Such a
+	// task is not run again, so that its effects do not happen twice.
+	ResultLost bool
 }
 
 func (e *WorkerDiedError) Error() string {
+	if e.ResultLost {
+		return fmt.Sprintf("mp: worker %d died after running the task, before sending its result: %v", e.Pid, e.Exit)
+	}
 	return fmt.Sprintf("mp: worker %d died running the task: %v", e.Pid, e.Exit)
 }
 

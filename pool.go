@@ -33,7 +33,9 @@ type PoolOptions struct {
 	// StartMethod says how workers are started; empty means the program's
 	// default. Forkserver makes starting the pool and replacing workers
 	// cheap. With Goroutine the workers are goroutines of this process:
-	// deadlines and Terminate then only cancel contexts.
+	// deadlines and Terminate then only cancel contexts, and a task that
+	// ignores its context keeps its worker, and the tasks sent to it,
+	// until it returns.
 	StartMethod StartMethod
 	// Stdout and Stderr receive the workers' standard output and error, as
 	// for Process. If nil, workers write to this process's own. What a
@@ -136,7 +138,7 @@ func NewPool(opts PoolOptions) (*Pool, error) {
 		exited: make(chan struct{}), copiesOutput: copied(opts.Stdout) || copied(opts.Stderr),
 	}
 	p.cb.init()
-	p.goroutine(func() { p.cb.run(p.exited) })
+	go p.cb.run(p.exited) // not in p.wg: see waitCallbacks
 	var first []*worker
 	for range p.n {
 		w, err := p.newWorker()
@@ -149,6 +151,7 @@ func NewPool(opts PoolOptions) (*Pool, error) {
 			p.checkExitedLocked()
 			p.mu.Unlock()
 			p.wg.Wait()
+			<-p.cb.stopped
 			return nil, err
 		}
 		first = append(first, w)
@@ -196,7 +199,8 @@ func (p *Pool) Close() error {
 // Terminate stops the pool now (Python: terminate): every worker is killed
 // with its process group, and every task not yet done fails with an error
 // matching ErrPoolClosed. It returns once the workers are gone and the
-// callbacks already due have run. It is safe to call twice.
+// callbacks already due have run (when called from a callback, once the
+// workers are gone). It is safe to call twice.
 func (p *Pool) Terminate() error {
 	p.mu.Lock()
 	p.state = poolTerminated
@@ -215,11 +219,27 @@ func (p *Pool) Terminate() error {
 	p.finish(ds)
 	<-p.exited
 	p.wg.Wait()
-	return nil
+	return p.waitCallbacks(context.Background())
+}
+
+// waitCallbacks waits for the callback goroutine to run the callbacks due
+// and end, or for ctx's end. Called from a callback, it returns at once:
+// the callback goroutine cannot end before the callback that waits for it.
+func (p *Pool) waitCallbacks(ctx context.Context) error {
+	if p.cb.current() {
+		return nil
+	}
+	select {
+	case <-p.cb.stopped:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // Wait waits for the workers of a closed or terminated pool to exit, and
-// for the callbacks due to run (Python: join). On a pool that is still
+// for the callbacks due to run (Python: join); called from a callback, it
+// does not wait for the callbacks. On a pool that is still
 // running it returns ErrPoolRunning at once. If ctx ends first, it returns
 // ctx's error.
 func (p *Pool) Wait(ctx context.Context) error {
@@ -235,7 +255,7 @@ func (p *Pool) Wait(ctx context.Context) error {
 		return ctx.Err()
 	}
 	p.wg.Wait()
-	return nil
+	return p.waitCallbacks(ctx)
 }
 
 // checkExitedLocked closes exited once the pool is stopped and its last
@@ -255,8 +275,10 @@ func (p *Pool) stopIdleLocked() {
 		return
 	}
 	for _, w := range p.workers {
-		if len(w.inflight) > 0 {
-			return
+		for _, t := range w.inflight {
+			if t.sent || !t.resolved { // resolved and unsent: the writer drops it
+				return
+			}
 		}
 	}
 	for _, w := range p.workers {

@@ -66,7 +66,8 @@ func decodeResult[Out any](fn string, r taskResult) (Out, error) {
 // results in the order of in (Python: map). The items travel in chunks of
 // chunk items, each one task for a worker; chunk zero or less applies
 // Python's rule (four chunks per worker). The first item to fail fails the
-// whole Map with its error; chunks not yet started are dropped. An empty in
+// whole Map with its error; chunks not yet sent to a worker are dropped
+// (those already sent run, their results unused). An empty in
 // gives an empty result.
 //
 // Python's starmap is Map over a struct: register a function taking a

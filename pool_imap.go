@@ -31,7 +31,8 @@ type ImapOptions struct {
 // (see ImapOptions.Timeout). The input is read lazily, in the goroutine
 // that ranges over the results, at most ReadAhead items ahead of the
 // result being waited for. If ctx ends, the iteration yields ctx's error
-// once and stops. Stopping the loop drops the tasks not yet started.
+// once and stops. Stopping the loop drops the tasks not yet sent
+// to a worker (those already sent run, their results unused).
 func Imap[In, Out any](ctx context.Context, p *Pool, fn Func[In, Out], in iter.Seq[In], opts ImapOptions) iter.Seq2[Out, error] {
 	checkFunc(fn.name)
 	return imap[In, Out](ctx, p, fn.name, in, opts, true)

@@ -29,6 +29,8 @@ type progressSnap struct {
 	// Start is when the item started, on the monotonic clock shared by the
 	// processes of the machine.
 	Start time.Duration
+	// Last is the id of the last task the worker started, kept after it ends.
+	Last uint64
 }
 
 const (
@@ -36,6 +38,7 @@ const (
 	progTask
 	progItem
 	progStart
+	progLast
 	progWords
 )
 
@@ -87,6 +90,9 @@ func (p *progress) set(task, item uint64) {
 	p.word(progTask).Store(task)
 	p.word(progItem).Store(item)
 	p.word(progStart).Store(uint64(monotonicNow()))
+	if task != 0 {
+		p.word(progLast).Store(task)
+	}
 	gen.Add(1)
 }
 
@@ -102,6 +108,7 @@ func (p *progress) read() progressSnap {
 			Task:  p.word(progTask).Load(),
 			Item:  p.word(progItem).Load(),
 			Start: time.Duration(p.word(progStart).Load()),
+			Last:  p.word(progLast).Load(),
 		}
 		if p.word(progGen).Load() == g {
 			return s

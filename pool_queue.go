@@ -1,6 +1,12 @@
 package mp
 
-import "sync"
+import (
+	"bytes"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+)
 
 // taskQueue is the pool's FIFO of tasks waiting for a worker.
 type taskQueue struct {
@@ -80,13 +86,41 @@ func (p *Pool) finish(ds []delivery) {
 // results.
 type callbackRunner struct {
 	wake chan struct{}
+	// stopped is closed when run returns.
+	stopped chan struct{}
+	// gid is the id of the goroutine that runs the callbacks.
+	gid atomic.Uint64
 	// mu guards queue and done.
 	mu    sync.Mutex
 	queue []func()
 	done  bool // run has returned: add runs fn itself
 }
 
-func (c *callbackRunner) init() { c.wake = make(chan struct{}, 1) }
+func (c *callbackRunner) init() {
+	c.wake = make(chan struct{}, 1)
+	c.stopped = make(chan struct{})
+}
+
+// current reports whether the caller is the goroutine that runs the
+// callbacks: a callback that stops or waits for its pool must not wait for
+// the callbacks to end, its own among them (Python's terminate does not
+// join its result handler from the handler either).
+func (c *callbackRunner) current() bool { return c.gid.Load() == goroutineID() }
+
+// goroutineID returns the id of the calling goroutine, read from the first
+// line of its stack trace ("goroutine 42 [running]:"). Go hides goroutine
+// identity on purpose; it is used here only to tell one goroutine, the
+// callback runner, from every other.
+func goroutineID() uint64 {
+	var buf [64]byte
+	line := buf[:runtime.Stack(buf[:], false)]
+	line = bytes.TrimPrefix(line, []byte("goroutine "))
+	if i := bytes.IndexByte(line, ' '); i > 0 {
+		line = line[:i]
+	}
+	id, _ := strconv.ParseUint(string(line), 10, 64)
+	return id
+}
 
 // add queues fn, or runs it at once once the pool has stopped.
 func (c *callbackRunner) add(fn func()) {
@@ -106,6 +140,8 @@ func (c *callbackRunner) add(fn func()) {
 
 // run runs callbacks until stop is closed and none is left.
 func (c *callbackRunner) run(stop <-chan struct{}) {
+	defer close(c.stopped)
+	c.gid.Store(goroutineID())
 	for {
 		c.mu.Lock()
 		fns := c.queue

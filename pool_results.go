@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/mpgo/mp/internal/transport"
 	"github.com/mpgo/mp/internal/wire"
@@ -162,16 +163,21 @@ func (p *Pool) onWorkerExit(w *worker) {
 	snap := w.prog.read()
 	var ds []delivery
 	var again []*task
-	for _, t := range w.inflight {
+	// Tasks run in the order of inflight: those before the last one started
+	// have run, and lost only their results. Running them again would
+	// repeat their side effects.
+	ran := slices.IndexFunc(w.inflight, func(t *task) bool { return t.sent && t.id == snap.Last })
+	for i, t := range w.inflight {
 		switch {
 		case t.resolved:
 		case !t.sent:
 			again = append(again, t)
 		case t.id == snap.Task:
 			ds = p.resolveLocked(ds, t, taskResult{err: w.deathErr(t, exit)})
+		case i <= ran: // ran == -1: none
+			ds = p.resolveLocked(ds, t, taskResult{err: &WorkerDiedError{Pid: w.pid, Exit: exit, ResultLost: true}})
 		default:
-			// It waited behind the running task, or finished without its
-			// result getting out: run it again.
+			// It waited behind the running task: run it again.
 			if t.attempt++; t.attempt >= maxAttempts {
 				ds = p.resolveLocked(ds, t, taskResult{err: w.deathErr(t, exit)})
 			} else {

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 	"syscall"
 	"time"
@@ -135,6 +136,12 @@ func (w *worker) read() {
 	for {
 		m, err := w.conn.Recv(context.Background())
 		if err != nil {
+			if err != io.EOF && !errors.Is(err, ErrClosed) {
+				// The worker may be alive with results nobody will read.
+				w.p.mu.Lock()
+				w.kill()
+				w.p.mu.Unlock()
+			}
 			return
 		}
 		if err := w.p.onMessage(w, m); err != nil {
@@ -314,14 +321,17 @@ func (w *worker) stopLocked() {
 	}
 }
 
-// kill kills the worker and, once it has set it up, its process group.
+// kill kills the worker and its process group.
 // The caller holds the pool's mutex.
 func (w *worker) kill() {
 	if w.proc == nil || w.dying {
 		return
 	}
 	w.dying = true
-	if w.ready && w.p.method != Goroutine && w.proc.Alive() {
+	if w.p.method != Goroutine && w.proc.Alive() {
+		// Its process group, with whatever its initializer or task
+		// started; a group of that id can only be the worker's (it is our
+		// unreaped child), and before the worker makes it there is none.
 		syscall.Kill(-w.pid, syscall.SIGKILL)
 	}
 	w.proc.Kill()

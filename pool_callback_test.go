@@ -1,0 +1,170 @@
+package mp_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/mpgo/mp"
+	"github.com/mpgo/mp/mptest"
+)
+
+type effArg struct {
+	Path  string
+	N     int
+	Crash bool
+}
+
+// sideEffect records that it ran (a line in a file), then, if asked, makes
+// its worker exit at once.
+var sideEffect = mp.Register("test.pool.sideEffect", func(_ context.Context, a effArg) (int, error) {
+	if a.Crash {
+		os.Exit(3)
+	}
+	f, err := os.OpenFile(a.Path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	_, err = f.WriteString(strings.Repeat("x", a.N+1) + "\n")
+	return a.N, err
+})
+
+// A callback may terminate its pool (Python allows it: terminate does not
+// join the result handler from the result handler).
+func TestPoolCallbackTerminates(t *testing.T) {
+	mptest.CheckLeaks(t)
+	p, err := mp.NewPool(mp.PoolOptions{Processes: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	mp.Submit(context.Background(), p, square, 3, mp.Callback[int]{Result: func(int) {
+		p.Terminate()
+		close(done)
+	}})
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Terminate called from a callback has not returned after 10 s")
+	}
+}
+
+// A worker that crashes right after finishing tasks whose results were still
+// batched: those tasks fail with ResultLost and are not run a second time.
+func TestPoolCrashDoesNotRerunFinishedTasks(t *testing.T) {
+	mptest.CheckLeaks(t)
+	ctx := context.Background()
+	p := newPool(t, mp.PoolOptions{Processes: 1})
+	// Fast tasks: the window grows beyond one.
+	if _, err := mp.Map(ctx, p, square, make([]int, 300), 1); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "runs")
+	os.WriteFile(path, nil, 0o600)
+	in := []effArg{{Path: path, N: 0}, {Path: path, N: 1}, {Path: path, Crash: true}}
+	var errs []error
+	for _, err := range mp.ImapUnordered(ctx, p, sideEffect, func(yield func(effArg) bool) {
+		for _, a := range in {
+			if !yield(a) {
+				return
+			}
+		}
+	}, mp.ImapOptions{}) {
+		errs = append(errs, err)
+	}
+	data, _ := os.ReadFile(path)
+	runs := strings.Fields(string(data))
+	if len(runs) != 2 {
+		t.Errorf("2 tasks ran %d times: %v", len(runs), runs)
+	}
+	lost, died := 0, 0
+	for _, err := range errs {
+		var wd *mp.WorkerDiedError
+		switch {
+		case err == nil:
+		case errors.As(err, &wd) && wd.ResultLost:
+			lost++
+		case errors.Is(err, mp.ErrWorkerDied):
+			died++
+		default:
+			t.Errorf("unexpected error: %v", err)
+		}
+	}
+	if died != 1 || lost+died+len(runs) < 3 {
+		t.Errorf("errors %v: want the crashing task to fail, and each other task either done or failed with ResultLost", errs)
+	}
+}
+
+// The pool's reader meets a receive error that is not the end of the stream
+// (here MSG_CTRUNC: no descriptor left for the result's handles): the worker
+// is killed, so that its task resolves instead of waiting for ever.
+func TestPoolReceiveErrorKillsWorker(t *testing.T) {
+	ctx := context.Background()
+	p := newPool(t, mp.PoolOptions{Processes: 1})
+	if _, err := mp.Apply(ctx, p, square, 2); err != nil {
+		t.Fatal(err)
+	}
+	var old syscall.Rlimit
+	syscall.Getrlimit(syscall.RLIMIT_NOFILE, &old)
+	var fill []int
+	func() {
+		lim := old
+		lim.Cur = 1024
+		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+			t.Fatal(err)
+		}
+		for {
+			fd, err := syscall.Open("/dev/null", syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+			if err != nil {
+				break
+			}
+			fill = append(fill, fd)
+		}
+	}()
+	f := mp.Submit(ctx, p, manyConns, 2)
+	time.Sleep(time.Second)
+	for _, fd := range fill {
+		syscall.Close(fd)
+	}
+	syscall.Setrlimit(syscall.RLIMIT_NOFILE, &old)
+	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	conns, err := f.Get(wctx)
+	for _, c := range conns {
+		c.Close()
+	}
+	if errors.Is(err, mp.ErrTimeout) {
+		t.Fatalf("the task never resolved: %v", err)
+	}
+}
+
+// Close then Wait, from a callback: Wait returns once the workers are gone,
+// without waiting for the callback that calls it.
+func TestPoolCallbackCloseAndWait(t *testing.T) {
+	mptest.CheckLeaks(t)
+	p, err := mp.NewPool(mp.PoolOptions{Processes: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	mp.Submit(context.Background(), p, square, 3, mp.Callback[int]{Result: func(int) {
+		p.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		done <- p.Wait(ctx)
+	}})
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Wait from a callback: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Wait(ctx with 1 s timeout) from a callback has not returned after 10 s")
+	}
+}
