@@ -348,9 +348,9 @@ func (c *Core) Close() error {
 		return nil
 	}
 	c.cancel()
-	c.fd.stop()
-	c.live.Lock()
+	c.live.Lock() // no operation runs now, so no Put can start a feeder
 	defer c.live.Unlock()
+	c.fd.stop()
 	c.dropBuffered() // what a Put buffered as the feeder stopped
 	c.release()
 	return nil

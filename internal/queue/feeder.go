@@ -210,9 +210,13 @@ func (c *Core) dropBuffered() {
 	if s.unfinished == 0 {
 		s.zeroEpoch++
 	}
+	s.getSeq++ // slots were freed: space sleepers look again
 	c.commit(s)
 	if s.unfinished == 0 {
 		c.joined.ring()
+	}
+	if c.r.u32(offSpaceSleepers).Load() != 0 {
+		c.space.ring()
 	}
 	for _, b := range items {
 		closeFDs(b.it.FDs)

@@ -223,6 +223,8 @@ func (c *Core) storeLocked(s *state, it Item, pk *packet) (bool, error) {
 	switch {
 	case c.kind != FIFO:
 		ok, err = c.stackPush(s, it.Data, it.flags(), it.After)
+	case !ringSane(c.data, s.head, s.tail) || !ringSane(c.bulk, s.bulkHead, s.bulkTail):
+		err = errCorrupt
 	case pk != nil:
 		ok, err = c.sendLocked(s, pk)
 	case len(it.Data) <= c.inline:

@@ -42,6 +42,14 @@ func ringFree(d []byte, head, tail uint64) uint64 {
 	return uint64(len(d)) - (tail - head)
 }
 
+// ringSane reports whether a ring's positions, read from shared memory, are
+// ones this package writes: 8-byte aligned, with no more than the ring's
+// capacity between them. Records are only pushed onto a sane ring: memory
+// written by a faulty process yields an error, never a crash.
+func ringSane(d []byte, head, tail uint64) bool {
+	return head%8 == 0 && tail%8 == 0 && len(d)%8 == 0 && tail-head <= uint64(len(d))
+}
+
 // ringFits reports whether a record of n payload bytes fits.
 func ringFits(d []byte, head, tail uint64, n int) bool {
 	return uint64(ringNeed(len(d), tail, n)) <= ringFree(d, head, tail)

@@ -43,7 +43,8 @@ func (c *Core) stackRecord(s *state, i int) ([]byte, int, error) {
 // stackCheck checks s against the data area's bounds.
 func (c *Core) stackCheck(s *state) error {
 	capacity := uint64(len(c.data))
-	if s.count > capacity/idxEntry || s.head+idxEntry*s.count > capacity || s.tail > s.head {
+	// Each bound is checked on its own, so that no sum can wrap around.
+	if s.head > capacity || s.count > capacity/idxEntry || s.head > capacity-idxEntry*s.count || s.tail > s.head {
 		return errCorrupt
 	}
 	return nil
