@@ -6,6 +6,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // writeState overwrites the current state copy, as a faulty process could.
@@ -144,4 +146,116 @@ func (c *Core) storeLockedForTest(p []byte) (bool, error) {
 		c.commitPutLocked(s)
 	}
 	return ok, err
+}
+
+// sockItem is an item that goes through the socket (it holds a descriptor).
+func sockItem(t *testing.T, s string) Item {
+	fd, err := unix.Eventfd(0, unix.EFD_CLOEXEC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Item{Data: []byte(s), FDs: []int{fd}}
+}
+
+// A consumer killed after its recvmsg and before its commit leaves the
+// ticket without its datagram: the item counts as taken (by the dead), and
+// the queue goes on with the next one.
+func TestConsumerDiesAfterReceive(t *testing.T) {
+	c := newCore(t, FIFO, 0, 0, false)
+	if err := c.Put(context.Background(), sockItem(t, "one"), true); err != nil {
+		t.Fatal(err)
+	}
+	put(t, c, "two")
+	// The dying consumer: lock, pop the ticket (uncommitted), receive, die.
+	c.lock()
+	var rb recvBuf
+	_, fds, err := recvPacket(c.sock[1], &rb)
+	closeFDs(fds)
+	c.unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := get(t, c); got != "two" {
+		t.Fatalf("Get after the death = %q, want the next item", got)
+	}
+	if _, err := c.Get(context.Background(), false); !errors.Is(err, ErrEmpty) {
+		t.Fatalf("Get on the emptied queue: %v, want ErrEmpty", err)
+	}
+	if err := c.Put(context.Background(), sockItem(t, "three"), true); err != nil {
+		t.Fatal(err)
+	}
+	it, err := c.Get(context.Background(), false)
+	closeFDs(it.FDs)
+	if err != nil || string(it.Data) != "three" {
+		t.Fatalf("a socket item after the death: %q, %v", it.Data, err)
+	}
+}
+
+// A producer killed after its sendmsg and before its commit leaves an
+// orphan datagram in the socket: the next ticket's consumer discards it.
+func TestProducerDiesAfterSend(t *testing.T) {
+	c := newCore(t, FIFO, 0, 0, false)
+	// The dying producer: lock, send, die before writing and committing the ticket.
+	pk, err := c.prepare(sockItem(t, "orphan (never put)"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.lock()
+	pk.setSeq(c.r.u64(offSockSeq).Add(1))
+	if ok, err := trySend(c.sock[0], pk); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	c.unlock()
+	closeFDs(pk.fds)
+	if err := c.Put(context.Background(), sockItem(t, "committed"), true); err != nil {
+		t.Fatal(err)
+	}
+	got := get(t, c)
+	if got != "committed" {
+		t.Errorf("Get = %q, want %q (the committed item is stranded in the socket)", got, "committed")
+	}
+	if _, err := c.Get(context.Background(), false); !errors.Is(err, ErrEmpty) {
+		t.Errorf("second Get: %v, want ErrEmpty", err)
+	}
+}
+
+// A consumer out of descriptors gets its socket item's datagram without
+// the descriptors (MSG_CTRUNC): that item fails with errDamaged and is
+// removed, and the next item comes out in its place, not shifted.
+func TestItemDamagedOnReceipt(t *testing.T) {
+	c := newCore(t, FIFO, 0, 0, false)
+	for _, s := range []string{"A", "B"} {
+		if err := c.Put(context.Background(), sockItem(t, s), true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var old unix.Rlimit
+	unix.Getrlimit(unix.RLIMIT_NOFILE, &old)
+	lim := old
+	lim.Cur = 512
+	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
+		t.Skip(err)
+	}
+	var dups []int
+	for {
+		d, err := unix.Dup(0)
+		if err != nil {
+			break
+		}
+		dups = append(dups, d)
+	}
+	_, err := c.Get(context.Background(), false)
+	closeFDs(dups)
+	unix.Setrlimit(unix.RLIMIT_NOFILE, &old)
+	if !errors.Is(err, errDamaged) {
+		t.Fatalf("Get while out of descriptors: %v, want errDamaged", err)
+	}
+	it, err := c.Get(context.Background(), false)
+	closeFDs(it.FDs)
+	if err != nil || string(it.Data) != "B" || len(it.FDs) != 1 {
+		t.Fatalf("next Get: %q with %d descriptors, %v; want B with its descriptor", it.Data, len(it.FDs), err)
+	}
+	if _, err := c.Get(context.Background(), false); !errors.Is(err, ErrEmpty) {
+		t.Fatalf("last Get: %v, want ErrEmpty", err)
+	}
 }

@@ -59,9 +59,10 @@ func FuzzStack(f *testing.F) {
 
 // FuzzPacket feeds arbitrary datagrams to openPacket.
 func FuzzPacket(f *testing.F) {
-	f.Add([]byte{0, 'h', 'i'})
-	f.Add([]byte{flagRawItem, 1, 2})
-	f.Add(binary.LittleEndian.AppendUint64([]byte{flagBlob}, 10))
+	seq := make([]byte, seqLen)
+	f.Add(append(append([]byte{0}, seq...), 'h', 'i'))
+	f.Add(append(append([]byte{flagRawItem}, seq...), 1, 2))
+	f.Add(binary.LittleEndian.AppendUint64(append([]byte{flagBlob}, seq...), 10))
 	f.Add([]byte{0xff})
 	f.Fuzz(func(t *testing.T, dgram []byte) {
 		it, err := openPacket(dgram, nil)

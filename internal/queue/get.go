@@ -2,6 +2,9 @@ package queue
 
 import (
 	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
 	"runtime"
 )
 
@@ -64,6 +67,19 @@ func (c *Core) tryGet(wait, registered bool) (Item, bool, error) {
 		return Item{}, false, nil
 	}
 	it, dgram, err := c.takeLocked(&s)
+	for err == errGone {
+		// The ticket's item went to a consumer that died before it
+		// committed: it counts as taken. Go on to the next item.
+		c.commitGetLocked(s)
+		if s.count == 0 {
+			c.unlock()
+			return Item{}, false, nil
+		}
+		it, dgram, err = c.takeLocked(&s)
+	}
+	if errors.Is(err, errDamaged) {
+		c.commitGetLocked(s) // taken from the socket: the queue goes on without it
+	}
 	if err != nil {
 		c.unlock()
 		return Item{}, false, err
@@ -93,7 +109,13 @@ func (c *Core) takeLocked(s *state) (it Item, dgram []byte, err error) {
 		switch {
 		case err != nil:
 		case typ == recTicket:
-			dgram, it.FDs, err = recvPacket(c.sock[1], &c.rb)
+			dgram, it.FDs, err = c.recvTicketLocked(it.Data)
+			it.Data = nil
+			if err == errGone || errors.Is(err, errDamaged) {
+				s.count--
+				s.getSeq++
+				return Item{}, nil, err
+			}
 		case typ == recBulk:
 			var btyp byte
 			btyp, flags, it.Data, err = ringPop(c.bulk, &s.bulkHead, s.bulkTail)
@@ -109,6 +131,43 @@ func (c *Core) takeLocked(s *state) (it Item, dgram []byte, err error) {
 	s.count--
 	s.getSeq++
 	return it, dgram, nil
+}
+
+// errGone says that a ticket's datagram is no longer in the socket: a
+// consumer took it and died before committing the ticket's removal.
+// errDamaged says that the ticket's datagram was taken from the socket but
+// cannot be used (its descriptors did not fit: this process is out of
+// them). Either way the ticket is removed.
+var (
+	errGone    = errors.New("queue ticket without its datagram")
+	errDamaged = errors.New("mp: a queue item that travelled through the socket was damaged on receipt")
+)
+
+// recvTicketLocked receives the datagram of the ticket whose payload is
+// given: its sequence number. Datagrams with lower numbers, whose senders
+// died before committing their tickets, are discarded on the way.
+func (c *Core) recvTicketLocked(payload []byte) ([]byte, []int, error) {
+	if len(payload) != seqLen {
+		return nil, nil, errCorrupt
+	}
+	want := binary.LittleEndian.Uint64(payload)
+	for {
+		seq, present, err := peekSeq(c.sock[1])
+		switch {
+		case err != nil:
+			return nil, nil, err
+		case !present || seq > want:
+			return nil, nil, errGone
+		case seq < want:
+			discardPacket(c.sock[1], &c.rb)
+			continue
+		}
+		dgram, fds, err := recvPacket(c.sock[1], &c.rb)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%w: %w", errDamaged, err)
+		}
+		return dgram, fds, nil
+	}
 }
 
 // commitGetLocked commits a state with fewer items, keeps the not-empty

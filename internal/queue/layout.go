@@ -32,12 +32,13 @@ const (
 	offBulk          = 96  // u64: bytes of the bulk ring after it (FIFO only)
 	offNeedMain      = 104 // u64: free bytes of the data area a space sleeper needs
 	offNeedBulk      = 112 // u64: free bytes of the bulk ring a space sleeper needs
+	offSockSeq       = 120 // u64: sequence number of the last datagram sent (only grows)
 	offState         = 128 // two copies, one cache line each
 	stateSize        = 64
 
 	hdrSize     = 4096
 	magic       = 0x6d707175 // "mpqu"
-	layoutVer   = 1
+	layoutVer   = 2
 	minCapacity = 4096
 	maxCapacity = 1 << 30
 )

@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"encoding/binary"
 	"slices"
 
 	"github.com/mpgo/mp/internal/wire"
@@ -184,7 +185,7 @@ func (c *Core) needOf(s state, it Item, pk *packet, batch bool) need {
 	case c.kind != FIFO:
 		n.main = uint64(recHdr + pad8(len(it.Data)) + idxEntry)
 	case pk != nil:
-		n.main = uint64(ringNeed(len(c.data), s.tail, 0))
+		n.main = uint64(ringNeed(len(c.data), s.tail, seqLen))
 	case len(it.Data) <= c.inline:
 		n.main = uint64(ringNeed(len(c.data), s.tail, len(it.Data)))
 	default:
@@ -241,16 +242,21 @@ func (c *Core) storeLocked(s *state, it Item, pk *packet) (bool, error) {
 	return ok, err
 }
 
-// sendLocked sends pk's datagram and writes its ticket, if both fit.
+// sendLocked sends pk's datagram and writes its ticket, if both fit. Both
+// carry the next sequence number, so that a consumer can tell the ticket's
+// datagram from one whose sender died before committing its ticket, and a
+// ticket whose datagram a dying consumer took (see recvTicketLocked).
 func (c *Core) sendLocked(s *state, pk *packet) (bool, error) {
-	if !ringFits(c.data, s.head, s.tail, 0) {
+	if !ringFits(c.data, s.head, s.tail, seqLen) {
 		return false, nil
 	}
+	seq := c.r.u64(offSockSeq).Add(1) // a number lost to a failed send is harmless
+	pk.setSeq(seq)
 	sent, err := trySend(c.sock[0], pk)
 	if !sent || err != nil {
 		return false, err
 	}
-	ringPush(c.data, s.head, &s.tail, recTicket, 0, nil)
+	ringPush(c.data, s.head, &s.tail, recTicket, 0, binary.LittleEndian.AppendUint64(nil, seq))
 	return true, nil
 }
 

@@ -17,7 +17,7 @@ import (
 const (
 	recHdr    = 8
 	recInline = 1 // the item's bytes are the payload
-	recTicket = 2 // the item waits in the queue's socket
+	recTicket = 2 // the item waits in the queue's socket; the payload is its datagram's sequence number
 	recWrap   = 3 // skip to the start of the ring
 	recBulk   = 4 // the item is the next record of the bulk ring
 
@@ -81,7 +81,7 @@ func putRecHdr(b []byte, n int, typ, flags byte) {
 }
 
 // ringPop removes the record at *head and returns its type, flags and a
-// copy of its payload (none for tickets). Records are checked against the
+// copy of its payload (none for bulk tickets). Records are checked against the
 // ring's bounds: memory written by a faulty process yields an error, never
 // a crash.
 func ringPop(d []byte, head *uint64, tail uint64) (typ, flags byte, payload []byte, err error) {
@@ -101,7 +101,7 @@ func ringPop(d []byte, head *uint64, tail uint64) (typ, flags byte, payload []by
 		if n < 0 || off+size > len(d) || uint64(size) > tail-*head || typ < recInline || typ > recBulk || typ == recWrap {
 			return 0, 0, nil, errCorrupt
 		}
-		if typ == recInline {
+		if typ == recInline || typ == recTicket {
 			payload = make([]byte, n)
 			copy(payload, d[off+recHdr:])
 		}

@@ -15,7 +15,8 @@ import (
 // it, so the socket's order is the tickets' order and a receive under the
 // lock never waits.
 //
-// A datagram is a flags byte and the item's bytes; with flagBlob, the bytes
+// A datagram is a flags byte, its sequence number (8 bytes, little-endian,
+// the same as in its ticket) and the item's bytes; with flagBlob, the bytes
 // live in a sealed memfd that travels as the last descriptor, and the
 // datagram holds their length (8 bytes, little-endian) instead; flagRawItem
 // carries Item.Raw.
@@ -27,6 +28,8 @@ const (
 	blobMinBytes = 64 << 10
 	maxBlobBytes = 1 << 30
 	sockBuffer   = 4 << 20
+	seqLen       = 8 // bytes of a sequence number
+	dgramHdr     = 1 + seqLen
 )
 
 // newSocketPair returns a non-blocking SOCK_SEQPACKET pair.
@@ -70,15 +73,22 @@ func makePacket(data []byte, fds []int, itemFlags byte) (*packet, error) {
 		flags = flagRawItem
 	}
 	if len(data) <= dgramInline {
-		return &packet{dgram: append([]byte{flags}, data...), fds: fds, blob: -1}, nil
+		dg := make([]byte, dgramHdr, dgramHdr+len(data))
+		dg[0] = flags
+		return &packet{dgram: append(dg, data...), fds: fds, blob: -1}, nil
 	}
 	blob, err := writeBlob(data)
 	if err != nil {
 		return nil, err
 	}
-	dg := binary.LittleEndian.AppendUint64([]byte{flags | flagBlob}, uint64(len(data)))
+	dg := make([]byte, dgramHdr, dgramHdr+8)
+	dg[0] = flags | flagBlob
+	dg = binary.LittleEndian.AppendUint64(dg, uint64(len(data)))
 	return &packet{dgram: dg, fds: append(fds[:len(fds):len(fds)], blob), blob: blob}, nil
 }
+
+// setSeq writes the datagram's sequence number; the lock is held.
+func (p *packet) setSeq(seq uint64) { binary.LittleEndian.PutUint64(p.dgram[1:], seq) }
 
 func (p *packet) release() {
 	if p != nil && p.blob >= 0 {
@@ -112,12 +122,41 @@ type recvBuf struct {
 	data, oob []byte
 }
 
+// peekSeq looks at the sequence number of the datagram first in the
+// socket without taking it (its descriptors stay in the socket too).
+// present is false when the socket is empty; a datagram too short to hold
+// a sequence number gets number zero, which no ticket has.
+func peekSeq(fd int) (seq uint64, present bool, err error) {
+	var b [dgramHdr]byte
+	for {
+		n, _, _, _, err := unix.Recvmsg(fd, b[:], nil, unix.MSG_PEEK|unix.MSG_DONTWAIT)
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err == unix.EAGAIN:
+			return 0, false, nil
+		case err != nil:
+			return 0, false, fmt.Errorf("mp: queue receive: %w", err)
+		case n < dgramHdr:
+			return 0, true, nil
+		}
+		return binary.LittleEndian.Uint64(b[1:]), true, nil
+	}
+}
+
+// discardPacket takes the first datagram out of the socket and closes the
+// descriptors that came with it.
+func discardPacket(fd int, rb *recvBuf) {
+	_, fds, _ := recvPacket(fd, rb)
+	closeFDs(fds)
+}
+
 // recvPacket receives one datagram that is known to be waiting, and
 // returns the item's bytes and descriptors. The blob, if any, is read
 // before recvPacket returns; the caller owns the descriptors.
 func recvPacket(fd int, rb *recvBuf) (dgram []byte, fds []int, err error) {
 	if rb.data == nil {
-		rb.data = make([]byte, dgramInline+16)
+		rb.data = make([]byte, dgramInline+dgramHdr+8)
 		rb.oob = make([]byte, unix.CmsgSpace(4*(maxItemFDs+3)))
 	}
 	for {
@@ -140,19 +179,19 @@ func recvPacket(fd int, rb *recvBuf) (dgram []byte, fds []int, err error) {
 // openPacket turns a received datagram and its descriptors into the item,
 // reading a blob. It owns fds: on error it closes them all.
 func openPacket(dgram []byte, fds []int) (Item, error) {
-	if len(dgram) == 0 || dgram[0]&^(flagBlob|flagRawItem) != 0 {
+	if len(dgram) < dgramHdr || dgram[0]&^(flagBlob|flagRawItem) != 0 {
 		closeFDs(fds)
 		return Item{}, protoErr("malformed queue datagram")
 	}
 	raw := dgram[0]&flagRawItem != 0
 	if dgram[0]&flagBlob == 0 {
-		return Item{Data: dgram[1:], FDs: fds, Raw: raw}, nil
+		return Item{Data: dgram[dgramHdr:], FDs: fds, Raw: raw}, nil
 	}
-	if len(dgram) != 9 || len(fds) == 0 {
+	if len(dgram) != dgramHdr+8 || len(fds) == 0 {
 		closeFDs(fds)
 		return Item{}, protoErr("malformed large-item datagram")
 	}
-	size := binary.LittleEndian.Uint64(dgram[1:])
+	size := binary.LittleEndian.Uint64(dgram[dgramHdr:])
 	blob := fds[len(fds)-1]
 	fds = fds[:len(fds)-1]
 	data, err := readBlob(blob, size)
