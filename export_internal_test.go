@@ -1,5 +1,14 @@
 package mp
 
+import "time"
+
 // EventWaiters returns how many wait on e now, in every process: tests use
 // it to act once every waiter is asleep instead of guessing with a sleep.
 func EventWaiters(e *Event) int { return e.st.Waiters() }
+
+// SetKillGrace sets how long a task past its deadline may take to return
+// before its worker is killed, and returns what restores the default.
+func SetKillGrace(d time.Duration) (restore func()) {
+	old := killGrace.Swap(int64(d))
+	return func() { killGrace.Store(old) }
+}

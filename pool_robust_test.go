@@ -199,7 +199,12 @@ func TestPoolDeadlineKills(t *testing.T) {
 	mptest.CheckLeaks(t)
 	ctx := context.Background()
 	p := newPool(t, mp.PoolOptions{Processes: 1})
-	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	// The deadline runs from Submit: let the worker start first, and leave
+	// a loaded machine time to hand the task over and run it.
+	if v, err := mp.Apply(ctx, p, square, 2); v != 4 || err != nil {
+		t.Fatalf("warm-up: %v, %v", v, err)
+	}
+	short, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	start := time.Now()
 	f, wpid, kid := startHang(t, short, p, "sleep", true)
@@ -226,7 +231,11 @@ func TestPoolTaskTimeout(t *testing.T) {
 		t.Fatalf("task past the pool's task timeout: %v", err)
 	}
 	waitGone(t, wpid, 5*time.Second)
-	// A cooperative task returns by itself at the timeout: no kill.
+	// A cooperative task returns by itself at the timeout: no kill. The
+	// grace is widened, so that a loaded machine's scheduling delay between
+	// the return and the worker's report does not count as a stubborn task.
+	t.Cleanup(mp.SetKillGrace(10 * time.Second))
+	p = newPool(t, mp.PoolOptions{Processes: 1, TaskTimeout: 200 * time.Millisecond})
 	f, wpid, _ = startHang(t, ctx, p, "wait", false)
 	if _, err := f.Get(ctx); !errors.Is(err, mp.ErrTimeout) {
 		t.Fatalf("cooperative task past the task timeout: %v", err)

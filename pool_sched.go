@@ -3,13 +3,11 @@ package mp
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 )
 
 const (
-	// killGrace is how long a task past its deadline, or cancelled, may
-	// take to return before its worker is killed.
-	killGrace = 100 * time.Millisecond
 	// maxAttempts bounds how often a task is given to a worker that then
 	// died while the task waited behind another: a task that keeps being
 	// there when workers die fails instead of running for ever.
@@ -20,6 +18,12 @@ const (
 	// windowWork is about how much work, in time, a worker is given ahead.
 	windowWork = 200 * time.Microsecond
 )
+
+// killGrace is how long a task past its deadline, or cancelled, may take
+// to return before its worker is killed, in nanoseconds. Tests widen it.
+var killGrace atomic.Int64
+
+func init() { killGrace.Store(int64(100 * time.Millisecond)) }
 
 // run implements executor: it queues the tasks and hands them to workers.
 func (p *Pool) run(ts ...*task) {

@@ -70,7 +70,7 @@ func (p *Pool) killReason(t *task, start time.Time) (error, time.Time) {
 		if when.IsZero() {
 			return
 		}
-		if when = when.Add(killGrace); at.IsZero() || when.Before(at) {
+		if when = when.Add(time.Duration(killGrace.Load())); at.IsZero() || when.Before(at) {
 			at, reason = when, err()
 		}
 	}

@@ -173,8 +173,17 @@ func startSpawned(p *Process, sm *startMsg, fds []int) (runner, int, error) {
 		return nil, 0, err
 	}
 	if err := c.start(sm, fds); err != nil {
-		c.signal(syscall.SIGKILL)
+		c.signal(syscall.SIGKILL) // no effect on a child that has exited
 		<-c.done
+		// A child that ended by itself before it took its start message
+		// (it never reached Main, say) explains the failure better than
+		// the send's EPIPE or ErrClosed.
+		if ws, ok := exitStatus(c.state); ok && !ws.Signaled() {
+			if _, _, rfds, oerr := c.outcome(sm.Name); oerr != nil {
+				closeFDs(rfds)
+				return nil, 0, fmt.Errorf("%w (start message: %v)", oerr, err)
+			}
+		}
 		return nil, 0, err
 	}
 	return c, c.pid, nil
@@ -357,3 +366,12 @@ func notDirErr(st os.FileInfo) error {
 }
 
 var errNoResult = errors.New("mp: the process ended without returning a result")
+
+// exitStatus returns the wait status of a process state, if there is one.
+func exitStatus(st *os.ProcessState) (syscall.WaitStatus, bool) {
+	if st == nil {
+		return 0, false
+	}
+	ws, ok := st.Sys().(syscall.WaitStatus)
+	return ws, ok
+}

@@ -221,16 +221,21 @@ func TestReapedWithoutWait(t *testing.T) {
 	p := start(t, bg, []string{"true"}, nil)
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		if _, err := os.Stat(fmt.Sprintf("/proc/%d", p.Pid)); err != nil {
-			break // reaped: not even a zombie is left
+		if _, exited := p.Poll(); exited {
+			break
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("process %d was not reaped", p.Pid)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	if code, exited := p.Poll(); !exited || code != 0 {
-		t.Errorf("Poll() = %d, %v", code, exited)
+	if code, _ := p.Poll(); code != 0 {
+		t.Errorf("Poll() = %d, want 0", code)
+	}
+	// Poll reports an exit once the process is reaped: not even a zombie
+	// is left.
+	if _, err := os.Stat(fmt.Sprintf("/proc/%d", p.Pid)); err == nil {
+		t.Errorf("process %d left behind after Poll reported its exit", p.Pid)
 	}
 	if err := p.Terminate(); err != nil {
 		t.Errorf("Terminate after exit: %v", err)

@@ -133,6 +133,12 @@ func TestStars(t *testing.T) {
 			want := []string{"*", "**", "***", "****"}
 			if seed != "53" {
 				want = append(want, "")
+				// Task 0 prints an empty line; Run trims the output's
+				// trailing newlines, so that line is dropped when it
+				// happens to come last.
+				if len(lines) == 4 {
+					lines = append(lines, "")
+				}
 			}
 			if !slices.Equal(sorted(lines), sorted(want)) {
 				t.Errorf("output:\n%q", lines)

@@ -62,9 +62,11 @@ func subclassTerminate(ctx context.Context, w io.Writer) error {
 }
 
 // person is seed 06's daemon: it reports itself, then sleeps.
-var person = mp.Register("examples.process.person", func(ctx context.Context, _ string) (struct{}, error) {
+var person = mp.Register("examples.process.person", func(ctx context.Context, ready *mp.Event) (struct{}, error) {
+	defer ready.Close()
 	fmt.Printf("this person's ID is:%d\n", os.Getpid())
 	fmt.Printf("this person's name is:%s\n", mp.Current().Name)
+	ready.Set()                 // its lines are written: its parent may end now
 	time.Sleep(3 * time.Second) // ignores ctx, like the seed: its parent's end must still stop it
 	return struct{}{}, nil
 })
@@ -73,13 +75,22 @@ var person = mp.Register("examples.process.person", func(ctx context.Context, _ 
 // its end is a real end of a process: it starts the daemon, waits until it
 // runs (the seed's commented-out sleep), and returns, which ends it.
 var daemonMain = mp.Register("examples.process.daemonMain", func(ctx context.Context, _ struct{}) (int, error) {
-	p := mp.Command(person, "Li Hua")
+	ready, err := mp.NewEvent()
+	if err != nil {
+		return 0, err
+	}
+	defer ready.Close()
+	p := mp.Command(person, ready)
 	p.Name = "Myprocess-1"
 	p.Daemon = true
 	if err := p.Start(); err != nil {
 		return 0, err
 	}
-	time.Sleep(300 * time.Millisecond)
+	// The seed sleeps a moment; a fixed sleep is not enough on a loaded
+	// machine, so wait until the daemon has run.
+	if err := ready.Wait(ctx); err != nil {
+		return 0, err
+	}
 	fmt.Println("main process finished!")
 	return p.Pid(), nil
 })
