@@ -5,30 +5,11 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/mpgo/mp"
 	"github.com/mpgo/mp/mptest"
 )
-
-// lockedBuffer is a writer many goroutines may share.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 var (
 	// printThenReturn prints a line and returns its argument.
@@ -55,8 +36,8 @@ func TestPoolOutputBeforeResult(t *testing.T) {
 	mptest.CheckLeaks(t)
 	for _, m := range []mp.StartMethod{mp.Spawn, mp.Forkserver} {
 		t.Run(string(m), func(t *testing.T) {
-			var out lockedBuffer
-			p := newPool(t, mp.PoolOptions{Processes: 2, StartMethod: m, Stdout: &out})
+			out := &syncWriter{w: new(bytes.Buffer)}
+			p := newPool(t, mp.PoolOptions{Processes: 2, StartMethod: m, Stdout: out})
 			ctx := context.Background()
 			for i := range 100 {
 				if _, err := mp.Apply(ctx, p, printThenReturn, i); err != nil {
@@ -82,9 +63,9 @@ func TestProcessSyncOutput(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	var out lockedBuffer
+	out := &syncWriter{w: new(bytes.Buffer)}
 	p := mp.Command(printThenSend, w)
-	p.Stdout = &out
+	p.Stdout = out
 	if err := p.Start(); err != nil {
 		t.Fatal(err)
 	}

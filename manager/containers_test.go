@@ -177,6 +177,21 @@ func TestObjectFreedWhenUnreferenced(t *testing.T) {
 	}
 }
 
+// checkCounter looks up the counter named name and checks that it adds up
+// (2 then 3 make 5); it returns the proxy.
+func checkCounter(t *testing.T, ctx context.Context, c *manager.Client, name string) *manager.Object {
+	t.Helper()
+	o, err := manager.Lookup[manager.Object](ctx, c, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	manager.Invoke[int](ctx, o, "Add", 2)
+	if n, err := manager.Invoke[int](ctx, o, "Add", 3); n != 5 || err != nil {
+		t.Errorf("%s: Add = %d, %v; want 5", name, n, err)
+	}
+	return o
+}
+
 // counter is a custom shared object.
 type counter struct {
 	mu sync.Mutex
@@ -207,15 +222,8 @@ func TestRegister(t *testing.T) {
 	srv.RegisterFactory("new_queue", func() any { return manager.NewShared(manager.Spec{Kind: manager.KindQueue}) })
 	addr := inProcess(t, srv, "")
 	c := dial(t, addr, key)
-	o, err := manager.Lookup[manager.Object](ctx, c, "counter")
-	if err != nil {
-		t.Fatal(err)
-	}
+	o := checkCounter(t, ctx, c, "counter")
 	defer o.Close()
-	manager.Invoke[int](ctx, o, "Add", 2)
-	if n, err := manager.Invoke[int](ctx, o, "Add", 3); n != 5 || err != nil {
-		t.Errorf("Add = %d, %v; want 5", n, err)
-	}
 	if err := o.Call(ctx, "Fail", nil, "boom"); err == nil || !errors.As(err, new(*mp.RemoteError)) {
 		t.Errorf("Fail = %v, want a remote error", err)
 	}

@@ -298,24 +298,9 @@ func TestStartWithSetup(t *testing.T) {
 	if pid, err := c.Ping(ctx); err != nil || pid == os.Getpid() {
 		t.Fatalf("Ping = %d, %v; want the server's own process", pid, err)
 	}
-	o, err := manager.Lookup[manager.Object](ctx, c, "counter")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer o.Close()
-	manager.Invoke[int](ctx, o, "Add", 2)
-	if n, err := manager.Invoke[int](ctx, o, "Add", 3); n != 5 || err != nil {
-		t.Errorf("Add = %d, %v; want 5", n, err)
-	}
-	f, err := manager.Lookup[manager.Object](ctx, c, "new_counter")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if n, err := manager.Invoke[int](ctx, f, "Add", 1); n != 1 || err != nil {
-		t.Errorf("a factory's counter: Add = %d, %v; want 1", n, err)
-	}
-	_, err = manager.Start(ctx, &manager.Options{Setup: failingSetup})
+	checkCounter(t, ctx, c, "counter").Close()
+	checkCounter(t, ctx, c, "new_counter").Close()
+	_, err := manager.Start(ctx, &manager.Options{Setup: failingSetup})
 	if err == nil || !strings.Contains(err.Error(), "no config file") {
 		t.Errorf("Start with a failing setup = %v", err)
 	}
