@@ -28,7 +28,10 @@ func Call[In, Out any](ctx context.Context, fn Func[In, Out], arg In) (Out, erro
 			<-p.Done()
 			return zero, callCtxErr(fn.name, err)
 		}
-		return zero, err
+		if ctx.Err() == nil || !errors.Is(err, ctx.Err()) {
+			return zero, err
+		}
+		// It ended just as ctx did: its own outcome wins.
 	}
 	return Result[Out](p)
 }

@@ -159,6 +159,12 @@ func applyWarm(sm *startMsg, fds []int) error {
 			if err := unix.Dup3(fds[i], target, 0); err != nil {
 				return fmt.Errorf("mp: redirect descriptor %d: %w", target, err)
 			}
+			// os.Stdout and os.Stderr write to them blocking, outside Go's
+			// poller: a pipe end made non-blocking by its maker would drop
+			// output with EAGAIN once full.
+			if err := unix.SetNonblock(target, false); err != nil {
+				return fmt.Errorf("mp: redirect descriptor %d: %w", target, err)
+			}
 		}
 	}
 	return nil

@@ -111,15 +111,45 @@ func TestProgramWithoutMain(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, bin).CombinedOutput()
-	if err != nil {
-		t.Fatalf("nomain: %v\n%s", err, out)
-	}
-	for _, want := range []string{"never called mp.Main()", "never reached mp.Main()"} {
-		if !strings.Contains(string(out), want) {
-			t.Errorf("output lacks %q:\n%s", want, out)
+	for _, mode := range []string{"spawn", "forkserver"} {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		out, err := exec.CommandContext(ctx, bin, mode).CombinedOutput()
+		cancel()
+		if err != nil {
+			t.Fatalf("nomain %s: %v\n%s", mode, err, out)
+		}
+		if !strings.Contains(string(out), "never called mp.Main()") {
+			t.Errorf("nomain %s: output lacks the stray child's message:\n%s", mode, out)
+		}
+		if mode == "spawn" && !strings.Contains(string(out), "never reached mp.Main()") {
+			t.Errorf("nomain %s: output lacks the parent's report:\n%s", mode, out)
+		}
+		// No process of the program is left: a stray child never starts
+		// children of its own.
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			left := processesOf(bin)
+			if len(left) == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("nomain %s: processes %v still run", mode, left)
+			}
 		}
 	}
+}
+
+// processesOf returns the pids of the processes running the program bin.
+func processesOf(bin string) []int {
+	entries, _ := os.ReadDir("/proc")
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if exe, err := os.Readlink("/proc/" + e.Name() + "/exe"); err == nil && exe == bin {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
 }

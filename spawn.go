@@ -52,6 +52,7 @@ func spawn(env []string, dir string, stdio childStdio) (*child, error) {
 // spawnWith is spawn with the function that starts the goroutines watching
 // the child (background.Go for process-lifetime spares).
 func spawnWith(env []string, dir string, stdio childStdio, goFn func(func())) (*child, error) {
+	checkNotStrayChild() // a child that never reached Main must not spawn its own
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("mp: control socket: %w", err)

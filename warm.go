@@ -2,6 +2,7 @@ package mp
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -67,13 +68,39 @@ func (w *warmPool) spawnOne() {
 	if err != nil {
 		return
 	}
+	booted := false
 	select {
 	case <-c.ready:
+		booted = true
 	case <-c.done:
 	}
 	w.mu.Lock()
 	w.ready.Broadcast()
 	w.mu.Unlock()
+	<-c.done
+	w.dropDead(c, booted)
+}
+
+// dropDead takes out of the pool a spare that died before it was taken
+// (killed from outside, say) and starts a replacement, so that WarmUp and
+// later starts do not count on it. A spare that died before it booted is
+// not replaced: its death is reported to WarmUp instead, rather than
+// respawned for ever.
+func (w *warmPool) dropDead(c *child, booted bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	i := slices.Index(w.spares, c)
+	if i < 0 {
+		return // taken: it ended running its function
+	}
+	w.spares = slices.Delete(w.spares, i, i+1)
+	background.Untrack(c.pid)
+	if booted {
+		w.refillLocked()
+	} else {
+		w.lastErr = errors.New("mp: a warm process died before it was ready")
+	}
+	w.ready.Broadcast()
 }
 
 // pickLocked removes and returns a spare, preferring one that has booted.

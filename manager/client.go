@@ -24,7 +24,9 @@ type DialOptions struct {
 	AuthKey []byte
 	// TLS, if not nil, makes the connection a TLS client connection.
 	TLS *tls.Config
-	// FrameCap bounds one reply. Zero means DefaultFrameCap (16 MiB).
+	// FrameCap bounds one reply. Zero means DefaultFrameCap (16 MiB). The
+	// server replaces a result over its own cap with an error; keep the two
+	// caps equal, or the client's larger.
 	FrameCap int
 }
 
@@ -159,12 +161,11 @@ func (c *Client) readLoop(frameCap int) {
 			return
 		}
 		c.mu.Lock()
-		ch := c.pending[rep.ID]
-		delete(c.pending, rep.ID)
-		c.mu.Unlock()
-		if ch != nil {
-			ch <- rep
+		if ch := c.pending[rep.ID]; ch != nil {
+			delete(c.pending, rep.ID)
+			ch <- rep // buffered: under c.mu, so that a fail cannot come between
 		}
+		c.mu.Unlock()
 	}
 }
 
@@ -180,6 +181,16 @@ func (c *Client) fail(cause error) {
 	c.pending = nil
 	close(c.done)
 	c.nc.Close()
+	// Proxies that arrive later must not bind to a dead connection. Not
+	// under c.mu: clientFor takes the table's lock, then c.mu.
+	go forget(c)
+}
+
+// failed reports whether the connection has ended.
+func (c *Client) failed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err != nil
 }
 
 // callOpts says how to make a call.
@@ -188,6 +199,10 @@ type callOpts struct {
 	noBlock  bool  // fail at once instead of waiting
 	sentinel error // what a wait that ended with the context also matches
 	what     string
+	// always says that the reply must be taken however late: the server
+	// answers once the call's effect is complete, and dropping the reply
+	// would lose that effect (a Cond's wait takes its lock again).
+	always bool
 }
 
 // do sends a request and waits for its reply. If ctx ends first, do asks
@@ -218,6 +233,14 @@ func (c *Client) do(ctx context.Context, obj uint64, method string, o callOpts, 
 		// The server ends calls at their deadline by itself; others it
 		// must be told about.
 		c.send(&request{Method: opCancel, Args: rawArgs(req.ID)}, false)
+	}
+	if o.always {
+		select {
+		case rep := <-ch:
+			return c.result(rep, o, method)
+		case <-c.done:
+			return c.lastReply(ch, o, method)
+		}
 	}
 	t := time.NewTimer(cancelGrace)
 	defer t.Stop()

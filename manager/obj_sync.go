@@ -35,6 +35,11 @@ func (cd *condObj) call(c *call) (any, error) {
 // wait releases the lock, waits for a notification or the end of c's
 // context, and takes the lock again.
 func (cd *condObj) wait(c *call) error {
+	if c.noBlock {
+		// Nothing notifies a wait that may not wait: it would only hold
+		// the connection's reader.
+		return c.waitErr(mp.ErrTimeout)
+	}
 	depth, err := cd.lock.releaseAll(c)
 	if err != nil {
 		return err

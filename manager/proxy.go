@@ -228,7 +228,7 @@ var clients = struct {
 func remember(c *Client, o DialOptions) {
 	clients.Lock()
 	defer clients.Unlock()
-	if _, ok := clients.byServer[c.serverID]; !ok {
+	if old, ok := clients.byServer[c.serverID]; !ok || old.failed() {
 		clients.byServer[c.serverID] = c
 	}
 	o.AuthKey = c.key
@@ -252,9 +252,15 @@ func clientFor(ctx context.Context, f proxyForm) (*Client, error) {
 	defer clients.Unlock()
 	if c, ok := clients.byServer[f.Server]; ok {
 		c.mu.Lock()
-		c.users++
+		alive := c.err == nil
+		if alive {
+			c.users++
+		}
 		c.mu.Unlock()
-		return c, nil
+		if alive {
+			return c, nil
+		}
+		delete(clients.byServer, f.Server) // its connection broke: dial again
 	}
 	c, err := dial(ctx, f.Addr, clients.options[f.Addr])
 	if err != nil {

@@ -149,9 +149,12 @@ func (c *serverConn) dispatch(req *request) {
 // goCall runs a blocking call in its own goroutine, under the request's
 // timeout, cancellable by a cancel request.
 func (c *serverConn) goCall(req *request, obj object, cl *call) {
-	ctx, cancel := context.WithCancel(c.ctx)
+	var ctx context.Context
+	var cancel context.CancelFunc
 	if req.Timeout > 0 {
 		ctx, cancel = context.WithTimeout(c.ctx, time.Duration(req.Timeout))
+	} else {
+		ctx, cancel = context.WithCancel(c.ctx)
 	}
 	cl.ctx = ctx
 	size := argsSize(req.Args)
@@ -258,7 +261,10 @@ func (c *serverConn) serverCall(req *request) (any, error) {
 }
 
 // reply sends the result of request id and reports whether it was written.
-// Errors writing mean the connection is going away; its reader notices.
+// Errors writing mean the connection is going away; its reader notices. A
+// result larger than the frame cap is replaced by an error saying so (and
+// reported as not delivered): the client would otherwise take the frame
+// for an attack and drop the whole connection.
 func (c *serverConn) reply(id uint64, v any, err error) bool {
 	rep := reply{ID: id}
 	if err != nil {
@@ -277,6 +283,12 @@ func (c *serverConn) reply(id uint64, v any, err error) bool {
 	if err != nil {
 		data, _, _ = wire.Marshal(reply{ID: id, Err: errorToBody(err)})
 	}
+	whole := true
+	if len(data) > c.frameCap() {
+		err := fmt.Errorf("%w: a result of %d bytes, over the frame cap of %d", wire.ErrTooLarge, len(data), c.frameCap())
+		data, _, _ = wire.Marshal(reply{ID: id, Err: errorToBody(err)})
+		whole = false
+	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	c.writeDeadline = extendDeadline(c.nc, c.writeDeadline, c.srv.timeout(30*time.Second))
@@ -284,7 +296,7 @@ func (c *serverConn) reply(id uint64, v any, err error) bool {
 		c.nc.Close()
 		return false
 	}
-	return true
+	return whole
 }
 
 // extendDeadline keeps nc's write deadline, last set to at, between d and

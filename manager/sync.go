@@ -58,7 +58,7 @@ func (cd *Cond) Unlock(ctx context.Context) error {
 // which case the error matches mp.ErrTimeout and ctx's error. Without the
 // lock held, it returns mp.ErrNotOwner.
 func (cd *Cond) Wait(ctx context.Context) error {
-	return cd.call(ctx, "wait", callOpts{sentinel: mp.ErrTimeout}, nil)
+	return cd.call(ctx, "wait", callOpts{sentinel: mp.ErrTimeout, always: true}, nil)
 }
 
 // WaitFor waits until cond returns true, checking it (with the lock held)

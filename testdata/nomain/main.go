@@ -14,6 +14,11 @@ import (
 var hello = mp.Register("nomain.hello", func(context.Context, struct{}) (string, error) { return "hi", nil })
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "forkserver" {
+		// Each spare runs main too: it must stop, not start spares of its
+		// own.
+		mp.SetStartMethod(mp.Forkserver)
+	}
 	_, err := mp.Call(context.Background(), hello, struct{}{})
 	fmt.Println(err)
 	if err == nil {
