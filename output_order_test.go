@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/mpgo/mp"
 	"github.com/mpgo/mp/mptest"
@@ -87,5 +90,57 @@ func TestProcessSyncOutput(t *testing.T) {
 	}
 	if n := strings.Count(out.String(), "\n"); n != 50 {
 		t.Fatalf("%d lines, want 50", n)
+	}
+}
+
+// bigWrite writes n lines of 1 KiB to its standard output and says whether
+// every write succeeded.
+var bigWrite = mp.Register("test.bigWrite", func(_ context.Context, n int) (string, error) {
+	line := strings.Repeat("y", 1023) + "\n"
+	for range n {
+		if _, err := os.Stdout.WriteString(line); err != nil {
+			return "write: " + err.Error(), nil
+		}
+	}
+	return "ok", nil
+})
+
+// slowWriter takes a millisecond over every write.
+type slowWriter struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (w *slowWriter) Write(p []byte) (int, error) {
+	time.Sleep(time.Millisecond)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.n += len(p)
+	return len(p), nil
+}
+
+// A child's output to a writer slower than the child is delivered whole,
+// with either start method: a full pipe makes the child wait, not drop.
+func TestOutputToASlowWriter(t *testing.T) {
+	mptest.CheckLeaks(t)
+	for _, m := range []mp.StartMethod{mp.Spawn, mp.Forkserver} {
+		t.Run(string(m), func(t *testing.T) {
+			w := &slowWriter{}
+			p := mp.Command(bigWrite, 300)
+			p.StartMethod, p.Stdout = m, w
+			if err := p.Run(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			got, err := mp.Result[string](p)
+			if err != nil || got != "ok" {
+				t.Fatalf("child: %q, %v", got, err)
+			}
+			w.mu.Lock()
+			defer w.mu.Unlock()
+			if w.n != 300*1024 {
+				t.Fatalf("the writer got %d of %d bytes", w.n, 300*1024)
+			}
+		})
 	}
 }
