@@ -56,7 +56,8 @@ func TestPoolCallbackTerminates(t *testing.T) {
 }
 
 // A worker that crashes right after finishing tasks whose results were still
-// batched: those tasks fail with ResultLost and are not run a second time.
+// batched: those tasks are not run a second time, and their results are
+// delivered.
 func TestPoolCrashDoesNotRerunFinishedTasks(t *testing.T) {
 	mptest.CheckLeaks(t)
 	ctx := context.Background()
@@ -96,8 +97,10 @@ func TestPoolCrashDoesNotRerunFinishedTasks(t *testing.T) {
 			t.Errorf("unexpected error: %v", err)
 		}
 	}
-	if died != 1 || lost+died+len(runs) < 3 {
-		t.Errorf("errors %v: want the crashing task to fail, and each other task either done or failed with ResultLost", errs)
+	// The finished tasks' results were held for a batch when the worker
+	// died: the pool recovers them from the worker's progress page.
+	if died != 1 || lost != 0 {
+		t.Errorf("errors %v: want only the crashing task to fail", errs)
 	}
 }
 

@@ -152,6 +152,7 @@ func (wl *workerLoop) addResult(rec *resultRec, fds []int) {
 	}
 	wl.pending = appendResult(wl.pending, rec)
 	wl.pendFDs = append(wl.pendFDs, fds...)
+	wl.prog.holdResults(wl.pending, len(wl.pendFDs) == 0)
 	wl.npend++
 }
 
@@ -182,5 +183,6 @@ func (wl *workerLoop) flushLocked() {
 	}
 	// Otherwise the pool is gone: the results go with it, and the lifeline
 	// ends this process.
+	wl.prog.sentResults()
 	wl.pending, wl.pendFDs, wl.npend = wl.pending[:0], wl.pendFDs[:0], 0
 }

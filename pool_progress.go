@@ -15,6 +15,13 @@ import (
 // others again) and when a deadline passes (to know whether the task has
 // started and for how long it has run). The worker writes it with a
 // sequence lock: gen is odd while the fields change.
+//
+// After the words comes a copy of the results the worker holds for its
+// next batch (see workerLoop.addResult), so that a worker that dies before
+// sending them does not take finished tasks' results with it: the pool
+// reads them once the worker is gone. The pend word is how many bytes of
+// the copy are whole records, or pendNone when the held results could not
+// be copied (they carry descriptors, or do not fit).
 type progress struct {
 	mem []byte
 }
@@ -39,7 +46,15 @@ const (
 	progItem
 	progStart
 	progLast
+	progPend
 	progWords
+)
+
+const (
+	pendOff  = 4096               // where the copy of held results starts
+	pendSize = batchBytes + 8<<10 // room for a full batch
+	progSize = pendOff + pendSize // bytes of the memfd
+	pendNone = ^uint64(0)         // the held results are not in the copy
 )
 
 // newProgress creates a progress page and returns it with its memfd, which
@@ -60,7 +75,7 @@ func newProgress() (*progress, int, error) {
 // mapProgress maps the progress page of fd, sizing it first if needed. It
 // does not take ownership of fd.
 func mapProgress(fd int) (*progress, error) {
-	size := progWords * 8
+	size := progSize
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
 		return nil, fmt.Errorf("mp: pool progress page: %w", err)
@@ -115,6 +130,34 @@ func (p *progress) read() progressSnap {
 		}
 	}
 	return progressSnap{}
+}
+
+// holdResults records that the worker holds the batch b, copying it when
+// it can (copyable: it carries no descriptors and fits).
+func (p *progress) holdResults(b []byte, copyable bool) {
+	if !copyable || len(b) > pendSize {
+		p.word(progPend).Store(pendNone)
+		return
+	}
+	old := p.word(progPend).Load()
+	if old == pendNone || old > uint64(len(b)) {
+		old = 0
+	}
+	copy(p.mem[pendOff+int(old):], b[old:])
+	p.word(progPend).Store(uint64(len(b)))
+}
+
+// sentResults records that the worker holds no results any more.
+func (p *progress) sentResults() { p.word(progPend).Store(0) }
+
+// heldResults returns a copy of the results a dead worker held, if they
+// were copied whole.
+func (p *progress) heldResults() ([]byte, bool) {
+	n := p.word(progPend).Load()
+	if n == pendNone || n > pendSize {
+		return nil, false
+	}
+	return append([]byte(nil), p.mem[pendOff:pendOff+int(n)]...), true
 }
 
 func (p *progress) close() {

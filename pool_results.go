@@ -163,9 +163,21 @@ func (p *Pool) onWorkerExit(w *worker) {
 	snap := w.prog.read()
 	var ds []delivery
 	var again []*task
+	// Results the worker held for its next batch are in its progress page:
+	// their tasks ran and are done.
+	if held, ok := w.prog.heldResults(); ok && len(held) > 0 {
+		if recs, err := decodeResults(held, 0); err == nil {
+			for i := range recs {
+				if t := w.takeLocked(recs[i].ID); t != nil {
+					ds = p.resolveLocked(ds, t, resultOf(t, &recs[i], nil))
+				}
+			}
+		}
+	}
 	// Tasks run in the order of inflight: those before the last one started
-	// have run, and lost only their results. Running them again would
-	// repeat their side effects.
+	// have run, and lost only their results (results with descriptors, or
+	// too many to copy). Running them again would repeat their side
+	// effects.
 	ran := slices.IndexFunc(w.inflight, func(t *task) bool { return t.sent && t.id == snap.Last })
 	for i, t := range w.inflight {
 		switch {
