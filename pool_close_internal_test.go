@@ -14,7 +14,8 @@ var closeSq = Register("test.pool.closeSq", func(_ context.Context, x int) (int,
 // so it stays in w.inflight); a finish() takes the dirty list; Close runs
 // (stopIdleLocked sees w.inflight non-empty and does nothing); the finish
 // flushes w, and takeBatchLocked drops T. w.inflight is now empty, but no one
-// calls stopIdleLocked again: the worker never gets its stop, Wait hangs.
+// calls stopIdleLocked again. The resolved, unsent T must not count as work,
+// so that Close stops the worker and Wait returns.
 func TestPoolCloseAfterUnsentCancel(t *testing.T) {
 	ctx := context.Background()
 	p, err := NewPool(PoolOptions{Processes: 1})
@@ -33,27 +34,20 @@ func TestPoolCloseAfterUnsentCancel(t *testing.T) {
 	got := make(chan taskResult, 1)
 	tk.done = func(r taskResult) { got <- r }
 
-	// run(tk), its locked part (pool_sched.go:26-50).
+	// run(tk), its locked part.
 	p.mu.Lock()
 	p.nextID++
 	tk.id = p.nextID
 	p.queue.push(tk)
 	ds := p.dispatchLocked(nil)
 	p.mu.Unlock()
-	// onCtxDone(tk), its locked part (pool_sched.go:180-192): !tk.sent.
+	// onCtxDone(tk), its locked part: tk is not sent yet.
 	cancel()
 	p.mu.Lock()
 	ds = p.resolveLocked(ds, tk, taskResult{err: ctxTaskErr(tk.fn, tk.ctx)})
 	p.mu.Unlock()
-	// finish(), first half (pool_queue.go:59-67): takes the dirty list.
-	p.mu.Lock()
-	ws := p.dirty
-	p.dirty = nil
-	p.hasDirty.Store(false)
-	for _, w := range ws {
-		w.dirty = false
-	}
-	p.mu.Unlock()
+	// finish(), first half: takes the dirty list.
+	ws := p.takeDirty()
 	// Close, from another goroutine.
 	p.Close()
 	// finish(), second half.

@@ -139,8 +139,8 @@ func (p *progress) holdResults(b []byte, copyable bool) {
 		p.word(progPend).Store(pendNone)
 		return
 	}
-	old := p.word(progPend).Load()
-	if old == pendNone || old > uint64(len(b)) {
+	old := p.word(progPend).Load() // bytes copied before; pendNone is larger than any b
+	if old > uint64(len(b)) {
 		old = 0
 	}
 	copy(p.mem[pendOff+int(old):], b[old:])

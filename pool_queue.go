@@ -63,21 +63,26 @@ type delivery struct {
 // then delivers the results.
 func (p *Pool) finish(ds []delivery) {
 	if p.hasDirty.Load() {
-		p.mu.Lock()
-		ws := p.dirty
-		p.dirty = nil
-		p.hasDirty.Store(false)
-		for _, w := range ws {
-			w.dirty = false
-		}
-		p.mu.Unlock()
-		for _, w := range ws {
+		for _, w := range p.takeDirty() {
 			w.flush()
 		}
 	}
 	for _, d := range ds {
 		d.t.done(d.r)
 	}
+}
+
+// takeDirty takes the list of workers given something to send.
+func (p *Pool) takeDirty() []*worker {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	ws := p.dirty
+	p.dirty = nil
+	p.hasDirty.Store(false)
+	for _, w := range ws {
+		w.dirty = false
+	}
+	return ws
 }
 
 // callbackRunner runs the callbacks of futures, one at a time and in the

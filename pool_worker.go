@@ -138,20 +138,23 @@ func (w *worker) read() {
 		if err != nil {
 			if err != io.EOF && !errors.Is(err, ErrClosed) {
 				// The worker may be alive with results nobody will read.
-				w.p.mu.Lock()
-				w.kill()
-				w.p.mu.Unlock()
+				w.killNow()
 			}
 			return
 		}
 		if err := w.p.onMessage(w, m); err != nil {
 			// A worker that breaks the protocol cannot be trusted with
 			// more work; its death fails its running task.
-			w.p.mu.Lock()
-			w.kill()
-			w.p.mu.Unlock()
+			w.killNow()
 		}
 	}
+}
+
+// killNow is kill for a caller that does not hold the pool's mutex.
+func (w *worker) killNow() {
+	w.p.mu.Lock()
+	defer w.p.mu.Unlock()
+	w.kill()
 }
 
 // watch sends what signal leaves to the writer goroutine until the worker

@@ -181,9 +181,6 @@ func (c *Client) fail(cause error) {
 	c.pending = nil
 	close(c.done)
 	c.nc.Close()
-	// Proxies that arrive later must not bind to a dead connection. Not
-	// under c.mu: clientFor takes the table's lock, then c.mu.
-	go forget(c)
 }
 
 // failed reports whether the connection has ended.

@@ -187,10 +187,9 @@ func (r *relay) cut() {
 	r.conns = nil
 }
 
-// After a connection to a server breaks (network blip, the server dropped
-// it), proxies that arrive in this process keep binding to the dead client
-// (proxy.go:347, clients.byServer is only cleaned by Close), and a new Dial
-// does not replace it (proxy.go:325): they fail with ErrConnection forever.
+// After a connection to a server breaks (a network blip, the server dropped
+// it), a proxy that arrives in this process binds to a live connection (a
+// new Dial's, or one it dials), not to the dead one.
 func TestProxyAfterReconnect(t *testing.T) {
 	key := []byte("k")
 	s := NewServer(&ServerOptions{AuthKey: key})

@@ -99,8 +99,8 @@ func TestDropBufferedWakesPutters(t *testing.T) {
 
 // A Put that entered before Close, and waits for the shared lock (held by
 // another handle, as another process would hold it), buffers its item and
-// starts the feeder after Close's fd.stop(): Close then unmaps the region
-// under the running feeder.
+// starts the feeder while Close waits for it: Close must stop that feeder
+// before it unmaps the region (a feeder left running would fault).
 func TestCloseStopsLateFeeder(t *testing.T) {
 	for range 20 {
 		c, err := New(FIFO, 0, minCapacity, true)
@@ -126,7 +126,7 @@ func TestCloseStopsLateFeeder(t *testing.T) {
 		time.Sleep(5 * time.Millisecond) // Put entered and waits for the lock
 		closed := make(chan struct{})
 		go func() { c.Close(); close(closed) }()
-		time.Sleep(5 * time.Millisecond) // Close stopped the (idle) feeder and waits for Put
+		time.Sleep(5 * time.Millisecond) // Close waits for the Put
 		other.unlock()
 		if err := <-putDone; err != nil {
 			t.Fatalf("Put: %v", err)
