@@ -88,9 +88,9 @@ func (b *Barrier) Wait(ctx context.Context) (int, error) {
 	}
 	i, ctxErr, err := b.st.Wait(ctx, action)
 	switch {
-	case errors.Is(err, lockcore.ErrBroken) && ctxErr != nil:
+	case errors.Is(err, ErrBrokenBarrier) && ctxErr != nil:
 		return i, ctxError(ErrBrokenBarrier, ctxErr)
-	case errors.Is(err, lockcore.ErrBroken):
+	case errors.Is(err, ErrBrokenBarrier):
 		return i, ErrBrokenBarrier
 	case err != nil && err == ctxErr:
 		return i, lockError(err)

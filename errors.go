@@ -1,11 +1,10 @@
 package mp
 
 import (
-	"errors"
 	"fmt"
 	"syscall"
 
-	"github.com/mpgo/mp/internal/wire"
+	"github.com/mpgo/mp/internal/errs"
 )
 
 // Sentinel errors. Callers branch on them with errors.Is; they also match
@@ -14,72 +13,79 @@ var (
 	// ErrEmpty is returned by a Get on an empty queue that could not wait
 	// (TryGet) or whose context ended first (then the error matches the
 	// context's error too). Python: queue.Empty.
-	ErrEmpty = errors.New("mp: queue empty")
+	ErrEmpty = errs.Empty
 	// ErrFull is returned by a Put on a full queue that could not wait.
 	// Python: queue.Full.
-	ErrFull = errors.New("mp: queue full")
+	ErrFull = errs.Full
 	// ErrTimeout is returned when a context deadline ends a wait on a result.
 	// The error matches context.DeadlineExceeded too. Python: TimeoutError.
-	ErrTimeout = errors.New("mp: timed out")
+	ErrTimeout = errs.Timeout
 	// ErrClosed is returned by any operation on an object after its Close.
-	ErrClosed = wire.ErrClosed
+	ErrClosed = errs.Closed
 	// ErrPoolClosed is returned when work is given to a pool after Close or
 	// Terminate.
-	ErrPoolClosed = errors.New("mp: pool closed")
+	ErrPoolClosed = errs.PoolClosed
 	// ErrPoolRunning is returned by Pool.Wait on a pool that has been
 	// neither closed nor terminated. Python: ValueError("Pool is still
 	// running").
-	ErrPoolRunning = errors.New("mp: pool still running: Close or Terminate it before Wait")
+	ErrPoolRunning = errs.PoolRunning
 	// ErrNotStarted is returned when a process is waited on, signalled or
 	// asked for its pid before Start.
-	ErrNotStarted = errors.New("mp: process not started")
+	ErrNotStarted = errs.NotStarted
 	// ErrAlreadyStarted is returned by a second Start.
-	ErrAlreadyStarted = errors.New("mp: process already started")
+	ErrAlreadyStarted = errs.AlreadyStarted
 	// ErrStillRunning is returned by Close on a process that has not exited.
-	ErrStillRunning = errors.New("mp: process still running")
+	ErrStillRunning = errs.StillRunning
 	// ErrDaemonChildren is returned when a daemonic process tries to start a
 	// child. Python: "daemonic processes are not allowed to have children".
-	ErrDaemonChildren = errors.New("mp: daemonic processes are not allowed to have children")
+	ErrDaemonChildren = errs.DaemonChildren
 	// ErrUnknownFunction is returned when the child binary has no function
 	// registered under the name the parent asked for.
-	ErrUnknownFunction = errors.New("mp: function not registered in the child binary")
+	ErrUnknownFunction = errs.UnknownFunction
 	// ErrProtocol is returned when a peer sends bytes mp cannot accept: a bad
 	// frame, an oversized message, a version mismatch, a malformed value.
-	ErrProtocol = wire.ErrProtocol
+	ErrProtocol = errs.Protocol
 	// ErrBufferTooShort is matched by *BufferTooShortError. Python:
 	// multiprocessing.BufferTooShort.
-	ErrBufferTooShort = errors.New("mp: buffer too short")
+	ErrBufferTooShort = errs.BufferTooShort
 	// ErrTooLong is returned by Conn.RecvBytes for a message longer than
 	// the maximum length asked for; the message is discarded.
-	ErrTooLong = errors.New("mp: message longer than the maximum length")
+	ErrTooLong = errs.TooLong
 	// ErrReadOnly is returned by a send on the receiving end of a one-way
 	// pipe; ErrWriteOnly by a receive on its sending end.
-	ErrReadOnly  = errors.New("mp: connection is read-only")
-	ErrWriteOnly = errors.New("mp: connection is write-only")
+	ErrReadOnly  = errs.ReadOnly
+	ErrWriteOnly = errs.WriteOnly
 	// ErrForkUnsupported is returned when the fork start method is asked
 	// for; see StartMethod.
-	ErrForkUnsupported = errors.New("mp: the fork start method is impossible in Go: a Go program is multi-threaded, and a forked child without exec hangs (golang/go#14767); use Spawn or Forkserver")
+	ErrForkUnsupported = errs.ForkUnsupported
 	// ErrWorkerDied is matched by *WorkerDiedError: a pool worker died while
 	// it ran a task.
-	ErrWorkerDied = errors.New("mp: worker died")
+	ErrWorkerDied = errs.WorkerDied
 	// ErrOwnerDead is returned together with a lock, semaphore unit or
 	// similar when its previous holder died holding it (like EOWNERDEAD):
 	// the caller holds it now and should repair the state it protects.
-	ErrOwnerDead = errors.New("mp: previous owner died holding the lock")
+	ErrOwnerDead = errs.OwnerDead
 	// ErrNotOwner is returned when a lock is released by a goroutine or
 	// process that does not hold it, or a lock that is not held is released.
 	// Python: RuntimeError / ValueError.
-	ErrNotOwner = errors.New("mp: lock not held by caller")
+	ErrNotOwner = errs.NotOwner
 	// ErrBrokenBarrier is returned by Barrier.Wait when the barrier is or
 	// becomes broken. Python: threading.BrokenBarrierError.
-	ErrBrokenBarrier = errors.New("mp: broken barrier")
+	ErrBrokenBarrier = errs.BrokenBarrier
 	// ErrTooManyReleases is returned when a bounded semaphore is released
 	// more often than it was acquired, or a task marked done more often than
 	// items were put. Python: ValueError.
-	ErrTooManyReleases = errors.New("mp: released too many times")
+	ErrTooManyReleases = errs.TooManyReleases
+	// ErrTooManyHolders is returned by a semaphore's Acquire when more than
+	// SemaphoreHolders processes would hold units of it at once.
+	ErrTooManyHolders = errs.TooManyHolders
+	// ErrHandles is returned when a value holding handles (descriptors) is
+	// given to something that cannot carry them: a LIFO or priority queue,
+	// or an Executor that runs tasks on other machines.
+	ErrHandles = errs.Handles
 	// ErrNotReady is returned when a result is asked whether it succeeded
 	// before it is ready. Python: ValueError.
-	ErrNotReady = errors.New("mp: result not ready")
+	ErrNotReady = errs.NotReady
 )
 
 // ExitError reports a child process that ended without returning normally
@@ -147,19 +153,6 @@ func (e *WorkerDiedError) Is(target error) bool { return target == ErrWorkerDied
 // Unwrap returns the exit error.
 func (e *WorkerDiedError) Unwrap() error { return e.Exit }
 
-// timeoutError is returned when a context ends a wait: it matches both the
-// mp sentinel (ErrEmpty, ErrFull, ErrTimeout, …) and the context's error.
-type timeoutError struct {
-	sentinel error
-	ctxErr   error
-}
-
-func (e *timeoutError) Error() string { return e.sentinel.Error() + ": " + e.ctxErr.Error() }
-
-func (e *timeoutError) Unwrap() []error { return []error{e.sentinel, e.ctxErr} }
-
 // ctxError returns an error that matches both sentinel and err, the error of
 // a context that ended.
-func ctxError(sentinel, err error) error {
-	return &timeoutError{sentinel: sentinel, ctxErr: err}
-}
+func ctxError(sentinel, err error) error { return errs.WithContext(sentinel, err) }

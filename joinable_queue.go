@@ -28,7 +28,7 @@ func NewJoinableQueue[T any](maxsize int) (*JoinableQueue[T], error) {
 // TaskDone tells the queue that one item got from it has been processed
 // (Python: task_done). Called more times than items were put, it returns
 // an error matching ErrTooManyReleases (Python: ValueError).
-func (q *JoinableQueue[T]) TaskDone() error { return opErr(q.core().TaskDone(), nil) }
+func (q *JoinableQueue[T]) TaskDone() error { return q.core().TaskDone() }
 
 // Join waits until every item put on the queue, by any process, has been
 // marked done with TaskDone; if ctx ends first, it returns ctx's error

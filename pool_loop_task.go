@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/mpgo/mp/internal/errs"
 	"github.com/mpgo/mp/internal/transport"
 	"github.com/mpgo/mp/internal/wire"
 	"golang.org/x/sys/unix"
@@ -173,7 +174,7 @@ func (wl *workerLoop) flushLocked() {
 	}
 	err := wl.conn.Send(context.Background(), transport.Msg{Kind: poolResults, Data: wl.pending, FDs: wl.pendFDs})
 	closeFDs(wl.pendFDs)
-	if err != nil && !errors.Is(err, wire.ErrClosed) && !errors.Is(err, unix.EPIPE) && !errors.Is(err, unix.ECONNRESET) {
+	if err != nil && !errors.Is(err, errs.Closed) && !errors.Is(err, unix.EPIPE) && !errors.Is(err, unix.ECONNRESET) {
 		// The pool is alive but these results cannot reach it (out of
 		// memory for a large one, say). Dropping them would leave their
 		// tasks waiting forever; ending the worker makes the pool fail or

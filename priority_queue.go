@@ -119,7 +119,7 @@ func (q *PriorityQueue[T]) put(ctx context.Context, v T, wait bool) error {
 		}
 		return q.less(v, e)
 	}
-	return putErr(c.Put(ctx, it, wait))
+	return c.Put(ctx, it, wait)
 }
 
 // Get removes and returns the smallest item, waiting for one; if ctx ends

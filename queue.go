@@ -164,7 +164,7 @@ func putItem[T any](ctx context.Context, c *queue.Core, v T, wait bool) error {
 	if err != nil {
 		return err
 	}
-	return putErr(c.Put(ctx, it, wait))
+	return c.Put(ctx, it, wait)
 }
 
 // encodeItem encodes v; a []byte goes as it is (raw), without the codec.
@@ -184,7 +184,7 @@ func getItem[T any](ctx context.Context, c *queue.Core, wait bool) (T, error) {
 	var v T
 	it, err := c.Get(ctx, wait)
 	if err != nil {
-		return v, getErr(err)
+		return v, err
 	}
 	return decodeItem[T](it)
 }
@@ -203,24 +203,6 @@ func decodeItem[T any](it queue.Item) (T, error) {
 		return v, fmt.Errorf("mp: decode a queue item: %w", err)
 	}
 	return v, nil
-}
-
-// putErr and getErr turn the queue machinery's errors into mp's.
-func putErr(err error) error { return opErr(err, ErrFull) }
-func getErr(err error) error { return opErr(err, ErrEmpty) }
-
-func opErr(err, sentinel error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, queue.ErrFull), errors.Is(err, queue.ErrEmpty):
-		return sentinel
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return ctxError(sentinel, err)
-	case errors.Is(err, queue.ErrTooMany):
-		return fmt.Errorf("%w: %w", ErrTooManyReleases, err)
-	}
-	return err
 }
 
 // queueMeta is what travels with a queue handle's descriptors.

@@ -3,9 +3,9 @@ package mp
 import (
 	"context"
 	"fmt"
-	"runtime/debug"
 	"sync"
 
+	"github.com/mpgo/mp/internal/errs"
 	"github.com/mpgo/mp/internal/wire"
 )
 
@@ -83,7 +83,7 @@ func wrap[In, Out any](name string, fn func(context.Context, In) (Out, error)) i
 func callRecover[In, Out any](ctx context.Context, fn func(context.Context, In) (Out, error), in In) (out Out, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = &RemoteError{Message: fmt.Sprint(r), Type: fmt.Sprintf("%T", r), Panic: true, Stack: string(debug.Stack())}
+			err = errs.Panicked(r)
 		}
 	}()
 	return fn(ctx, in)

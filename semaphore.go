@@ -2,7 +2,6 @@ package mp
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"unsafe"
@@ -11,10 +10,6 @@ import (
 	"github.com/mpgo/mp/internal/shmem"
 	"github.com/mpgo/mp/internal/wire"
 )
-
-// ErrTooManyHolders is returned by a semaphore's Acquire when more than
-// SemaphoreHolders processes would hold its units at the same time.
-var ErrTooManyHolders = errors.New("mp: too many processes hold units of the semaphore")
 
 // SemaphoreHolders is how many processes may hold units of one semaphore at
 // the same time. Each holder has a slot in the semaphore's shared memory

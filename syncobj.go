@@ -6,7 +6,8 @@ import (
 	"fmt"
 	"unsafe"
 
-	"github.com/mpgo/mp/internal/lockcore"
+	"github.com/mpgo/mp/internal/errs"
+
 	"github.com/mpgo/mp/internal/shmem"
 	"github.com/mpgo/mp/internal/wire"
 )
@@ -41,11 +42,11 @@ func openRegion(fd int, kind uint16, size int) (*shmem.Region, unsafe.Pointer, e
 	}
 	h, err := shmem.DecodeHeader(r.Bytes(), kind)
 	if err == nil && (h.DataOff != shmem.HeaderSize || h.DataLen != uint64(size)) {
-		err = fmt.Errorf("%w: state of %d bytes at %d, want %d at %d", shmem.ErrBadHeader, h.DataLen, h.DataOff, size, shmem.HeaderSize)
+		err = fmt.Errorf("%w: state of %d bytes at %d, want %d at %d", errs.BadHeader, h.DataLen, h.DataOff, size, shmem.HeaderSize)
 	}
 	if err != nil {
 		r.Close()
-		return nil, nil, fmt.Errorf("%w: %w", ErrProtocol, err)
+		return nil, nil, err
 	}
 	return r, r.At(shmem.HeaderSize, size, 8), nil
 }
@@ -71,18 +72,10 @@ func unmarshalRegion(data []byte, tag uint64, kind uint16, size int, meta any) (
 	return openRegion(fds[0], kind, size)
 }
 
-// lockError turns an error of lockcore or of a context into mp's.
+// lockError gives a wait for a lock that its context's deadline ended the
+// error that matches ErrTimeout too.
 func lockError(err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, lockcore.ErrNotLocked), errors.Is(err, lockcore.ErrNotOwner):
-		return ErrNotOwner
-	case errors.Is(err, lockcore.ErrTooManyReleases):
-		return ErrTooManyReleases
-	case errors.Is(err, lockcore.ErrTooManyHolders):
-		return ErrTooManyHolders
-	case errors.Is(err, context.DeadlineExceeded):
+	if errors.Is(err, context.DeadlineExceeded) {
 		return ctxError(ErrTimeout, err)
 	}
 	return err

@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/mpgo/mp/internal/errs"
 	"net"
 	"strings"
 	"sync"
@@ -207,7 +208,7 @@ type callOpts struct {
 // may still be a success.
 func (c *Client) do(ctx context.Context, obj uint64, method string, o callOpts, args []cbor.RawMessage) (cbor.RawMessage, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, ctxError(o.sentinel, err)
+		return nil, errs.WithContext(o.sentinel, err)
 	}
 	req := request{Obj: obj, Method: method, Args: args, Owner: o.owner}
 	if o.noBlock {
@@ -248,7 +249,7 @@ func (c *Client) do(ctx context.Context, obj uint64, method string, o callOpts, 
 		return c.lastReply(ch, o, method)
 	case <-t.C:
 		c.forget(req.ID)
-		return nil, ctxError(o.sentinel, ctx.Err())
+		return nil, errs.WithContext(o.sentinel, ctx.Err())
 	}
 }
 

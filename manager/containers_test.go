@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"sync"
 	"testing"
@@ -211,13 +212,24 @@ func (c *counter) Hidden() int { return 42 }
 
 func (c *counter) Pair() (int, string, error) { return 1, "one", nil }
 
+// errNoCredit is a program's own error, registered so that it crosses
+// process boundaries as itself: through a manager's replies as through a
+// child's results.
+var errNoCredit = errors.New("counter: no credit")
+
+func init() { mp.RegisterError("manager_test.errNoCredit", errNoCredit) }
+
+func (c *counter) Spend(n int) error { return fmt.Errorf("spend %d: %w", n, errNoCredit) }
+
+func (c *counter) End() error { return io.EOF }
+
 // TestRegister exposes a custom object and a factory (BaseManager.register).
 func TestRegister(t *testing.T) {
 	mptest.CheckLeaks(t)
 	ctx := testCtx(t)
 	key := []byte("k")
 	srv := manager.NewServer(&manager.ServerOptions{AuthKey: key})
-	srv.Register("counter", &counter{}, "Add", "Fail", "Pair")
+	srv.Register("counter", &counter{}, "Add", "Fail", "Pair", "Spend", "End")
 	srv.RegisterFactory("new_counter", func() any { return &counter{} })
 	srv.RegisterFactory("new_queue", func() any { return manager.NewShared(manager.Spec{Kind: manager.KindQueue}) })
 	addr := inProcess(t, srv, "")
@@ -226,6 +238,12 @@ func TestRegister(t *testing.T) {
 	defer o.Close()
 	if err := o.Call(ctx, "Fail", nil, "boom"); err == nil || !errors.As(err, new(*mp.RemoteError)) {
 		t.Errorf("Fail = %v, want a remote error", err)
+	}
+	if err := o.Call(ctx, "Spend", nil, 3); !errors.Is(err, errNoCredit) {
+		t.Errorf("Spend = %v, want an error matching the registered errNoCredit", err)
+	}
+	if err := o.Call(ctx, "End", nil); !errors.Is(err, io.EOF) {
+		t.Errorf("End = %v, want an error matching io.EOF", err)
 	}
 	if err := o.Call(ctx, "Hidden", nil); !errors.Is(err, manager.ErrKind) {
 		t.Errorf("unexposed method = %v, want ErrKind", err)

@@ -1,7 +1,6 @@
 package manager
 
 import (
-	"context"
 	"errors"
 	"fmt"
 
@@ -38,57 +37,17 @@ var (
 	ErrInsecure = errors.New("manager: refusing to listen on a non-loopback address without an explicit AuthKey")
 )
 
-// sentinelNames lists the errors that cross the wire by name, with the names
-// mp.RemoteError matches them by.
-var sentinelNames = []struct {
-	name string
-	err  error
-}{
-	{"mp.ErrEmpty", mp.ErrEmpty}, {"mp.ErrFull", mp.ErrFull}, {"mp.ErrTimeout", mp.ErrTimeout},
-	{"mp.ErrClosed", mp.ErrClosed}, {"mp.ErrProtocol", mp.ErrProtocol}, {"mp.ErrOwnerDead", mp.ErrOwnerDead},
-	{"mp.ErrNotOwner", mp.ErrNotOwner}, {"mp.ErrBrokenBarrier", mp.ErrBrokenBarrier},
-	{"mp.ErrTooManyReleases", mp.ErrTooManyReleases},
-	{"context.Canceled", context.Canceled}, {"context.DeadlineExceeded", context.DeadlineExceeded},
-	{"manager.ErrNotFound", ErrNotFound}, {"manager.ErrIndex", ErrIndex}, {"manager.ErrKind", ErrKind},
-	{"manager.ErrNotNumber", ErrNotNumber}, {"manager.ErrBusy", ErrBusy},
-	{"manager.ErrAuthentication", ErrAuthentication}, {"manager.ErrConnection", ErrConnection},
-}
-
 func init() {
-	for _, s := range sentinelNames {
-		if len(s.name) > 8 && s.name[:8] == "manager." {
-			mp.RegisterError(s.name, s.err)
-		}
+	// Errors cross a manager's connections by the names mp's registry gives
+	// them, the same that mp.RegisterError adds to: a custom object's method
+	// can return any registered error and the caller's errors.Is matches it.
+	for name, err := range map[string]error{
+		"manager.ErrNotFound": ErrNotFound, "manager.ErrIndex": ErrIndex, "manager.ErrKind": ErrKind,
+		"manager.ErrNotNumber": ErrNotNumber, "manager.ErrBusy": ErrBusy,
+		"manager.ErrAuthentication": ErrAuthentication, "manager.ErrConnection": ErrConnection,
+	} {
+		mp.RegisterError(name, err)
 	}
-}
-
-// matchedSentinels names the sentinels err matches.
-func matchedSentinels(err error) []string {
-	var out []string
-	for _, s := range sentinelNames {
-		if errors.Is(err, s.err) {
-			out = append(out, s.name)
-		}
-	}
-	return out
-}
-
-// timeoutError matches both a sentinel (mp.ErrEmpty, mp.ErrTimeout, …) and
-// the error of the context that ended the wait, as mp's local types do.
-type timeoutError struct {
-	sentinel error
-	ctxErr   error
-}
-
-func (e *timeoutError) Error() string   { return e.sentinel.Error() + ": " + e.ctxErr.Error() }
-func (e *timeoutError) Unwrap() []error { return []error{e.sentinel, e.ctxErr} }
-
-// ctxError returns an error that matches sentinel and ctxErr.
-func ctxError(sentinel, ctxErr error) error {
-	if sentinel == nil {
-		return ctxErr
-	}
-	return &timeoutError{sentinel: sentinel, ctxErr: ctxErr}
 }
 
 // connError reports a lost connection, matching ErrConnection and cause.

@@ -3,6 +3,7 @@ package manager
 import (
 	"context"
 	"fmt"
+	"github.com/mpgo/mp/internal/errs"
 	"sync"
 
 	"github.com/fxamacker/cbor/v2"
@@ -114,7 +115,7 @@ func (c *call) waitErr(sentinel error) error {
 	if c.noBlock {
 		return sentinel
 	}
-	return ctxError(sentinel, c.ctx.Err())
+	return errs.WithContext(sentinel, c.ctx.Err())
 }
 
 // retain records that holder h now holds the proxies inside v.

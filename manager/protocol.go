@@ -10,6 +10,7 @@ import (
 
 	"github.com/fxamacker/cbor/v2"
 	"github.com/mpgo/mp"
+	"github.com/mpgo/mp/internal/errs"
 	"github.com/mpgo/mp/internal/wire"
 	"golang.org/x/sys/unix"
 )
@@ -130,7 +131,7 @@ func (fr *frameReader) read() ([]byte, error) {
 	}
 	n := binary.BigEndian.Uint32(fr.hdr[:])
 	if uint64(n) > uint64(fr.cap) {
-		return nil, fmt.Errorf("%w: frame of %d bytes, cap %d", wire.ErrTooLarge, n, fr.cap)
+		return nil, fmt.Errorf("%w: frame of %d bytes, cap %d", errs.TooLarge, n, fr.cap)
 	}
 	if fr.bodyTimeout > 0 && fr.r.Buffered() < int(n) {
 		fr.nc.SetReadDeadline(time.Now().Add(fr.bodyTimeout))
@@ -165,7 +166,7 @@ func (fw *frameWriter) write(p []byte) error {
 
 // errorToBody describes err for the other side.
 func errorToBody(err error) *errorBody {
-	return &errorBody{Message: err.Error(), Type: fmt.Sprintf("%T", err), Sentinels: matchedSentinels(err)}
+	return &errorBody{Message: err.Error(), Type: fmt.Sprintf("%T", err), Sentinels: errs.Matched(err)}
 }
 
 // bodyToError turns an error from the server into a *mp.RemoteError that

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/mpgo/mp/internal/errs"
 	"unsafe"
 
 	"github.com/mpgo/mp"
@@ -79,13 +80,13 @@ func openObject(r *shmem.Region, lock *mp.Mutex, kind uint16, info typeInfo) (*o
 	}
 	switch {
 	case h.DataOff != dataOff:
-		return nil, fmt.Errorf("%w: data at %d, want %d", shmem.ErrBadHeader, h.DataOff, dataOff)
+		return nil, fmt.Errorf("%w: data at %d, want %d", errs.BadHeader, h.DataOff, dataOff)
 	case h.ElemSize != uint32(info.size) || h.TypeHash != info.hash:
-		return nil, fmt.Errorf("%w: element type differs from the receiver's (%d-byte elements)", shmem.ErrBadHeader, h.ElemSize)
+		return nil, fmt.Errorf("%w: element type differs from the receiver's (%d-byte elements)", errs.BadHeader, h.ElemSize)
 	case kind == shmem.KindValue && h.Count != 1:
-		return nil, fmt.Errorf("%w: a Value of %d elements", shmem.ErrBadHeader, h.Count)
+		return nil, fmt.Errorf("%w: a Value of %d elements", errs.BadHeader, h.Count)
 	case (h.Flags&flagLocked != 0) != (lock != nil):
-		return nil, fmt.Errorf("%w: lock flag and lock handle disagree", shmem.ErrBadHeader)
+		return nil, fmt.Errorf("%w: lock flag and lock handle disagree", errs.BadHeader)
 	}
 	return &object{r: r, lock: lock, data: r.At(dataOff, int(h.DataLen), max(info.align, 1)), n: int(h.Count)}, nil
 }
@@ -123,7 +124,7 @@ func unmarshalObject(data []byte, tag uint64, kind uint16, info typeInfo) (*obje
 		if meta.Lock != nil {
 			meta.Lock.Close()
 		}
-		return nil, fmt.Errorf("%w: %w", mp.ErrProtocol, err)
+		return nil, err
 	}
 	return o, nil
 }

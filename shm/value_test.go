@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mpgo/mp"
+	"github.com/mpgo/mp/internal/errs"
 	"github.com/mpgo/mp/internal/wire"
 	"github.com/mpgo/mp/mptest"
 	"github.com/mpgo/mp/shm"
@@ -241,7 +242,7 @@ func TestValueTypeMismatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	var f shm.Value[float64]
-	if err := wire.Unmarshal(data, fds, &f); !errors.Is(err, mp.ErrProtocol) && !errors.Is(err, wire.ErrProtocol) {
+	if err := wire.Unmarshal(data, fds, &f); !errors.Is(err, mp.ErrProtocol) && !errors.Is(err, errs.Protocol) {
 		t.Fatalf("decoding a Value[int64] as a Value[float64] = %v, want a protocol error", err)
 	}
 	data, fds, _ = wire.Marshal(v)

@@ -2,25 +2,18 @@ package lockcore
 
 import (
 	"context"
-	"errors"
 	"sync/atomic"
 	"time"
 
+	"github.com/mpgo/mp/internal/errs"
 	"github.com/mpgo/mp/internal/futex"
 )
 
-// Errors of lockcore; the public packages map them to their sentinels.
-var (
-	// ErrNotLocked is returned by an unlock of a lock that is not held.
-	ErrNotLocked = errors.New("lock not held")
-	// ErrNotOwner is returned by a release by someone who is not the owner.
-	ErrNotOwner = errors.New("lock held by another owner")
-	// ErrTooManyReleases is returned by a release past a semaphore's bound.
-	ErrTooManyReleases = errors.New("released too many times")
-	// ErrTooManyHolders is returned when more processes than a semaphore's
-	// table can track hold units at once.
-	ErrTooManyHolders = errors.New("too many processes hold units of the semaphore")
-)
+// Errors: lockcore returns mp's sentinels (package errs): errs.NotOwner
+// for an unlock of a lock that is not held or is held by another owner,
+// errs.TooManyReleases for a release past a semaphore's bound,
+// errs.TooManyHolders when more processes than a semaphore's table can
+// track hold units at once, errs.BrokenBarrier for a broken barrier.
 
 // waitBit in a lock word's low half says that someone may sleep on it.
 const waitBit = 1 << 31
@@ -97,7 +90,7 @@ func (m *Mutex) lockSlow(ctx context.Context) (bool, error) {
 	}
 }
 
-// Unlock releases the lock, whoever holds it. It returns ErrNotLocked if
+// Unlock releases the lock, whoever holds it. It returns errs.NotOwner if
 // the lock is not held.
 func (m *Mutex) Unlock() error {
 	if m.word.CompareAndSwap(self, 0) {
@@ -106,7 +99,7 @@ func (m *Mutex) Unlock() error {
 	for {
 		w := m.word.Load()
 		if w&pidBits == 0 {
-			return ErrNotLocked
+			return errs.NotOwner
 		}
 		if m.word.CompareAndSwap(w, 0) {
 			if w&waitBit != 0 {

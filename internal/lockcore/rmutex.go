@@ -3,6 +3,8 @@ package lockcore
 import (
 	"context"
 	"sync/atomic"
+
+	"github.com/mpgo/mp/internal/errs"
 )
 
 // RMutex is a re-entrant lock in shared memory. Its owner is a process
@@ -56,10 +58,10 @@ func (r *RMutex) take(token uint64, count uint32) {
 }
 
 // Unlock releases one level of the lock; the last one unlocks it. It
-// returns ErrNotOwner unless token in this process holds it.
+// returns errs.NotOwner unless token in this process holds it.
 func (r *RMutex) Unlock(token uint64) error {
 	if !r.owns(token) {
-		return ErrNotOwner
+		return errs.NotOwner
 	}
 	if r.count.Add(^uint32(0)) > 0 {
 		return nil
@@ -72,7 +74,7 @@ func (r *RMutex) Unlock(token uint64) error {
 // for a condition variable's Wait; Reacquire restores them.
 func (r *RMutex) Release(token uint64) (uint32, error) {
 	if !r.owns(token) {
-		return 0, ErrNotOwner
+		return 0, errs.NotOwner
 	}
 	n := r.count.Load()
 	r.count.Store(0)

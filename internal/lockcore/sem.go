@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mpgo/mp/internal/errs"
 	"github.com/mpgo/mp/internal/futex"
 )
 
@@ -59,7 +60,7 @@ func (h *SemHandle) mySlot() (s *semSlot, recovered int64, err error) {
 		n, _ := h.S.sweep(false)
 		recovered += n
 	}
-	return nil, recovered, ErrTooManyHolders
+	return nil, recovered, errs.TooManyHolders
 }
 
 // sweep frees the slots of dead processes, gives their units back, and
@@ -173,13 +174,13 @@ func (h *SemHandle) acquireSlow(ctx context.Context, rec int64) (int64, error) {
 
 // Release gives a unit back. A unit this process holds stops counting as
 // held; a release by a process that holds none is a plain signal. It
-// returns ErrTooManyReleases if the semaphore is bounded and full.
+// returns errs.TooManyReleases if the semaphore is bounded and full.
 func (h *SemHandle) Release() error {
 	s := h.S
 	for {
 		v := s.Value.Load()
 		if s.Bounded.Load() != 0 && v >= s.Bound.Load() {
-			return ErrTooManyReleases
+			return errs.TooManyReleases
 		}
 		if s.Value.CompareAndSwap(v, v+1) {
 			break

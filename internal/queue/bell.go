@@ -8,7 +8,7 @@ import (
 	"syscall"
 
 	"github.com/mpgo/mp/internal/ctxio"
-	"github.com/mpgo/mp/internal/wire"
+	"github.com/mpgo/mp/internal/errs"
 	"golang.org/x/sys/unix"
 )
 
@@ -88,7 +88,7 @@ func (b *bell) wait(ctx context.Context, ready func() bool) error {
 		}
 		return context.DeadlineExceeded
 	case errors.Is(err, os.ErrClosed):
-		return wire.ErrClosed
+		return errs.Closed
 	}
 	return err
 }

@@ -8,25 +8,26 @@ import (
 	"sync/atomic"
 	"unsafe"
 
+	"github.com/mpgo/mp/internal/errs"
 	"github.com/mpgo/mp/internal/lockcore"
 	"github.com/mpgo/mp/internal/shmem"
-	"github.com/mpgo/mp/internal/wire"
 	"golang.org/x/sys/unix"
 )
 
-// Errors of the queue operations. The mp package turns them into its own
-// sentinels.
-var (
-	ErrEmpty   = errors.New("queue empty")
-	ErrFull    = errors.New("queue full")
-	ErrTooMany = errors.New("task marked done more often than items were put")
-	// ErrHandles is returned when an item that holds handles is put on a
-	// LIFO or priority queue, whose items live in shared memory only.
-	ErrHandles = errors.New("mp: a LIFO or priority queue cannot carry handles (descriptors); use a FIFO queue")
-	// ErrTooLarge is returned for an item over 1 GiB, or one that cannot
-	// fit a LIFO or priority queue's shared memory even when it is empty.
-	ErrTooLarge = errors.New("mp: item too large for the queue")
-)
+// Errors: the queue returns mp's sentinels (package errs): errs.Empty and
+// errs.Full for a Get or Put that could not wait, or whose context ended
+// (then matching the context's error too), errs.TooManyReleases for a
+// TaskDone too many, errs.Handles for an item with handles on a LIFO or
+// priority queue, errs.TooLarge for an item that no queue can hold.
+
+// waitErr gives the error of a wait for sentinel that its context ended the
+// identity of both; any other error is returned as it is.
+func ctxWaitErr(sentinel, err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return errs.WithContext(sentinel, err)
+	}
+	return err
+}
 
 // DefaultCapacity is the size of a queue's data area in shared memory, and
 // DefaultBulk that of a FIFO queue's bulk ring, for items over 64 KiB.
@@ -223,7 +224,7 @@ func (c *Core) enter() error {
 	c.live.RLock()
 	if c.closed.Load() {
 		c.live.RUnlock()
-		return wire.ErrClosed
+		return errs.Closed
 	}
 	return nil
 }
@@ -335,7 +336,7 @@ func (c *Core) Full() bool {
 
 // Close releases this handle. Items this process buffered are flushed
 // first unless CancelFlush was called (see Flush). Blocked operations on
-// this handle return an error matching wire.ErrClosed. Close is safe to
+// this handle return an error matching errs.Closed. Close is safe to
 // call twice.
 func (c *Core) Close() error {
 	if c.closed.Load() {
@@ -366,7 +367,7 @@ func (c *Core) opCtx(ctx context.Context) (context.Context, context.CancelFunc) 
 // waitErr maps the error of a wait that ended early.
 func (c *Core) waitErr(err error) error {
 	if c.life.Err() != nil {
-		return wire.ErrClosed
+		return errs.Closed
 	}
 	return err
 }

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+
+	"github.com/mpgo/mp/internal/errs"
 )
 
 // spinTries is how many times a Get looks for an item, yielding the
@@ -14,7 +16,8 @@ const spinTries = 64
 
 // Get removes the next item and returns it; the caller owns its
 // descriptors. If the queue is empty, Get waits for an item, or returns
-// ErrEmpty when wait is false. If ctx ends first, it returns ctx's error.
+// errs.Empty when wait is false. If ctx ends first, it returns an error
+// matching errs.Empty and ctx's error.
 func (c *Core) Get(ctx context.Context, wait bool) (Item, error) {
 	if err := c.enter(); err != nil {
 		return Item{}, err
@@ -29,11 +32,11 @@ func (c *Core) Get(ctx context.Context, wait bool) (Item, error) {
 			return it, err
 		}
 		if !wait {
-			return Item{}, ErrEmpty
+			return Item{}, errs.Empty
 		}
 		if err := c.waitItem(ctx); err != nil {
 			c.unregister(offEmptySleepers)
-			return Item{}, err
+			return Item{}, ctxWaitErr(errs.Empty, err)
 		}
 	}
 }

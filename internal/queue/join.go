@@ -1,9 +1,13 @@
 package queue
 
-import "context"
+import (
+	"context"
+
+	"github.com/mpgo/mp/internal/errs"
+)
 
 // TaskDone marks one item as processed (Python: JoinableQueue.task_done).
-// It returns ErrTooMany if every item put is already marked done.
+// It returns errs.TooManyReleases if every item put is already marked done.
 func (c *Core) TaskDone() error {
 	if err := c.enter(); err != nil {
 		return err
@@ -13,7 +17,7 @@ func (c *Core) TaskDone() error {
 	defer c.unlock()
 	s := c.load()
 	if s.unfinished == 0 {
-		return ErrTooMany
+		return errs.TooManyReleases
 	}
 	s.unfinished--
 	if s.unfinished == 0 {

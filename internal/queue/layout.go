@@ -4,7 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 
-	"github.com/mpgo/mp/internal/wire"
+	"github.com/mpgo/mp/internal/errs"
 )
 
 // Layout of a queue's shared memory: a header page, then the data area.
@@ -155,4 +155,4 @@ func readHeader(r *region) (kind Kind, maxsize, capacity, bulk int, err error) {
 	return kind, int(int64(le.Uint64(r.mem[offMaxsize:]))), int(c), int(b), nil
 }
 
-func protoErr(msg string) error { return wire.ProtocolError(msg) }
+func protoErr(msg string) error { return errs.ProtocolError(msg) }

@@ -2,14 +2,10 @@ package shmem
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
-)
 
-// ErrBadHeader is returned when a region's header does not describe the
-// object a handle says it is: a wrong magic number, version, kind, or sizes
-// that do not fit the region.
-var ErrBadHeader = errors.New("mp: shared memory header does not match")
+	"github.com/mpgo/mp/internal/errs"
+)
 
 // HeaderSize is the size of the header at the start of every region that
 // holds an mp object; the object's own data starts at this offset.
@@ -61,11 +57,11 @@ func (h Header) Encode(b []byte) {
 // the header, and is ElemSize*Count bytes when ElemSize is not zero.
 func DecodeHeader(b []byte, want uint16) (Header, error) {
 	if len(b) < HeaderSize {
-		return Header{}, fmt.Errorf("%w: region of %d bytes", ErrBadHeader, len(b))
+		return Header{}, fmt.Errorf("%w: region of %d bytes", errs.BadHeader, len(b))
 	}
 	le := binary.LittleEndian
 	if le.Uint32(b[0:]) != magic || le.Uint16(b[4:]) != version {
-		return Header{}, fmt.Errorf("%w: not an mp object of version %d", ErrBadHeader, version)
+		return Header{}, fmt.Errorf("%w: not an mp object of version %d", errs.BadHeader, version)
 	}
 	h := Header{
 		Kind: le.Uint16(b[6:]), ElemSize: le.Uint32(b[8:]), Flags: le.Uint32(b[12:]),
@@ -73,18 +69,18 @@ func DecodeHeader(b []byte, want uint16) (Header, error) {
 		DataOff: le.Uint64(b[32:]), DataLen: le.Uint64(b[40:]),
 	}
 	if h.Kind != want {
-		return Header{}, fmt.Errorf("%w: kind %d, want %d", ErrBadHeader, h.Kind, want)
+		return Header{}, fmt.Errorf("%w: kind %d, want %d", errs.BadHeader, h.Kind, want)
 	}
 	return h, h.checkBounds(uint64(len(b)))
 }
 
 func (h Header) checkBounds(size uint64) error {
 	if h.DataOff < HeaderSize || h.DataOff%8 != 0 || h.DataOff > size || h.DataLen > size-h.DataOff {
-		return fmt.Errorf("%w: data at %d+%d in a %d-byte region", ErrBadHeader, h.DataOff, h.DataLen, size)
+		return fmt.Errorf("%w: data at %d+%d in a %d-byte region", errs.BadHeader, h.DataOff, h.DataLen, size)
 	}
 	if h.ElemSize != 0 {
 		if h.Count > h.DataLen/uint64(h.ElemSize) || h.Count*uint64(h.ElemSize) != h.DataLen {
-			return fmt.Errorf("%w: %d elements of %d bytes in %d bytes", ErrBadHeader, h.Count, h.ElemSize, h.DataLen)
+			return fmt.Errorf("%w: %d elements of %d bytes in %d bytes", errs.BadHeader, h.Count, h.ElemSize, h.DataLen)
 		}
 	}
 	return nil

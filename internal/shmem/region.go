@@ -8,18 +8,15 @@
 package shmem
 
 import (
-	"errors"
 	"fmt"
 	"unsafe"
+
+	"github.com/mpgo/mp/internal/errs"
 
 	"golang.org/x/sys/unix"
 
 	_ "github.com/mpgo/mp/internal/linuxonly"
 )
-
-// ErrNotSealed is returned when a descriptor received from another process
-// is not a memfd sealed against shrinking and growing.
-var ErrNotSealed = errors.New("mp: shared memory descriptor is not sealed against resizing")
 
 // PageSize is the granularity of regions.
 var PageSize = unix.Getpagesize()
@@ -61,7 +58,7 @@ func FromFD(fd int) (*Region, error) {
 	seals, err := unix.FcntlInt(uintptr(fd), unix.F_GET_SEALS, 0)
 	if err != nil || seals&(unix.F_SEAL_SHRINK|unix.F_SEAL_GROW) != unix.F_SEAL_SHRINK|unix.F_SEAL_GROW {
 		unix.Close(fd)
-		return nil, ErrNotSealed
+		return nil, errs.NotSealed
 	}
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {

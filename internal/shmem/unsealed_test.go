@@ -4,6 +4,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/mpgo/mp/internal/errs"
 	"golang.org/x/sys/unix"
 )
 
@@ -22,7 +23,7 @@ func TestFromFDRefusesUnsealed(t *testing.T) {
 		t.Fatal(err)
 	}
 	unix.Ftruncate(fd, 4096)
-	if _, err := FromFD(fd); !errors.Is(err, ErrNotSealed) {
-		t.Fatalf("FromFD of an unsealed memfd = %v, want ErrNotSealed", err)
+	if _, err := FromFD(fd); !errors.Is(err, errs.NotSealed) {
+		t.Fatalf("FromFD of an unsealed memfd = %v, want errs.NotSealed", err)
 	}
 }

@@ -4,7 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 
-	"github.com/mpgo/mp/internal/wire"
+	"github.com/mpgo/mp/internal/errs"
 	"golang.org/x/sys/unix"
 )
 
@@ -43,7 +43,7 @@ func (m *Msg) Close() {
 	m.FDs = nil
 }
 
-func protoErr(msg string) error { return wire.ProtocolError(msg) }
+func protoErr(msg string) error { return errs.ProtocolError(msg) }
 
 // parseDatagram turns a received datagram and its descriptors into a Msg.
 // It owns fds: on error it closes them all. Data is copied out of buf.
@@ -66,7 +66,7 @@ func parse(buf []byte, fds []int, maxSize int) (Msg, error) {
 	}
 	if flags&flagMemfd == 0 {
 		if len(buf)-headerLen > maxSize {
-			return Msg{}, fmt.Errorf("%w: %d bytes, cap %d", wire.ErrTooLarge, len(buf)-headerLen, maxSize)
+			return Msg{}, fmt.Errorf("%w: %d bytes, cap %d", errs.TooLarge, len(buf)-headerLen, maxSize)
 		}
 		data := make([]byte, len(buf)-headerLen)
 		copy(data, buf[headerLen:])
@@ -77,7 +77,7 @@ func parse(buf []byte, fds []int, maxSize int) (Msg, error) {
 	}
 	size := binary.BigEndian.Uint64(buf[headerLen:])
 	if size > uint64(maxSize) {
-		return Msg{}, fmt.Errorf("%w: %d bytes, cap %d", wire.ErrTooLarge, size, maxSize)
+		return Msg{}, fmt.Errorf("%w: %d bytes, cap %d", errs.TooLarge, size, maxSize)
 	}
 	memfd := fds[len(fds)-1]
 	data, err := readMemfd(memfd, int(size))

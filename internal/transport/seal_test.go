@@ -7,7 +7,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/mpgo/mp/internal/wire"
+	"github.com/mpgo/mp/internal/errs"
 	"golang.org/x/sys/unix"
 )
 
@@ -32,7 +32,7 @@ func TestLargeMessageNeedsSealedMemfd(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-	if _, err := b.Recv(context.Background()); !errors.Is(err, wire.ErrProtocol) {
+	if _, err := b.Recv(context.Background()); !errors.Is(err, errs.Protocol) {
 		t.Fatalf("Recv of a large message in a plain file = %v, want ErrProtocol", err)
 	}
 	// A real one still works.

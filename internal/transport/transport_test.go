@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mpgo/mp/internal/errs"
 	"github.com/mpgo/mp/internal/transport"
-	"github.com/mpgo/mp/internal/wire"
 	"github.com/mpgo/mp/mptest"
 	"golang.org/x/sys/unix"
 )
@@ -150,7 +150,7 @@ func TestCloseUnblocksRecv(t *testing.T) {
 	go func() { _, err := b.Recv(context.Background()); errc <- err }()
 	time.Sleep(20 * time.Millisecond)
 	b.Close()
-	if err := <-errc; !errors.Is(err, wire.ErrClosed) {
+	if err := <-errc; !errors.Is(err, errs.Closed) {
 		t.Fatalf("Recv after Close = %v, want ErrClosed", err)
 	}
 }
@@ -210,7 +210,7 @@ func TestOversizedMessageRejected(t *testing.T) {
 	a, b := pair(t)
 	b.SetMaxSize(1 << 20)
 	go a.Send(context.Background(), transport.Msg{Data: make([]byte, 2<<20)})
-	if _, err := b.Recv(context.Background()); !errors.Is(err, wire.ErrTooLarge) {
+	if _, err := b.Recv(context.Background()); !errors.Is(err, errs.TooLarge) {
 		t.Fatalf("Recv of an oversized message = %v, want ErrTooLarge", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"reflect"
 
 	"github.com/fxamacker/cbor/v2"
+	"github.com/mpgo/mp/internal/errs"
 )
 
 // Decode limits. A message is bounded by the frame cap already; these bound
@@ -79,17 +80,17 @@ func Unmarshal(data []byte, fds []int, v any) error {
 		return wrapDecode(err)
 	}
 	if unclaimed > 0 {
-		return fmt.Errorf("%w: %d descriptor(s) of handles were not received into handle-typed fields", ErrProtocol, unclaimed)
+		return fmt.Errorf("%w: %d descriptor(s) of handles were not received into handle-typed fields", errs.Protocol, unclaimed)
 	}
 	return nil
 }
 
-// wrapDecode makes a decode error match ErrProtocol, keeping its text.
+// wrapDecode makes a decode error match errs.Protocol, keeping its text.
 func wrapDecode(err error) error {
 	if err == nil {
 		return nil
 	}
-	return fmt.Errorf("%w: %w", ErrProtocol, err)
+	return fmt.Errorf("%w: %w", errs.Protocol, err)
 }
 
 // Valid reports whether data is one well-formed CBOR value within the limits.

@@ -12,26 +12,5 @@
 // reader chooses.
 package wire
 
-import "errors"
-
-// ErrProtocol is returned for bytes that are not a valid message: a bad
-// frame, an oversized one, a malformed value or handle.
-var ErrProtocol = errors.New("mp: protocol error")
-
-// ErrClosed is returned by any operation on an object after its Close.
-var ErrClosed = errors.New("mp: use of closed object")
-
-// ErrTooLarge is returned for a frame or message over the size cap. It
-// matches ErrProtocol too.
-var ErrTooLarge = &protoError{"message larger than the size cap"}
-
-type protoError struct{ msg string }
-
-func (e *protoError) Error() string        { return "mp: protocol error: " + e.msg }
-func (e *protoError) Is(target error) bool { return target == ErrProtocol }
-
-// protocolErr returns an error that matches ErrProtocol.
-func protocolErr(msg string) error { return &protoError{msg} }
-
-// ProtocolError returns an error with message msg that matches ErrProtocol.
-func ProtocolError(msg string) error { return &protoError{msg} }
+// Errors: malformed bytes give errors that match errs.Protocol (errs.TooLarge
+// for a frame or message over its cap); a closed object gives errs.Closed.

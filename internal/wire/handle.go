@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/fxamacker/cbor/v2"
+	"github.com/mpgo/mp/internal/errs"
 	"golang.org/x/sys/unix"
 )
 
@@ -63,7 +64,7 @@ func UnmarshalHandle(data []byte, tag uint64, meta any) ([]int, error) {
 		return nil, wrapDecode(err)
 	}
 	if raw.Number != tag {
-		return nil, protocolErr(fmt.Sprintf("handle tag %#x, want %#x", raw.Number, tag))
+		return nil, errs.ProtocolError(fmt.Sprintf("handle tag %#x, want %#x", raw.Number, tag))
 	}
 	var body handleBody
 	if err := decMode.Unmarshal(raw.Content, &body); err != nil {
@@ -76,7 +77,7 @@ func UnmarshalHandle(data []byte, tag uint64, meta any) ([]int, error) {
 	}
 	s := activeDecode()
 	if s == nil {
-		return nil, protocolErr("a handle arrived without its descriptors")
+		return nil, errs.ProtocolError("a handle arrived without its descriptors")
 	}
 	return s.take(body.Slots)
 }
@@ -160,7 +161,7 @@ func (s *session) take(slots []int) ([]int, error) {
 	out := make([]int, len(slots))
 	for i, slot := range slots {
 		if slot < 0 || slot >= len(s.fds) || s.claimed[slot] {
-			return nil, protocolErr(fmt.Sprintf("handle names descriptor slot %d of %d", slot, len(s.fds)))
+			return nil, errs.ProtocolError(fmt.Sprintf("handle names descriptor slot %d of %d", slot, len(s.fds)))
 		}
 		s.claimed[slot] = true
 		out[i] = s.fds[slot]

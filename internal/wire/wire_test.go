@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/fxamacker/cbor/v2"
+	"github.com/mpgo/mp/internal/errs"
 	"github.com/mpgo/mp/internal/wire"
 	"github.com/mpgo/mp/mptest"
 	"golang.org/x/sys/unix"
@@ -98,7 +99,7 @@ func TestUnclaimedHandleIsAnErrorAndClosed(t *testing.T) {
 	}
 	var out struct{ Label string } // no field for the handles
 	err = wire.Unmarshal(data, fds, &out)
-	if !errors.Is(err, wire.ErrProtocol) {
+	if !errors.Is(err, errs.Protocol) {
 		t.Fatalf("Unmarshal = %v, want ErrProtocol", err)
 	}
 	for _, fd := range fds {
@@ -150,7 +151,7 @@ func TestHostileBytes(t *testing.T) {
 	for name, data := range cases {
 		t.Run(name, func(t *testing.T) {
 			var v any
-			if err := wire.Unmarshal(data, nil, &v); !errors.Is(err, wire.ErrProtocol) {
+			if err := wire.Unmarshal(data, nil, &v); !errors.Is(err, errs.Protocol) {
 				t.Errorf("Unmarshal = %v, want ErrProtocol", err)
 			}
 		})
@@ -179,7 +180,7 @@ func TestFrames(t *testing.T) {
 
 func TestFrameCapAndTruncation(t *testing.T) {
 	fr := wire.NewFrameReader(bytes.NewReader([]byte{0, 0, 1, 0, 'x'}), 100)
-	if _, err := fr.ReadFrame(); !errors.Is(err, wire.ErrTooLarge) || !errors.Is(err, wire.ErrProtocol) {
+	if _, err := fr.ReadFrame(); !errors.Is(err, errs.TooLarge) || !errors.Is(err, errs.Protocol) {
 		t.Errorf("oversized frame: %v, want ErrTooLarge and ErrProtocol", err)
 	}
 	fr = wire.NewFrameReader(bytes.NewReader([]byte{0, 0, 0, 5, 'x'}), 100)

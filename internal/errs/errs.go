@@ -1,0 +1,86 @@
+// Package errs is the one home of mp's errors: the sentinels that every
+// package of mp returns (package mp exports them under their Err… names),
+// the error of a wait that a context ended, and the registry by which an
+// error crosses a process boundary as itself.
+//
+// Every message starts with "mp: ". Internal packages return these
+// sentinels directly, so that nothing between them and the caller has to
+// translate one error into another.
+package errs
+
+import (
+	"context"
+	"errors"
+)
+
+// Sentinels. Package mp documents each under its exported name.
+var (
+	Empty           = errors.New("mp: queue empty")
+	Full            = errors.New("mp: queue full")
+	Timeout         = errors.New("mp: timed out")
+	Closed          = errors.New("mp: use of closed object")
+	Protocol        = errors.New("mp: protocol error")
+	PoolClosed      = errors.New("mp: pool closed")
+	PoolRunning     = errors.New("mp: pool still running: Close or Terminate it before Wait")
+	NotStarted      = errors.New("mp: process not started")
+	AlreadyStarted  = errors.New("mp: process already started")
+	StillRunning    = errors.New("mp: process still running")
+	DaemonChildren  = errors.New("mp: daemonic processes are not allowed to have children")
+	UnknownFunction = errors.New("mp: function not registered in the child binary")
+	BufferTooShort  = errors.New("mp: buffer too short")
+	TooLong         = errors.New("mp: message longer than the maximum length")
+	ReadOnly        = errors.New("mp: connection is read-only")
+	WriteOnly       = errors.New("mp: connection is write-only")
+	ForkUnsupported = errors.New("mp: the fork start method is impossible in Go: a Go program is multi-threaded, and a forked child without exec hangs (golang/go#14767); use Spawn or Forkserver")
+	WorkerDied      = errors.New("mp: worker died")
+	OwnerDead       = errors.New("mp: previous owner died holding the lock")
+	NotOwner        = errors.New("mp: lock not held by caller")
+	BrokenBarrier   = errors.New("mp: broken barrier")
+	TooManyReleases = errors.New("mp: released too many times")
+	TooManyHolders  = errors.New("mp: too many processes hold units of the semaphore")
+	NotReady        = errors.New("mp: result not ready")
+	Handles         = errors.New("mp: this object cannot carry handles (descriptors)")
+	TooLarge        = &protocolError{"message larger than the size cap"}
+	BadHeader       = &protocolError{"shared memory header does not match"}
+	NotSealed       = &protocolError{"shared memory descriptor is not sealed against resizing"}
+)
+
+// protocolError is an error about bytes mp cannot accept; it matches
+// Protocol.
+type protocolError struct{ msg string }
+
+func (e *protocolError) Error() string        { return "mp: protocol error: " + e.msg }
+func (e *protocolError) Is(target error) bool { return target == Protocol }
+
+// ProtocolError returns an error with message msg that matches Protocol.
+func ProtocolError(msg string) error { return &protocolError{msg} }
+
+// ctxWait is the error of a wait that a context ended: it matches both
+// the sentinel of what was waited for (Empty, Full, Timeout, …) and the
+// context's error.
+type ctxWait struct {
+	sentinel error
+	ctxErr   error
+}
+
+func (e *ctxWait) Error() string   { return e.sentinel.Error() + ": " + e.ctxErr.Error() }
+func (e *ctxWait) Unwrap() []error { return []error{e.sentinel, e.ctxErr} }
+
+// WithContext returns the error of a wait for sentinel that ended with
+// ctxErr, the error of a context: it matches both. A nil sentinel gives
+// ctxErr itself.
+func WithContext(sentinel, ctxErr error) error {
+	if sentinel == nil {
+		return ctxErr
+	}
+	return &ctxWait{sentinel: sentinel, ctxErr: ctxErr}
+}
+
+// Deadline returns the error of a wait for a result that ctxErr ended:
+// for a deadline it matches Timeout too, as Python's TimeoutError.
+func Deadline(ctxErr error) error {
+	if errors.Is(ctxErr, context.DeadlineExceeded) {
+		return WithContext(Timeout, ctxErr)
+	}
+	return ctxErr
+}

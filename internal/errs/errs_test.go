@@ -1,0 +1,69 @@
+package errs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"testing"
+)
+
+func TestWithContext(t *testing.T) {
+	err := WithContext(Empty, context.DeadlineExceeded)
+	if !errors.Is(err, Empty) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("WithContext(Empty, DeadlineExceeded) = %v: does not match both", err)
+	}
+	if got := WithContext(nil, context.Canceled); got != context.Canceled {
+		t.Errorf("WithContext(nil, Canceled) = %v, want Canceled itself", got)
+	}
+	if err := Deadline(context.DeadlineExceeded); !errors.Is(err, Timeout) {
+		t.Errorf("Deadline(DeadlineExceeded) = %v: does not match Timeout", err)
+	}
+	if err := Deadline(context.Canceled); err != context.Canceled {
+		t.Errorf("Deadline(Canceled) = %v, want Canceled itself", err)
+	}
+}
+
+func TestProtocolErrorsMatchProtocol(t *testing.T) {
+	for _, err := range []error{TooLarge, BadHeader, NotSealed, ProtocolError("x")} {
+		if !errors.Is(err, Protocol) {
+			t.Errorf("%v does not match Protocol", err)
+		}
+	}
+}
+
+func TestRegistry(t *testing.T) {
+	errMine := errors.New("mine")
+	Register("errs_test.mine", errMine)
+	if name, ok := Name(errMine); !ok || name != "errs_test.mine" {
+		t.Errorf("Name = %q, %v", name, ok)
+	}
+	got := Matched(fmt.Errorf("wrapped: %w", errors.Join(errMine, io.EOF)))
+	if !slices.Contains(got, "errs_test.mine") || !slices.Contains(got, "io.EOF") {
+		t.Errorf("Matched = %v, want the names of both", got)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("a second registration of a name did not panic")
+		}
+	}()
+	Register("errs_test.mine", errors.New("other"))
+}
+
+func TestDescribe(t *testing.T) {
+	r := Describe("f", fmt.Errorf("open: %w", os.ErrNotExist))
+	if r.Func != "f" || r.Pid != os.Getpid() || r.Panic || !slices.Contains(r.Sentinels, "fs.ErrNotExist") {
+		t.Errorf("Describe = %+v", r)
+	}
+	var p *Remote
+	func() {
+		defer func() { p = Panicked(recover()) }()
+		panic("boom")
+	}()
+	d := Describe("g", p)
+	if !d.Panic || d.Func != "g" || d.Message != "boom" || d.Stack == "" {
+		t.Errorf("Describe of a panic = %+v", d)
+	}
+}
