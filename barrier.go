@@ -7,6 +7,8 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/mpgo/mp/internal/funcs"
+
 	"github.com/mpgo/mp/internal/lockcore"
 	"github.com/mpgo/mp/internal/shmem"
 	"github.com/mpgo/mp/internal/wire"
@@ -100,7 +102,7 @@ func (b *Barrier) Wait(ctx context.Context) (int, error) {
 
 // runAction runs the registered function name in this process.
 func runAction(ctx context.Context, name string) error {
-	inv, ok := lookup(name)
+	inv, ok := funcs.Lookup(name)
 	if !ok {
 		return fmt.Errorf("mp: barrier action %q: %w", name, ErrUnknownFunction)
 	}

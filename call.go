@@ -49,13 +49,12 @@ func Result[Out any](p *Process) (Out, error) {
 	if err := p.Wait(context.Background()); err != nil {
 		return zero, err
 	}
-	res, fds := p.takeResult()
+	res := p.takeResult()
 	if res == nil {
-		closeFDs(fds)
 		return zero, fmt.Errorf("%w: %s exited before returning", errNoResult, p.fn)
 	}
 	var out Out
-	if err := wire.Unmarshal(res.Value, fds, &out); err != nil {
+	if err := wire.Unmarshal(res.Value, res.FDs, &out); err != nil {
 		return zero, fmt.Errorf("mp: decode the result of %s: %w", p.fn, err)
 	}
 	return out, nil

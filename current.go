@@ -1,14 +1,12 @@
 package mp
 
 import (
-	"crypto/rand"
-	"fmt"
 	"os"
 	"runtime"
 	"slices"
-	"strconv"
-	"strings"
 	"sync"
+
+	"github.com/mpgo/mp/internal/proc"
 )
 
 // ProcessInfo describes the current process (Python: current_process()).
@@ -28,49 +26,10 @@ type ProcessInfo struct {
 	Identity []int
 }
 
-// self guards the current process's description.
-var self struct {
-	sync.Mutex
-	info     ProcessInfo
-	children int // how many Processes this process has created
-}
-
-func init() {
-	self.info = ProcessInfo{Name: "MainProcess", Pid: os.Getpid()}
-}
-
 // Current describes the current process.
 func Current() ProcessInfo {
-	self.Lock()
-	defer self.Unlock()
-	if self.info.AuthKey == nil {
-		self.info.AuthKey = make([]byte, 32)
-		rand.Read(self.info.AuthKey)
-	}
-	info := self.info
-	info.AuthKey = slices.Clone(info.AuthKey)
-	info.Identity = slices.Clone(info.Identity)
-	return info
-}
-
-// setCurrent records what the parent told a child about itself.
-func setCurrent(m *startMsg) {
-	self.Lock()
-	defer self.Unlock()
-	self.info = ProcessInfo{Name: m.Name, Pid: os.Getpid(), Daemon: m.Daemon, AuthKey: m.AuthKey, Identity: m.Identity}
-}
-
-// nextIdentity returns the identity and default name of the next child.
-func nextIdentity() ([]int, string) {
-	self.Lock()
-	defer self.Unlock()
-	self.children++
-	id := append(slices.Clone(self.info.Identity), self.children)
-	parts := make([]string, len(id))
-	for i, n := range id {
-		parts[i] = strconv.Itoa(n)
-	}
-	return id, fmt.Sprintf("Process-%s", strings.Join(parts, ":"))
+	info := proc.Self()
+	return ProcessInfo{Name: info.Name, Pid: info.Pid, Daemon: info.Daemon, AuthKey: info.AuthKey, Identity: info.Identity}
 }
 
 // ParentPID returns the process id of the parent of this process (Python:

@@ -13,79 +13,79 @@ var (
 	// ErrEmpty is returned by a Get on an empty queue that could not wait
 	// (TryGet) or whose context ended first (then the error matches the
 	// context's error too). Python: queue.Empty.
-	ErrEmpty = errs.Empty
+	ErrEmpty = errs.ErrEmpty
 	// ErrFull is returned by a Put on a full queue that could not wait.
 	// Python: queue.Full.
-	ErrFull = errs.Full
+	ErrFull = errs.ErrFull
 	// ErrTimeout is returned when a context deadline ends a wait on a result.
 	// The error matches context.DeadlineExceeded too. Python: TimeoutError.
-	ErrTimeout = errs.Timeout
+	ErrTimeout = errs.ErrTimeout
 	// ErrClosed is returned by any operation on an object after its Close.
-	ErrClosed = errs.Closed
+	ErrClosed = errs.ErrClosed
 	// ErrPoolClosed is returned when work is given to a pool after Close or
 	// Terminate.
-	ErrPoolClosed = errs.PoolClosed
+	ErrPoolClosed = errs.ErrPoolClosed
 	// ErrPoolRunning is returned by Pool.Wait on a pool that has been
 	// neither closed nor terminated. Python: ValueError("Pool is still
 	// running").
-	ErrPoolRunning = errs.PoolRunning
+	ErrPoolRunning = errs.ErrPoolRunning
 	// ErrNotStarted is returned when a process is waited on, signalled or
 	// asked for its pid before Start.
-	ErrNotStarted = errs.NotStarted
+	ErrNotStarted = errs.ErrNotStarted
 	// ErrAlreadyStarted is returned by a second Start.
-	ErrAlreadyStarted = errs.AlreadyStarted
+	ErrAlreadyStarted = errs.ErrAlreadyStarted
 	// ErrStillRunning is returned by Close on a process that has not exited.
-	ErrStillRunning = errs.StillRunning
+	ErrStillRunning = errs.ErrStillRunning
 	// ErrDaemonChildren is returned when a daemonic process tries to start a
 	// child. Python: "daemonic processes are not allowed to have children".
-	ErrDaemonChildren = errs.DaemonChildren
+	ErrDaemonChildren = errs.ErrDaemonChildren
 	// ErrUnknownFunction is returned when the child binary has no function
 	// registered under the name the parent asked for.
-	ErrUnknownFunction = errs.UnknownFunction
+	ErrUnknownFunction = errs.ErrUnknownFunction
 	// ErrProtocol is returned when a peer sends bytes mp cannot accept: a bad
 	// frame, an oversized message, a version mismatch, a malformed value.
-	ErrProtocol = errs.Protocol
+	ErrProtocol = errs.ErrProtocol
 	// ErrBufferTooShort is matched by *BufferTooShortError. Python:
 	// multiprocessing.BufferTooShort.
-	ErrBufferTooShort = errs.BufferTooShort
+	ErrBufferTooShort = errs.ErrBufferTooShort
 	// ErrTooLong is returned by Conn.RecvBytes for a message longer than
 	// the maximum length asked for; the message is discarded.
-	ErrTooLong = errs.TooLong
+	ErrTooLong = errs.ErrTooLong
 	// ErrReadOnly is returned by a send on the receiving end of a one-way
 	// pipe; ErrWriteOnly by a receive on its sending end.
-	ErrReadOnly  = errs.ReadOnly
-	ErrWriteOnly = errs.WriteOnly
+	ErrReadOnly  = errs.ErrReadOnly
+	ErrWriteOnly = errs.ErrWriteOnly
 	// ErrForkUnsupported is returned when the fork start method is asked
 	// for; see StartMethod.
-	ErrForkUnsupported = errs.ForkUnsupported
+	ErrForkUnsupported = errs.ErrForkUnsupported
 	// ErrWorkerDied is matched by *WorkerDiedError: a pool worker died while
 	// it ran a task.
-	ErrWorkerDied = errs.WorkerDied
+	ErrWorkerDied = errs.ErrWorkerDied
 	// ErrOwnerDead is returned together with a lock, semaphore unit or
 	// similar when its previous holder died holding it (like EOWNERDEAD):
 	// the caller holds it now and should repair the state it protects.
-	ErrOwnerDead = errs.OwnerDead
+	ErrOwnerDead = errs.ErrOwnerDead
 	// ErrNotOwner is returned when a lock is released by a goroutine or
 	// process that does not hold it, or a lock that is not held is released.
 	// Python: RuntimeError / ValueError.
-	ErrNotOwner = errs.NotOwner
+	ErrNotOwner = errs.ErrNotOwner
 	// ErrBrokenBarrier is returned by Barrier.Wait when the barrier is or
 	// becomes broken. Python: threading.BrokenBarrierError.
-	ErrBrokenBarrier = errs.BrokenBarrier
+	ErrBrokenBarrier = errs.ErrBrokenBarrier
 	// ErrTooManyReleases is returned when a bounded semaphore is released
 	// more often than it was acquired, or a task marked done more often than
 	// items were put. Python: ValueError.
-	ErrTooManyReleases = errs.TooManyReleases
+	ErrTooManyReleases = errs.ErrTooManyReleases
 	// ErrTooManyHolders is returned by a semaphore's Acquire when more than
 	// SemaphoreHolders processes would hold units of it at once.
-	ErrTooManyHolders = errs.TooManyHolders
+	ErrTooManyHolders = errs.ErrTooManyHolders
 	// ErrHandles is returned when a value holding handles (descriptors) is
 	// given to something that cannot carry them: a LIFO or priority queue,
 	// or an Executor that runs tasks on other machines.
-	ErrHandles = errs.Handles
+	ErrHandles = errs.ErrHandles
 	// ErrNotReady is returned when a result is asked whether it succeeded
 	// before it is ready. Python: ValueError.
-	ErrNotReady = errs.NotReady
+	ErrNotReady = errs.ErrNotReady
 )
 
 // ExitError reports a child process that ended without returning normally

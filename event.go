@@ -2,6 +2,7 @@ package mp
 
 import (
 	"context"
+	"github.com/mpgo/mp/internal/race"
 	"unsafe"
 
 	"github.com/mpgo/mp/internal/lockcore"
@@ -25,7 +26,7 @@ import (
 type Event struct {
 	r    *shmem.Region
 	st   *lockcore.Event
-	race raceSync
+	race race.Sync
 }
 
 // NewEvent returns a new, clear Event in its own shared memory.
@@ -42,7 +43,7 @@ func (e *Event) Set() error {
 	if e.st == nil {
 		return ErrClosed
 	}
-	e.race.releasing()
+	e.race.Releasing()
 	e.st.Set()
 	return nil
 }
@@ -70,7 +71,7 @@ func (e *Event) Wait(ctx context.Context) error {
 	if err := e.st.Wait(ctx); err != nil {
 		return lockError(err)
 	}
-	e.race.acquired()
+	e.race.Acquired()
 	return nil
 }
 

@@ -1,5 +1,7 @@
 package mp
 
+import "github.com/mpgo/mp/internal/pool"
+
 import "time"
 
 // EventWaiters returns how many wait on e now, in every process: tests use
@@ -9,6 +11,6 @@ func EventWaiters(e *Event) int { return e.st.Waiters() }
 // SetKillGrace sets how long a task past its deadline may take to return
 // before its worker is killed, and returns what restores the default.
 func SetKillGrace(d time.Duration) (restore func()) {
-	old := killGrace.Swap(int64(d))
-	return func() { killGrace.Store(old) }
+	old := pool.KillGrace.Swap(int64(d))
+	return func() { pool.KillGrace.Store(old) }
 }

@@ -2,6 +2,7 @@ package mp
 
 import (
 	"context"
+	"github.com/mpgo/mp/internal/race"
 	"unsafe"
 
 	"github.com/mpgo/mp/internal/lockcore"
@@ -35,7 +36,7 @@ import (
 type Mutex struct {
 	r    *shmem.Region
 	st   *lockcore.Mutex
-	race raceSync
+	race race.Sync
 }
 
 // NewMutex returns a new unlocked Mutex in its own shared memory (one page
@@ -57,14 +58,14 @@ func (m *Mutex) Lock(ctx context.Context) error {
 		return ErrClosed
 	}
 	if m.st.TryFast() {
-		m.race.acquired()
+		m.race.Acquired()
 		return nil
 	}
 	died, err := m.st.Lock(ctx)
 	if err != nil {
 		return lockError(err)
 	}
-	m.race.acquired()
+	m.race.Acquired()
 	return ownerDied(died)
 }
 
@@ -77,7 +78,7 @@ func (m *Mutex) TryLock() (bool, error) {
 	}
 	ok, died := m.st.TryLock()
 	if ok {
-		m.race.acquired()
+		m.race.Acquired()
 	}
 	return ok, ownerDied(died)
 }
@@ -88,7 +89,7 @@ func (m *Mutex) Unlock() error {
 	if m.st == nil {
 		return ErrClosed
 	}
-	m.race.releasing()
+	m.race.Releasing()
 	return lockError(m.st.Unlock())
 }
 

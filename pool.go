@@ -2,11 +2,17 @@ package mp
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
-	"sync"
-	"sync/atomic"
+	"os"
 	"time"
+
+	"github.com/mpgo/mp/internal/diag"
+	"github.com/mpgo/mp/internal/errs"
+	"github.com/mpgo/mp/internal/pool"
+	"github.com/mpgo/mp/internal/proc"
+	"github.com/mpgo/mp/internal/transport"
 )
 
 // PoolOptions configures a Pool; see NewPool. The zero value asks for
@@ -78,53 +84,23 @@ func NewInitializer[In, Out any](fn Func[In, Out], arg In) *Initializer {
 // Tasks are sent to workers in batches over a Unix socket per worker, and
 // results come back in batches: a trivial task costs a few microseconds.
 // A Pool is safe for concurrent use. Close or Terminate it, then Wait, to
-// release its processes.
+// release its processes. A Pool is an Executor.
 type Pool struct {
-	n        int
-	timeout  time.Duration
-	maxTasks int
-	method   StartMethod
-	init     *Initializer
-	stdout   io.Writer
-	stderr   io.Writer
-	// copiesOutput says that a worker's output reaches stdout or stderr
-	// through a copying goroutine: results then wait for it.
-	copiesOutput bool
-	wg           sync.WaitGroup // every goroutine of the pool
-	exited       chan struct{}  // closed once stopped and every worker is gone
-	cb           callbackRunner
-	workerNames  int
-
-	// mu guards everything below, and the executor fields of the tasks.
-	mu       sync.Mutex
-	state    poolState
-	broken   error
-	queue    taskQueue
-	workers  []*worker
-	starting int
-	nextID   uint64
-	avgNanos float64
-	exitDone bool
-	dirty    []*worker   // workers with something to send
-	hasDirty atomic.Bool // dirty is not empty (read without the lock)
+	e         *pool.Engine
+	method    StartMethod
+	stdout    io.Writer
+	stderr    io.Writer
+	callbacks *pool.Callbacks
 }
 
-type poolState int
-
-const (
-	poolRunning poolState = iota
-	poolClosed
-	poolTerminated
-)
-
-// errTerminated fails the work a Terminate cut short.
-var errTerminated = fmt.Errorf("%w: terminated", ErrPoolClosed)
+// poolTask is the engine's form of a task.
+type poolTask = pool.Task
 
 // NewPool starts a pool of worker processes. It returns once the workers
 // are started, without waiting for them to be ready: tasks given before
 // then wait for them.
 func NewPool(opts PoolOptions) (*Pool, error) {
-	checkNotStrayChild()
+	proc.CheckNotStrayChild()
 	method, err := opts.StartMethod.resolve()
 	if err != nil {
 		return nil, err
@@ -132,156 +108,151 @@ func NewPool(opts PoolOptions) (*Pool, error) {
 	if opts.Processes <= 0 {
 		opts.Processes = CPUCount()
 	}
-	p := &Pool{
-		n: opts.Processes, timeout: opts.TaskTimeout, maxTasks: opts.MaxTasksPerChild,
-		method: method, init: opts.Initializer, stdout: opts.Stdout, stderr: opts.Stderr,
-		exited: make(chan struct{}), copiesOutput: copied(opts.Stdout) || copied(opts.Stderr),
+	p := &Pool{method: method, stdout: opts.Stdout, stderr: opts.Stderr}
+	cfg := pool.Config{
+		Workers: opts.Processes, TaskTimeout: opts.TaskTimeout, MaxTasks: opts.MaxTasksPerChild,
+		InProcess: method == Goroutine, SyncOutput: copied(opts.Stdout) || copied(opts.Stderr),
+		Start: p.startWorker, RemoteError: func(r *errs.Remote) error { return remoteError(r) },
+		WorkerDied: workerDied, Log: diag.Logger(),
 	}
-	p.cb.init()
-	go p.cb.run(p.exited) // not in p.wg: see waitCallbacks
-	var first []*worker
-	for range p.n {
-		w, err := p.newWorker()
-		if err != nil {
-			p.mu.Lock()
-			for _, w := range first {
-				w.kill()
-			}
-			p.state = poolTerminated
-			p.checkExitedLocked()
-			p.mu.Unlock()
-			p.wg.Wait()
-			<-p.cb.stopped
-			return nil, err
-		}
-		first = append(first, w)
-		p.mu.Lock()
-		p.workers = append(p.workers, w)
-		p.mu.Unlock()
-		w.startGoroutines()
+	if in := opts.Initializer; in != nil {
+		cfg.Init = &pool.Init{Func: in.fn, Encode: in.encode}
 	}
+	if p.e, err = pool.New(cfg); err != nil {
+		return nil, err
+	}
+	p.callbacks = pool.NewCallbacks(p.e.Exited())
 	return p, nil
 }
 
 // Processes returns the number of workers the pool keeps running.
-func (p *Pool) Processes() int { return p.n }
+func (p *Pool) Processes() int { return p.e.Size() }
 
-// size implements executor.
-func (p *Pool) size() int { return p.n }
+// Parallelism implements Executor: the number of workers.
+func (p *Pool) Parallelism() int { return p.e.Size() }
 
-// later implements executor.
-func (p *Pool) later(fn func()) { p.cb.add(fn) }
+// Execute implements Executor: it queues the tasks for the workers.
+func (p *Pool) Execute(ts ...*Task) {
+	pts := make([]*poolTask, len(ts))
+	for i, t := range ts {
+		pt := &poolTask{ID: t.ID, Func: t.Func, Arg: t.Arg, FDs: t.FDs, Items: t.Items, Deadline: t.Deadline, Owner: poolOwner{t}}
+		t.engine.Store(pt)
+		pts[i] = pt
+	}
+	p.e.Run(pts...)
+}
 
-// goroutine runs fn in a goroutine that Wait and Terminate join.
-func (p *Pool) goroutine(fn func()) {
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
-		fn()
-	}()
+// Cancel implements Executor: a task not yet sent to a worker is dropped;
+// a running one has its context cancelled, and its worker is killed with
+// its process group if it does not return within a short grace period.
+func (p *Pool) Cancel(t *Task) {
+	if pt := t.engine.Load(); pt != nil {
+		p.e.Cancel(pt)
+	}
+}
+
+// RunCallback implements Executor: fn runs in a goroutine of the pool, after
+// the callbacks given before it.
+func (p *Pool) RunCallback(fn func()) { p.callbacks.Add(fn) }
+
+// poolOwner is a Task as the owner of the engine's form of it.
+type poolOwner struct{ t *Task }
+
+func (o poolOwner) Wanted() bool { return o.t.Wanted() }
+
+func (o poolOwner) Deliver(r pool.Result) {
+	o.t.Finish(TaskResult{Value: r.Value, FDs: r.FDs, Err: r.Err})
 }
 
 // Close stops the pool from taking new work (Python: close): work already
 // given still runs, then the workers exit. Giving work afterwards fails
 // with ErrPoolClosed. Close is safe to call twice, and after Terminate.
 func (p *Pool) Close() error {
-	p.mu.Lock()
-	if p.state == poolRunning {
-		p.state = poolClosed
-	}
-	p.stopIdleLocked()
-	p.checkExitedLocked()
-	p.mu.Unlock()
-	p.finish(nil)
+	p.e.Close()
 	return nil
 }
 
 // Terminate stops the pool now (Python: terminate): every worker is killed
 // with its process group, and every task not yet done fails with an error
-// matching ErrPoolClosed. It returns once the workers are gone and the
-// callbacks already due have run (when called from a callback, once the
-// workers are gone). It is safe to call twice.
+// matching ErrPoolClosed. It returns once the workers are gone. Callbacks
+// still due run afterwards, one at a time as always: Wait waits for them.
+// Terminate may be called from a callback, or from a goroutine that a
+// callback waits for. It is safe to call twice.
 func (p *Pool) Terminate() error {
-	p.mu.Lock()
-	p.state = poolTerminated
-	var ds []delivery
-	for t := p.queue.pop(); t != nil; t = p.queue.pop() {
-		ds = p.resolveLocked(ds, t, taskResult{err: errTerminated})
-	}
-	for _, w := range p.workers {
-		for _, t := range w.inflight {
-			ds = p.resolveLocked(ds, t, taskResult{err: errTerminated})
-		}
-		w.kill()
-	}
-	p.checkExitedLocked()
-	p.mu.Unlock()
-	p.finish(ds)
-	<-p.exited
-	p.wg.Wait()
-	return p.waitCallbacks(context.Background())
-}
-
-// waitCallbacks waits for the callback goroutine to run the callbacks due
-// and end, or for ctx's end. Called from a callback, it returns at once:
-// the callback goroutine cannot end before the callback that waits for it.
-func (p *Pool) waitCallbacks(ctx context.Context) error {
-	if p.cb.current() {
-		return nil
-	}
-	select {
-	case <-p.cb.stopped:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	p.e.Terminate()
+	return nil
 }
 
 // Wait waits for the workers of a closed or terminated pool to exit, and
-// for the callbacks due to run (Python: join); called from a callback, it
-// does not wait for the callbacks. On a pool that is still
+// for the callbacks due to run (Python: join). On a pool that is still
 // running it returns ErrPoolRunning at once. If ctx ends first, it returns
-// ctx's error.
+// ctx's error. Called from a callback, or from a goroutine that a callback
+// waits for, Wait cannot return before ctx ends, since it waits for that
+// callback too: a callback that must stop its pool calls Close or
+// Terminate.
 func (p *Pool) Wait(ctx context.Context) error {
-	p.mu.Lock()
-	state := p.state
-	p.mu.Unlock()
-	if state == poolRunning {
-		return ErrPoolRunning
+	if err := p.e.Wait(ctx); err != nil {
+		return err
 	}
-	select {
-	case <-p.exited:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	p.wg.Wait()
-	return p.waitCallbacks(ctx)
+	return p.callbacks.Wait(ctx)
 }
 
-// checkExitedLocked closes exited once the pool is stopped and its last
-// worker has gone.
-func (p *Pool) checkExitedLocked() {
-	if p.exitDone || p.state == poolRunning || len(p.workers) > 0 || p.starting > 0 {
-		return
+// startWorker starts a worker process running the engine's loop on tasks
+// and cancels.
+func (p *Pool) startWorker(name string, tasks, cancels *transport.Conn) (pool.Proc, error) {
+	arg := poolWorkerArg{Tasks: &Conn{t: tasks, readable: true, writable: true},
+		Cancels: &Conn{t: cancels, readable: true}, InProcess: p.method == Goroutine}
+	wp := Command(poolWorker, arg)
+	wp.Name, wp.StartMethod, wp.Stdout, wp.Stderr = name, p.method, p.stdout, p.stderr
+	if err := wp.Start(); err != nil {
+		return nil, err
 	}
-	p.exitDone = true
-	close(p.exited)
+	return workerProc{wp}, nil
 }
 
-// stopIdleLocked tells the workers to exit once a closed pool has no work
-// left.
-func (p *Pool) stopIdleLocked() {
-	if p.state != poolClosed || p.queue.len() > 0 {
-		return
+// poolWorker is the function every pool worker runs: the engine's loop.
+var poolWorker = Register("mp.pool.worker", func(ctx context.Context, a poolWorkerArg) (struct{}, error) {
+	if a.Tasks == nil || a.Cancels == nil {
+		return struct{}{}, fmt.Errorf("%w: pool worker started without its sockets", ErrProtocol)
 	}
-	for _, w := range p.workers {
-		for _, t := range w.inflight {
-			if t.sent || !t.resolved { // resolved and unsent: the writer drops it
-				return
-			}
-		}
+	return struct{}{}, pool.Work(ctx, a.Tasks.t, a.Cancels.t, a.InProcess)
+})
+
+// poolWorkerArg is what a worker is started with.
+type poolWorkerArg struct {
+	// Tasks is the worker's end of its task socket; Cancels of the socket
+	// on which the pool cancels tasks.
+	Tasks   *Conn
+	Cancels *Conn
+	// InProcess is set for the Goroutine start method: the worker then
+	// shares the pool's process and must not change its process group.
+	InProcess bool
+}
+
+// workerProc is a worker's Process as the engine sees it.
+type workerProc struct{ *Process }
+
+func (w workerProc) Exit() pool.Exit {
+	var ee *ExitError
+	if err := w.Process.Wait(context.Background()); errors.As(err, &ee) {
+		return pool.Exit{Code: ee.Code, Signal: ee.Signal, Stderr: ee.Stderr}
 	}
-	for _, w := range p.workers {
-		w.stopLocked()
+	code, _ := w.Process.ExitCode()
+	return pool.Exit{Code: code}
+}
+
+// workerDied turns the engine's report of a worker's death into the error
+// of its task.
+func workerDied(d pool.Death) error {
+	return &WorkerDiedError{Pid: d.Pid, Exit: &ExitError{Code: d.Exit.Code, Signal: d.Exit.Signal, Stderr: d.Exit.Stderr}, ResultLost: d.ResultLost}
+}
+
+// copied reports whether output given to a Process as w reaches it through
+// a copy of a pipe: w is a writer other than an *os.File.
+func copied(w io.Writer) bool {
+	if w == nil {
+		return false
 	}
+	_, isFile := w.(*os.File)
+	return !isFile
 }

@@ -147,9 +147,67 @@ func TestPoolReceiveErrorKillsWorker(t *testing.T) {
 	}
 }
 
-// Close then Wait, from a callback: Wait returns once the workers are gone,
-// without waiting for the callback that calls it.
-func TestPoolCallbackCloseAndWait(t *testing.T) {
+// A callback may close its pool, and a Wait from outside returns once the
+// callbacks due have run: here the callback of the last task, which closes
+// the pool, and the callbacks of the tasks before it.
+func TestPoolCallbackCloses(t *testing.T) {
+	mptest.CheckLeaks(t)
+	p, err := mp.NewPool(mp.PoolOptions{Processes: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ran []int // written by the callbacks, one at a time; read after Wait
+	for i := range 20 {
+		mp.Submit(context.Background(), p, square, i, mp.Callback[int]{Result: func(v int) { ran = append(ran, v) }})
+	}
+	closed := make(chan struct{})
+	mp.Submit(context.Background(), p, square, 100, mp.Callback[int]{Result: func(v int) {
+		ran = append(ran, v)
+		p.Close()
+		close(closed)
+	}})
+	<-closed
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := p.Wait(ctx); err != nil {
+		t.Fatalf("Wait after a callback closed the pool: %v", err)
+	}
+	if len(ran) != 21 {
+		t.Fatalf("Wait returned after %d callbacks, want 21", len(ran))
+	}
+}
+
+// A callback that hands Terminate to another goroutine and waits for it
+// does not deadlock: Terminate does not wait for the callbacks.
+func TestPoolCallbackHandsTerminateOff(t *testing.T) {
+	mptest.CheckLeaks(t)
+	p, err := mp.NewPool(mp.PoolOptions{Processes: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	mp.Submit(context.Background(), p, square, 3, mp.Callback[int]{Result: func(int) {
+		terminated := make(chan struct{})
+		go func() {
+			p.Terminate()
+			close(terminated)
+		}()
+		<-terminated
+		close(done)
+	}})
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a callback waiting for a Terminate it handed off has not returned after 10 s")
+	}
+	if err := p.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Wait called from a callback waits for that callback too: it returns the
+// context's error when the context ends, as its documentation says.
+func TestPoolWaitFromCallbackEndsWithContext(t *testing.T) {
 	mptest.CheckLeaks(t)
 	p, err := mp.NewPool(mp.PoolOptions{Processes: 1})
 	if err != nil {
@@ -158,16 +216,19 @@ func TestPoolCallbackCloseAndWait(t *testing.T) {
 	done := make(chan error, 1)
 	mp.Submit(context.Background(), p, square, 3, mp.Callback[int]{Result: func(int) {
 		p.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 		defer cancel()
 		done <- p.Wait(ctx)
 	}})
 	select {
 	case err := <-done:
-		if err != nil {
-			t.Fatalf("Wait from a callback: %v", err)
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Wait from a callback = %v, want the context's deadline", err)
 		}
 	case <-time.After(10 * time.Second):
-		t.Fatal("Wait(ctx with 1 s timeout) from a callback has not returned after 10 s")
+		t.Fatal("Wait(ctx with a 100 ms timeout) from a callback has not returned after 10 s")
+	}
+	if err := p.Wait(context.Background()); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -46,7 +46,7 @@ var (
 		case "exit":
 			os.Exit(3)
 		case "crash":
-			go func() { var m map[string]int; m["x"] = 1 }()
+			go func() { panic("a crash in a goroutine the task started") }()
 		case "kill":
 			syscall.Kill(os.Getpid(), syscall.SIGKILL)
 		case "wait":

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"github.com/mpgo/mp/internal/proc"
 	"reflect"
 	"sync"
 
@@ -51,7 +52,7 @@ func RegisterOrder[T any](name string, less func(a, b T) bool) Order[T] {
 	if less == nil || name == "" {
 		panic("mp: RegisterOrder needs a name and a function")
 	}
-	if mainCalled.Load() {
+	if proc.MainCalled() {
 		panic(fmt.Sprintf("mp: RegisterOrder(%q) after mp.Main: register orders at package level", name))
 	}
 	orders.Lock()

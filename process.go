@@ -10,6 +10,8 @@ import (
 	"syscall"
 
 	"github.com/mpgo/mp/internal/background"
+	"github.com/mpgo/mp/internal/proc"
+	"golang.org/x/sys/unix"
 )
 
 // Process is a function running, or about to run, in another process — the
@@ -52,32 +54,18 @@ type Process struct {
 	fn     string
 	encode func() ([]byte, []int, error)
 
-	// mu guards everything below.
+	// mu guards everything below. Start does not hold it while the child
+	// starts, so that Pid, Done and Alive answer meanwhile.
 	mu       sync.Mutex
+	starting bool // Start is under way
 	started  bool
 	closed   bool
 	pid      int
-	runner   runner
+	runner   proc.Runner
 	done     chan struct{} // closed when the process has ended and is reaped
 	exitCode int
 	waitErr  error
-	result   *resultMsg
-	resFDs   []int
-}
-
-// runner is a started process, however it was started.
-type runner interface {
-	// signal sends sig (SIGTERM, SIGKILL) unless the process has ended.
-	signal(sig syscall.Signal) error
-	// finished blocks until the process has ended, then reports its exit
-	// code, result and the error Wait returns.
-	finished(name string) (code int, result *resultMsg, resFDs []int, err error)
-	// setName gives the name under which the process's log records are
-	// passed on.
-	setName(name string)
-	// syncOutput copies at once what the process wrote to the pipes that
-	// mp copies into writers.
-	syncOutput()
+	result   *proc.Result
 }
 
 // Command returns a Process that will run fn(ctx, arg) in a new process.
@@ -90,113 +78,115 @@ func Command[In, Out any](fn Func[In, Out], arg In) *Process {
 }
 
 // Start starts the process and returns without waiting for it. It returns
-// ErrAlreadyStarted on a second call, ErrDaemonChildren in a daemonic
-// process, and ErrClosed after Close.
+// ErrAlreadyStarted on a second call (also while the first is under way),
+// ErrDaemonChildren in a daemonic process, and ErrClosed after Close.
 func (p *Process) Start() error {
-	checkNotStrayChild()
+	proc.CheckNotStrayChild()
+	spec, err := p.beginStart()
+	if err != nil {
+		return err
+	}
+	r, err := p.launch(spec)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.starting = false
+	if err != nil {
+		return err
+	}
+	p.started, p.runner, p.pid, p.done = true, r, r.Pid(), make(chan struct{})
+	addActive(p)
+	goFn := func(fn func()) { go fn() }
+	if spec.Lifetime {
+		goFn = background.Go
+	}
+	goFn(p.await)
+	return nil
+}
+
+// beginStart checks that the process may start, marks it starting, and
+// returns what to start.
+func (p *Process) beginStart() (*proc.Spec, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	switch {
 	case p.closed:
-		return ErrClosed
-	case p.started:
-		return ErrAlreadyStarted
+		return nil, ErrClosed
+	case p.started || p.starting:
+		return nil, ErrAlreadyStarted
 	case Current().Daemon:
-		return ErrDaemonChildren
+		return nil, ErrDaemonChildren
 	}
 	method, err := p.StartMethod.resolve()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if p.Dir != "" {
 		if st, err := os.Stat(p.Dir); err != nil || !st.IsDir() {
-			return fmt.Errorf("mp: working directory %q: %w", p.Dir, errors.Join(err, notDirErr(st)))
+			return nil, fmt.Errorf("mp: working directory %q: %w", p.Dir, errors.Join(err, notDirErr(st)))
 		}
 	}
-	id, name := nextIdentity()
+	id, name := proc.NextChild()
 	if p.Name == "" {
 		p.Name = name
 	}
+	p.starting = true
+	return &proc.Spec{Func: p.fn, Name: p.Name, Identity: id, Daemon: p.Daemon, Env: p.Env, Dir: p.Dir,
+		Stdout: p.Stdout, Stderr: p.Stderr, Method: method.proc(), Lifetime: background.IsLifetime(p)}, nil
+}
+
+// launch encodes the argument and starts the child.
+func (p *Process) launch(spec *proc.Spec) (proc.Runner, error) {
 	arg, fds, err := p.encode()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer closeFDs(fds)
-	sm := &startMsg{Func: p.fn, Arg: arg, ArgFDs: len(fds), Name: p.Name, Identity: id,
-		Daemon: p.Daemon, AuthKey: Current().AuthKey, ParentPid: os.Getpid(), StdoutFD: -1, StderrFD: -1,
-		LogLevel: int(minLevel())}
-	r, pid, err := p.launch(method, sm, fds)
-	if err == nil {
-		r.setName(p.Name)
-	}
-	if err != nil {
-		return err
-	}
-	p.started, p.runner, p.pid, p.done = true, r, pid, make(chan struct{})
-	addActive(p)
-	if background.IsLifetime(p) {
-		if c, ok := r.(*child); ok {
-			background.Track(pid, c.heldFDs()...)
+	spec.Arg, spec.ArgFDs = arg, fds
+	r, err := proc.Start(spec)
+	var early *proc.EarlyExitError
+	if errors.As(err, &early) {
+		closeFDs(resultFDs(early.Outcome.Result))
+		if oerr := outcomeErr(p.fn, early.Outcome); oerr != nil {
+			return nil, fmt.Errorf("%w (start message: %v)", oerr, early.Send)
 		}
+		return nil, early.Send
 	}
-	p.goFn()(p.await)
-	return nil
-}
-
-// launch starts the process by method.
-func (p *Process) launch(method StartMethod, sm *startMsg, fds []int) (runner, int, error) {
-	switch method {
-	case Goroutine:
-		return startGoroutine(sm, fds)
-	case Forkserver:
-		if warmable(p.Env) {
-			return startWarm(p, sm, fds)
-		}
-	}
-	return startSpawned(p, sm, fds)
-}
-
-// goFn returns how to start the goroutines that watch the process: as
-// process-lifetime goroutines for a process marked so (see
-// background.MarkLifetime), plain ones otherwise.
-func (p *Process) goFn() func(func()) {
-	if background.IsLifetime(p) {
-		return background.Go
-	}
-	return func(fn func()) { go fn() }
-}
-
-// startSpawned starts sm in a freshly spawned child.
-func startSpawned(p *Process, sm *startMsg, fds []int) (runner, int, error) {
-	c, err := spawnWith(p.Env, p.Dir, childStdio{p.Stdout, p.Stderr}, p.goFn())
-	if err != nil {
-		return nil, 0, err
-	}
-	if err := c.start(sm, fds); err != nil {
-		c.signal(syscall.SIGKILL) // no effect on a child that has exited
-		<-c.done
-		// A child that ended by itself before it took its start message
-		// (it never reached Main, say) explains the failure better than
-		// the send's EPIPE or ErrClosed.
-		if ws, ok := exitStatus(c.state); ok && !ws.Signaled() {
-			if _, _, rfds, oerr := c.outcome(sm.Name); oerr != nil {
-				closeFDs(rfds)
-				return nil, 0, fmt.Errorf("%w (start message: %v)", oerr, err)
-			}
-		}
-		return nil, 0, err
-	}
-	return c, c.pid, nil
+	return r, err
 }
 
 // await records the outcome once the process has ended.
 func (p *Process) await() {
-	code, res, resFDs, err := p.runner.finished(p.Name)
+	out := p.runner.Wait()
+	err := outcomeErr(p.Name, out)
 	p.mu.Lock()
-	p.exitCode, p.result, p.resFDs, p.waitErr = code, res, resFDs, err
+	p.exitCode, p.result, p.waitErr = out.Code, out.Result, err
 	p.mu.Unlock()
 	removeActive(p)
 	close(p.done)
+}
+
+// outcomeErr is the error Wait returns for a child that ended as out says.
+func outcomeErr(name string, out proc.Outcome) error {
+	ee := &ExitError{Code: out.Code, Signal: out.Signal, Stderr: out.Stderr}
+	switch {
+	case out.Result != nil && out.Result.Err != nil && out.Code == 1:
+		return remoteError(out.Result.Err)
+	case out.Signal != 0:
+		return ee
+	case !out.Hello:
+		return fmt.Errorf("mp: child for %s exited with code %d before running it: it never reached mp.Main(), or it is another build of the program (see its stderr): %w",
+			name, out.Code, ee)
+	case out.Code != 0:
+		return ee
+	}
+	return nil
+}
+
+func resultFDs(r *proc.Result) []int {
+	if r == nil {
+		return nil
+	}
+	return r.FDs
 }
 
 // Wait waits for the process to end (Python: join). It returns nil if the
@@ -258,7 +248,7 @@ func (p *Process) signal(sig syscall.Signal) error {
 	case !p.started:
 		return ErrNotStarted
 	}
-	return p.runner.signal(sig)
+	return p.runner.Signal(sig)
 }
 
 // Pid returns the process id, or 0 before Start. A process started with the
@@ -282,7 +272,7 @@ func (p *Process) SyncOutput() {
 	r := p.runner
 	p.mu.Unlock()
 	if r != nil {
-		r.syncOutput()
+		r.SyncOutput()
 	}
 }
 
@@ -335,6 +325,9 @@ func (p *Process) Close() error {
 	if p.closed {
 		return nil
 	}
+	if p.starting {
+		return ErrStillRunning
+	}
 	if p.started {
 		select {
 		case <-p.done:
@@ -343,19 +336,23 @@ func (p *Process) Close() error {
 		}
 	}
 	p.closed = true
-	closeFDs(p.resFDs)
-	p.resFDs = nil
+	if p.result != nil {
+		closeFDs(p.result.FDs)
+		p.result.FDs = nil
+	}
 	return nil
 }
 
 // takeResult returns the function's encoded result once the process has
 // ended, handing over its descriptors.
-func (p *Process) takeResult() (*resultMsg, []int) {
+func (p *Process) takeResult() *proc.Result {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	fds := p.resFDs
-	p.resFDs = nil
-	return p.result, fds
+	r := p.result
+	if r != nil {
+		p.result = &proc.Result{Value: r.Value, Err: r.Err}
+	}
+	return r
 }
 
 func notDirErr(st os.FileInfo) error {
@@ -367,11 +364,9 @@ func notDirErr(st os.FileInfo) error {
 
 var errNoResult = errors.New("mp: the process ended without returning a result")
 
-// exitStatus returns the wait status of a process state, if there is one.
-func exitStatus(st *os.ProcessState) (syscall.WaitStatus, bool) {
-	if st == nil {
-		return 0, false
+// closeFDs closes descriptors this process holds.
+func closeFDs(fds []int) {
+	for _, fd := range fds {
+		unix.Close(fd)
 	}
-	ws, ok := st.Sys().(syscall.WaitStatus)
-	return ws, ok
 }

@@ -244,8 +244,3 @@ func unmarshalCore(data []byte, tag uint64, kind queue.Kind, buffered bool, meta
 	}
 	return c, nil
 }
-
-// flushQueues waits for every queue of this process to deliver the items
-// it buffered: a child calls it when its function has returned, as Python
-// joins its queues' feeder threads at exit.
-func flushQueues() { queue.FlushAll(context.Background()) }

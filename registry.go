@@ -3,9 +3,10 @@ package mp
 import (
 	"context"
 	"fmt"
-	"sync"
 
 	"github.com/mpgo/mp/internal/errs"
+	"github.com/mpgo/mp/internal/funcs"
+	"github.com/mpgo/mp/internal/proc"
 	"github.com/mpgo/mp/internal/wire"
 )
 
@@ -20,17 +21,6 @@ type Func[In, Out any] struct {
 // Name returns the name the function was registered under.
 func (f Func[In, Out]) Name() string { return f.name }
 
-// invoker runs a registered function on an encoded argument and returns its
-// encoded result.
-type invoker func(ctx context.Context, arg []byte, fds []int) (result []byte, resultFDs []int, err error)
-
-// funcs holds every registered function by name. Registration happens
-// before Main, reads after it.
-var funcs = struct {
-	sync.RWMutex
-	m map[string]invoker
-}{m: map[string]invoker{}}
-
 // Register registers fn under name, so that mp can run it in another
 // process, and returns the typed handle to pass to Command, Call or a Pool.
 // Call it at package level (var square = mp.Register("square", squareFn)):
@@ -43,29 +33,16 @@ func Register[In, Out any](name string, fn func(context.Context, In) (Out, error
 	if fn == nil {
 		panic("mp: Register of a nil function")
 	}
-	if mainCalled.Load() {
+	if proc.MainCalled() {
 		panic(fmt.Sprintf("mp: Register(%q) after mp.Main: register functions at package level (var f = mp.Register(...)), so that child processes have them too", name))
 	}
-	funcs.Lock()
-	defer funcs.Unlock()
-	if _, dup := funcs.m[name]; dup {
-		panic(fmt.Sprintf("mp: function %q registered twice", name))
-	}
-	funcs.m[name] = wrap(name, fn)
-	registerChunked(name, fn)
+	funcs.Add(name, invoker(name, fn), chunkInvoker(name, fn))
 	return Func[In, Out]{name: name}
 }
 
-func lookup(name string) (invoker, bool) {
-	funcs.RLock()
-	defer funcs.RUnlock()
-	inv, ok := funcs.m[name]
-	return inv, ok
-}
-
-// wrap turns a typed function into an invoker that decodes its argument,
-// runs it, turns a panic into a *RemoteError, and encodes its result.
-func wrap[In, Out any](name string, fn func(context.Context, In) (Out, error)) invoker {
+// invoker turns a typed function into one that decodes its argument, runs
+// it, turns a panic into an error with the stack, and encodes its result.
+func invoker[In, Out any](name string, fn func(context.Context, In) (Out, error)) funcs.Invoker {
 	return func(ctx context.Context, arg []byte, fds []int) (res []byte, resFDs []int, err error) {
 		var in In
 		if err := wire.Unmarshal(arg, fds, &in); err != nil {
@@ -79,7 +56,30 @@ func wrap[In, Out any](name string, fn func(context.Context, In) (Out, error)) i
 	}
 }
 
-// callRecover calls fn, turning a panic into a *RemoteError with the stack.
+// chunkInvoker turns a typed function into one that runs it over a chunk of
+// a Map: decoding a whole chunk with one call of the codec, and encoding
+// its results with one, is what makes Map over small items cheap.
+func chunkInvoker[In, Out any](name string, fn func(context.Context, In) (Out, error)) funcs.ChunkInvoker {
+	return func(ctx context.Context, arg []byte, fds []int, item func(int) (context.Context, func())) ([]byte, []int, error) {
+		var in []In
+		if err := wire.Unmarshal(arg, fds, &in); err != nil {
+			return nil, nil, fmt.Errorf("mp: decode the arguments of %s: %w", name, err)
+		}
+		out := make([]Out, len(in))
+		for i := range in {
+			ictx, done := item(i)
+			o, err := callRecover(ictx, fn, in[i])
+			done()
+			if err != nil {
+				return nil, nil, err
+			}
+			out[i] = o
+		}
+		return wire.Marshal(out)
+	}
+}
+
+// callRecover calls fn, turning a panic into an error with the stack.
 func callRecover[In, Out any](ctx context.Context, fn func(context.Context, In) (Out, error), in In) (out Out, err error) {
 	defer func() {
 		if r := recover(); r != nil {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/mpgo/mp/internal/errs"
+	"github.com/mpgo/mp/internal/proc"
 )
 
 // RemoteError is an error returned or a panic raised by a function that ran
@@ -62,7 +63,7 @@ func (e *RemoteError) Is(target error) bool {
 // it unique. Call it at package level; it panics after Main, or on a name
 // already taken.
 func RegisterError(name string, err error) {
-	if mainCalled.Load() {
+	if proc.MainCalled() {
 		panic(fmt.Sprintf("mp: RegisterError(%q) after mp.Main: call it at package level", name))
 	}
 	errs.Register(name, err)
@@ -76,6 +77,3 @@ func remoteError(r *errs.Remote) *RemoteError {
 	}
 	return &RemoteError{Func: r.Func, Pid: r.Pid, Message: r.Message, Type: r.Type, Panic: r.Panic, Stack: r.Stack, Sentinels: r.Sentinels}
 }
-
-// toRemote describes err, returned by the function registered as fn.
-func toRemote(fn string, err error) *RemoteError { return remoteError(errs.Describe(fn, err)) }

@@ -2,6 +2,7 @@ package mp
 
 import (
 	"context"
+	"github.com/mpgo/mp/internal/race"
 	"sync/atomic"
 	"unsafe"
 
@@ -34,7 +35,7 @@ import (
 type ReentrantLock struct {
 	r    *shmem.Region
 	st   *lockcore.RMutex
-	race raceSync
+	race race.Sync
 }
 
 // ownerKey is the context key of the owner token.
@@ -83,7 +84,7 @@ func (l *ReentrantLock) Lock(ctx context.Context) (context.Context, error) {
 	if err != nil {
 		return ctx, lockError(err)
 	}
-	l.race.acquired()
+	l.race.Acquired()
 	return octx, ownerDied(died)
 }
 
@@ -98,7 +99,7 @@ func (l *ReentrantLock) TryLock(ctx context.Context) (context.Context, bool, err
 	if !ok {
 		return ctx, false, nil
 	}
-	l.race.acquired()
+	l.race.Acquired()
 	return octx, true, ownerDied(died)
 }
 
@@ -113,7 +114,7 @@ func (l *ReentrantLock) Unlock(ctx context.Context) error {
 	if !ok {
 		return ErrNotOwner
 	}
-	l.race.releasing()
+	l.race.Releasing()
 	return lockError(l.st.Unlock(t))
 }
 

@@ -3,6 +3,7 @@ package mp
 import (
 	"context"
 	"fmt"
+	"github.com/mpgo/mp/internal/race"
 	"math"
 	"unsafe"
 
@@ -39,7 +40,7 @@ const SemaphoreHolders = lockcore.SemSlots
 type Semaphore struct {
 	r    *shmem.Region
 	h    *lockcore.SemHandle
-	race raceSync
+	race race.Sync
 }
 
 // BoundedSemaphore is a Semaphore whose Release fails with
@@ -67,7 +68,7 @@ func NewBoundedSemaphore(value int) (*BoundedSemaphore, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &BoundedSemaphore{*s}, nil
+	return &BoundedSemaphore{Semaphore{r: s.r, h: s.h}}, nil
 }
 
 func newSemaphore(value int, bounded bool) (*Semaphore, error) {
@@ -99,7 +100,7 @@ func (s *Semaphore) Acquire(ctx context.Context) error {
 	if err != nil {
 		return lockError(err)
 	}
-	s.race.acquired()
+	s.race.Acquired()
 	return ownerDied(died)
 }
 
@@ -114,7 +115,7 @@ func (s *Semaphore) TryAcquire() (bool, error) {
 		return false, lockError(err)
 	}
 	if ok {
-		s.race.acquired()
+		s.race.Acquired()
 	}
 	return ok, ownerDied(died)
 }
@@ -125,7 +126,7 @@ func (s *Semaphore) Release() error {
 	if s.h == nil {
 		return ErrClosed
 	}
-	s.race.releasing()
+	s.race.Releasing()
 	return lockError(s.h.Release())
 }
 

@@ -1,8 +1,11 @@
 package mp
 
 import (
+	"context"
 	"fmt"
 	"sync/atomic"
+
+	"github.com/mpgo/mp/internal/proc"
 )
 
 // StartMethod says how a process is started. The zero value means the
@@ -66,10 +69,15 @@ func SetStartMethod(m StartMethod) error {
 	}
 	defaultMethod.Store(m)
 	if m == Forkserver {
-		warm.prewarm()
+		proc.Prewarm()
 	}
 	return nil
 }
+
+// WarmUp makes sure at least n warm processes are kept ready for the
+// Forkserver start method, and waits until they are — booted and waiting
+// for work — or ctx ends.
+func WarmUp(ctx context.Context, n int) error { return proc.WarmUp(ctx, n) }
 
 func (m StartMethod) check() error {
 	switch m {
@@ -87,4 +95,15 @@ func (m StartMethod) resolve() (StartMethod, error) {
 		return DefaultStartMethod(), nil
 	}
 	return m, m.check()
+}
+
+// proc returns how package proc starts a child of method m.
+func (m StartMethod) proc() proc.Method {
+	switch m {
+	case Forkserver:
+		return proc.Warm
+	case Goroutine:
+		return proc.InProcess
+	}
+	return proc.Spawned
 }

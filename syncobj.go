@@ -42,7 +42,7 @@ func openRegion(fd int, kind uint16, size int) (*shmem.Region, unsafe.Pointer, e
 	}
 	h, err := shmem.DecodeHeader(r.Bytes(), kind)
 	if err == nil && (h.DataOff != shmem.HeaderSize || h.DataLen != uint64(size)) {
-		err = fmt.Errorf("%w: state of %d bytes at %d, want %d at %d", errs.BadHeader, h.DataLen, h.DataOff, size, shmem.HeaderSize)
+		err = fmt.Errorf("%w: state of %d bytes at %d, want %d at %d", errs.ErrBadHeader, h.DataLen, h.DataOff, size, shmem.HeaderSize)
 	}
 	if err != nil {
 		r.Close()

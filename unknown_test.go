@@ -10,7 +10,7 @@ import (
 // parentOnly is registered in the parent but not in its children, as when
 // the child is a binary that lacks the function.
 var parentOnly = func() Func[int, int] {
-	if os.Getenv(envChild) != "" {
+	if os.Getenv("_MP_CHILD") != "" { // the marker of a child started by mp
 		return Func[int, int]{name: "test.parentOnly"}
 	}
 	return Register("test.parentOnly", func(_ context.Context, x int) (int, error) { return x, nil })

@@ -131,7 +131,7 @@ func (fr *frameReader) read() ([]byte, error) {
 	}
 	n := binary.BigEndian.Uint32(fr.hdr[:])
 	if uint64(n) > uint64(fr.cap) {
-		return nil, fmt.Errorf("%w: frame of %d bytes, cap %d", errs.TooLarge, n, fr.cap)
+		return nil, fmt.Errorf("%w: frame of %d bytes, cap %d", errs.ErrTooLarge, n, fr.cap)
 	}
 	if fr.bodyTimeout > 0 && fr.r.Buffered() < int(n) {
 		fr.nc.SetReadDeadline(time.Now().Add(fr.bodyTimeout))

@@ -286,7 +286,7 @@ func (c *serverConn) reply(id uint64, v any, err error) bool {
 	}
 	whole := true
 	if len(data) > c.frameCap() {
-		err := fmt.Errorf("%w: a result of %d bytes, over the frame cap of %d", errs.TooLarge, len(data), c.frameCap())
+		err := fmt.Errorf("%w: a result of %d bytes, over the frame cap of %d", errs.ErrTooLarge, len(data), c.frameCap())
 		data, _, _ = wire.Marshal(reply{ID: id, Err: errorToBody(err)})
 		whole = false
 	}

@@ -80,13 +80,13 @@ func openObject(r *shmem.Region, lock *mp.Mutex, kind uint16, info typeInfo) (*o
 	}
 	switch {
 	case h.DataOff != dataOff:
-		return nil, fmt.Errorf("%w: data at %d, want %d", errs.BadHeader, h.DataOff, dataOff)
+		return nil, fmt.Errorf("%w: data at %d, want %d", errs.ErrBadHeader, h.DataOff, dataOff)
 	case h.ElemSize != uint32(info.size) || h.TypeHash != info.hash:
-		return nil, fmt.Errorf("%w: element type differs from the receiver's (%d-byte elements)", errs.BadHeader, h.ElemSize)
+		return nil, fmt.Errorf("%w: element type differs from the receiver's (%d-byte elements)", errs.ErrBadHeader, h.ElemSize)
 	case kind == shmem.KindValue && h.Count != 1:
-		return nil, fmt.Errorf("%w: a Value of %d elements", errs.BadHeader, h.Count)
+		return nil, fmt.Errorf("%w: a Value of %d elements", errs.ErrBadHeader, h.Count)
 	case (h.Flags&flagLocked != 0) != (lock != nil):
-		return nil, fmt.Errorf("%w: lock flag and lock handle disagree", errs.BadHeader)
+		return nil, fmt.Errorf("%w: lock flag and lock handle disagree", errs.ErrBadHeader)
 	}
 	return &object{r: r, lock: lock, data: r.At(dataOff, int(h.DataLen), max(info.align, 1)), n: int(h.Count)}, nil
 }

@@ -242,7 +242,7 @@ func TestValueTypeMismatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	var f shm.Value[float64]
-	if err := wire.Unmarshal(data, fds, &f); !errors.Is(err, mp.ErrProtocol) && !errors.Is(err, errs.Protocol) {
+	if err := wire.Unmarshal(data, fds, &f); !errors.Is(err, mp.ErrProtocol) && !errors.Is(err, errs.ErrProtocol) {
 		t.Fatalf("decoding a Value[int64] as a Value[float64] = %v, want a protocol error", err)
 	}
 	data, fds, _ = wire.Marshal(v)

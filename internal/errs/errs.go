@@ -15,48 +15,48 @@ import (
 
 // Sentinels. Package mp documents each under its exported name.
 var (
-	Empty           = errors.New("mp: queue empty")
-	Full            = errors.New("mp: queue full")
-	Timeout         = errors.New("mp: timed out")
-	Closed          = errors.New("mp: use of closed object")
-	Protocol        = errors.New("mp: protocol error")
-	PoolClosed      = errors.New("mp: pool closed")
-	PoolRunning     = errors.New("mp: pool still running: Close or Terminate it before Wait")
-	NotStarted      = errors.New("mp: process not started")
-	AlreadyStarted  = errors.New("mp: process already started")
-	StillRunning    = errors.New("mp: process still running")
-	DaemonChildren  = errors.New("mp: daemonic processes are not allowed to have children")
-	UnknownFunction = errors.New("mp: function not registered in the child binary")
-	BufferTooShort  = errors.New("mp: buffer too short")
-	TooLong         = errors.New("mp: message longer than the maximum length")
-	ReadOnly        = errors.New("mp: connection is read-only")
-	WriteOnly       = errors.New("mp: connection is write-only")
-	ForkUnsupported = errors.New("mp: the fork start method is impossible in Go: a Go program is multi-threaded, and a forked child without exec hangs (golang/go#14767); use Spawn or Forkserver")
-	WorkerDied      = errors.New("mp: worker died")
-	OwnerDead       = errors.New("mp: previous owner died holding the lock")
-	NotOwner        = errors.New("mp: lock not held by caller")
-	BrokenBarrier   = errors.New("mp: broken barrier")
-	TooManyReleases = errors.New("mp: released too many times")
-	TooManyHolders  = errors.New("mp: too many processes hold units of the semaphore")
-	NotReady        = errors.New("mp: result not ready")
-	Handles         = errors.New("mp: this object cannot carry handles (descriptors)")
-	TooLarge        = &protocolError{"message larger than the size cap"}
-	BadHeader       = &protocolError{"shared memory header does not match"}
-	NotSealed       = &protocolError{"shared memory descriptor is not sealed against resizing"}
+	ErrEmpty           = errors.New("mp: queue empty")
+	ErrFull            = errors.New("mp: queue full")
+	ErrTimeout         = errors.New("mp: timed out")
+	ErrClosed          = errors.New("mp: use of closed object")
+	ErrProtocol        = errors.New("mp: protocol error")
+	ErrPoolClosed      = errors.New("mp: pool closed")
+	ErrPoolRunning     = errors.New("mp: pool still running: Close or Terminate it before Wait")
+	ErrNotStarted      = errors.New("mp: process not started")
+	ErrAlreadyStarted  = errors.New("mp: process already started")
+	ErrStillRunning    = errors.New("mp: process still running")
+	ErrDaemonChildren  = errors.New("mp: daemonic processes are not allowed to have children")
+	ErrUnknownFunction = errors.New("mp: function not registered in the child binary")
+	ErrBufferTooShort  = errors.New("mp: buffer too short")
+	ErrTooLong         = errors.New("mp: message longer than the maximum length")
+	ErrReadOnly        = errors.New("mp: connection is read-only")
+	ErrWriteOnly       = errors.New("mp: connection is write-only")
+	ErrForkUnsupported = errors.New("mp: the fork start method is impossible in Go: a Go program is multi-threaded, and a forked child without exec hangs (golang/go#14767); use Spawn or Forkserver")
+	ErrWorkerDied      = errors.New("mp: worker died")
+	ErrOwnerDead       = errors.New("mp: previous owner died holding the lock")
+	ErrNotOwner        = errors.New("mp: lock not held by caller")
+	ErrBrokenBarrier   = errors.New("mp: broken barrier")
+	ErrTooManyReleases = errors.New("mp: released too many times")
+	ErrTooManyHolders  = errors.New("mp: too many processes hold units of the semaphore")
+	ErrNotReady        = errors.New("mp: result not ready")
+	ErrHandles         = errors.New("mp: this object cannot carry handles (descriptors)")
+	ErrTooLarge        = &protocolError{"message larger than the size cap"}
+	ErrBadHeader       = &protocolError{"shared memory header does not match"}
+	ErrNotSealed       = &protocolError{"shared memory descriptor is not sealed against resizing"}
 )
 
 // protocolError is an error about bytes mp cannot accept; it matches
-// Protocol.
+// ErrProtocol.
 type protocolError struct{ msg string }
 
 func (e *protocolError) Error() string        { return "mp: protocol error: " + e.msg }
-func (e *protocolError) Is(target error) bool { return target == Protocol }
+func (e *protocolError) Is(target error) bool { return target == ErrProtocol }
 
-// ProtocolError returns an error with message msg that matches Protocol.
+// ProtocolError returns an error with message msg that matches ErrProtocol.
 func ProtocolError(msg string) error { return &protocolError{msg} }
 
 // ctxWait is the error of a wait that a context ended: it matches both
-// the sentinel of what was waited for (Empty, Full, Timeout, …) and the
+// the sentinel of what was waited for (ErrEmpty, ErrFull, ErrTimeout, …) and the
 // context's error.
 type ctxWait struct {
 	sentinel error
@@ -77,10 +77,10 @@ func WithContext(sentinel, ctxErr error) error {
 }
 
 // Deadline returns the error of a wait for a result that ctxErr ended:
-// for a deadline it matches Timeout too, as Python's TimeoutError.
+// for a deadline it matches ErrTimeout too, as Python's TimeoutError.
 func Deadline(ctxErr error) error {
 	if errors.Is(ctxErr, context.DeadlineExceeded) {
-		return WithContext(Timeout, ctxErr)
+		return WithContext(ErrTimeout, ctxErr)
 	}
 	return ctxErr
 }

@@ -11,14 +11,14 @@ import (
 )
 
 func TestWithContext(t *testing.T) {
-	err := WithContext(Empty, context.DeadlineExceeded)
-	if !errors.Is(err, Empty) || !errors.Is(err, context.DeadlineExceeded) {
+	err := WithContext(ErrEmpty, context.DeadlineExceeded)
+	if !errors.Is(err, ErrEmpty) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("WithContext(Empty, DeadlineExceeded) = %v: does not match both", err)
 	}
 	if got := WithContext(nil, context.Canceled); got != context.Canceled {
 		t.Errorf("WithContext(nil, Canceled) = %v, want Canceled itself", got)
 	}
-	if err := Deadline(context.DeadlineExceeded); !errors.Is(err, Timeout) {
+	if err := Deadline(context.DeadlineExceeded); !errors.Is(err, ErrTimeout) {
 		t.Errorf("Deadline(DeadlineExceeded) = %v: does not match Timeout", err)
 	}
 	if err := Deadline(context.Canceled); err != context.Canceled {
@@ -27,8 +27,8 @@ func TestWithContext(t *testing.T) {
 }
 
 func TestProtocolErrorsMatchProtocol(t *testing.T) {
-	for _, err := range []error{TooLarge, BadHeader, NotSealed, ProtocolError("x")} {
-		if !errors.Is(err, Protocol) {
+	for _, err := range []error{ErrTooLarge, ErrBadHeader, ErrNotSealed, ProtocolError("x")} {
+		if !errors.Is(err, ErrProtocol) {
 			t.Errorf("%v does not match Protocol", err)
 		}
 	}

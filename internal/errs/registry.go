@@ -26,14 +26,14 @@ func init() {
 		name string
 		err  error
 	}{
-		{"mp.ErrEmpty", Empty}, {"mp.ErrFull", Full}, {"mp.ErrTimeout", Timeout},
-		{"mp.ErrClosed", Closed}, {"mp.ErrPoolClosed", PoolClosed}, {"mp.ErrProtocol", Protocol},
-		{"mp.ErrUnknownFunction", UnknownFunction}, {"mp.ErrOwnerDead", OwnerDead},
-		{"mp.ErrNotOwner", NotOwner}, {"mp.ErrBrokenBarrier", BrokenBarrier},
-		{"mp.ErrTooManyReleases", TooManyReleases}, {"mp.ErrTooManyHolders", TooManyHolders},
-		{"mp.ErrWorkerDied", WorkerDied}, {"mp.ErrDaemonChildren", DaemonChildren},
-		{"mp.ErrBufferTooShort", BufferTooShort}, {"mp.ErrReadOnly", ReadOnly}, {"mp.ErrWriteOnly", WriteOnly},
-		{"mp.ErrHandles", Handles},
+		{"mp.ErrEmpty", ErrEmpty}, {"mp.ErrFull", ErrFull}, {"mp.ErrTimeout", ErrTimeout},
+		{"mp.ErrClosed", ErrClosed}, {"mp.ErrPoolClosed", ErrPoolClosed}, {"mp.ErrProtocol", ErrProtocol},
+		{"mp.ErrUnknownFunction", ErrUnknownFunction}, {"mp.ErrOwnerDead", ErrOwnerDead},
+		{"mp.ErrNotOwner", ErrNotOwner}, {"mp.ErrBrokenBarrier", ErrBrokenBarrier},
+		{"mp.ErrTooManyReleases", ErrTooManyReleases}, {"mp.ErrTooManyHolders", ErrTooManyHolders},
+		{"mp.ErrWorkerDied", ErrWorkerDied}, {"mp.ErrDaemonChildren", ErrDaemonChildren},
+		{"mp.ErrBufferTooShort", ErrBufferTooShort}, {"mp.ErrReadOnly", ErrReadOnly}, {"mp.ErrWriteOnly", ErrWriteOnly},
+		{"mp.ErrHandles", ErrHandles},
 		{"context.Canceled", context.Canceled}, {"context.DeadlineExceeded", context.DeadlineExceeded},
 		{"io.EOF", io.EOF}, {"io.ErrUnexpectedEOF", io.ErrUnexpectedEOF},
 		{"fs.ErrNotExist", fs.ErrNotExist}, {"fs.ErrExist", fs.ErrExist}, {"fs.ErrPermission", fs.ErrPermission},

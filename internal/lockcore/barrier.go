@@ -110,7 +110,7 @@ func (b *Barrier) sweep() {
 // arrive runs action (if not nil) before the others are released; if action
 // fails, the barrier breaks and that error is returned to the last party.
 // If ctx ends first, the barrier breaks; then, as for every waiter of a
-// broken barrier, Wait returns errs.BrokenBarrier (with ctx's error as the second
+// broken barrier, Wait returns errs.ErrBrokenBarrier (with ctx's error as the second
 // result for the party whose context ended).
 func (b *Barrier) Wait(ctx context.Context, action func() error) (index int, ctxErr, err error) {
 	b.lockInternal()
@@ -121,7 +121,7 @@ func (b *Barrier) Wait(ctx context.Context, action func() error) (index int, ctx
 		}
 	}
 	if b.state.Load() == broken {
-		return 0, nil, errs.BrokenBarrier
+		return 0, nil, errs.ErrBrokenBarrier
 	}
 	index = int(b.count.Add(1)) - 1
 	defer b.exit(b.arrived.Add())
@@ -130,7 +130,7 @@ func (b *Barrier) Wait(ctx context.Context, action func() error) (index int, ctx
 		// to arrive always looks (one read of /proc per other process).
 		b.sweep()
 		if b.state.Load() == broken {
-			return index, nil, errs.BrokenBarrier
+			return index, nil, errs.ErrBrokenBarrier
 		}
 		if action != nil {
 			if err := action(); err != nil {
@@ -144,11 +144,11 @@ func (b *Barrier) Wait(ctx context.Context, action func() error) (index int, ctx
 	for b.state.Load() == filling {
 		if err := b.sleep(ctx); err != nil && b.state.Load() == filling {
 			b.setState(broken)
-			return index, err, errs.BrokenBarrier
+			return index, err, errs.ErrBrokenBarrier
 		}
 	}
 	if b.state.Load() < 0 {
-		return index, nil, errs.BrokenBarrier
+		return index, nil, errs.ErrBrokenBarrier
 	}
 	return index, nil, nil
 }
@@ -167,7 +167,7 @@ func (b *Barrier) exit(tracked bool) {
 	}
 }
 
-// Abort breaks the barrier: current and future waiters get errs.BrokenBarrier until
+// Abort breaks the barrier: current and future waiters get errs.ErrBrokenBarrier until
 // Reset.
 func (b *Barrier) Abort() {
 	b.lockInternal()
@@ -176,7 +176,7 @@ func (b *Barrier) Abort() {
 }
 
 // Reset returns the barrier to its initial state; parties waiting now get
-// errs.BrokenBarrier.
+// errs.ErrBrokenBarrier.
 func (b *Barrier) Reset() {
 	b.lockInternal()
 	defer b.lock.Unlock()

@@ -18,7 +18,7 @@ import (
 func TestMutexBasics(t *testing.T) {
 	mptest.CheckLeaks(t)
 	_, st := newState(t)
-	if err := st.mu.Unlock(); !errors.Is(err, errs.NotOwner) {
+	if err := st.mu.Unlock(); !errors.Is(err, errs.ErrNotOwner) {
 		t.Fatalf("Unlock of an unlocked mutex = %v, want ErrNotLocked", err)
 	}
 	if died, err := st.mu.Lock(context.Background()); died || err != nil {
@@ -166,7 +166,7 @@ func TestRMutex(t *testing.T) {
 	if ok, _ := r.TryLock(2); ok {
 		t.Fatal("another token got a held lock")
 	}
-	if err := r.Unlock(2); !errors.Is(err, errs.NotOwner) {
+	if err := r.Unlock(2); !errors.Is(err, errs.ErrNotOwner) {
 		t.Fatalf("Unlock by another token = %v", err)
 	}
 	r.Unlock(1)
@@ -177,7 +177,7 @@ func TestRMutex(t *testing.T) {
 	if r.Locked() {
 		t.Fatal("locked after two of two unlocks")
 	}
-	if err := r.Unlock(1); !errors.Is(err, errs.NotOwner) {
+	if err := r.Unlock(1); !errors.Is(err, errs.ErrNotOwner) {
 		t.Fatalf("Unlock of an unlocked lock = %v", err)
 	}
 }

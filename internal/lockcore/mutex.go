@@ -9,11 +9,11 @@ import (
 	"github.com/mpgo/mp/internal/futex"
 )
 
-// Errors: lockcore returns mp's sentinels (package errs): errs.NotOwner
+// Errors: lockcore returns mp's sentinels (package errs): errs.ErrNotOwner
 // for an unlock of a lock that is not held or is held by another owner,
-// errs.TooManyReleases for a release past a semaphore's bound,
-// errs.TooManyHolders when more processes than a semaphore's table can
-// track hold units at once, errs.BrokenBarrier for a broken barrier.
+// errs.ErrTooManyReleases for a release past a semaphore's bound,
+// errs.ErrTooManyHolders when more processes than a semaphore's table can
+// track hold units at once, errs.ErrBrokenBarrier for a broken barrier.
 
 // waitBit in a lock word's low half says that someone may sleep on it.
 const waitBit = 1 << 31
@@ -90,7 +90,7 @@ func (m *Mutex) lockSlow(ctx context.Context) (bool, error) {
 	}
 }
 
-// Unlock releases the lock, whoever holds it. It returns errs.NotOwner if
+// Unlock releases the lock, whoever holds it. It returns errs.ErrNotOwner if
 // the lock is not held.
 func (m *Mutex) Unlock() error {
 	if m.word.CompareAndSwap(self, 0) {
@@ -99,7 +99,7 @@ func (m *Mutex) Unlock() error {
 	for {
 		w := m.word.Load()
 		if w&pidBits == 0 {
-			return errs.NotOwner
+			return errs.ErrNotOwner
 		}
 		if m.word.CompareAndSwap(w, 0) {
 			if w&waitBit != 0 {

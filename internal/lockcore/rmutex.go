@@ -58,10 +58,10 @@ func (r *RMutex) take(token uint64, count uint32) {
 }
 
 // Unlock releases one level of the lock; the last one unlocks it. It
-// returns errs.NotOwner unless token in this process holds it.
+// returns errs.ErrNotOwner unless token in this process holds it.
 func (r *RMutex) Unlock(token uint64) error {
 	if !r.owns(token) {
-		return errs.NotOwner
+		return errs.ErrNotOwner
 	}
 	if r.count.Add(^uint32(0)) > 0 {
 		return nil
@@ -74,7 +74,7 @@ func (r *RMutex) Unlock(token uint64) error {
 // for a condition variable's Wait; Reacquire restores them.
 func (r *RMutex) Release(token uint64) (uint32, error) {
 	if !r.owns(token) {
-		return 0, errs.NotOwner
+		return 0, errs.ErrNotOwner
 	}
 	n := r.count.Load()
 	r.count.Store(0)

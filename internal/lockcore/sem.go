@@ -60,7 +60,7 @@ func (h *SemHandle) mySlot() (s *semSlot, recovered int64, err error) {
 		n, _ := h.S.sweep(false)
 		recovered += n
 	}
-	return nil, recovered, errs.TooManyHolders
+	return nil, recovered, errs.ErrTooManyHolders
 }
 
 // sweep frees the slots of dead processes, gives their units back, and
@@ -174,13 +174,13 @@ func (h *SemHandle) acquireSlow(ctx context.Context, rec int64) (int64, error) {
 
 // Release gives a unit back. A unit this process holds stops counting as
 // held; a release by a process that holds none is a plain signal. It
-// returns errs.TooManyReleases if the semaphore is bounded and full.
+// returns errs.ErrTooManyReleases if the semaphore is bounded and full.
 func (h *SemHandle) Release() error {
 	s := h.S
 	for {
 		v := s.Value.Load()
 		if s.Bounded.Load() != 0 && v >= s.Bound.Load() {
-			return errs.TooManyReleases
+			return errs.ErrTooManyReleases
 		}
 		if s.Value.CompareAndSwap(v, v+1) {
 			break

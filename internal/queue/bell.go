@@ -88,7 +88,7 @@ func (b *bell) wait(ctx context.Context, ready func() bool) error {
 		}
 		return context.DeadlineExceeded
 	case errors.Is(err, os.ErrClosed):
-		return errs.Closed
+		return errs.ErrClosed
 	}
 	return err
 }

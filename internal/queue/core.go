@@ -14,11 +14,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Errors: the queue returns mp's sentinels (package errs): errs.Empty and
-// errs.Full for a Get or Put that could not wait, or whose context ended
-// (then matching the context's error too), errs.TooManyReleases for a
-// TaskDone too many, errs.Handles for an item with handles on a LIFO or
-// priority queue, errs.TooLarge for an item that no queue can hold.
+// Errors: the queue returns mp's sentinels (package errs): errs.ErrEmpty and
+// errs.ErrFull for a Get or Put that could not wait, or whose context ended
+// (then matching the context's error too), errs.ErrTooManyReleases for a
+// TaskDone too many, errs.ErrHandles for an item with handles on a LIFO or
+// priority queue, errs.ErrTooLarge for an item that no queue can hold.
 
 // waitErr gives the error of a wait for sentinel that its context ended the
 // identity of both; any other error is returned as it is.
@@ -224,7 +224,7 @@ func (c *Core) enter() error {
 	c.live.RLock()
 	if c.closed.Load() {
 		c.live.RUnlock()
-		return errs.Closed
+		return errs.ErrClosed
 	}
 	return nil
 }
@@ -336,7 +336,7 @@ func (c *Core) Full() bool {
 
 // Close releases this handle. Items this process buffered are flushed
 // first unless CancelFlush was called (see Flush). Blocked operations on
-// this handle return an error matching errs.Closed. Close is safe to
+// this handle return an error matching errs.ErrClosed. Close is safe to
 // call twice.
 func (c *Core) Close() error {
 	if c.closed.Load() {
@@ -367,7 +367,7 @@ func (c *Core) opCtx(ctx context.Context) (context.Context, context.CancelFunc) 
 // waitErr maps the error of a wait that ended early.
 func (c *Core) waitErr(err error) error {
 	if c.life.Err() != nil {
-		return errs.Closed
+		return errs.ErrClosed
 	}
 	return err
 }

@@ -92,7 +92,7 @@ func TestOrders(t *testing.T) {
 			if got != tc.want {
 				t.Errorf("order %q, want %q", got, tc.want)
 			}
-			if _, err := c.Get(context.Background(), false); !errors.Is(err, errs.Empty) {
+			if _, err := c.Get(context.Background(), false); !errors.Is(err, errs.ErrEmpty) {
 				t.Errorf("Get on empty = %v, want ErrEmpty", err)
 			}
 		})
@@ -134,7 +134,7 @@ func TestBoundedFullAndWait(t *testing.T) {
 	if !c.Full() {
 		t.Error("Full() = false with 2 of 2")
 	}
-	if err := c.Put(context.Background(), Item{Data: []byte("c")}, false); !errors.Is(err, errs.Full) {
+	if err := c.Put(context.Background(), Item{Data: []byte("c")}, false); !errors.Is(err, errs.ErrFull) {
 		t.Errorf("TryPut on full = %v", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
@@ -289,7 +289,7 @@ func TestManyGoroutines(t *testing.T) {
 
 func TestJoin(t *testing.T) {
 	c := newCore(t, FIFO, 0, 0, true)
-	if err := c.TaskDone(); !errors.Is(err, errs.TooManyReleases) {
+	if err := c.TaskDone(); !errors.Is(err, errs.ErrTooManyReleases) {
 		t.Errorf("TaskDone on empty = %v", err)
 	}
 	put(t, c, "a")

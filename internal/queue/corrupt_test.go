@@ -179,7 +179,7 @@ func TestConsumerDiesAfterReceive(t *testing.T) {
 	if got := get(t, c); got != "two" {
 		t.Fatalf("Get after the death = %q, want the next item", got)
 	}
-	if _, err := c.Get(context.Background(), false); !errors.Is(err, errs.Empty) {
+	if _, err := c.Get(context.Background(), false); !errors.Is(err, errs.ErrEmpty) {
 		t.Fatalf("Get on the emptied queue: %v, want ErrEmpty", err)
 	}
 	if err := c.Put(context.Background(), sockItem(t, "three"), true); err != nil {
@@ -215,7 +215,7 @@ func TestProducerDiesAfterSend(t *testing.T) {
 	if got != "committed" {
 		t.Errorf("Get = %q, want %q (the committed item is stranded in the socket)", got, "committed")
 	}
-	if _, err := c.Get(context.Background(), false); !errors.Is(err, errs.Empty) {
+	if _, err := c.Get(context.Background(), false); !errors.Is(err, errs.ErrEmpty) {
 		t.Errorf("second Get: %v, want ErrEmpty", err)
 	}
 }
@@ -256,7 +256,7 @@ func TestItemDamagedOnReceipt(t *testing.T) {
 	if err != nil || string(it.Data) != "B" || len(it.FDs) != 1 {
 		t.Fatalf("next Get: %q with %d descriptors, %v; want B with its descriptor", it.Data, len(it.FDs), err)
 	}
-	if _, err := c.Get(context.Background(), false); !errors.Is(err, errs.Empty) {
+	if _, err := c.Get(context.Background(), false); !errors.Is(err, errs.ErrEmpty) {
 		t.Fatalf("last Get: %v, want ErrEmpty", err)
 	}
 }

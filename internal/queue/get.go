@@ -16,8 +16,8 @@ const spinTries = 64
 
 // Get removes the next item and returns it; the caller owns its
 // descriptors. If the queue is empty, Get waits for an item, or returns
-// errs.Empty when wait is false. If ctx ends first, it returns an error
-// matching errs.Empty and ctx's error.
+// errs.ErrEmpty when wait is false. If ctx ends first, it returns an error
+// matching errs.ErrEmpty and ctx's error.
 func (c *Core) Get(ctx context.Context, wait bool) (Item, error) {
 	if err := c.enter(); err != nil {
 		return Item{}, err
@@ -32,11 +32,11 @@ func (c *Core) Get(ctx context.Context, wait bool) (Item, error) {
 			return it, err
 		}
 		if !wait {
-			return Item{}, errs.Empty
+			return Item{}, errs.ErrEmpty
 		}
 		if err := c.waitItem(ctx); err != nil {
 			c.unregister(offEmptySleepers)
-			return Item{}, ctxWaitErr(errs.Empty, err)
+			return Item{}, ctxWaitErr(errs.ErrEmpty, err)
 		}
 	}
 }

@@ -7,7 +7,7 @@ import (
 )
 
 // TaskDone marks one item as processed (Python: JoinableQueue.task_done).
-// It returns errs.TooManyReleases if every item put is already marked done.
+// It returns errs.ErrTooManyReleases if every item put is already marked done.
 func (c *Core) TaskDone() error {
 	if err := c.enter(); err != nil {
 		return err
@@ -17,7 +17,7 @@ func (c *Core) TaskDone() error {
 	defer c.unlock()
 	s := c.load()
 	if s.unfinished == 0 {
-		return errs.TooManyReleases
+		return errs.ErrTooManyReleases
 	}
 	s.unfinished--
 	if s.unfinished == 0 {

@@ -31,12 +31,12 @@ func (it Item) flags() byte {
 
 // Put adds it to the queue, taking ownership of its descriptors (Put
 // copies its bytes before it returns). If the queue holds maxsize items,
-// Put waits for one to be taken (or returns errs.Full when wait is false). If
+// Put waits for one to be taken (or returns errs.ErrFull when wait is false). If
 // the shared memory has no room, a buffered Core keeps the item in this
 // process (a feeder goroutine moves it over as room appears, keeping this
-// process's items in order); an unbuffered one waits, or returns errs.Full
+// process's items in order); an unbuffered one waits, or returns errs.ErrFull
 // when wait is false. If ctx ends first, Put returns an error matching
-// errs.Full and ctx's error.
+// errs.ErrFull and ctx's error.
 func (c *Core) Put(ctx context.Context, it Item, wait bool) error {
 	if err := c.enter(); err != nil {
 		closeFDs(it.FDs)
@@ -71,10 +71,10 @@ func (c *Core) Put(ctx context.Context, it Item, wait bool) error {
 			done = true
 			return nil
 		case !wait:
-			return errs.Full
+			return errs.ErrFull
 		case res == putOverLimit:
 			if err := c.waitDrained(ctx, drained); err != nil {
-				return ctxWaitErr(errs.Full, err)
+				return ctxWaitErr(errs.ErrFull, err)
 			}
 			continue
 		}
@@ -83,7 +83,7 @@ func (c *Core) Put(ctx context.Context, it Item, wait bool) error {
 			c.lock()
 			c.wakeSpaceLocked()
 			c.unlock()
-			return ctxWaitErr(errs.Full, err)
+			return ctxWaitErr(errs.ErrFull, err)
 		}
 	}
 }
@@ -102,10 +102,10 @@ const (
 func (c *Core) prepare(it Item) (*packet, error) {
 	if c.kind != FIFO {
 		if len(it.FDs) > 0 {
-			return nil, fmt.Errorf("%w: a LIFO or priority queue keeps its items in shared memory only; use a FIFO queue", errs.Handles)
+			return nil, fmt.Errorf("%w: a LIFO or priority queue keeps its items in shared memory only; use a FIFO queue", errs.ErrHandles)
 		}
 		if recHdr+pad8(len(it.Data))+2*idxEntry > len(c.data) {
-			return nil, fmt.Errorf("%w: an item of %d bytes does not fit the queue's %d bytes of shared memory", errs.TooLarge, len(it.Data), len(c.data))
+			return nil, fmt.Errorf("%w: an item of %d bytes does not fit the queue's %d bytes of shared memory", errs.ErrTooLarge, len(it.Data), len(c.data))
 		}
 		return nil, nil
 	}
@@ -113,7 +113,7 @@ func (c *Core) prepare(it Item) (*packet, error) {
 		return nil, nil
 	}
 	if len(it.Data) > maxBlobBytes {
-		return nil, fmt.Errorf("%w: a queue item of %d bytes, at most %d", errs.TooLarge, len(it.Data), maxBlobBytes)
+		return nil, fmt.Errorf("%w: a queue item of %d bytes, at most %d", errs.ErrTooLarge, len(it.Data), maxBlobBytes)
 	}
 	return makePacket(it.Data, it.FDs, it.flags())
 }
@@ -170,7 +170,7 @@ func (c *Core) waitDrained(ctx context.Context, drained chan struct{}) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-c.life.Done():
-		return errs.Closed
+		return errs.ErrClosed
 	}
 }
 

@@ -57,11 +57,11 @@ func (h Header) Encode(b []byte) {
 // the header, and is ElemSize*Count bytes when ElemSize is not zero.
 func DecodeHeader(b []byte, want uint16) (Header, error) {
 	if len(b) < HeaderSize {
-		return Header{}, fmt.Errorf("%w: region of %d bytes", errs.BadHeader, len(b))
+		return Header{}, fmt.Errorf("%w: region of %d bytes", errs.ErrBadHeader, len(b))
 	}
 	le := binary.LittleEndian
 	if le.Uint32(b[0:]) != magic || le.Uint16(b[4:]) != version {
-		return Header{}, fmt.Errorf("%w: not an mp object of version %d", errs.BadHeader, version)
+		return Header{}, fmt.Errorf("%w: not an mp object of version %d", errs.ErrBadHeader, version)
 	}
 	h := Header{
 		Kind: le.Uint16(b[6:]), ElemSize: le.Uint32(b[8:]), Flags: le.Uint32(b[12:]),
@@ -69,18 +69,18 @@ func DecodeHeader(b []byte, want uint16) (Header, error) {
 		DataOff: le.Uint64(b[32:]), DataLen: le.Uint64(b[40:]),
 	}
 	if h.Kind != want {
-		return Header{}, fmt.Errorf("%w: kind %d, want %d", errs.BadHeader, h.Kind, want)
+		return Header{}, fmt.Errorf("%w: kind %d, want %d", errs.ErrBadHeader, h.Kind, want)
 	}
 	return h, h.checkBounds(uint64(len(b)))
 }
 
 func (h Header) checkBounds(size uint64) error {
 	if h.DataOff < HeaderSize || h.DataOff%8 != 0 || h.DataOff > size || h.DataLen > size-h.DataOff {
-		return fmt.Errorf("%w: data at %d+%d in a %d-byte region", errs.BadHeader, h.DataOff, h.DataLen, size)
+		return fmt.Errorf("%w: data at %d+%d in a %d-byte region", errs.ErrBadHeader, h.DataOff, h.DataLen, size)
 	}
 	if h.ElemSize != 0 {
 		if h.Count > h.DataLen/uint64(h.ElemSize) || h.Count*uint64(h.ElemSize) != h.DataLen {
-			return fmt.Errorf("%w: %d elements of %d bytes in %d bytes", errs.BadHeader, h.Count, h.ElemSize, h.DataLen)
+			return fmt.Errorf("%w: %d elements of %d bytes in %d bytes", errs.ErrBadHeader, h.Count, h.ElemSize, h.DataLen)
 		}
 	}
 	return nil

@@ -29,17 +29,17 @@ func TestHeaderRoundTrip(t *testing.T) {
 			if tt.ok && (err != nil || got != tt.h) {
 				t.Fatalf("DecodeHeader = %+v, %v; want %+v", got, err, tt.h)
 			}
-			if !tt.ok && !errors.Is(err, errs.BadHeader) {
-				t.Fatalf("DecodeHeader = %v, want errs.BadHeader", err)
+			if !tt.ok && !errors.Is(err, errs.ErrBadHeader) {
+				t.Fatalf("DecodeHeader = %v, want errs.ErrBadHeader", err)
 			}
 		})
 	}
 	b := make([]byte, 4096)
 	Header{Kind: 1, DataOff: 64, DataLen: 8}.Encode(b)
-	if _, err := DecodeHeader(b, 2); !errors.Is(err, errs.BadHeader) {
+	if _, err := DecodeHeader(b, 2); !errors.Is(err, errs.ErrBadHeader) {
 		t.Fatalf("DecodeHeader of another kind = %v", err)
 	}
-	if _, err := DecodeHeader(b[:10], 1); !errors.Is(err, errs.BadHeader) {
+	if _, err := DecodeHeader(b[:10], 1); !errors.Is(err, errs.ErrBadHeader) {
 		t.Fatalf("DecodeHeader of a short region = %v", err)
 	}
 }

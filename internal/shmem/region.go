@@ -58,7 +58,7 @@ func FromFD(fd int) (*Region, error) {
 	seals, err := unix.FcntlInt(uintptr(fd), unix.F_GET_SEALS, 0)
 	if err != nil || seals&(unix.F_SEAL_SHRINK|unix.F_SEAL_GROW) != unix.F_SEAL_SHRINK|unix.F_SEAL_GROW {
 		unix.Close(fd)
-		return nil, errs.NotSealed
+		return nil, errs.ErrNotSealed
 	}
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {

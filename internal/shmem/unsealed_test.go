@@ -23,7 +23,7 @@ func TestFromFDRefusesUnsealed(t *testing.T) {
 		t.Fatal(err)
 	}
 	unix.Ftruncate(fd, 4096)
-	if _, err := FromFD(fd); !errors.Is(err, errs.NotSealed) {
-		t.Fatalf("FromFD of an unsealed memfd = %v, want errs.NotSealed", err)
+	if _, err := FromFD(fd); !errors.Is(err, errs.ErrNotSealed) {
+		t.Fatalf("FromFD of an unsealed memfd = %v, want errs.ErrNotSealed", err)
 	}
 }

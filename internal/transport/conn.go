@@ -90,22 +90,22 @@ func (c *Conn) SetSpin(tries int) { c.spin = max(0, tries) }
 
 // SetMaxSize caps the size of messages this end accepts (zero or less:
 // 1 GiB). A larger message is discarded with an error matching
-// errs.TooLarge.
+// errs.ErrTooLarge.
 func (c *Conn) SetMaxSize(n int) { c.maxSize = n }
 
 // Control calls fn with the socket's descriptor, which stays open until fn
 // returns.
 func (c *Conn) Control(fn func(fd int)) error {
 	if c.closed.Load() {
-		return errs.Closed
+		return errs.ErrClosed
 	}
 	return c.rc.Control(func(fd uintptr) { fn(int(fd)) })
 }
 
-// Close closes this end. Blocked operations return errs.Closed.
+// Close closes this end. Blocked operations return errs.ErrClosed.
 func (c *Conn) Close() error {
 	if c.closed.Swap(true) {
-		return errs.Closed
+		return errs.ErrClosed
 	}
 	err := c.f.Close()
 	// A receive in progress returns once the descriptor is closed; then the
@@ -148,7 +148,7 @@ func (c *Conn) Send(ctx context.Context, m Msg) error {
 
 func (c *Conn) sendmsg(ctx context.Context, bufs [][]byte, oob []byte) error {
 	if c.closed.Load() {
-		return errs.Closed
+		return errs.ErrClosed
 	}
 	if err := c.wmu.Lock(ctx); err != nil {
 		return err
@@ -172,14 +172,14 @@ func (c *Conn) sendmsg(ctx context.Context, bufs [][]byte, oob []byte) error {
 // sent has been received. The caller owns the message's descriptors.
 func (c *Conn) Recv(ctx context.Context) (Msg, error) {
 	if c.closed.Load() {
-		return Msg{}, errs.Closed
+		return Msg{}, errs.ErrClosed
 	}
 	if err := c.rmu.Lock(ctx); err != nil {
 		return Msg{}, err
 	}
 	defer c.rmu.Unlock()
 	if c.closed.Load() { // closed while this receive waited for its turn
-		return Msg{}, errs.Closed
+		return Msg{}, errs.ErrClosed
 	}
 	if c.rbuf == nil {
 		c.rbuf = make([]byte, smallRecv)
@@ -294,7 +294,7 @@ func (c *Conn) opErr(op string, ctx context.Context, err error) error {
 	case err == nil:
 		return nil
 	case c.closed.Load() || errors.Is(err, os.ErrClosed):
-		return errs.Closed
+		return errs.ErrClosed
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		return ctxio.Err(ctx, err)
 	case errors.Is(err, unix.ECONNRESET) && op == "receive":
@@ -328,7 +328,7 @@ func parseRights(oob []byte) ([]int, error) {
 // when ctx ends first. Nothing is consumed.
 func (c *Conn) Poll(ctx context.Context) (bool, error) {
 	if c.closed.Load() {
-		return false, errs.Closed
+		return false, errs.ErrClosed
 	}
 	if err := c.rmu.Lock(ctx); err != nil {
 		return false, nil

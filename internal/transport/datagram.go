@@ -66,7 +66,7 @@ func parse(buf []byte, fds []int, maxSize int) (Msg, error) {
 	}
 	if flags&flagMemfd == 0 {
 		if len(buf)-headerLen > maxSize {
-			return Msg{}, fmt.Errorf("%w: %d bytes, cap %d", errs.TooLarge, len(buf)-headerLen, maxSize)
+			return Msg{}, fmt.Errorf("%w: %d bytes, cap %d", errs.ErrTooLarge, len(buf)-headerLen, maxSize)
 		}
 		data := make([]byte, len(buf)-headerLen)
 		copy(data, buf[headerLen:])
@@ -77,7 +77,7 @@ func parse(buf []byte, fds []int, maxSize int) (Msg, error) {
 	}
 	size := binary.BigEndian.Uint64(buf[headerLen:])
 	if size > uint64(maxSize) {
-		return Msg{}, fmt.Errorf("%w: %d bytes, cap %d", errs.TooLarge, size, maxSize)
+		return Msg{}, fmt.Errorf("%w: %d bytes, cap %d", errs.ErrTooLarge, size, maxSize)
 	}
 	memfd := fds[len(fds)-1]
 	data, err := readMemfd(memfd, int(size))

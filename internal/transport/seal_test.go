@@ -32,7 +32,7 @@ func TestLargeMessageNeedsSealedMemfd(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-	if _, err := b.Recv(context.Background()); !errors.Is(err, errs.Protocol) {
+	if _, err := b.Recv(context.Background()); !errors.Is(err, errs.ErrProtocol) {
 		t.Fatalf("Recv of a large message in a plain file = %v, want ErrProtocol", err)
 	}
 	// A real one still works.

@@ -150,7 +150,7 @@ func TestCloseUnblocksRecv(t *testing.T) {
 	go func() { _, err := b.Recv(context.Background()); errc <- err }()
 	time.Sleep(20 * time.Millisecond)
 	b.Close()
-	if err := <-errc; !errors.Is(err, errs.Closed) {
+	if err := <-errc; !errors.Is(err, errs.ErrClosed) {
 		t.Fatalf("Recv after Close = %v, want ErrClosed", err)
 	}
 }
@@ -210,7 +210,7 @@ func TestOversizedMessageRejected(t *testing.T) {
 	a, b := pair(t)
 	b.SetMaxSize(1 << 20)
 	go a.Send(context.Background(), transport.Msg{Data: make([]byte, 2<<20)})
-	if _, err := b.Recv(context.Background()); !errors.Is(err, errs.TooLarge) {
+	if _, err := b.Recv(context.Background()); !errors.Is(err, errs.ErrTooLarge) {
 		t.Fatalf("Recv of an oversized message = %v, want ErrTooLarge", err)
 	}
 }

@@ -80,17 +80,17 @@ func Unmarshal(data []byte, fds []int, v any) error {
 		return wrapDecode(err)
 	}
 	if unclaimed > 0 {
-		return fmt.Errorf("%w: %d descriptor(s) of handles were not received into handle-typed fields", errs.Protocol, unclaimed)
+		return fmt.Errorf("%w: %d descriptor(s) of handles were not received into handle-typed fields", errs.ErrProtocol, unclaimed)
 	}
 	return nil
 }
 
-// wrapDecode makes a decode error match errs.Protocol, keeping its text.
+// wrapDecode makes a decode error match errs.ErrProtocol, keeping its text.
 func wrapDecode(err error) error {
 	if err == nil {
 		return nil
 	}
-	return fmt.Errorf("%w: %w", errs.Protocol, err)
+	return fmt.Errorf("%w: %w", errs.ErrProtocol, err)
 }
 
 // Valid reports whether data is one well-formed CBOR value within the limits.

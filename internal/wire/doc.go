@@ -12,5 +12,5 @@
 // reader chooses.
 package wire
 
-// Errors: malformed bytes give errors that match errs.Protocol (errs.TooLarge
-// for a frame or message over its cap); a closed object gives errs.Closed.
+// Errors: malformed bytes give errors that match errs.ErrProtocol (errs.ErrTooLarge
+// for a frame or message over its cap); a closed object gives errs.ErrClosed.

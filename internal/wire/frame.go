@@ -15,7 +15,7 @@ const DefaultFrameCap = 64 << 20
 // WriteFrame writes p as one frame: its length as 4 big-endian bytes, then p.
 func WriteFrame(w io.Writer, p []byte) error {
 	if uint64(len(p)) > 1<<32-1 {
-		return errs.TooLarge
+		return errs.ErrTooLarge
 	}
 	var hdr [4]byte
 	binary.BigEndian.PutUint32(hdr[:], uint32(len(p)))
@@ -51,7 +51,7 @@ func NewFrameReader(r io.Reader, cap int) *FrameReader {
 
 // ReadFrame returns the next frame. A stream that ends between frames gives
 // io.EOF; one that ends inside a frame gives io.ErrUnexpectedEOF; a frame
-// over the cap gives an error matching errs.TooLarge and errs.Protocol, before
+// over the cap gives an error matching errs.ErrTooLarge and errs.ErrProtocol, before
 // anything of it is read or allocated.
 func (fr *FrameReader) ReadFrame() ([]byte, error) {
 	if _, err := io.ReadFull(fr.r, fr.hdr[:]); err != nil {
@@ -59,7 +59,7 @@ func (fr *FrameReader) ReadFrame() ([]byte, error) {
 	}
 	n := binary.BigEndian.Uint32(fr.hdr[:])
 	if uint64(n) > uint64(fr.cap) {
-		return nil, fmt.Errorf("%w: frame of %d bytes, cap %d", errs.TooLarge, n, fr.cap)
+		return nil, fmt.Errorf("%w: frame of %d bytes, cap %d", errs.ErrTooLarge, n, fr.cap)
 	}
 	buf := make([]byte, n)
 	if _, err := io.ReadFull(fr.r, buf); err != nil {

@@ -99,7 +99,7 @@ func TestUnclaimedHandleIsAnErrorAndClosed(t *testing.T) {
 	}
 	var out struct{ Label string } // no field for the handles
 	err = wire.Unmarshal(data, fds, &out)
-	if !errors.Is(err, errs.Protocol) {
+	if !errors.Is(err, errs.ErrProtocol) {
 		t.Fatalf("Unmarshal = %v, want ErrProtocol", err)
 	}
 	for _, fd := range fds {
@@ -151,7 +151,7 @@ func TestHostileBytes(t *testing.T) {
 	for name, data := range cases {
 		t.Run(name, func(t *testing.T) {
 			var v any
-			if err := wire.Unmarshal(data, nil, &v); !errors.Is(err, errs.Protocol) {
+			if err := wire.Unmarshal(data, nil, &v); !errors.Is(err, errs.ErrProtocol) {
 				t.Errorf("Unmarshal = %v, want ErrProtocol", err)
 			}
 		})
@@ -180,7 +180,7 @@ func TestFrames(t *testing.T) {
 
 func TestFrameCapAndTruncation(t *testing.T) {
 	fr := wire.NewFrameReader(bytes.NewReader([]byte{0, 0, 1, 0, 'x'}), 100)
-	if _, err := fr.ReadFrame(); !errors.Is(err, errs.TooLarge) || !errors.Is(err, errs.Protocol) {
+	if _, err := fr.ReadFrame(); !errors.Is(err, errs.ErrTooLarge) || !errors.Is(err, errs.ErrProtocol) {
 		t.Errorf("oversized frame: %v, want ErrTooLarge and ErrProtocol", err)
 	}
 	fr = wire.NewFrameReader(bytes.NewReader([]byte{0, 0, 0, 5, 'x'}), 100)

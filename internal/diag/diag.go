@@ -1,0 +1,49 @@
+// Package diag holds where mp's logs go: the logger given to mp.SetLogger,
+// which takes the records that children forward and mp's own diagnostics
+// (a worker replaced, a task killed at its deadline, a lock recovered from
+// a dead owner).
+package diag
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"sync/atomic"
+)
+
+var logger atomic.Pointer[slog.Logger]
+
+// Set sets the logger; nil restores the default.
+func Set(l *slog.Logger) { logger.Store(l) }
+
+// Records returns where records forwarded by children go: the logger set,
+// or else slog.Default().
+func Records() *slog.Logger {
+	if l := logger.Load(); l != nil {
+		return l
+	}
+	return slog.Default()
+}
+
+var discard = slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelError + 100}))
+
+// Logger returns where mp's own diagnostics go: the logger set, or else
+// nowhere.
+func Logger() *slog.Logger {
+	if l := logger.Load(); l != nil {
+		return l
+	}
+	return discard
+}
+
+// MinLevel returns the lowest level the record logger takes, which a child
+// is told so that it does not send records nobody wants.
+func MinLevel() slog.Level {
+	h := Records().Handler()
+	for _, l := range []slog.Level{slog.LevelDebug, slog.LevelInfo, slog.LevelWarn, slog.LevelError} {
+		if h.Enabled(context.Background(), l) {
+			return l
+		}
+	}
+	return slog.LevelError + 100
+}

@@ -1,0 +1,110 @@
+package pool
+
+import "time"
+
+// recheckFloor spaces the checks of a task that is due to be stopped but
+// not yet seen running, so that waiting for it is not a busy loop.
+const recheckFloor = 10 * time.Millisecond
+
+// armLocked sets the worker's watchdog timer to the moment its running
+// task, if any, must be stopped: its deadline, the pool's task timeout or
+// its cancellation, plus the grace period. Only the running task can be
+// stopped by killing the worker; a task waiting behind it is skipped by
+// the worker when its turn comes.
+func (e *Engine) armLocked(w *worker) {
+	if w.dying || w.proc == nil {
+		return
+	}
+	now := time.Now()
+	var next time.Time
+	if t, start, running := w.runningLocked(now); t != nil {
+		next, _ = e.killReason(t, start)
+		if !running && !next.IsZero() && next.Before(now.Add(recheckFloor)) {
+			next = now.Add(recheckFloor)
+		}
+	}
+	if next.IsZero() {
+		if !w.timerAt.IsZero() {
+			w.timer.Stop()
+			w.timerAt = time.Time{}
+		}
+		return
+	}
+	if next.Equal(w.timerAt) {
+		return
+	}
+	w.timerAt = next
+	if w.timer == nil {
+		w.timer = time.AfterFunc(next.Sub(now), func() { e.check(w) })
+		return
+	}
+	w.timer.Reset(next.Sub(now))
+}
+
+// runningLocked returns the task the worker runs and when it started it,
+// with running true; or, when the worker is between tasks, the next task
+// it will run, taken to start now.
+func (w *worker) runningLocked(now time.Time) (*Task, time.Time, bool) {
+	snap := w.prog.read()
+	if snap.Task != 0 {
+		for _, t := range w.inflight {
+			if t.ID == snap.Task && t.sent {
+				return t, now.Add(-(monotonicNow() - snap.Start)), true
+			}
+		}
+	}
+	for _, t := range w.inflight {
+		if t.sent && !(t.resolved && t.cancelAt.IsZero()) {
+			return t, now, false
+		}
+	}
+	return nil, time.Time{}, false
+}
+
+// killReason returns when a task that started at start must be stopped,
+// and the error it then fails with; a zero time if never.
+func (e *Engine) killReason(t *Task, start time.Time) (time.Time, error) {
+	var at time.Time
+	var reason error
+	consider := func(when time.Time, err func() error) {
+		if when.IsZero() {
+			return
+		}
+		if when = when.Add(time.Duration(KillGrace.Load())); at.IsZero() || when.Before(at) {
+			at, reason = when, err()
+		}
+	}
+	consider(t.cancelAt, func() error { return errCancelled })
+	consider(t.Deadline, func() error { return timeoutErr(t.Func) })
+	if e.timeout > 0 {
+		consider(start.Add(e.timeout), func() error { return timeoutErr(t.Func) })
+	}
+	return at, reason
+}
+
+// check runs when the watchdog timer fires: it kills the worker if its
+// running task is past its time, and re-arms the timer otherwise.
+func (e *Engine) check(w *worker) {
+	e.mu.Lock()
+	var ds []delivery
+	defer func() {
+		e.mu.Unlock()
+		e.finish(ds)
+	}()
+	w.timerAt = time.Time{}
+	if w.dying {
+		return
+	}
+	now := time.Now()
+	t, start, running := w.runningLocked(now)
+	if t != nil && running {
+		if at, reason := e.killReason(t, start); !at.IsZero() && !now.Before(at) {
+			w.killed[t.ID] = reason
+			ds = e.resolveLocked(ds, t, Result{Err: reason})
+			e.cfg.Log.Info("mp: pool task stopped: worker killed", "pid", w.pid, "func", t.Func, "reason", reason)
+			w.killLocked()
+			return
+		}
+	}
+	e.armLocked(w)
+}

@@ -1,0 +1,343 @@
+package pool
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/mpgo/mp/internal/errs"
+	"github.com/mpgo/mp/internal/transport"
+)
+
+// worker is the engine's side of one worker process.
+type worker struct {
+	e        *Engine
+	proc     Proc
+	conn     *transport.Conn // tasks out, results in
+	cancelc  *transport.Conn // cancellations out
+	prog     *progress
+	pid      int
+	wake     chan struct{} // cap 1: the writer has something to send
+	readDone chan struct{}
+	closeOne sync.Once
+
+	// The fields below are guarded by the engine's mutex.
+	inflight []*Task // given to this worker, in the order it runs them
+	cancels  []uint64
+	dirty    bool // has something to send, and is on the engine's list
+	sendBusy bool // a goroutine is sending to it
+	assigned int
+	retiring bool // no more tasks: it has run MaxTasks
+	stopping bool // told, or about to be told, to exit
+	stopSent bool
+	ready    bool
+	dying    bool // killed by the engine
+	killed   map[uint64]error
+	timer    *time.Timer
+	timerAt  time.Time
+}
+
+// newWorker starts a worker process and sends it its init message.
+func (e *Engine) newWorker() (*worker, error) {
+	ours, theirs, err := transport.Pair()
+	if err != nil {
+		return nil, err
+	}
+	defer theirs.Close()
+	cancelR, cancelW, err := transport.Pair()
+	if err != nil {
+		ours.Close()
+		return nil, err
+	}
+	defer cancelR.Close()
+	prog, memfd, err := newProgress()
+	if err != nil {
+		ours.Close()
+		cancelW.Close()
+		return nil, err
+	}
+	defer closeFDs([]int{memfd})
+	// No spinning receives: the engine's reader hands each result to
+	// another goroutine, and a reader spinning meanwhile takes the CPU
+	// that goroutine and the worker need (on two CPUs, it doubles a round
+	// trip).
+	ours.SetSpin(0)
+	w := &worker{e: e, conn: ours, cancelc: cancelW, prog: prog, wake: make(chan struct{}, 1), readDone: make(chan struct{}), killed: map[uint64]error{}}
+	if err := w.start(theirs, cancelR, memfd); err != nil {
+		ours.Close()
+		cancelW.Close()
+		prog.close()
+		return nil, err
+	}
+	return w, nil
+}
+
+// start starts the process and sends the init message, which waits in the
+// socket until the worker reads it.
+func (w *worker) start(tasks, cancels *transport.Conn, memfd int) error {
+	e := w.e
+	in := initRec{TaskTimeout: e.timeout}
+	fds := []int{memfd}
+	if e.cfg.Init != nil {
+		arg, argFDs, err := e.cfg.Init.Encode()
+		if err != nil {
+			return fmt.Errorf("mp: pool initializer: %w", err)
+		}
+		defer closeFDs(argFDs)
+		in.Func, in.Arg = e.cfg.Init.Func, arg
+		fds = append(fds, argFDs...)
+	}
+	proc, err := e.cfg.Start(fmt.Sprintf("PoolWorker-%d", e.names.Add(1)), tasks, cancels)
+	if err != nil {
+		return err
+	}
+	w.proc, w.pid = proc, proc.Pid()
+	if err := w.conn.Send(context.Background(), transport.Msg{Kind: poolInit, Data: appendInit(nil, &in), FDs: fds}); err != nil {
+		proc.Kill()
+		<-proc.Done()
+		proc.Close()
+		return fmt.Errorf("mp: start a pool worker: %w", err)
+	}
+	return nil
+}
+
+// startGoroutines starts the goroutines that read the task socket and
+// watch the process.
+func (w *worker) startGoroutines() {
+	w.e.goroutine(w.read)
+	w.e.goroutine(w.watch)
+}
+
+// closeConn closes the pool's ends of the worker's sockets.
+func (w *worker) closeConn() {
+	w.closeOne.Do(func() {
+		w.conn.Close()
+		w.cancelc.Close()
+	})
+}
+
+// read receives the worker's messages until it exits, then lets the pool
+// account for its end.
+func (w *worker) read() {
+	defer func() {
+		<-w.proc.Done()
+		w.closeConn()
+		w.e.onWorkerExit(w)
+	}()
+	defer close(w.readDone)
+	for {
+		m, err := w.conn.Recv(context.Background())
+		if err != nil {
+			if err != io.EOF && !errors.Is(err, errs.ErrClosed) {
+				// The worker may be alive with results nobody will read.
+				w.killNow()
+			}
+			return
+		}
+		if err := w.e.onMessage(w, m); err != nil {
+			// A worker that breaks the protocol cannot be trusted with
+			// more work; its death fails its running task.
+			w.killNow()
+		}
+	}
+}
+
+// killNow is killLocked for a caller that does not hold the engine's
+// mutex.
+func (w *worker) killNow() {
+	w.e.mu.Lock()
+	defer w.e.mu.Unlock()
+	w.killLocked()
+}
+
+// watch sends what signal leaves to the writer goroutine until the worker
+// exits, then lets the reader take what the worker sent before it died; a descriptor of the socket kept open
+// elsewhere must not keep the reader waiting for ever.
+func (w *worker) watch() {
+	for done := false; !done; {
+		select {
+		case <-w.wake:
+			w.flush()
+		case <-w.proc.Done():
+			done = true
+		}
+	}
+	select {
+	case <-w.readDone:
+	case <-time.After(drainTimeout):
+		w.closeConn()
+	}
+}
+
+// flush sends what waits for the worker, in the calling goroutine, unless
+// another goroutine is sending to it already (that one goes on until
+// nothing is left). Sending never waits long: a worker always reads its
+// socket, and its window bounds what is sent to it.
+func (w *worker) flush() {
+	e := w.e
+	e.mu.Lock()
+	if w.sendBusy {
+		e.mu.Unlock()
+		return
+	}
+	w.sendBusy = true
+	e.mu.Unlock()
+	w.sendPending()
+}
+
+// sendPending sends the tasks, cancellations and stop order waiting for
+// the worker, until none is left.
+func (w *worker) sendPending() {
+	e := w.e
+	for {
+		e.mu.Lock()
+		batch := w.takeBatchLocked()
+		cancels := w.cancels
+		w.cancels = nil
+		stop := w.stopping && !w.stopSent && len(w.inflight) == 0
+		w.stopSent = w.stopSent || stop
+		if len(batch) == 0 && len(cancels) == 0 && !stop {
+			w.sendBusy = false
+			e.mu.Unlock()
+			return
+		}
+		e.mu.Unlock()
+		err := w.sendBatch(batch)
+		if err == nil && len(cancels) > 0 {
+			err = w.sendCancels(cancels)
+		}
+		if err == nil && stop {
+			err = w.conn.Send(context.Background(), transport.Msg{Kind: poolStop})
+		}
+		e.mu.Lock()
+		for _, t := range batch {
+			t.sending--
+			if t.resolved && t.sending == 0 {
+				closeFDs(t.FDs)
+				t.FDs = nil
+			}
+		}
+		if err != nil && !errors.Is(err, errs.ErrClosed) {
+			w.killLocked()
+		}
+		e.armLocked(w)
+		e.mu.Unlock()
+	}
+}
+
+// takeBatchLocked marks the unsent tasks that fit in one datagram as sent
+// and returns them; tasks resolved, or no longer wanted, before being sent
+// are dropped.
+func (w *worker) takeBatchLocked() []*Task {
+	var batch []*Task
+	size, nfds := 0, 0
+	kept := w.inflight[:0]
+	for _, t := range w.inflight {
+		switch {
+		case t.sent:
+		case t.resolved:
+			continue
+		case !t.Owner.Wanted():
+			w.e.dropLocked(t)
+			continue
+		case len(batch) > 0 && (len(batch) >= maxBatchTasks || size+len(t.Arg) > batchBytes || nfds+len(t.FDs) > maxBatchFDs):
+		default:
+			t.sent = true
+			t.sending++
+			batch = append(batch, t)
+			size += len(t.Arg) + len(t.Func) + 32
+			nfds += len(t.FDs)
+		}
+		kept = append(kept, t)
+	}
+	clear(w.inflight[len(kept):])
+	w.inflight = kept
+	return batch
+}
+
+// sendBatch sends tasks in one datagram.
+func (w *worker) sendBatch(batch []*Task) error {
+	if len(batch) == 0 {
+		return nil
+	}
+	var data []byte
+	var fds []int
+	for _, t := range batch {
+		rec := taskRec{ID: t.ID, Func: t.Func, Items: t.Items, NFDs: len(t.FDs), Arg: t.Arg}
+		if !t.Deadline.IsZero() {
+			rec.Deadline = t.Deadline.UnixNano()
+		}
+		data = appendTask(data, &rec)
+		fds = append(fds, t.FDs...)
+	}
+	return w.conn.Send(context.Background(), transport.Msg{Kind: poolTasks, Data: data, FDs: fds})
+}
+
+func (w *worker) sendCancels(ids []uint64) error {
+	var data []byte
+	for _, id := range ids {
+		data = binary.AppendUvarint(data, id)
+	}
+	return w.cancelc.Send(context.Background(), transport.Msg{Kind: poolCancel, Data: data})
+}
+
+// signal puts the worker on the engine's list of workers with something
+// to send; the goroutine that releases the engine's lock sends it (see
+// Engine.finish). The engine's mutex is held.
+//
+// A worker that is running tasks already gets the new ones from its
+// writer goroutine instead: it has work to do meanwhile, and tasks given
+// in a burst then leave together, in one datagram.
+func (w *worker) signalLocked() {
+	if w.busyLocked() {
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
+		return
+	}
+	if !w.dirty {
+		w.dirty = true
+		w.e.dirty = append(w.e.dirty, w)
+		w.e.hasDirty.Store(true)
+	}
+}
+
+// busyLocked reports whether the worker has tasks sent and not reported.
+func (w *worker) busyLocked() bool {
+	for _, t := range w.inflight {
+		if t.sent {
+			return true
+		}
+	}
+	return false
+}
+
+// stopLocked tells the worker to exit once its tasks are done.
+func (w *worker) stopLocked() {
+	if !w.stopping {
+		w.stopping = true
+		w.signalLocked()
+	}
+}
+
+// killLocked kills the worker and its process group. The engine's mutex is
+// held.
+func (w *worker) killLocked() {
+	if w.proc == nil || w.dying {
+		return
+	}
+	w.dying = true
+	if !w.e.cfg.InProcess && !isClosed(w.proc.Done()) {
+		// Its process group, with whatever its initializer or task
+		// started; a group of that id can only be the worker's (it is our
+		// unreaped child), and before the worker makes it there is none.
+		syscall.Kill(-w.pid, syscall.SIGKILL)
+	}
+	w.proc.Kill()
+}

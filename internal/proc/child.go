@@ -1,0 +1,175 @@
+package proc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mpgo/mp/internal/errs"
+	"github.com/mpgo/mp/internal/funcs"
+	"github.com/mpgo/mp/internal/transport"
+	"github.com/mpgo/mp/internal/wire"
+	"golang.org/x/sys/unix"
+)
+
+// envChild marks a child started by mp; its value is "v<version>,fd=<fd>",
+// the protocol version and the descriptor of the control socket.
+const envChild = "_MP_CHILD"
+
+// orphanGrace is how long a child whose parent died lets its function react
+// to the cancelled context before it exits.
+const orphanGrace = 250 * time.Millisecond
+
+const notByHand = `mp: this process was started as a child of an mp program (%s=%q is set), but it has no parent to talk to: %v.
+It is not meant to be run by hand; unset %s to run the program normally.
+`
+
+// runChild is Main in a child: it runs the function the parent asks for and
+// returns the exit code.
+func runChild(marker string, beforeReply func()) int {
+	os.Unsetenv(envChild)
+	fd, err := parseMarker(marker)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, notByHand, envChild, marker, err, envChild)
+		return 2
+	}
+	unix.CloseOnExec(fd)
+	ctl, err := transport.NewConn(fd)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, notByHand, envChild, marker, err, envChild)
+		return 2
+	}
+	if ctl.Send(context.Background(), transport.Msg{Kind: ctlReady}) != nil {
+		return 0 // the parent is gone already
+	}
+	m, err := ctl.Recv(context.Background())
+	if err != nil {
+		// The parent died or shut down before giving work (a warm spare).
+		return 0
+	}
+	return serve(ctl, m, beforeReply)
+}
+
+func parseMarker(marker string) (int, error) {
+	v, fdText, ok := strings.Cut(marker, ",fd=")
+	if !ok || !strings.HasPrefix(v, "v") {
+		return 0, errors.New("malformed marker")
+	}
+	if v != "v"+strconv.Itoa(protoVersion) {
+		return 0, fmt.Errorf("the parent speaks protocol %s and this binary v%d: parent and child are different builds; rebuild and run one binary", v, protoVersion)
+	}
+	return strconv.Atoi(fdText)
+}
+
+// serve runs the function of the start message m.
+func serve(ctl *transport.Conn, m transport.Msg, beforeReply func()) int {
+	var sm startMsg
+	if m.Kind != ctlStart || wire.Unmarshal(m.Data, nil, &sm) != nil || !sm.valid(len(m.FDs)) {
+		m.Close()
+		fmt.Fprintln(os.Stderr, "mp: child got a malformed start message from its parent")
+		return 2
+	}
+	argFDs := m.FDs[:sm.ArgFDs]
+	if err := applyWarm(&sm, m.FDs); err != nil {
+		return reply(ctl, sm.Func, nil, nil, err)
+	}
+	setSelf(&sm)
+	slog.SetDefault(slog.New(&forwarder{ctl: ctl, level: slog.Level(sm.LogLevel)}))
+	if err := sendCtl(context.Background(), ctl, ctlHello, struct{}{}, nil); err != nil {
+		return 1
+	}
+	inv, ok := funcs.Lookup(sm.Func)
+	if !ok {
+		closeFDs(argFDs)
+		return reply(ctl, sm.Func, nil, nil, fmt.Errorf("%w: %q is not registered in %s; register it at package level with mp.Register, in a package this binary imports", errs.ErrUnknownFunction, sm.Func, os.Args[0]))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go lifeline(ctl, cancel)
+	res, resFDs, err := inv(ctx, sm.Arg, argFDs)
+	if beforeReply != nil {
+		beforeReply()
+	}
+	return reply(ctl, sm.Func, res, resFDs, err)
+}
+
+// lifeline waits for the control socket to close, which happens when the
+// parent dies (however it dies, SIGKILL included): it cancels the function's
+// context and, after a short grace, ends the process.
+func lifeline(ctl *transport.Conn, cancel context.CancelFunc) {
+	for {
+		m, err := ctl.Recv(context.Background())
+		if err != nil {
+			break
+		}
+		m.Close()
+	}
+	cancel()
+	time.Sleep(orphanGrace)
+	os.Exit(1)
+}
+
+// reply sends the function's result or error to the parent and returns the
+// exit code: 0 for a result, 1 for an error (as Python's exitcode).
+func reply(ctl *transport.Conn, name string, res []byte, fds []int, err error) int {
+	if err == nil && len(fds) > maxResultFDs {
+		closeFDs(fds)
+		res, fds, err = nil, nil, fmt.Errorf("mp: the result holds %d handles, at most %d", len(fds), maxResultFDs)
+	}
+	defer closeFDs(fds)
+	msg := resultMsg{Value: res}
+	code := 0
+	if err != nil {
+		msg.Err, code = errs.Describe(name, err), 1
+	}
+	if sendCtl(context.Background(), ctl, ctlResult, msg, fds) != nil && code == 0 {
+		code = 1
+	}
+	return code
+}
+
+// applyWarm applies, in a warm process, what a spawned child would have got
+// from exec: environment, working directory, standard output and error.
+func applyWarm(sm *startMsg, fds []int) error {
+	defer func() {
+		for _, i := range []int{sm.StdoutFD, sm.StderrFD} {
+			if i >= 0 && i < len(fds) {
+				unix.Close(fds[i])
+			}
+		}
+	}()
+	if !sm.Warm {
+		return nil
+	}
+	if sm.Env != nil {
+		os.Clearenv()
+		for _, kv := range sm.Env {
+			k, v, _ := strings.Cut(kv, "=")
+			os.Setenv(k, v)
+		}
+	}
+	if sm.Dir != "" {
+		if err := os.Chdir(sm.Dir); err != nil {
+			return fmt.Errorf("mp: start in %s: %w", sm.Dir, err)
+		}
+	}
+	for target, i := range map[int]int{1: sm.StdoutFD, 2: sm.StderrFD} {
+		if i >= 0 && i < len(fds) {
+			if err := unix.Dup3(fds[i], target, 0); err != nil {
+				return fmt.Errorf("mp: redirect descriptor %d: %w", target, err)
+			}
+			// os.Stdout and os.Stderr write to them blocking, outside Go's
+			// poller: a pipe end made non-blocking by its maker would drop
+			// output with EAGAIN once full.
+			if err := unix.SetNonblock(target, false); err != nil {
+				return fmt.Errorf("mp: redirect descriptor %d: %w", target, err)
+			}
+		}
+	}
+	return nil
+}

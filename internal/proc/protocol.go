@@ -1,0 +1,71 @@
+package proc
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/mpgo/mp/internal/errs"
+	"github.com/mpgo/mp/internal/transport"
+	"github.com/mpgo/mp/internal/wire"
+)
+
+// protoVersion is the version of the parent–child protocol. A child of a
+// different version refuses to run.
+const protoVersion = 1
+
+// Kinds of messages on the control socket between a parent and its child.
+const (
+	ctlStart  byte = 1 // parent → child: what to run (startMsg)
+	ctlHello  byte = 2 // child → parent: reached Main and got the start message
+	ctlResult byte = 3 // child → parent: the function's result (resultMsg)
+	ctlLog    byte = 4 // child → parent: a log record (logRecord)
+	ctlReady  byte = 5 // child → parent: started, waiting for its start message
+)
+
+// startMsg tells a child what to run. The message's descriptors are the
+// argument's handles, then Stdout's and Stderr's replacements, if any.
+type startMsg struct {
+	Func      string
+	Arg       []byte
+	ArgFDs    int
+	Name      string
+	Identity  []int
+	Daemon    bool
+	AuthKey   []byte
+	ParentPid int
+	// Set for a warm process, which applies them before the function runs.
+	Warm     bool
+	Env      []string
+	Dir      string
+	StdoutFD int // index into the descriptors, or -1
+	StderrFD int
+	// LogLevel is the lowest level of records the parent wants.
+	LogLevel int
+}
+
+// maxResultFDs is the most handles' descriptors a result may carry: one
+// message's worth, with room to spare.
+const maxResultFDs = 200
+
+// valid reports whether the message's descriptor indices fit the nfds
+// descriptors that came with it: the argument's first, then the
+// replacements for standard output and error.
+func (sm *startMsg) valid(nfds int) bool {
+	stdio := func(i int) bool { return i == -1 || (i >= sm.ArgFDs && i < nfds) }
+	return sm.ArgFDs >= 0 && sm.ArgFDs <= nfds && stdio(sm.StdoutFD) && stdio(sm.StderrFD)
+}
+
+// resultMsg carries a function's encoded result, or its error. The
+// message's descriptors are the result's handles.
+type resultMsg struct {
+	Value []byte
+	Err   *errs.Remote
+}
+
+func sendCtl(ctx context.Context, c *transport.Conn, kind byte, v any, fds []int) error {
+	data, _, err := wire.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("mp: encode control message: %w", err)
+	}
+	return c.Send(ctx, transport.Msg{Kind: kind, Data: data, FDs: fds})
+}

@@ -1,5 +1,0 @@
-//go:build race
-
-package mp
-
-const raceEnabled = true
