@@ -84,7 +84,7 @@ func block(ctx context.Context, objects []any) error {
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	defer func() { close(stop); wg.Wait() }()
-	defer context.AfterFunc(ctx, poke)()
+	defer afterFunc(ctx, poke)()
 	pfds := []unix.PollFd{{Fd: int32(wake), Events: unix.POLLIN}}
 	for _, o := range objects {
 		if p, ok := o.(*Process); ok {
@@ -110,6 +110,23 @@ func block(ctx context.Context, objects []any) error {
 		_, err := unix.Poll(pfds, -1)
 		if err != unix.EINTR {
 			return nil
+		}
+	}
+}
+
+// afterFunc is context.AfterFunc whose stop function also waits for fn if
+// it has started, so that fn never runs after stop returns: block's poke
+// must not write to its eventfd once it is closed (the number may belong
+// to another file by then).
+func afterFunc(ctx context.Context, fn func()) (stop func()) {
+	fired := make(chan struct{})
+	stopFn := context.AfterFunc(ctx, func() {
+		defer close(fired)
+		fn()
+	})
+	return func() {
+		if !stopFn() {
+			<-fired
 		}
 	}
 }
