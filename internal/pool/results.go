@@ -202,13 +202,13 @@ func (e *Engine) accountLocked(w *worker, exit Exit) (ds []delivery, again []*Ta
 			again = append(again, t)
 		case t.ID == snap.Task:
 			died = true
-			ds = e.resolveLocked(ds, t, Result{Err: w.deathErr(t, exit)})
+			ds = e.resolveLocked(ds, t, Result{Err: w.deathErrLocked(t, exit)})
 		case i <= ran: // ran == -1: none
 			ds = e.resolveLocked(ds, t, Result{Err: e.cfg.WorkerDied(Death{Pid: w.pid, Exit: exit, ResultLost: true})})
 		default:
 			// It waited behind the running task: run it again.
 			if t.attempt++; t.attempt >= maxAttempts {
-				ds = e.resolveLocked(ds, t, Result{Err: w.deathErr(t, exit)})
+				ds = e.resolveLocked(ds, t, Result{Err: w.deathErrLocked(t, exit)})
 			} else {
 				again = append(again, t)
 			}
@@ -221,9 +221,10 @@ func (e *Engine) accountLocked(w *worker, exit Exit) (ds []delivery, again []*Ta
 	return ds, again
 }
 
-// deathErr is the error of task t, which the worker was running when it
-// died: the reason the engine killed it, or the report of its death.
-func (w *worker) deathErr(t *Task, exit Exit) error {
+// deathErrLocked is the error of task t, which the worker was running when
+// it died: the reason the engine killed it, or the report of its death. The
+// engine's mutex is held.
+func (w *worker) deathErrLocked(t *Task, exit Exit) error {
 	if err, ok := w.killed[t.ID]; ok {
 		return err
 	}

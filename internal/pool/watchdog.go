@@ -18,7 +18,7 @@ func (e *Engine) armLocked(w *worker) {
 	now := time.Now()
 	var next time.Time
 	if t, start, running := w.runningLocked(now); t != nil {
-		next, _ = e.killReason(t, start)
+		next, _ = e.killReasonLocked(t, start)
 		if !running && !next.IsZero() && next.Before(now.Add(recheckFloor)) {
 			next = now.Add(recheckFloor)
 		}
@@ -61,9 +61,10 @@ func (w *worker) runningLocked(now time.Time) (*Task, time.Time, bool) {
 	return nil, time.Time{}, false
 }
 
-// killReason returns when a task that started at start must be stopped,
-// and the error it then fails with; a zero time if never.
-func (e *Engine) killReason(t *Task, start time.Time) (time.Time, error) {
+// killReasonLocked returns when a task that started at start must be
+// stopped, and the error it then fails with; a zero time if never. The
+// engine's mutex is held.
+func (e *Engine) killReasonLocked(t *Task, start time.Time) (time.Time, error) {
 	var at time.Time
 	var reason error
 	consider := func(when time.Time, err func() error) {
@@ -98,7 +99,7 @@ func (e *Engine) check(w *worker) {
 	now := time.Now()
 	t, start, running := w.runningLocked(now)
 	if t != nil && running {
-		if at, reason := e.killReason(t, start); !at.IsZero() && !now.Before(at) {
+		if at, reason := e.killReasonLocked(t, start); !at.IsZero() && !now.Before(at) {
 			w.killed[t.ID] = reason
 			ds = e.resolveLocked(ds, t, Result{Err: reason})
 			e.cfg.Log.Info("mp: pool task stopped: worker killed", "pid", w.pid, "func", t.Func, "reason", reason)

@@ -138,7 +138,7 @@ const refillDelay = 20 * time.Millisecond
 // spawning one itself if none is on its way. It replaces the spare once the
 // process ends or after refillDelay.
 func (w *warmPool) take() (*child, error) {
-	c, err := w.takeLocked()
+	c, err := w.takeSpare()
 	if err == nil {
 		background.Go(func() {
 			t := time.NewTimer(refillDelay)
@@ -153,7 +153,9 @@ func (w *warmPool) take() (*child, error) {
 	return c, err
 }
 
-func (w *warmPool) takeLocked() (*child, error) {
+// takeSpare returns a spare, or waits for one being spawned, or spawns one
+// if none is on its way.
+func (w *warmPool) takeSpare() (*child, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for {
