@@ -4,10 +4,11 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
-	"github.com/mpgo/mp/internal/background"
+	"github.com/mpgo/mp/shm"
 )
 
 // ownShm returns the new /dev/shm entries among names that belong to this
@@ -19,8 +20,9 @@ import (
 // way and did not close.
 func ownShm(names []string) []string {
 	var out, others []string
+	mine := shm.Created()
 	for _, name := range names {
-		if background.Segment(name) {
+		if slices.Contains(mine, name) {
 			out = append(out, name)
 		} else {
 			others = append(others, name)

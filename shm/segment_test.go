@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -154,4 +155,33 @@ func crashCreator(t *testing.T, keep bool) string {
 	p.Kill()
 	p.Wait(context.Background())
 	return name
+}
+
+// Created lists the segments this process made until they are unlinked or
+// kept.
+func TestSegmentCreated(t *testing.T) {
+	mptest.CheckLeaks(t)
+	a, err := shm.Create("", 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := shm.Create("", 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if got := shm.Created(); !slices.Contains(got, a.Name()) || !slices.Contains(got, b.Name()) {
+		t.Fatalf("Created = %v, want %s and %s among them", got, a.Name(), b.Name())
+	}
+	if err := a.Unlink(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Keep(); err != nil {
+		t.Fatal(err)
+	}
+	defer b.Unlink()
+	if got := shm.Created(); slices.Contains(got, a.Name()) || slices.Contains(got, b.Name()) {
+		t.Fatalf("Created = %v after Unlink and Keep", got)
+	}
 }

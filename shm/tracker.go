@@ -3,6 +3,7 @@ package shm
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -108,15 +109,44 @@ func sendTracker(m trackMsg) error {
 	return nil
 }
 
-// track hands a segment this process created to the tracker, and records it
-// for leak checks (mptest) until it is unlinked or kept.
+// created holds the names of the segments this process created and has
+// neither unlinked nor kept.
+var created struct {
+	mu    sync.Mutex
+	names map[string]bool
+}
+
+// Created returns the names of the segments this process created that are
+// still in place: neither unlinked (Unlink) nor kept (Keep). They are the
+// names the tracker removes when this process ends; a test can check that
+// none is left behind (mptest.CheckLeaks does).
+func Created() []string {
+	created.mu.Lock()
+	defer created.mu.Unlock()
+	out := make([]string, 0, len(created.names))
+	for name := range created.names {
+		out = append(out, name)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// track hands a segment this process created to the tracker, and records
+// it until it is unlinked or kept.
 func track(name string) error {
-	background.AddSegment(name)
+	created.mu.Lock()
+	if created.names == nil {
+		created.names = map[string]bool{}
+	}
+	created.names[name] = true
+	created.mu.Unlock()
 	return sendTracker(trackMsg{Add: true, Name: name})
 }
 
 func untrack(name string) error {
-	background.RemoveSegment(name)
+	created.mu.Lock()
+	delete(created.names, name)
+	created.mu.Unlock()
 	return sendTracker(trackMsg{Add: false, Name: name})
 }
 

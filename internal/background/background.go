@@ -74,35 +74,3 @@ func FDs() []int {
 	}
 	return out
 }
-
-// segments guards the names of the shared-memory segments this process
-// created and has not unlinked (or chosen to keep).
-var segments struct {
-	sync.Mutex
-	names map[string]bool
-}
-
-// AddSegment records a segment this process created.
-func AddSegment(name string) {
-	segments.Lock()
-	defer segments.Unlock()
-	if segments.names == nil {
-		segments.names = map[string]bool{}
-	}
-	segments.names[name] = true
-}
-
-// RemoveSegment forgets a segment that was unlinked or kept on purpose.
-func RemoveSegment(name string) {
-	segments.Lock()
-	defer segments.Unlock()
-	delete(segments.names, name)
-}
-
-// Segment reports whether this process created the segment name and has not
-// unlinked it.
-func Segment(name string) bool {
-	segments.Lock()
-	defer segments.Unlock()
-	return segments.names[name]
-}
