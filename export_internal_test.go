@@ -14,3 +14,8 @@ func SetKillGrace(d time.Duration) (restore func()) {
 	old := pool.KillGrace.Swap(int64(d))
 	return func() { pool.KillGrace.Store(old) }
 }
+
+// PoolRunning returns how many of p's workers are running a task now:
+// tests use it to act once tasks have started instead of guessing with a
+// sleep.
+func PoolRunning(p *Pool) int { return p.e.Running() }

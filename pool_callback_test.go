@@ -131,7 +131,13 @@ func TestPoolReceiveErrorKillsWorker(t *testing.T) {
 		}
 	}()
 	f := mp.Submit(ctx, p, manyConns, 2)
-	time.Sleep(time.Second)
+	// The task resolves while this process still has no descriptor left:
+	// the worker's result cannot be received whole, and the pool kills the
+	// worker rather than wait for it.
+	select {
+	case <-f.Done():
+	case <-time.After(20 * time.Second):
+	}
 	for _, fd := range fill {
 		syscall.Close(fd)
 	}

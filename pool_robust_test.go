@@ -138,6 +138,16 @@ func startHang(t *testing.T, ctx context.Context, p *mp.Pool, how string, kid bo
 	return f, pids[0], pids[1]
 }
 
+// waitRunning waits until n of p's workers run a task.
+func waitRunning(t *testing.T, p *mp.Pool, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); mp.PoolRunning(p) < n; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d workers run a task after 20 s, want %d", mp.PoolRunning(p), n)
+		}
+	}
+}
+
 // waitGone waits for pid to exit, failing the test after limit.
 func waitGone(t *testing.T, pid int, limit time.Duration) {
 	t.Helper()
@@ -322,7 +332,7 @@ func TestPoolTerminateDuringMap(t *testing.T) {
 		_, err := mp.Map(context.Background(), p, poolSleep, in, 1)
 		errc <- err
 	}()
-	time.Sleep(200 * time.Millisecond)
+	waitRunning(t, p, 2)
 	start := time.Now()
 	p.Terminate()
 	select {

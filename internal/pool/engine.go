@@ -285,3 +285,17 @@ func isClosed(ch <-chan struct{}) bool {
 		return false
 	}
 }
+
+// Running returns how many workers are running a task now, as their
+// progress pages say.
+func (e *Engine) Running() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	n := 0
+	for _, w := range e.workers {
+		if w.prog.read().Task != 0 {
+			n++
+		}
+	}
+	return n
+}
