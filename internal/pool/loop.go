@@ -33,8 +33,8 @@ func Work(ctx context.Context, tasks, cancels *transport.Conn, inProcess bool) e
 	defer cancels.Close()
 	// Receives do not spin: a worker waiting for work should leave the CPU
 	// to its pool and the other workers.
-	tasks.SetSpin(0)
-	cancels.SetSpin(0)
+	tasks.SetSpin(false)
+	cancels.SetSpin(false)
 	if !inProcess {
 		// Its own process group, so that a deadline can kill the worker
 		// together with whatever the task started.

@@ -66,7 +66,7 @@ func (e *Engine) newWorker() (*worker, error) {
 	// another goroutine, and a reader spinning meanwhile takes the CPU
 	// that goroutine and the worker need (on two CPUs, it doubles a round
 	// trip).
-	ours.SetSpin(0)
+	ours.SetSpin(false)
 	w := &worker{e: e, conn: ours, cancelc: cancelW, prog: prog, wake: make(chan struct{}, 1), readDone: make(chan struct{}), killed: map[uint64]error{}}
 	if err := w.start(theirs, cancelR, memfd); err != nil {
 		ours.Close()

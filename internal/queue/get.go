@@ -5,14 +5,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"runtime"
+
+	"github.com/mpgo/mp/internal/spin"
 
 	"github.com/mpgo/mp/internal/errs"
 )
-
-// spinTries is how many times a Get looks for an item, yielding the
-// processor in between, before it goes to sleep.
-const spinTries = 64
 
 // Get removes the next item and returns it; the caller owns its
 // descriptors. If the queue is empty, Get waits for an item, or returns
@@ -45,12 +42,7 @@ func (c *Core) Get(ctx context.Context, wait bool) (Item, error) {
 // producer that is busy putting usually delivers within microseconds, and
 // sleeping costs two system calls and a wake-up.
 func (c *Core) spinForItem() {
-	for range spinTries {
-		if c.r.u64(offCountHint).Load() != 0 {
-			return
-		}
-		runtime.Gosched()
-	}
+	spin.Until(func() bool { return c.r.u64(offCountHint).Load() != 0 })
 }
 
 // tryGet makes one attempt under the lock. If the queue is empty and wait

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"sync/atomic"
 	"syscall"
+	"time"
+
+	"github.com/mpgo/mp/internal/spin"
 
 	"github.com/mpgo/mp/internal/ctxio"
 	"github.com/mpgo/mp/internal/errs"
@@ -30,9 +32,9 @@ type Conn struct {
 	// inline is the largest payload sent in the datagram itself: what the
 	// socket's send buffer allows, at most maxInline.
 	inline int
-	// spin is how many times a receive tries again before it parks (see
-	// spinTries); set before the first receive.
-	spin int
+	// wait is how a receive polls before it parks (package spin); it is
+	// used under rmu.
+	wait spin.Waiter
 
 	// rmu guards rbuf, spill and oob (one receiver at a time).
 	rmu   ctxio.Lock
@@ -79,14 +81,14 @@ func NewConn(fd int) (*Conn, error) {
 		f.Close()
 		return nil, err
 	}
-	return &Conn{f: f, rc: rc, inline: inlineLimit(fd), spin: spinTries, rmu: ctxio.NewLock(), wmu: ctxio.NewLock()}, nil
+	return &Conn{f: f, rc: rc, inline: inlineLimit(fd), rmu: ctxio.NewLock(), wmu: ctxio.NewLock()}, nil
 }
 
-// SetSpin sets how many times a receive on this end tries again before it
-// parks on the poller (zero: never). Where several receivers of one process
-// would spin at once, spinning costs more CPU than it saves in wake-ups.
-// Call it before the first receive.
-func (c *Conn) SetSpin(tries int) { c.spin = max(0, tries) }
+// SetSpin switches off (or on again) the polling a receive on this end
+// does before it parks (see package spin): where more goroutines and
+// processes are runnable than there are processors, polling costs more CPU
+// than it saves in wake-ups. Call it before the first receive.
+func (c *Conn) SetSpin(on bool) { c.wait.SetPolling(on) }
 
 // SetMaxSize caps the size of messages this end accepts (zero or less:
 // 1 GiB). A larger message is discarded with an error matching
@@ -198,22 +200,23 @@ func (c *Conn) recvmsg(ctx context.Context) (Msg, error) {
 		return Msg{}, err
 	}
 	reset := false
-	err = c.rc.Read(func(fd uintptr) bool {
-		for spin := 0; ; spin++ {
-			n, oobn, flags, _, rerr = unix.RecvmsgBuffers(int(fd), bufs, c.oob, unix.MSG_CMSG_CLOEXEC)
-			if rerr == unix.ECONNRESET && !reset {
-				// The peer closed with messages of ours unread. Linux
-				// reports that once, before the messages the peer sent
-				// ahead of closing: read those, then EOF.
-				reset = true
-				spin--
-				continue
-			}
-			if rerr != unix.EAGAIN || spin >= c.spin {
+	recv := func(fd int) bool {
+		for {
+			n, oobn, flags, _, rerr = unix.RecvmsgBuffers(fd, bufs, c.oob, unix.MSG_CMSG_CLOEXEC)
+			if rerr != unix.ECONNRESET || reset {
 				return rerr != unix.EAGAIN
 			}
+			// The peer closed with messages of ours unread. Linux reports
+			// that once, before the messages the peer sent ahead of
+			// closing: read those, then EOF.
+			reset = true
 		}
+	}
+	start := time.Now()
+	err = c.rc.Read(func(fd uintptr) bool {
+		return c.wait.Until(func() bool { return recv(int(fd)) })
 	})
+	c.wait.Waited(time.Since(start))
 	if err == nil {
 		err = rerr
 	}
@@ -237,18 +240,6 @@ func (c *Conn) recvmsg(ctx context.Context) (Msg, error) {
 	}
 	return parseDatagram(c.received(n), fds, limit)
 }
-
-// spinTries is how many times a receive tries again before it parks on the
-// poller: a reply that comes within some tens of microseconds is picked up
-// without the poller's wake-up, which halves a round trip (about 15 µs
-// instead of 30 here). The price is at most about 50 µs of CPU per receive
-// that has to wait. On one CPU, spinning only delays the sender: no spin.
-var spinTries = func() int {
-	if runtime.NumCPU() < 2 {
-		return 0
-	}
-	return 50
-}()
 
 // recvBuffers returns the buffers a datagram is received into: the small
 // buffer, then the spill region for the rest of the largest datagram.
