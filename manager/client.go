@@ -57,7 +57,6 @@ type Client struct {
 	err     error // why the connection ended
 	users   int   // for a cached client: bound proxies
 	proc    *mp.Process
-	stopped bool
 }
 
 // cancelGrace is how long a call whose context ended waits for the server
