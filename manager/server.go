@@ -74,6 +74,9 @@ type Server struct {
 	explicit bool // the key was given, not inherited
 	id       uint64
 	pid      int
+	// clock, if not nil, tells the time of release delays instead of
+	// time.Now; tests set it to move past a delay without waiting for it.
+	clock func() time.Time
 
 	// mu guards everything below.
 	mu      sync.Mutex
