@@ -136,8 +136,8 @@ type signal struct {
 	parked int           // goroutines waiting in waitLocked (tests read it)
 }
 
-// changed wakes every waiter. Its caller holds the guarding mutex.
-func (s *signal) changed() {
+// changedLocked wakes every waiter. Its caller holds the guarding mutex.
+func (s *signal) changedLocked() {
 	if s.ch != nil {
 		close(s.ch)
 		s.ch = nil
