@@ -43,7 +43,7 @@ type Client struct {
 	nc        net.Conn
 	done      chan struct{} // closed when the connection has ended
 	readDone  chan struct{} // closed when the reader goroutine has returned
-	cached    bool          // made for proxies that arrived from elsewhere
+	cached    bool          // made for proxies that arrived from elsewhere; set before c is shared
 
 	// wmu serializes requests through fw and guards writeDeadline.
 	wmu           sync.Mutex
@@ -55,9 +55,8 @@ type Client struct {
 	pending map[uint64]chan *reply
 	nextID  uint64
 	err     error // why the connection ended
-	users   int   // for a cached client: bound proxies
+	users   int   // for a cached client: bound proxies; changed with clients.mu held too
 	proc    *mp.Process
-	stopped bool
 }
 
 // cancelGrace is how long a call whose context ended waits for the server

@@ -108,8 +108,8 @@ func TestDictOfLists(t *testing.T) {
 	mptest.CheckLeaks(t)
 	ctx := testCtx(t)
 	key := []byte("k")
-	addr := inProcess(t, manager.NewServer(&manager.ServerOptions{AuthKey: key, Limits: manager.Limits{ReleaseDelay: -1}}), "")
-	c := dial(t, addr, key)
+	srv := manager.NewServer(&manager.ServerOptions{AuthKey: key, Limits: manager.Limits{ReleaseDelay: -1}})
+	c := dial(t, inProcess(t, srv, ""), key)
 	d, err := manager.NewDict[string, *manager.List[int]](ctx, c, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -123,7 +123,10 @@ func TestDictOfLists(t *testing.T) {
 		must(t, d.Set(ctx, name, l))
 		l.Close() // the dict holds it now
 	}
-	time.Sleep(50 * time.Millisecond) // the server would free an unheld object now
+	if _, err := c.Ping(ctx); err != nil { // the server has had the Closes
+		t.Fatal(err)
+	}
+	manager.FreeDue(srv) // it would free an unheld object now
 	l, ok, err := d.Get(ctx, "a")
 	if err != nil || !ok {
 		t.Fatalf("Get = %v, %v", ok, err)
@@ -138,20 +141,24 @@ func TestDictOfLists(t *testing.T) {
 	// Deleting the entry drops the dict's reference; the proxies taken out
 	// still hold theirs.
 	d.Delete(ctx, "a")
-	time.Sleep(50 * time.Millisecond)
+	manager.FreeDue(srv)
 	if _, err := l2.Len(ctx); err != nil {
 		t.Errorf("list freed while a proxy refers to it: %v", err)
 	}
 }
 
-// TestObjectFreedWhenUnreferenced: once the last reference is gone, the
-// object is freed, and a proxy that arrives later finds ErrNotFound.
+// TestObjectFreedWhenUnreferenced: an object nobody refers to is kept for
+// the release delay, so that a proxy on its way finds it, and freed after
+// it: a proxy that arrives later finds ErrNotFound.
 func TestObjectFreedWhenUnreferenced(t *testing.T) {
 	mptest.CheckLeaks(t)
 	ctx := testCtx(t)
 	key := []byte("k")
-	addr := inProcess(t, manager.NewServer(&manager.ServerOptions{AuthKey: key, Limits: manager.Limits{ReleaseDelay: 500 * time.Millisecond}}), "")
-	c1 := dial(t, addr, key)
+	const delay = time.Minute
+	srv := manager.NewServer(&manager.ServerOptions{AuthKey: key, Limits: manager.Limits{ReleaseDelay: delay}})
+	clock := manager.NewClock()
+	manager.UseClock(srv, clock)
+	c1 := dial(t, inProcess(t, srv, ""), key)
 	holder, err := manager.NewList[*manager.Dict[int, int]](ctx, c1, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -160,16 +167,21 @@ func TestObjectFreedWhenUnreferenced(t *testing.T) {
 	d, _ := manager.NewDict[int, int](ctx, c1, nil)
 	must(t, holder.Append(ctx, d))
 	must(t, holder.Clear(ctx)) // the list no longer holds it
-	// Within the delay, a copy of the proxy can still be used.
 	must(t, holder.Append(ctx, d))
 	d.Close()
 	got, _ := holder.Pop(ctx, 0) // the list lets go; the object is kept for the delay
 	defer got.Close()
+	clock.Advance(delay - time.Second)
+	manager.FreeDue(srv)
 	if err := got.Set(ctx, 1, 1); err != nil {
 		t.Fatalf("proxy taken out of a container within the release delay: %v", err)
 	}
 	got.Close()
-	time.Sleep(1500 * time.Millisecond) // past the delay, with room for a slow server
+	if _, err := c1.Ping(ctx); err != nil { // the server has had the Close
+		t.Fatal(err)
+	}
+	clock.Advance(delay + time.Second)
+	manager.FreeDue(srv) // past the delay since got let go
 	must(t, holder.Append(ctx, d))
 	late, _ := holder.Get(ctx, 0)
 	defer late.Close()

@@ -66,8 +66,10 @@
 // descriptor; the receiving process connects on first use, reusing a
 // connection it has to the same server, else dialling the address with the
 // key it used for that address before, else with its own key (inherited
-// from the parent). A child of a server made with its own key should Dial
-// that server with the key before it uses proxies it received.
+// from the parent). Proxies bound for one server wait for one connection
+// attempt, each at most as long as its context; a server slow to answer
+// holds up no proxy of another. A child of a server made with its own key
+// should Dial that server with the key before it uses proxies it received.
 //
 // Any number of goroutines may share a proxy or a Client: calls on one
 // connection are multiplexed, each waiting only for its own reply, and a

@@ -41,19 +41,22 @@ func TestCondWaitPastDeadlineKeepsLock(t *testing.T) {
 	if err := a.Lock(ctx); err != nil {
 		t.Fatal(err)
 	}
-	go func() { // b takes the lock while a waits, and keeps it past a's grace
-		time.Sleep(100 * time.Millisecond)
-		if err := b.Lock(ctx); err != nil {
-			t.Error(err)
-			return
-		}
-		time.Sleep(cancelGrace + time.Second)
-		b.Unlock(ctx)
-	}()
 	wctx, wcancel := context.WithTimeout(ctx, 300*time.Millisecond)
-	err := a.Wait(wctx)
-	wcancel()
-	if !errors.Is(err, mp.ErrTimeout) {
+	defer wcancel()
+	waited := make(chan error, 1)
+	go func() { waited <- a.Wait(wctx) }()
+	waitParked(t, s, s.names["cd"].id, 1)
+	// b takes the lock while a waits, and keeps it past a's deadline and
+	// the grace a's client gives a late reply: that time passing is what
+	// is tested, so it is a sleep.
+	if err := b.Lock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(cancelGrace + time.Second)
+	if err := b.Unlock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-waited; !errors.Is(err, mp.ErrTimeout) {
 		t.Fatalf("a.Wait past its deadline = %v, want ErrTimeout", err)
 	}
 	if err := a.Unlock(ctx); err != nil {
@@ -232,5 +235,15 @@ func TestProxyAfterReconnect(t *testing.T) {
 	}
 	if _, err := q2.Len(ctx); err != nil {
 		t.Fatalf("a proxy that arrived after a reconnect: Len = %v", err)
+	}
+}
+
+// waitParked waits until n calls are parked in s on the object id.
+func waitParked(t *testing.T, s *Server, id uint64, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); Parked(s, id) != n; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d calls parked after 10 s, want %d", Parked(s, id), n)
+		}
 	}
 }

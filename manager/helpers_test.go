@@ -56,7 +56,53 @@ func dial(t *testing.T, address string, key []byte) *manager.Client {
 // local starts an in-process server with a fixed key and returns a client.
 func local(t *testing.T) *manager.Client {
 	t.Helper()
+	_, c := localServer(t)
+	return c
+}
+
+// localServer is local that also returns the server.
+func localServer(t *testing.T) (*manager.Server, *manager.Client) {
+	t.Helper()
 	key := []byte("test key")
-	addr := inProcess(t, manager.NewServer(&manager.ServerOptions{AuthKey: key}), "")
-	return dial(t, addr, key)
+	srv := manager.NewServer(&manager.ServerOptions{AuthKey: key})
+	return srv, dial(t, inProcess(t, srv, ""), key)
+}
+
+// waitParked waits until n calls are parked in srv on the object id (see
+// manager.Parked).
+func waitParked(t *testing.T, srv *manager.Server, id uint64, n int) {
+	t.Helper()
+	waitCount(t, n, func() int { return manager.Parked(srv, id) })
+}
+
+// waitParkedIn is waitParked for a server in another process that c is
+// connected to, started with manager.ProbeSetup.
+func waitParkedIn(t *testing.T, ctx context.Context, c *manager.Client, id uint64, n int) {
+	t.Helper()
+	probe, err := manager.Lookup[manager.Object](ctx, c, "probe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer probe.Close()
+	waitCount(t, n, func() int {
+		k, err := manager.Invoke[int](ctx, probe, "Parked", id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	})
+}
+
+// waitCount polls count until it returns n, failing t after 10 s.
+func waitCount(t *testing.T, n int, count func() int) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		k := count()
+		if k == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d calls parked after 10 s, want %d", k, n)
+		}
+	}
 }

@@ -165,7 +165,7 @@ func TestLeaksAfterClientsLeave(t *testing.T) {
 		m, _ := manager.NewMutex(ctx, c)
 		m.Lock(ctx)
 		go q.Get(ctx) // blocked when the client closes
-		time.Sleep(time.Millisecond)
+		waitParked(t, srv, q.ID(), 1)
 		c.Close()
 	}
 }

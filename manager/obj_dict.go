@@ -25,7 +25,7 @@ func (d *dictObj) blocks(string) bool { return false }
 func (d *dictObj) contents(f func(cbor.RawMessage)) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.each(func(k, v cbor.RawMessage) { f(k); f(v) })
+	d.eachLocked(func(k, v cbor.RawMessage) { f(k); f(v) })
 }
 
 // optional is a value that may be absent.
@@ -40,11 +40,11 @@ func (d *dictObj) call(c *call) (any, error) {
 	defer d.mu.Unlock()
 	switch c.method {
 	case "get", "pop", "has", "delete", "set", "setdefault", "add", "cas":
-		return d.keyed(c)
+		return d.keyedLocked(c)
 	case "len":
 		return len(d.index), nil
 	case "keys", "values", "items":
-		return d.list(c.method), nil
+		return d.listLocked(c.method), nil
 	case "update":
 		var pairs [][2]cbor.RawMessage
 		if err := c.arg(0, &pairs); err != nil {
@@ -55,15 +55,15 @@ func (d *dictObj) call(c *call) (any, error) {
 		}
 		return nil, nil
 	case "clear":
-		d.each(func(k, v cbor.RawMessage) { c.release(k); c.release(v) })
+		d.eachLocked(func(k, v cbor.RawMessage) { c.release(k); c.release(v) })
 		d.index, d.keys, d.vals, d.dead = map[string]int{}, nil, nil, 0
 		return nil, nil
 	}
 	return nil, unknownMethod(KindDict, c.method)
 }
 
-// keyed runs the methods whose first argument is a key.
-func (d *dictObj) keyed(c *call) (any, error) {
+// keyedLocked runs the methods whose first argument is a key.
+func (d *dictObj) keyedLocked(c *call) (any, error) {
 	k, err := c.raw(0)
 	if err != nil {
 		return nil, err
@@ -89,11 +89,11 @@ func (d *dictObj) keyed(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return d.write(c, k, v, i, ok)
+	return d.writeLocked(c, k, v, i, ok)
 }
 
-// write runs set, setdefault, add and cas.
-func (d *dictObj) write(c *call, k, v cbor.RawMessage, i int, ok bool) (any, error) {
+// writeLocked runs set, setdefault, add and cas.
+func (d *dictObj) writeLocked(c *call, k, v cbor.RawMessage, i int, ok bool) (any, error) {
 	switch c.method {
 	case "set":
 		d.setLocked(c, k, v)
@@ -148,12 +148,12 @@ func (d *dictObj) deleteLocked(c *call, i int) {
 	d.keys[i], d.vals[i] = nil, nil
 	d.dead++
 	if d.dead > 32 && d.dead > len(d.keys)/2 {
-		d.compact()
+		d.compactLocked()
 	}
 }
 
-// compact drops deleted positions.
-func (d *dictObj) compact() {
+// compactLocked drops deleted positions.
+func (d *dictObj) compactLocked() {
 	keys, vals := d.keys[:0], d.vals[:0]
 	for i, k := range d.keys {
 		if k != nil {
@@ -166,7 +166,7 @@ func (d *dictObj) compact() {
 	d.keys, d.vals, d.dead = keys, vals, 0
 }
 
-func (d *dictObj) each(f func(k, v cbor.RawMessage)) {
+func (d *dictObj) eachLocked(f func(k, v cbor.RawMessage)) {
 	for i, k := range d.keys {
 		if k != nil {
 			f(k, d.vals[i])
@@ -174,19 +174,19 @@ func (d *dictObj) each(f func(k, v cbor.RawMessage)) {
 	}
 }
 
-// list returns the keys, values or [key, value] pairs, in order.
-func (d *dictObj) list(what string) any {
+// listLocked returns the keys, values or [key, value] pairs, in order.
+func (d *dictObj) listLocked(what string) any {
 	switch what {
 	case "keys":
 		out := make([]cbor.RawMessage, 0, len(d.index))
-		d.each(func(k, _ cbor.RawMessage) { out = append(out, k) })
+		d.eachLocked(func(k, _ cbor.RawMessage) { out = append(out, k) })
 		return out
 	case "values":
 		out := make([]cbor.RawMessage, 0, len(d.index))
-		d.each(func(_, v cbor.RawMessage) { out = append(out, v) })
+		d.eachLocked(func(_, v cbor.RawMessage) { out = append(out, v) })
 		return out
 	}
 	out := make([][2]cbor.RawMessage, 0, len(d.index))
-	d.each(func(k, v cbor.RawMessage) { out = append(out, [2]cbor.RawMessage{k, v}) })
+	d.eachLocked(func(k, v cbor.RawMessage) { out = append(out, [2]cbor.RawMessage{k, v}) })
 	return out
 }

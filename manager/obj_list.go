@@ -42,7 +42,7 @@ func (l *listObj) call(c *call) (any, error) {
 	case "all":
 		return l.items, nil
 	case "get", "set", "add":
-		return l.at(c)
+		return l.atLocked(c)
 	case "slice":
 		var lo, hi int
 		if err := c.arg(0, &lo); err != nil {
@@ -57,16 +57,16 @@ func (l *listObj) call(c *call) (any, error) {
 	if l.fixed {
 		return nil, unknownMethod(KindArray, c.method)
 	}
-	return l.grow(c)
+	return l.growLocked(c)
 }
 
-// at runs get, set and add at an index.
-func (l *listObj) at(c *call) (any, error) {
+// atLocked runs get, set and add at an index.
+func (l *listObj) atLocked(c *call) (any, error) {
 	var i int
 	if err := c.arg(0, &i); err != nil {
 		return nil, err
 	}
-	i, err := l.index(i)
+	i, err := l.indexLocked(i)
 	if err != nil {
 		return nil, err
 	}
@@ -95,8 +95,8 @@ func (l *listObj) at(c *call) (any, error) {
 	return sum, nil
 }
 
-// grow runs the methods that change a list's length.
-func (l *listObj) grow(c *call) (any, error) {
+// growLocked runs the methods that change a list's length.
+func (l *listObj) growLocked(c *call) (any, error) {
 	switch c.method {
 	case "append":
 		v, err := c.raw(0)
@@ -117,9 +117,9 @@ func (l *listObj) grow(c *call) (any, error) {
 		l.items = append(l.items, vs...)
 		return nil, nil
 	case "insert":
-		return l.insert(c)
+		return l.insertLocked(c)
 	case "pop":
-		return l.pop(c)
+		return l.popLocked(c)
 	case "clear":
 		for _, v := range l.items {
 			c.release(v)
@@ -130,7 +130,7 @@ func (l *listObj) grow(c *call) (any, error) {
 	return nil, unknownMethod(KindList, c.method)
 }
 
-func (l *listObj) insert(c *call) (any, error) {
+func (l *listObj) insertLocked(c *call) (any, error) {
 	var i int
 	if err := c.arg(0, &i); err != nil {
 		return nil, err
@@ -147,12 +147,12 @@ func (l *listObj) insert(c *call) (any, error) {
 	return nil, nil
 }
 
-func (l *listObj) pop(c *call) (any, error) {
+func (l *listObj) popLocked(c *call) (any, error) {
 	var i int
 	if err := c.arg(0, &i); err != nil {
 		return nil, err
 	}
-	i, err := l.index(i)
+	i, err := l.indexLocked(i)
 	if err != nil {
 		return nil, err
 	}
@@ -162,8 +162,8 @@ func (l *listObj) pop(c *call) (any, error) {
 	return v, nil
 }
 
-// index resolves a Python index (negative counts from the end).
-func (l *listObj) index(i int) (int, error) {
+// indexLocked resolves a Python index (negative counts from the end).
+func (l *listObj) indexLocked(i int) (int, error) {
 	n := len(l.items)
 	if i < 0 {
 		i += n

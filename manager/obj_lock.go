@@ -45,13 +45,14 @@ func (l *lockObj) call(c *call) (any, error) {
 	return nil, unknownMethod(l.kind(), c.method)
 }
 
-func (l *lockObj) ownedBy(c *call) bool {
+// ownedByLocked reports whether c holds the lock.
+func (l *lockObj) ownedByLocked(c *call) bool {
 	return l.count > 0 && l.conn == c.conn && (!l.reentrant || l.owner == c.owner)
 }
 
 // lockLocked acquires the lock for c, waiting while another holds it.
 func (l *lockObj) lockLocked(c *call) error {
-	if l.reentrant && l.ownedBy(c) {
+	if l.reentrant && l.ownedByLocked(c) {
 		l.count++
 		return nil
 	}
@@ -69,15 +70,16 @@ func (l *lockObj) lockLocked(c *call) error {
 	return nil
 }
 
+// unlockLocked releases the lock held by c once.
 func (l *lockObj) unlockLocked(c *call) error {
-	if !l.ownedBy(c) {
+	if !l.ownedByLocked(c) {
 		return mp.ErrNotOwner
 	}
 	l.count--
 	if l.count == 0 {
 		c.conn.unhold(c.self)
 		l.conn = nil
-		l.sig.changed()
+		l.sig.changedLocked()
 	}
 	return nil
 }
@@ -88,7 +90,7 @@ func (l *lockObj) ownerDied(conn *serverConn) {
 	defer l.mu.Unlock()
 	if l.count > 0 && l.conn == conn {
 		l.count, l.conn, l.ownerDead = 0, nil, true
-		l.sig.changed()
+		l.sig.changedLocked()
 	}
 }
 
@@ -97,7 +99,7 @@ func (l *lockObj) ownerDied(conn *serverConn) {
 func (l *lockObj) releaseAll(c *call) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if !l.ownedBy(c) {
+	if !l.ownedByLocked(c) {
 		return 0, mp.ErrNotOwner
 	}
 	depth := l.count
@@ -157,7 +159,7 @@ func (s *semObj) call(c *call) (any, error) {
 			return nil, mp.ErrTooManyReleases
 		}
 		s.value++
-		s.sig.changed()
+		s.sig.changedLocked()
 		return nil, nil
 	case "value":
 		return s.value, nil

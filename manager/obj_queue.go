@@ -39,20 +39,21 @@ func (q *queueObj) contents(f func(cbor.RawMessage)) {
 	}
 }
 
-func (q *queueObj) len() int { return len(q.items) - q.head }
+// lenLocked returns the number of items queued.
+func (q *queueObj) lenLocked() int { return len(q.items) - q.head }
 
 func (q *queueObj) call(c *call) (any, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	switch c.method {
 	case "put":
-		return nil, q.put(c)
+		return nil, q.putLocked(c)
 	case "get":
-		return q.get(c)
+		return q.getLocked(c)
 	case "len":
-		return q.len(), nil
+		return q.lenLocked(), nil
 	case "full":
-		return q.maxSize > 0 && q.len() >= q.maxSize, nil
+		return q.maxSize > 0 && q.lenLocked() >= q.maxSize, nil
 	}
 	if !q.joinable {
 		return nil, unknownMethod(KindQueue, c.method)
@@ -63,7 +64,7 @@ func (q *queueObj) call(c *call) (any, error) {
 			return nil, mp.ErrTooManyReleases
 		}
 		q.unfinished--
-		q.sig.changed()
+		q.sig.changedLocked()
 		return nil, nil
 	case "join":
 		if !q.sig.waitLocked(c, &q.mu, func() bool { return q.unfinished == 0 }) {
@@ -74,23 +75,25 @@ func (q *queueObj) call(c *call) (any, error) {
 	return nil, unknownMethod(KindJoinableQueue, c.method)
 }
 
-func (q *queueObj) put(c *call) error {
+// putLocked appends c's item, waiting while the queue is full.
+func (q *queueObj) putLocked(c *call) error {
 	v, err := c.raw(0)
 	if err != nil {
 		return err
 	}
-	if !q.sig.waitLocked(c, &q.mu, func() bool { return q.maxSize <= 0 || q.len() < q.maxSize }) {
+	if !q.sig.waitLocked(c, &q.mu, func() bool { return q.maxSize <= 0 || q.lenLocked() < q.maxSize }) {
 		return c.waitErr(mp.ErrFull)
 	}
 	c.retain(v)
 	q.items = append(q.items, v)
 	q.unfinished++
-	q.sig.changed()
+	q.sig.changedLocked()
 	return nil
 }
 
-func (q *queueObj) get(c *call) (any, error) {
-	if !q.sig.waitLocked(c, &q.mu, func() bool { return q.len() > 0 }) {
+// getLocked takes the first item, waiting while the queue is empty.
+func (q *queueObj) getLocked(c *call) (any, error) {
+	if !q.sig.waitLocked(c, &q.mu, func() bool { return q.lenLocked() > 0 }) {
 		return nil, c.waitErr(mp.ErrEmpty)
 	}
 	v := q.items[q.head]
@@ -100,7 +103,7 @@ func (q *queueObj) get(c *call) (any, error) {
 		q.items = append(q.items[:0], q.items[q.head:]...)
 		q.head = 0
 	}
-	q.sig.changed()
+	q.sig.changedLocked()
 	// The proxies inside v stay held until v has reached the client: if it
 	// cannot, it goes back to the queue as it was.
 	c.settle = func(delivered bool) {
@@ -127,5 +130,5 @@ func (q *queueObj) putBack(v cbor.RawMessage) {
 		copy(q.items[1:], q.items)
 		q.items[0] = v
 	}
-	q.sig.changed()
+	q.sig.changedLocked()
 }

@@ -67,7 +67,7 @@ func (cd *condObj) wait(c *call) error {
 
 func (cd *condObj) notify(c *call) error {
 	cd.lock.mu.Lock()
-	owned := cd.lock.ownedBy(c)
+	owned := cd.lock.ownedByLocked(c)
 	cd.lock.mu.Unlock()
 	if !owned {
 		return mp.ErrNotOwner
@@ -107,7 +107,7 @@ func (e *eventObj) call(c *call) (any, error) {
 	switch c.method {
 	case "set":
 		e.set = true
-		e.sig.changed()
+		e.sig.changedLocked()
 		return nil, nil
 	case "clear":
 		e.set = false
@@ -144,10 +144,10 @@ func (b *barrierObj) call(c *call) (any, error) {
 	defer b.mu.Unlock()
 	switch c.method {
 	case "wait":
-		return b.wait(c)
+		return b.waitLocked(c)
 	case "abort":
 		b.broken = true
-		b.sig.changed()
+		b.sig.changedLocked()
 		return nil, nil
 	case "reset":
 		if b.count > 0 {
@@ -156,7 +156,7 @@ func (b *barrierObj) call(c *call) (any, error) {
 			b.count = 0
 		}
 		b.broken = false
-		b.sig.changed()
+		b.sig.changedLocked()
 		return nil, nil
 	case "parties":
 		return b.parties, nil
@@ -168,8 +168,8 @@ func (b *barrierObj) call(c *call) (any, error) {
 	return nil, unknownMethod(KindBarrier, c.method)
 }
 
-// wait returns the caller's arrival index, 0 to parties-1.
-func (b *barrierObj) wait(c *call) (any, error) {
+// waitLocked returns the caller's arrival index, 0 to parties-1.
+func (b *barrierObj) waitLocked(c *call) (any, error) {
 	if b.broken {
 		return nil, mp.ErrBrokenBarrier
 	}
@@ -178,7 +178,7 @@ func (b *barrierObj) wait(c *call) (any, error) {
 	if b.count == b.parties {
 		b.generation++
 		b.count = 0
-		b.sig.changed()
+		b.sig.changedLocked()
 		return index, nil
 	}
 	passed := b.sig.waitLocked(c, &b.mu, func() bool { return b.generation != gen || b.broken })
@@ -186,7 +186,7 @@ func (b *barrierObj) wait(c *call) (any, error) {
 	case !passed: // the context ended: the barrier breaks for everyone, as in Python
 		b.broken = true
 		b.count--
-		b.sig.changed()
+		b.sig.changedLocked()
 		return nil, c.waitErr(mp.ErrBrokenBarrier)
 	case b.generation == gen: // aborted while waiting
 		b.count--

@@ -129,13 +129,15 @@ func unknownMethod(k Kind, method string) error {
 }
 
 // signal lets goroutines wait for a change of state guarded by a mutex; the
-// waiters re-check their condition after every change.
+// waiters re-check their condition after every change. Its fields are
+// guarded by that mutex.
 type signal struct {
-	ch chan struct{}
+	ch     chan struct{} // closed by the next change; nil while nobody waits
+	parked int           // goroutines waiting in waitLocked (tests read it)
 }
 
-// changed wakes every waiter. Its caller holds the guarding mutex.
-func (s *signal) changed() {
+// changedLocked wakes every waiter. Its caller holds the guarding mutex.
+func (s *signal) changedLocked() {
 	if s.ch != nil {
 		close(s.ch)
 		s.ch = nil
@@ -155,12 +157,15 @@ func (s *signal) waitLocked(c *call, mu *sync.Mutex, cond func() bool) bool {
 			s.ch = make(chan struct{})
 		}
 		ch := s.ch
+		s.parked++
 		mu.Unlock()
 		select {
 		case <-ch:
 			mu.Lock()
+			s.parked--
 		case <-c.ctx.Done():
 			mu.Lock()
+			s.parked--
 			return cond()
 		}
 	}

@@ -39,12 +39,13 @@ type proxyForm struct {
 // process's own key (mp.Current().AuthKey), which children inherit; the key
 // never travels with the proxy. Binding takes a reference of its own.
 type ref struct {
-	c     atomic.Pointer[Client]
 	form  proxyForm
 	owner uint64 // tells this proxy apart from others, for reentrant locks
 
-	// mu guards binding and closing.
+	// mu guards bound and closed, and the stores to c once the proxy is in
+	// use; c is loaded without it.
 	mu     sync.Mutex
+	c      atomic.Pointer[Client]
 	bound  bool // holds a reference on c
 	closed bool
 }
@@ -100,20 +101,21 @@ func kindIn(k Kind, kinds []Kind) bool {
 }
 
 // client returns the client to call through, binding the proxy first if it
-// arrived from another process.
+// arrived from another process. Binding waits for no lock that ctx cannot
+// interrupt: calls that bind one proxy at once each take a reference, and
+// all but the first to finish give theirs back.
 func (r *ref) client(ctx context.Context) (*Client, error) {
 	if c := r.c.Load(); c != nil {
 		return c, nil
 	}
 	r.mu.Lock()
-	defer r.mu.Unlock()
+	closed := r.closed
+	r.mu.Unlock()
 	switch {
-	case r.closed:
+	case closed:
 		return nil, mp.ErrClosed
 	case r.form.ID == 0:
 		panic("manager: use of a zero proxy: make proxies with the constructors or Lookup")
-	case r.c.Load() != nil:
-		return r.c.Load(), nil
 	}
 	c, err := clientFor(ctx, r.form)
 	if err != nil {
@@ -123,9 +125,26 @@ func (r *ref) client(ctx context.Context) (*Client, error) {
 		release(c)
 		return nil, err
 	}
-	r.c.Store(c)
-	r.bound = true
-	return c, nil
+	return r.bind(c)
+}
+
+// bind makes c, which holds a new reference to the proxy's object, the
+// proxy's client, unless another call bound the proxy meanwhile or it was
+// closed: then the reference and the use of c are given back.
+func (r *ref) bind(c *Client) (*Client, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.closed && r.c.Load() == nil {
+		r.c.Store(c)
+		r.bound = true
+		return c, nil
+	}
+	c.send(&request{Method: opDecref, Args: rawArgs(r.form.ID)}, false)
+	release(c)
+	if r.closed {
+		return nil, mp.ErrClosed
+	}
+	return r.c.Load(), nil
 }
 
 // call calls a method of the proxy's object; its result is decoded into
@@ -213,77 +232,4 @@ func create(ctx context.Context, c *Client, p proxy, a createArgs) error {
 	}
 	p.setRef(c, cr.ID, cr.Kind)
 	return nil
-}
-
-// clients maps servers to the clients of this process connected to them,
-// and addresses to the options used to reach them, so that proxies that
-// arrive from elsewhere reuse connections and keys.
-var clients = struct {
-	sync.Mutex
-	byServer map[uint64]*Client
-	options  map[string]DialOptions
-}{byServer: map[uint64]*Client{}, options: map[string]DialOptions{}}
-
-// remember records c for proxies of its server, and o for its address.
-func remember(c *Client, o DialOptions) {
-	clients.Lock()
-	defer clients.Unlock()
-	if old, ok := clients.byServer[c.serverID]; !ok || old.failed() {
-		clients.byServer[c.serverID] = c
-	}
-	o.AuthKey = c.key
-	clients.options[c.addr] = o
-}
-
-// forget removes c from the table when it closes.
-func forget(c *Client) {
-	clients.Lock()
-	defer clients.Unlock()
-	if clients.byServer[c.serverID] == c {
-		delete(clients.byServer, c.serverID)
-	}
-}
-
-// clientFor returns a client connected to f's server, connecting if none
-// is. A client made here is shared by the proxies that bind to it and
-// closed when the last of them closes.
-func clientFor(ctx context.Context, f proxyForm) (*Client, error) {
-	clients.Lock()
-	defer clients.Unlock()
-	if c, ok := clients.byServer[f.Server]; ok {
-		c.mu.Lock()
-		alive := c.err == nil
-		if alive {
-			c.users++
-		}
-		c.mu.Unlock()
-		if alive {
-			return c, nil
-		}
-		delete(clients.byServer, f.Server) // its connection broke: dial again
-	}
-	c, err := dial(ctx, f.Addr, clients.options[f.Addr])
-	if err != nil {
-		return nil, err
-	}
-	if c.serverID != f.Server {
-		c.fail(mp.ErrClosed)
-		<-c.readDone
-		return nil, fmt.Errorf("%w: the server at %s is not the one the proxy belongs to (it restarted?)", ErrNotFound, f.Addr)
-	}
-	c.cached, c.users = true, 1
-	clients.byServer[f.Server] = c
-	return c, nil
-}
-
-// release drops a proxy's use of c, closing c if it is a shared client
-// nobody uses any more.
-func release(c *Client) {
-	c.mu.Lock()
-	c.users--
-	last := c.cached && c.users <= 0
-	c.mu.Unlock()
-	if last {
-		c.close()
-	}
 }

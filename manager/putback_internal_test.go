@@ -31,7 +31,9 @@ func TestUndeliveredItemGoesBack(t *testing.T) {
 	defer c.finish()
 	c.dispatch(&request{ID: 1, Obj: id, Method: "get"})
 
-	if n := q.len(); n != 2 {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if n := q.lenLocked(); n != 2 {
 		t.Fatalf("the queue holds %d items after an undelivered get, want 2", n)
 	}
 	var first int

@@ -63,7 +63,7 @@ func TestQueue(t *testing.T) {
 func TestBlockedGetDoesNotBlockConnection(t *testing.T) {
 	mptest.CheckLeaks(t)
 	ctx := testCtx(t)
-	c := local(t)
+	srv, c := localServer(t)
 	q, _ := manager.NewQueue[int](ctx, c, 0)
 	defer q.Close()
 	got := make(chan int, 1)
@@ -74,7 +74,7 @@ func TestBlockedGetDoesNotBlockConnection(t *testing.T) {
 		}
 		got <- v
 	}()
-	time.Sleep(50 * time.Millisecond)
+	waitParked(t, srv, q.ID(), 1)
 	d, err := manager.NewDict[int, int](ctx, c, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -93,13 +93,13 @@ func TestBlockedGetDoesNotBlockConnection(t *testing.T) {
 func TestCancelledGet(t *testing.T) {
 	mptest.CheckLeaks(t)
 	ctx := testCtx(t)
-	c := local(t)
+	srv, c := localServer(t)
 	q, _ := manager.NewQueue[int](ctx, c, 0)
 	defer q.Close()
 	gctx, cancel := context.WithCancel(ctx)
 	errc := make(chan error, 1)
 	go func() { _, err := q.Get(gctx); errc <- err }()
-	time.Sleep(50 * time.Millisecond)
+	waitParked(t, srv, q.ID(), 1)
 	cancel()
 	select {
 	case err := <-errc:

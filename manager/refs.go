@@ -73,7 +73,7 @@ func (s *Server) decref(c *serverConn, id uint64, n int) {
 	}
 	e.refs -= n
 	if e.refs <= 0 && !e.pinned {
-		s.dying[id] = time.Now().Add(s.releaseDelay())
+		s.dying[id] = s.now().Add(s.releaseDelay())
 		select {
 		case s.wake <- struct{}{}:
 		default:
@@ -103,6 +103,14 @@ func (s *Server) releaseDelay() time.Duration {
 	}
 }
 
+// now returns the time by which release delays are measured.
+func (s *Server) now() time.Time {
+	if s.clock != nil {
+		return s.clock()
+	}
+	return time.Now()
+}
+
 // janitor frees objects whose release delay has passed. Freeing happens
 // here, with no lock held, because freeing a container releases what it
 // holds, which may free more.
@@ -125,7 +133,7 @@ func (s *Server) janitor(ctx context.Context) {
 // the next.
 func (s *Server) freeDue() time.Duration {
 	next := time.Hour
-	now := time.Now()
+	now := s.now()
 	var due []object
 	s.mu.Lock()
 	for id, at := range s.dying {

@@ -74,25 +74,29 @@ type Server struct {
 	explicit bool // the key was given, not inherited
 	id       uint64
 	pid      int
+	// clock, if not nil, tells the time of release delays instead of
+	// time.Now; tests set it to move past a delay without waiting for it.
+	clock func() time.Time
+	wake  chan struct{} // kicks the janitor
 
-	// mu guards everything below.
+	// mu guards everything below, and the refs and pinned of each entry.
 	mu      sync.Mutex
 	objects map[uint64]*entry
 	names   map[string]named
 	nextID  uint64
 	conns   map[*serverConn]struct{}
-	open    int // accepted connections, authenticated or not
-	dying   map[uint64]time.Time
+	open    int                  // accepted connections, authenticated or not
+	dying   map[uint64]time.Time // unreferenced objects, and when to free them
 	addr    string
 	serving bool
 	stop    context.CancelFunc
-	wake    chan struct{} // kicks the janitor
 	done    chan struct{} // closed when Serve has returned
 }
 
 // entry is an object in the server's table.
 type entry struct {
-	obj    object
+	obj object
+	// refs and pinned are guarded by Server.mu.
 	refs   int  // proxies and containers that refer to it
 	pinned bool // exposed by name: never freed
 }
@@ -132,7 +136,7 @@ func (s *Server) Register(name string, obj any, methods ...string) {
 	o := toObject(obj, methods)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.checkFree(name)
+	s.checkFreeLocked(name)
 	s.nextID++
 	s.objects[s.nextID] = &entry{obj: o, pinned: true}
 	s.names[name] = named{id: s.nextID}
@@ -148,11 +152,12 @@ func (s *Server) RegisterFactory(name string, fn func() any, methods ...string) 
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.checkFree(name)
+	s.checkFreeLocked(name)
 	s.names[name] = named{factory: fn, methods: methods}
 }
 
-func (s *Server) checkFree(name string) {
+// checkFreeLocked panics if name is taken.
+func (s *Server) checkFreeLocked(name string) {
 	if _, dup := s.names[name]; dup {
 		panic(fmt.Sprintf("manager: name %q registered twice", name))
 	}

@@ -33,12 +33,12 @@ type serverConn struct {
 	fw            frameWriter
 	writeDeadline time.Time
 
-	// mu guards pending, pendingBytes and held.
+	// mu guards pending, pendingBytes, held and closing.
 	mu           sync.Mutex
 	pending      map[uint64]context.CancelFunc // blocking calls in flight, by request id
 	pendingBytes int                           // the size of their arguments
 	held         map[uint64]func(*serverConn)  // locks held, by object id: how to release each
-	closing      bool
+	closing      bool                          // finish has begun: no more locks are held
 
 	// refs counts the references this connection holds, by object id;
 	// guarded by srv.mu.

@@ -49,7 +49,8 @@ func (c *serverConn) create(cl *call) (any, error) {
 	return created{ID: c.srv.addObject(c, obj), Kind: a.Kind}, nil
 }
 
-// initObject fills a new container with its initial contents.
+// initObject fills a new container with its initial contents. Nothing else
+// can reach obj yet: its fields are set without its lock.
 func initObject(cl *call, obj object, init cbor.RawMessage) error {
 	if v, ok := obj.(*valueObj); ok {
 		v.v = init

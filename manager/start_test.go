@@ -108,7 +108,7 @@ func TestShutdownReaps(t *testing.T) {
 func TestKillServerUnderBlockedClients(t *testing.T) {
 	mptest.CheckLeaks(t)
 	ctx := testCtx(t)
-	c, err := manager.Start(ctx, nil)
+	c, err := manager.Start(ctx, &manager.Options{Setup: manager.ProbeSetup})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +126,9 @@ func TestKillServerUnderBlockedClients(t *testing.T) {
 	go func() { _, err := q.Get(ctx); errs <- err }()
 	go func() { errs <- m.Lock(ctx) }()
 	go func() { errs <- e.Wait(ctx) }()
-	time.Sleep(100 * time.Millisecond) // let them block
+	for _, id := range []uint64{q.ID(), m.ID(), e.ID()} {
+		waitParkedIn(t, ctx, c, id, 1)
+	}
 	pid, _ := c.Ping(ctx)
 	syscall.Kill(pid, syscall.SIGKILL)
 	timeout := time.After(5 * time.Second)
@@ -193,13 +195,13 @@ var getOne = mp.Register("manager_test.getOne", func(ctx context.Context, q *man
 func TestClientKilledMidCall(t *testing.T) {
 	mptest.CheckLeaks(t)
 	ctx := testCtx(t)
-	c := start(t, nil)
+	c := start(t, &manager.Options{Setup: manager.ProbeSetup})
 	q, _ := manager.NewQueue[int](ctx, c, 0)
 	p := mp.Command(getOne, q)
 	if err := p.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(200 * time.Millisecond)
+	waitParkedIn(t, ctx, c, q.ID(), 1) // the child's Get
 	p.Kill()
 	p.Wait(ctx)
 	p.Close()

@@ -67,7 +67,7 @@ func TestMutexOtherConnection(t *testing.T) {
 	}
 	got := make(chan error, 1)
 	go func() { got <- m2.Lock(ctx) }()
-	time.Sleep(50 * time.Millisecond)
+	waitParked(t, srv, m2.ID(), 1)
 	must(t, m1.Unlock(ctx))
 	if err := <-got; err != nil {
 		t.Errorf("waiting Lock = %v", err)
@@ -134,7 +134,7 @@ func TestSemaphores(t *testing.T) {
 func TestEvent(t *testing.T) {
 	mptest.CheckLeaks(t)
 	ctx := testCtx(t)
-	c := local(t)
+	srv, c := localServer(t)
 	e, err := manager.NewEvent(ctx, c)
 	if err != nil {
 		t.Fatal(err)
@@ -154,7 +154,7 @@ func TestEvent(t *testing.T) {
 			}
 		})
 	}
-	time.Sleep(30 * time.Millisecond)
+	waitParked(t, srv, e.ID(), 3)
 	must(t, e.Set(ctx))
 	wg.Wait()
 	if set, _ := e.IsSet(ctx); !set {
@@ -169,7 +169,7 @@ func TestEvent(t *testing.T) {
 func TestCond(t *testing.T) {
 	mptest.CheckLeaks(t)
 	ctx := testCtx(t)
-	c := local(t)
+	srv, c := localServer(t)
 	cd, err := manager.NewCond(ctx, c, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -200,7 +200,7 @@ func TestCond(t *testing.T) {
 			}
 		})
 	}
-	time.Sleep(50 * time.Millisecond)
+	waitParked(t, srv, cd.ID(), 2) // both in Wait
 	must(t, cd.Lock(ctx))
 	must(t, n.Store(ctx, 1))
 	must(t, cd.NotifyAll(ctx))
@@ -222,7 +222,7 @@ func TestCond(t *testing.T) {
 func TestBarrier(t *testing.T) {
 	mptest.CheckLeaks(t)
 	ctx := testCtx(t)
-	c := local(t)
+	srv, c := localServer(t)
 	b, err := manager.NewBarrier(ctx, c, 3)
 	if err != nil {
 		t.Fatal(err)
@@ -251,7 +251,7 @@ func TestBarrier(t *testing.T) {
 	// A waiter whose context ends breaks the barrier for the others.
 	errc := make(chan error, 1)
 	go func() { _, err := b.Wait(ctx); errc <- err }()
-	time.Sleep(30 * time.Millisecond)
+	waitParked(t, srv, b.ID(), 1)
 	short, cancel := context.WithTimeout(ctx, 30*time.Millisecond)
 	_, err = b.Wait(short)
 	cancel()
