@@ -3,10 +3,13 @@ package mp_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log"
 	"log/slog"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mpgo/mp"
 	"github.com/mpgo/mp/mptest"
@@ -48,5 +51,36 @@ func TestChildLogsReachParent(t *testing.T) {
 	}
 	if strings.Contains(buf.String(), "quiet detail") {
 		t.Error("a debug record passed an info-level logger")
+	}
+}
+
+// mp's own diagnostics reach the logger given to SetLogger: a pool worker
+// that died, a task stopped by killing its worker.
+func TestPoolDiagnosticsReachLogger(t *testing.T) {
+	mptest.CheckLeaks(t)
+	var buf strings.Builder
+	mp.SetLogger(slog.New(slog.NewTextHandler(&syncWriter{w: &buf}, nil)))
+	defer mp.SetLogger(nil)
+	ctx := context.Background()
+	p := newPool(t, mp.PoolOptions{Processes: 1})
+	f, wpid, _ := startHang(t, ctx, p, "kill", false)
+	if _, err := f.Get(ctx); !errors.Is(err, mp.ErrWorkerDied) {
+		t.Fatalf("task whose worker killed itself: %v", err)
+	}
+	t.Cleanup(mp.SetKillGrace(10 * time.Millisecond))
+	dctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	if _, err := mp.Apply(dctx, p, poolSleep, time.Minute); !errors.Is(err, mp.ErrTimeout) {
+		t.Fatalf("task past its deadline: %v", err)
+	}
+	p.Close()
+	if err := p.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, want := range []string{"level=WARN msg=\"mp: pool worker died\" pid=" + strconv.Itoa(wpid), "msg=\"mp: pool task stopped: worker killed\""} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the logger got\n%s\nwithout %q", out, want)
+		}
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/mpgo/mp/internal/diag"
 	"github.com/mpgo/mp/internal/errs"
 	"github.com/mpgo/mp/internal/pool"
 	"github.com/mpgo/mp/internal/proc"
@@ -113,7 +112,7 @@ func NewPool(opts PoolOptions) (*Pool, error) {
 		Workers: opts.Processes, TaskTimeout: opts.TaskTimeout, MaxTasks: opts.MaxTasksPerChild,
 		InProcess: method == Goroutine, SyncOutput: copied(opts.Stdout) || copied(opts.Stderr),
 		Start: p.startWorker, RemoteError: func(r *errs.Remote) error { return remoteError(r) },
-		WorkerDied: workerDied, Log: diag.Logger(),
+		WorkerDied: workerDied,
 	}
 	if in := opts.Initializer; in != nil {
 		cfg.Init = &pool.Init{Func: in.fn, Encode: in.encode}

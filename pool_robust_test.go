@@ -196,7 +196,7 @@ func TestPoolWorkerDeath(t *testing.T) {
 			if wd.Pid != wpid || wd.Exit == nil || wd.Exit.Code != c.code || wd.Exit.Signal != c.sig {
 				t.Errorf("WorkerDiedError{Pid: %d, Exit: %+v}, want pid %d, code %d, signal %d", wd.Pid, wd.Exit, wpid, c.code, c.sig)
 			}
-			if c.how == "crash" && !strings.Contains(string(wd.Exit.Stderr), "assignment to entry in nil map") {
+			if c.how == "crash" && !strings.Contains(string(wd.Exit.Stderr), "a crash in a goroutine the task started") {
 				t.Errorf("the crash's stderr tail is %q", wd.Exit.Stderr)
 			}
 			for i, o := range others {

@@ -13,7 +13,6 @@ package pool
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -53,9 +52,6 @@ type Config struct {
 	// WorkerDied turns the report of a worker's death into the error of
 	// the task it was running.
 	WorkerDied func(Death) error
-	// Log is where the engine's diagnostics go: a worker that died and was
-	// replaced, a task killed at its deadline.
-	Log *slog.Logger
 }
 
 // Init is a pool's initializer: a registered function and the encoding of
@@ -138,9 +134,6 @@ var errTerminated = fmt.Errorf("%w: terminated", errs.ErrPoolClosed)
 // workers are started, without waiting for them to be ready: tasks given
 // before then wait for them.
 func New(cfg Config) (*Engine, error) {
-	if cfg.Log == nil {
-		cfg.Log = slog.New(slog.DiscardHandler)
-	}
 	e := &Engine{cfg: cfg, n: cfg.Workers, timeout: cfg.TaskTimeout, exited: make(chan struct{})}
 	var first []*worker
 	for range e.n {

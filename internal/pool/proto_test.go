@@ -3,10 +3,11 @@ package pool
 import (
 	"bytes"
 	"errors"
-	"github.com/mpgo/mp/internal/errs"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/mpgo/mp/internal/errs"
 )
 
 func TestPoolProtoRoundTrip(t *testing.T) {

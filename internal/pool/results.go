@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/mpgo/mp/internal/diag"
 	"github.com/mpgo/mp/internal/errs"
 	"github.com/mpgo/mp/internal/transport"
 	"github.com/mpgo/mp/internal/wire"
@@ -216,7 +217,7 @@ func (e *Engine) accountLocked(w *worker, exit Exit) (ds []delivery, again []*Ta
 		t.w, t.sent = nil, false
 	}
 	if !w.dying && (died || exit.Code != 0) {
-		e.cfg.Log.Warn("mp: pool worker died", "pid", w.pid, "code", exit.Code, "signal", exit.Signal, "task_failed", died)
+		diag.Logger().Warn("mp: pool worker died", "pid", w.pid, "code", exit.Code, "signal", exit.Signal, "task_failed", died)
 	}
 	return ds, again
 }

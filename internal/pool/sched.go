@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mpgo/mp/internal/diag"
 	"github.com/mpgo/mp/internal/errs"
 )
 
@@ -179,7 +180,7 @@ func (e *Engine) spawnWorker() {
 	e.starting--
 	var ds []delivery
 	if err != nil {
-		e.cfg.Log.Warn("mp: pool could not start a worker", "err", err)
+		diag.Logger().Warn("mp: pool could not start a worker", "err", err)
 		if len(e.workers) == 0 && e.starting == 0 {
 			// No worker left to run the queue: fail it rather than hang.
 			err = fmt.Errorf("mp: start a pool worker: %w", err)

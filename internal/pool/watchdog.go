@@ -1,6 +1,10 @@
 package pool
 
-import "time"
+import (
+	"time"
+
+	"github.com/mpgo/mp/internal/diag"
+)
 
 // recheckFloor spaces the checks of a task that is due to be stopped but
 // not yet seen running, so that waiting for it is not a busy loop.
@@ -102,7 +106,7 @@ func (e *Engine) check(w *worker) {
 		if at, reason := e.killReasonLocked(t, start); !at.IsZero() && !now.Before(at) {
 			w.killed[t.ID] = reason
 			ds = e.resolveLocked(ds, t, Result{Err: reason})
-			e.cfg.Log.Info("mp: pool task stopped: worker killed", "pid", w.pid, "func", t.Func, "reason", reason)
+			diag.Logger().Info("mp: pool task stopped: worker killed", "pid", w.pid, "func", t.Func, "reason", reason)
 			w.killLocked()
 			return
 		}
