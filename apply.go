@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync/atomic"
 
+	"github.com/mpgo/mp/internal/descr"
+
 	"github.com/mpgo/mp/internal/wire"
 )
 
@@ -48,7 +50,7 @@ func Submit[In, Out any](ctx context.Context, ex Executor, fn Func[In, Out], arg
 func decodeResult[Out any](fn string, r TaskResult) (Out, error) {
 	var out Out
 	if r.Err != nil {
-		closeFDs(r.FDs)
+		descr.Close(r.FDs)
 		return out, r.Err
 	}
 	if err := wire.Unmarshal(r.Value, r.FDs, &out); err != nil {
@@ -109,7 +111,7 @@ func MapAsync[In, Out any](ctx context.Context, ex Executor, fn Func[In, Out], i
 		t, err := newTask(ctx, fn.name, in[a:b], b-a, func(r TaskResult) { finish(decodeChunk(fn.name, r, dst)) })
 		if err != nil {
 			for _, t := range ts {
-				closeFDs(t.FDs)
+				descr.Close(t.FDs)
 			}
 			finish(err)
 			return f
@@ -138,7 +140,7 @@ const (
 // chunk's length.
 func decodeChunk[Out any](fn string, r TaskResult, dst []Out) error {
 	if r.Err != nil {
-		closeFDs(r.FDs)
+		descr.Close(r.FDs)
 		return r.Err
 	}
 	got := dst[:0:len(dst)]

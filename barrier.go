@@ -7,6 +7,8 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/mpgo/mp/internal/descr"
+
 	"github.com/mpgo/mp/internal/funcs"
 
 	"github.com/mpgo/mp/internal/lockcore"
@@ -111,7 +113,7 @@ func runAction(ctx context.Context, name string) error {
 		return err
 	}
 	_, resFDs, err := inv(ctx, arg, fds)
-	closeFDs(resFDs)
+	descr.Close(resFDs)
 	if err != nil {
 		return fmt.Errorf("mp: barrier action %s: %w", name, err)
 	}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"unsafe"
 
+	"github.com/mpgo/mp/internal/descr"
+
 	"github.com/mpgo/mp/internal/lockcore"
 	"github.com/mpgo/mp/internal/shmem"
 	"github.com/mpgo/mp/internal/wire"
@@ -208,7 +210,7 @@ func (c *Cond) UnmarshalCBOR(data []byte) error {
 		return err
 	}
 	if len(fds) != 2 {
-		closeFDs(fds)
+		descr.Close(fds)
 		return fmt.Errorf("%w: Cond handle with %d descriptors, want 2", ErrProtocol, len(fds))
 	}
 	l, err := openCondLock(fds[1], meta.LockKind)

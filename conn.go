@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/mpgo/mp/internal/descr"
+
 	"github.com/mpgo/mp/internal/transport"
 	"github.com/mpgo/mp/internal/wire"
 )
@@ -61,7 +63,7 @@ func (c *Conn) Send(ctx context.Context, v any) error {
 	if err != nil {
 		return fmt.Errorf("mp: encode: %w", err)
 	}
-	defer closeFDs(fds)
+	defer descr.Close(fds)
 	return c.t.Send(ctx, transport.Msg{Kind: msgValue, Data: data, FDs: fds})
 }
 
@@ -191,7 +193,7 @@ func (c *Conn) UnmarshalCBOR(data []byte) error {
 		return err
 	}
 	if len(fds) != 1 {
-		closeFDs(fds)
+		descr.Close(fds)
 		return errors.New("mp: a Conn handle needs exactly one descriptor")
 	}
 	t, err := transport.NewConn(fds[0])

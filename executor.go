@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/mpgo/mp/internal/descr"
 )
 
 // Executor runs tasks: Apply, Submit, Map, MapAsync, Imap and ImapUnordered
@@ -125,7 +127,7 @@ func NewTask(fn string, arg []byte, fds []int, items int, deadline time.Time, do
 // finished already: then it closes r.FDs and returns false.
 func (t *Task) Finish(r TaskResult) bool {
 	if !t.finished.CompareAndSwap(false, true) {
-		closeFDs(r.FDs)
+		descr.Close(r.FDs)
 		return false
 	}
 	t.unwatch()
@@ -162,7 +164,7 @@ func newTask(ctx context.Context, fn string, arg any, items int, done func(TaskR
 		return nil, err
 	}
 	if len(fds) > maxTaskFDs {
-		closeFDs(fds)
+		descr.Close(fds)
 		return nil, fmt.Errorf("mp: a task's argument holds %d handles, at most %d", len(fds), maxTaskFDs)
 	}
 	deadline, _ := ctx.Deadline()

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/mpgo/mp/internal/descr"
+
 	"github.com/mpgo/mp/internal/wire"
 )
 
@@ -52,7 +54,7 @@ func (f *File) UnmarshalCBOR(data []byte) error {
 		return err
 	}
 	if len(fds) != 1 {
-		closeFDs(fds)
+		descr.Close(fds)
 		return fmt.Errorf("%w: a File handle needs exactly one descriptor", ErrProtocol)
 	}
 	f.File = os.NewFile(uintptr(fds[0]), name)

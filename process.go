@@ -9,9 +9,10 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/mpgo/mp/internal/descr"
+
 	"github.com/mpgo/mp/internal/background"
 	"github.com/mpgo/mp/internal/proc"
-	"golang.org/x/sys/unix"
 )
 
 // Process is a function running, or about to run, in another process — the
@@ -140,12 +141,12 @@ func (p *Process) launch(spec *proc.Spec) (proc.Runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer closeFDs(fds)
+	defer descr.Close(fds)
 	spec.Arg, spec.ArgFDs = arg, fds
 	r, err := proc.Start(spec)
 	var early *proc.EarlyExitError
 	if errors.As(err, &early) {
-		closeFDs(resultFDs(early.Outcome.Result))
+		descr.Close(resultFDs(early.Outcome.Result))
 		if oerr := outcomeErr(p.fn, early.Outcome); oerr != nil {
 			return nil, fmt.Errorf("%w (start message: %v)", oerr, early.Send)
 		}
@@ -277,10 +278,7 @@ func (p *Process) SyncOutput() {
 }
 
 // Alive reports whether the process has started and not yet ended.
-func (p *Process) Alive() bool {
-	done := p.Done()
-	return done != nil && !isClosed(done)
-}
+func (p *Process) Alive() bool { return p.Done() != nil && !p.ended() }
 
 // ExitCode returns Python's exitcode once the process has ended: 0 after a
 // normal return, 1 after an error or a panic, the code given to os.Exit, or
@@ -294,14 +292,14 @@ func (p *Process) ExitCode() (code int, ok bool) {
 	return p.exitCode, true
 }
 
+// ended reports whether the process has started and ended.
 func (p *Process) ended() bool {
 	done := p.Done()
-	return done != nil && isClosed(done)
-}
-
-func isClosed(ch <-chan struct{}) bool {
+	if done == nil {
+		return false
+	}
 	select {
-	case <-ch:
+	case <-done:
 		return true
 	default:
 		return false
@@ -337,7 +335,7 @@ func (p *Process) Close() error {
 	}
 	p.closed = true
 	if p.result != nil {
-		closeFDs(p.result.FDs)
+		descr.Close(p.result.FDs)
 		p.result.FDs = nil
 	}
 	return nil
@@ -363,10 +361,3 @@ func notDirErr(st os.FileInfo) error {
 }
 
 var errNoResult = errors.New("mp: the process ended without returning a result")
-
-// closeFDs closes descriptors this process holds.
-func closeFDs(fds []int) {
-	for _, fd := range fds {
-		unix.Close(fd)
-	}
-}

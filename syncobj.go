@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"unsafe"
 
+	"github.com/mpgo/mp/internal/descr"
+
 	"github.com/mpgo/mp/internal/errs"
 
 	"github.com/mpgo/mp/internal/shmem"
@@ -66,7 +68,7 @@ func unmarshalRegion(data []byte, tag uint64, kind uint16, size int, meta any) (
 		return nil, nil, err
 	}
 	if len(fds) != 1 {
-		closeFDs(fds)
+		descr.Close(fds)
 		return nil, nil, fmt.Errorf("%w: handle with %d descriptors, want 1", ErrProtocol, len(fds))
 	}
 	return openRegion(fds[0], kind, size)

@@ -20,7 +20,6 @@ import (
 
 	"github.com/mpgo/mp/internal/errs"
 	"github.com/mpgo/mp/internal/transport"
-	"golang.org/x/sys/unix"
 )
 
 // Config is what an Engine needs: its size and limits, and from the layer
@@ -263,21 +262,6 @@ func (e *Engine) stopIdleLocked() {
 // on reading what it sent before: a descriptor of the socket kept open
 // elsewhere must not keep it waiting for ever.
 const drainTimeout = time.Second
-
-func closeFDs(fds []int) {
-	for _, fd := range fds {
-		unix.Close(fd)
-	}
-}
-
-func isClosed(ch <-chan struct{}) bool {
-	select {
-	case <-ch:
-		return true
-	default:
-		return false
-	}
-}
 
 // Running returns how many workers are running a task now, as their
 // progress pages say.

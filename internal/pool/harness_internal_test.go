@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mpgo/mp/internal/descr"
+
 	"github.com/mpgo/mp/internal/errs"
 	"github.com/mpgo/mp/internal/funcs"
 	"github.com/mpgo/mp/internal/proc"
@@ -33,7 +35,7 @@ func TestMain(m *testing.M) {
 func init() {
 	funcs.Add("pool_test.worker", func(ctx context.Context, _ []byte, fds []int) ([]byte, []int, error) {
 		if len(fds) != 2 {
-			closeFDs(fds)
+			descr.Close(fds)
 			return nil, nil, errors.New("want two sockets")
 		}
 		tasks, err1 := transport.NewConn(fds[0])

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mpgo/mp/internal/descr"
+
 	"github.com/mpgo/mp/internal/errs"
 	"github.com/mpgo/mp/internal/funcs"
 	"github.com/mpgo/mp/internal/transport"
@@ -114,7 +116,7 @@ func startLoop(ctx context.Context, conn *transport.Conn) (*workerLoop, error) {
 	}
 	unix.Close(m.FDs[0])
 	if err != nil {
-		closeFDs(m.FDs[1:])
+		descr.Close(m.FDs[1:])
 		return nil, err
 	}
 	wl := &workerLoop{conn: conn, prog: prog, timeout: in.TaskTimeout, cancelled: map[uint64]bool{}}
@@ -132,17 +134,17 @@ func startLoop(ctx context.Context, conn *transport.Conn) (*workerLoop, error) {
 // initialize runs the pool's initializer, if any, and reports its failure.
 func (wl *workerLoop) initialize(ctx context.Context, in initRec, fds []int) error {
 	if in.Func == "" {
-		closeFDs(fds)
+		descr.Close(fds)
 		return nil
 	}
 	var err error
 	if inv, ok := funcs.Lookup(in.Func); !ok {
-		closeFDs(fds)
+		descr.Close(fds)
 		err = fmt.Errorf("%w: initializer %q", errs.ErrUnknownFunction, in.Func)
 	} else {
 		var resFDs []int
 		_, resFDs, err = inv(ctx, in.Arg, fds)
-		closeFDs(resFDs)
+		descr.Close(resFDs)
 	}
 	if err == nil {
 		return nil
@@ -171,7 +173,7 @@ func (wl *workerLoop) run(ctx context.Context) error {
 	err := wl.serve(ctx)
 	wl.flush()
 	for _, t := range wl.waiting {
-		closeFDs(t.fds)
+		descr.Close(t.fds)
 	}
 	wl.cancels.Close()
 	<-done
@@ -228,7 +230,7 @@ func (wl *workerLoop) execute(ctx context.Context) {
 		wl.waiting[0] = workerTask{}
 		wl.waiting = wl.waiting[1:]
 		if ctx.Err() != nil {
-			closeFDs(t.fds)
+			descr.Close(t.fds)
 			continue
 		}
 		wl.beforeTask()

@@ -7,6 +7,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/mpgo/mp/internal/descr"
+
 	"github.com/mpgo/mp/internal/errs"
 	"github.com/mpgo/mp/internal/funcs"
 	"github.com/mpgo/mp/internal/transport"
@@ -20,7 +22,7 @@ func (wl *workerLoop) runTask(ctx context.Context, t workerTask) {
 	rec := resultRec{ID: t.rec.ID}
 	var resFDs []int
 	if status, ok := wl.skip(t.rec, start); ok {
-		closeFDs(t.fds)
+		descr.Close(t.fds)
 		rec.Status = status
 	} else {
 		rec.Status, rec.Data, resFDs = wl.invoke(ctx, t)
@@ -82,7 +84,7 @@ func (wl *workerLoop) invoke(ctx context.Context, t workerTask) (byte, []byte, [
 	}
 	data, fds, err := wl.call(tctx, t, item)
 	if err == nil && len(fds) > maxBatchFDs {
-		closeFDs(fds)
+		descr.Close(fds)
 		err = fmt.Errorf("mp: a task's result holds %d handles, at most %d", len(fds), maxBatchFDs)
 	}
 	switch {
@@ -101,14 +103,14 @@ func (wl *workerLoop) call(ctx context.Context, t workerTask, item func(int) (co
 	if t.rec.Items > 0 {
 		inv, ok := funcs.LookupChunk(t.rec.Func)
 		if !ok {
-			closeFDs(t.fds)
+			descr.Close(t.fds)
 			return nil, nil, fmt.Errorf("%w: %q", errs.ErrUnknownFunction, t.rec.Func)
 		}
 		return inv(ctx, t.rec.Arg, t.fds, item)
 	}
 	inv, ok := funcs.Lookup(t.rec.Func)
 	if !ok {
-		closeFDs(t.fds)
+		descr.Close(t.fds)
 		return nil, nil, fmt.Errorf("%w: %q", errs.ErrUnknownFunction, t.rec.Func)
 	}
 	ictx, done := item(0)
@@ -174,7 +176,7 @@ func (wl *workerLoop) flushLocked() {
 		return
 	}
 	err := wl.conn.Send(context.Background(), transport.Msg{Kind: poolResults, Data: wl.pending, FDs: wl.pendFDs})
-	closeFDs(wl.pendFDs)
+	descr.Close(wl.pendFDs)
 	if err != nil && !errors.Is(err, errs.ErrClosed) && !errors.Is(err, unix.EPIPE) && !errors.Is(err, unix.ECONNRESET) {
 		// The pool is alive but these results cannot reach it (out of
 		// memory for a large one, say). Dropping them would leave their

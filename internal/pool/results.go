@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/mpgo/mp/internal/descr"
+
 	"github.com/mpgo/mp/internal/diag"
 	"github.com/mpgo/mp/internal/errs"
 	"github.com/mpgo/mp/internal/transport"
@@ -56,7 +58,7 @@ func (e *Engine) onResults(w *worker, m transport.Msg) error {
 		off += rec.NFDs
 		t := w.takeLocked(rec.ID)
 		if t == nil {
-			closeFDs(fds)
+			descr.Close(fds)
 			continue
 		}
 		e.observeLocked(rec.Nanos)
@@ -110,17 +112,17 @@ func (e *Engine) resultOf(t *Task, rec *resultRec, fds []int) Result {
 	case resultOK:
 		return Result{Value: rec.Data, FDs: fds}
 	case resultErr:
-		closeFDs(fds)
+		descr.Close(fds)
 		var re errs.Remote
 		if err := wire.Unmarshal(rec.Data, nil, &re); err != nil {
 			return Result{Err: fmt.Errorf("mp: decode the error of %s: %w", t.Func, err)}
 		}
 		return Result{Err: e.cfg.RemoteError(&re)}
 	case resultCancelled:
-		closeFDs(fds)
+		descr.Close(fds)
 		return Result{Err: errCancelled}
 	}
-	closeFDs(fds)
+	descr.Close(fds)
 	return Result{Err: timeoutErr(t.Func)}
 }
 

@@ -5,6 +5,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mpgo/mp/internal/descr"
+
 	"github.com/mpgo/mp/internal/diag"
 	"github.com/mpgo/mp/internal/errs"
 )
@@ -81,7 +83,7 @@ func (e *Engine) Cancel(t *Task) {
 // wants it.
 func (e *Engine) resolveLocked(ds []delivery, t *Task, r Result) []delivery {
 	if t.resolved || !t.Owner.Wanted() {
-		closeFDs(r.FDs)
+		descr.Close(r.FDs)
 		if !t.resolved {
 			e.dropLocked(t)
 		}
@@ -96,7 +98,7 @@ func (e *Engine) resolveLocked(ds []delivery, t *Task, r Result) []delivery {
 func (e *Engine) dropLocked(t *Task) {
 	t.resolved = true
 	if t.sending == 0 {
-		closeFDs(t.FDs)
+		descr.Close(t.FDs)
 		t.FDs = nil
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mpgo/mp/internal/descr"
+
 	"github.com/mpgo/mp/internal/errs"
 	"github.com/mpgo/mp/internal/transport"
 )
@@ -61,7 +63,7 @@ func (e *Engine) newWorker() (*worker, error) {
 		cancelW.Close()
 		return nil, err
 	}
-	defer closeFDs([]int{memfd})
+	defer descr.Close([]int{memfd})
 	// No spinning receives: the engine's reader hands each result to
 	// another goroutine, and a reader spinning meanwhile takes the CPU
 	// that goroutine and the worker need (on two CPUs, it doubles a round
@@ -88,7 +90,7 @@ func (w *worker) start(tasks, cancels *transport.Conn, memfd int) error {
 		if err != nil {
 			return fmt.Errorf("mp: pool initializer: %w", err)
 		}
-		defer closeFDs(argFDs)
+		defer descr.Close(argFDs)
 		in.Func, in.Arg = e.cfg.Init.Func, arg
 		fds = append(fds, argFDs...)
 	}
@@ -218,7 +220,7 @@ func (w *worker) sendPending() {
 		for _, t := range batch {
 			t.sending--
 			if t.resolved && t.sending == 0 {
-				closeFDs(t.FDs)
+				descr.Close(t.FDs)
 				t.FDs = nil
 			}
 		}
@@ -333,11 +335,21 @@ func (w *worker) killLocked() {
 		return
 	}
 	w.dying = true
-	if !w.e.cfg.InProcess && !isClosed(w.proc.Done()) {
+	if !w.e.cfg.InProcess && !w.exited() {
 		// Its process group, with whatever its initializer or task
 		// started; a group of that id can only be the worker's (it is our
 		// unreaped child), and before the worker makes it there is none.
 		syscall.Kill(-w.pid, syscall.SIGKILL)
 	}
 	w.proc.Kill()
+}
+
+// exited reports whether the worker's process has ended and been reaped.
+func (w *worker) exited() bool {
+	select {
+	case <-w.proc.Done():
+		return true
+	default:
+		return false
+	}
 }

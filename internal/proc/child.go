@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mpgo/mp/internal/descr"
+
 	"github.com/mpgo/mp/internal/errs"
 	"github.com/mpgo/mp/internal/funcs"
 	"github.com/mpgo/mp/internal/transport"
@@ -85,7 +87,7 @@ func serve(ctl *transport.Conn, m transport.Msg, beforeReply func()) int {
 	}
 	inv, ok := funcs.Lookup(sm.Func)
 	if !ok {
-		closeFDs(argFDs)
+		descr.Close(argFDs)
 		return reply(ctl, sm.Func, nil, nil, fmt.Errorf("%w: %q is not registered in %s; register it at package level with mp.Register, in a package this binary imports", errs.ErrUnknownFunction, sm.Func, os.Args[0]))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -118,10 +120,10 @@ func lifeline(ctl *transport.Conn, cancel context.CancelFunc) {
 // exit code: 0 for a result, 1 for an error (as Python's exitcode).
 func reply(ctl *transport.Conn, name string, res []byte, fds []int, err error) int {
 	if err == nil && len(fds) > maxResultFDs {
-		closeFDs(fds)
+		descr.Close(fds)
 		res, fds, err = nil, nil, fmt.Errorf("mp: the result holds %d handles, at most %d", len(fds), maxResultFDs)
 	}
-	defer closeFDs(fds)
+	defer descr.Close(fds)
 	msg := resultMsg{Value: res}
 	code := 0
 	if err != nil {

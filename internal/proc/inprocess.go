@@ -7,6 +7,8 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/mpgo/mp/internal/descr"
+
 	"github.com/mpgo/mp/internal/errs"
 	"github.com/mpgo/mp/internal/funcs"
 	"golang.org/x/sys/unix"
@@ -78,7 +80,7 @@ func dupFDs(fds []int) ([]int, error) {
 	for _, fd := range fds {
 		d, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
 		if err != nil {
-			closeFDs(out)
+			descr.Close(out)
 			return nil, fmt.Errorf("mp: duplicate descriptor: %w", err)
 		}
 		out = append(out, d)

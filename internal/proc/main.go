@@ -5,8 +5,6 @@ import (
 	"os"
 	"sync/atomic"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // mainCalled is set once Main has run in this process.
@@ -57,12 +55,6 @@ func CheckNotStrayChild() {
 	if !mainCalled.Load() && os.Getenv(envChild) != "" {
 		fmt.Fprint(os.Stderr, noMainMsg)
 		os.Exit(3)
-	}
-}
-
-func closeFDs(fds []int) {
-	for _, fd := range fds {
-		unix.Close(fd)
 	}
 }
 

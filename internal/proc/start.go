@@ -6,6 +6,8 @@ import (
 	"os"
 	"syscall"
 
+	"github.com/mpgo/mp/internal/descr"
+
 	"github.com/mpgo/mp/internal/background"
 	"github.com/mpgo/mp/internal/diag"
 	"github.com/mpgo/mp/internal/errs"
@@ -141,7 +143,7 @@ func startSpawned(s *Spec, sm *startMsg) (Runner, error) {
 	if err := c.start(sm, s.ArgFDs); err != nil {
 		c.Signal(syscall.SIGKILL) // no effect on a child that has exited
 		out := c.Wait()
-		closeFDs(resultFDs(out))
+		descr.Close(resultFDs(out))
 		if out.Signal == 0 {
 			return nil, &EarlyExitError{Outcome: out, Send: err}
 		}

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mpgo/mp/internal/descr"
+
 	"github.com/mpgo/mp/internal/background"
 )
 
@@ -250,13 +252,13 @@ func startWarm(s *Spec, sm *startMsg) (Runner, error) {
 	wr := &warmRunner{child: c}
 	fds := slices.Clone(s.ArgFDs)
 	extra, err := wr.redirect(sm, s, &fds)
-	defer closeFDs(extra)
+	defer descr.Close(extra)
 	if err == nil {
 		err = c.start(sm, fds)
 	}
 	if err != nil {
 		c.Signal(syscall.SIGKILL)
-		closeFDs(resultFDs(wr.Wait()))
+		descr.Close(resultFDs(wr.Wait()))
 		return nil, fmt.Errorf("mp: start a warm process: %w", err)
 	}
 	return wr, nil

@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"unsafe"
 
+	"github.com/mpgo/mp/internal/descr"
+
 	"github.com/mpgo/mp/internal/errs"
 	"github.com/mpgo/mp/internal/lockcore"
 	"github.com/mpgo/mp/internal/shmem"
@@ -99,7 +101,7 @@ func New(kind Kind, maxsize, capacity int, buffered bool) (*Core, error) {
 		fd, err := newBellFD()
 		if err != nil {
 			r.close()
-			closeFDs(fds[1:])
+			descr.Close(fds[1:])
 			return nil, err
 		}
 		fds = append(fds, fd)
@@ -112,7 +114,7 @@ func New(kind Kind, maxsize, capacity int, buffered bool) (*Core, error) {
 func Attach(fds []int, buffered bool) (*Core, error) {
 	c, err := attach(fds, buffered)
 	if err != nil {
-		closeFDs(fds)
+		descr.Close(fds)
 		return nil, err
 	}
 	return c, nil
@@ -122,7 +124,7 @@ func Attach(fds []int, buffered bool) (*Core, error) {
 func attachNew(r *region, rest []int, buffered bool) (*Core, error) {
 	c, err := attachRest(r, rest, buffered)
 	if err != nil {
-		closeFDs(rest)
+		descr.Close(rest)
 		return nil, err
 	}
 	return c, nil

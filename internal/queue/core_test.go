@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mpgo/mp/internal/descr"
+
 	"github.com/mpgo/mp/internal/errs"
 	"golang.org/x/sys/unix"
 )
@@ -63,7 +65,7 @@ func get(t *testing.T, c *Core) string {
 	if err != nil {
 		t.Fatalf("Get: %v", err)
 	}
-	closeFDs(it.FDs)
+	descr.Close(it.FDs)
 	return string(it.Data)
 }
 
@@ -221,7 +223,7 @@ func TestSocketItems(t *testing.T) {
 		t.Fatalf("got %q %v %v", it.Data, it.FDs, err)
 	}
 	unix.Write(it.FDs[0], []byte("!"))
-	closeFDs(it.FDs)
+	descr.Close(it.FDs)
 	var b [1]byte
 	if n, _ := unix.Read(r, b[:]); n != 1 || b[0] != '!' {
 		t.Error("the descriptor did not arrive working")

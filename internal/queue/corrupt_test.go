@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mpgo/mp/internal/descr"
+
 	"github.com/mpgo/mp/internal/errs"
 	"golang.org/x/sys/unix"
 )
@@ -171,7 +173,7 @@ func TestConsumerDiesAfterReceive(t *testing.T) {
 	c.lock()
 	var rb recvBuf
 	_, fds, err := recvPacket(c.sock[1], &rb)
-	closeFDs(fds)
+	descr.Close(fds)
 	c.unlock()
 	if err != nil {
 		t.Fatal(err)
@@ -186,7 +188,7 @@ func TestConsumerDiesAfterReceive(t *testing.T) {
 		t.Fatal(err)
 	}
 	it, err := c.Get(context.Background(), false)
-	closeFDs(it.FDs)
+	descr.Close(it.FDs)
 	if err != nil || string(it.Data) != "three" {
 		t.Fatalf("a socket item after the death: %q, %v", it.Data, err)
 	}
@@ -207,7 +209,7 @@ func TestProducerDiesAfterSend(t *testing.T) {
 		t.Fatal(ok, err)
 	}
 	c.unlock()
-	closeFDs(pk.fds)
+	descr.Close(pk.fds)
 	if err := c.Put(context.Background(), sockItem(t, "committed"), true); err != nil {
 		t.Fatal(err)
 	}
@@ -246,13 +248,13 @@ func TestItemDamagedOnReceipt(t *testing.T) {
 		dups = append(dups, d)
 	}
 	_, err := c.Get(context.Background(), false)
-	closeFDs(dups)
+	descr.Close(dups)
 	unix.Setrlimit(unix.RLIMIT_NOFILE, &old)
 	if !errors.Is(err, errDamaged) {
 		t.Fatalf("Get while out of descriptors: %v, want errDamaged", err)
 	}
 	it, err := c.Get(context.Background(), false)
-	closeFDs(it.FDs)
+	descr.Close(it.FDs)
 	if err != nil || string(it.Data) != "B" || len(it.FDs) != 1 {
 		t.Fatalf("next Get: %q with %d descriptors, %v; want B with its descriptor", it.Data, len(it.FDs), err)
 	}

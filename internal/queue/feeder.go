@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
+
+	"github.com/mpgo/mp/internal/descr"
 )
 
 // feeder holds the items a buffered Core accepted while the shared queue
@@ -163,7 +165,7 @@ func (c *Core) moveBuffered(registered bool) (more bool, snap uint64, err error)
 			break
 		}
 		s.reserved--
-		closeFDs(b.it.FDs)
+		descr.Close(b.it.FDs)
 		b.pk.release()
 		moved++
 	}
@@ -219,7 +221,7 @@ func (c *Core) dropBuffered() {
 		c.space.ring()
 	}
 	for _, b := range items {
-		closeFDs(b.it.FDs)
+		descr.Close(b.it.FDs)
 		b.pk.release()
 	}
 }

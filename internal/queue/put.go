@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/mpgo/mp/internal/descr"
+
 	"github.com/mpgo/mp/internal/errs"
 )
 
@@ -39,20 +41,20 @@ func (it Item) flags() byte {
 // errs.ErrFull and ctx's error.
 func (c *Core) Put(ctx context.Context, it Item, wait bool) error {
 	if err := c.enter(); err != nil {
-		closeFDs(it.FDs)
+		descr.Close(it.FDs)
 		return err
 	}
 	defer c.leave()
 	pk, err := c.prepare(it)
 	if err != nil {
-		closeFDs(it.FDs)
+		descr.Close(it.FDs)
 		return err
 	}
 	done := false
 	defer func() {
 		if !done {
 			pk.release()
-			closeFDs(it.FDs)
+			descr.Close(it.FDs)
 		}
 	}()
 	registered := false // as a space sleeper, by the last attempt
@@ -63,7 +65,7 @@ func (c *Core) Put(ctx context.Context, it Item, wait bool) error {
 		case err != nil:
 			return err
 		case res == putDone:
-			closeFDs(it.FDs)
+			descr.Close(it.FDs)
 			pk.release()
 			done = true
 			return nil

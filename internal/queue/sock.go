@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 
+	"github.com/mpgo/mp/internal/descr"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -148,7 +150,7 @@ func peekSeq(fd int) (seq uint64, present bool, err error) {
 // descriptors that came with it.
 func discardPacket(fd int, rb *recvBuf) {
 	_, fds, _ := recvPacket(fd, rb)
-	closeFDs(fds)
+	descr.Close(fds)
 }
 
 // recvPacket receives one datagram that is known to be waiting, and
@@ -169,7 +171,7 @@ func recvPacket(fd int, rb *recvBuf) (dgram []byte, fds []int, err error) {
 		}
 		fds, perr := parseRights(rb.oob[:oobn])
 		if perr != nil || flags&(unix.MSG_TRUNC|unix.MSG_CTRUNC) != 0 || n == 0 {
-			closeFDs(fds)
+			descr.Close(fds)
 			return nil, nil, protoErr("malformed queue datagram")
 		}
 		return append([]byte(nil), rb.data[:n]...), fds, nil
@@ -180,7 +182,7 @@ func recvPacket(fd int, rb *recvBuf) (dgram []byte, fds []int, err error) {
 // reading a blob. It owns fds: on error it closes them all.
 func openPacket(dgram []byte, fds []int) (Item, error) {
 	if len(dgram) < dgramHdr || dgram[0]&^(flagBlob|flagRawItem) != 0 {
-		closeFDs(fds)
+		descr.Close(fds)
 		return Item{}, protoErr("malformed queue datagram")
 	}
 	raw := dgram[0]&flagRawItem != 0
@@ -188,7 +190,7 @@ func openPacket(dgram []byte, fds []int) (Item, error) {
 		return Item{Data: dgram[dgramHdr:], FDs: fds, Raw: raw}, nil
 	}
 	if len(dgram) != dgramHdr+8 || len(fds) == 0 {
-		closeFDs(fds)
+		descr.Close(fds)
 		return Item{}, protoErr("malformed large-item datagram")
 	}
 	size := binary.LittleEndian.Uint64(dgram[dgramHdr:])
@@ -196,7 +198,7 @@ func openPacket(dgram []byte, fds []int) (Item, error) {
 	fds = fds[:len(fds)-1]
 	data, err := readBlob(blob, size)
 	if err != nil {
-		closeFDs(fds)
+		descr.Close(fds)
 		return Item{}, err
 	}
 	return Item{Data: data, FDs: fds, Raw: raw}, nil
@@ -214,16 +216,10 @@ func parseRights(oob []byte) ([]int, error) {
 	for _, m := range msgs {
 		got, err := unix.ParseUnixRights(&m)
 		if err != nil {
-			closeFDs(fds)
+			descr.Close(fds)
 			return nil, err
 		}
 		fds = append(fds, got...)
 	}
 	return fds, nil
-}
-
-func closeFDs(fds []int) {
-	for _, fd := range fds {
-		unix.Close(fd)
-	}
 }

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mpgo/mp/internal/descr"
+
 	"github.com/mpgo/mp/internal/spin"
 
 	"github.com/mpgo/mp/internal/ctxio"
@@ -231,7 +233,7 @@ func (c *Conn) recvmsg(ctx context.Context) (Msg, error) {
 		return Msg{}, io.EOF
 	}
 	if flags&(unix.MSG_TRUNC|unix.MSG_CTRUNC) != 0 {
-		closeFDs(fds)
+		descr.Close(fds)
 		return Msg{}, protoErr("datagram truncated: larger than the inline limit")
 	}
 	limit := c.maxSize

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 
+	"github.com/mpgo/mp/internal/descr"
+
 	"github.com/mpgo/mp/internal/errs"
 	"golang.org/x/sys/unix"
 )
@@ -50,7 +52,7 @@ func protoErr(msg string) error { return errs.ProtocolError(msg) }
 func parseDatagram(buf []byte, fds []int, maxSize int) (Msg, error) {
 	m, err := parse(buf, fds, maxSize)
 	if err != nil {
-		closeFDs(fds)
+		descr.Close(fds)
 		return Msg{}, err
 	}
 	return m, nil
@@ -83,14 +85,8 @@ func parse(buf []byte, fds []int, maxSize int) (Msg, error) {
 	data, err := readMemfd(memfd, int(size))
 	fds = fds[:len(fds)-1]
 	if err != nil {
-		closeFDs(fds)
+		descr.Close(fds)
 		return Msg{}, err
 	}
 	return Msg{Kind: kind, Data: data, FDs: fds}, nil
-}
-
-func closeFDs(fds []int) {
-	for _, fd := range fds {
-		unix.Close(fd)
-	}
 }
