@@ -6,7 +6,6 @@ import (
 	"sync/atomic"
 
 	"github.com/mpgo/mp/internal/descr"
-
 	"github.com/mpgo/mp/internal/wire"
 )
 

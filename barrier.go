@@ -8,9 +8,7 @@ import (
 	"unsafe"
 
 	"github.com/mpgo/mp/internal/descr"
-
 	"github.com/mpgo/mp/internal/funcs"
-
 	"github.com/mpgo/mp/internal/lockcore"
 	"github.com/mpgo/mp/internal/shmem"
 	"github.com/mpgo/mp/internal/wire"

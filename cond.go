@@ -7,7 +7,6 @@ import (
 	"unsafe"
 
 	"github.com/mpgo/mp/internal/descr"
-
 	"github.com/mpgo/mp/internal/lockcore"
 	"github.com/mpgo/mp/internal/shmem"
 	"github.com/mpgo/mp/internal/wire"

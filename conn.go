@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/mpgo/mp/internal/descr"
-
 	"github.com/mpgo/mp/internal/transport"
 	"github.com/mpgo/mp/internal/wire"
 )

@@ -6,7 +6,6 @@ import (
 	"os"
 
 	"github.com/mpgo/mp/internal/descr"
-
 	"github.com/mpgo/mp/internal/wire"
 )
 

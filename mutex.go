@@ -2,10 +2,10 @@ package mp
 
 import (
 	"context"
-	"github.com/mpgo/mp/internal/race"
 	"unsafe"
 
 	"github.com/mpgo/mp/internal/lockcore"
+	"github.com/mpgo/mp/internal/race"
 	"github.com/mpgo/mp/internal/shmem"
 	"github.com/mpgo/mp/internal/wire"
 )

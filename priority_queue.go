@@ -4,10 +4,10 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"github.com/mpgo/mp/internal/proc"
 	"reflect"
 	"sync"
 
+	"github.com/mpgo/mp/internal/proc"
 	"github.com/mpgo/mp/internal/queue"
 	"github.com/mpgo/mp/internal/wire"
 )

@@ -9,9 +9,8 @@ import (
 	"sync"
 	"syscall"
 
-	"github.com/mpgo/mp/internal/descr"
-
 	"github.com/mpgo/mp/internal/background"
+	"github.com/mpgo/mp/internal/descr"
 	"github.com/mpgo/mp/internal/proc"
 )
 

@@ -2,11 +2,11 @@ package mp
 
 import (
 	"context"
-	"github.com/mpgo/mp/internal/race"
 	"sync/atomic"
 	"unsafe"
 
 	"github.com/mpgo/mp/internal/lockcore"
+	"github.com/mpgo/mp/internal/race"
 	"github.com/mpgo/mp/internal/shmem"
 	"github.com/mpgo/mp/internal/wire"
 )

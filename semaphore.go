@@ -3,11 +3,11 @@ package mp
 import (
 	"context"
 	"fmt"
-	"github.com/mpgo/mp/internal/race"
 	"math"
 	"unsafe"
 
 	"github.com/mpgo/mp/internal/lockcore"
+	"github.com/mpgo/mp/internal/race"
 	"github.com/mpgo/mp/internal/shmem"
 	"github.com/mpgo/mp/internal/wire"
 )

@@ -7,9 +7,7 @@ import (
 	"unsafe"
 
 	"github.com/mpgo/mp/internal/descr"
-
 	"github.com/mpgo/mp/internal/errs"
-
 	"github.com/mpgo/mp/internal/shmem"
 	"github.com/mpgo/mp/internal/wire"
 )

@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"github.com/mpgo/mp/internal/errs"
 	"net"
 	"strings"
 	"sync"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/fxamacker/cbor/v2"
 	"github.com/mpgo/mp"
+	"github.com/mpgo/mp/internal/errs"
 	"github.com/mpgo/mp/internal/wire"
 )
 

@@ -3,11 +3,11 @@ package manager
 import (
 	"context"
 	"fmt"
-	"github.com/mpgo/mp/internal/errs"
 	"sync"
 
 	"github.com/fxamacker/cbor/v2"
 	"github.com/mpgo/mp"
+	"github.com/mpgo/mp/internal/errs"
 )
 
 // Kind names a type of shared object that a server can hold.

@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/mpgo/mp/internal/errs"
 	"unsafe"
 
 	"github.com/mpgo/mp"
+	"github.com/mpgo/mp/internal/errs"
 	"github.com/mpgo/mp/internal/shmem"
 	"github.com/mpgo/mp/internal/wire"
 	"golang.org/x/sys/unix"

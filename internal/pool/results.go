@@ -5,7 +5,6 @@ import (
 	"slices"
 
 	"github.com/mpgo/mp/internal/descr"
-
 	"github.com/mpgo/mp/internal/diag"
 	"github.com/mpgo/mp/internal/errs"
 	"github.com/mpgo/mp/internal/transport"

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/mpgo/mp/internal/descr"
-
 	"github.com/mpgo/mp/internal/diag"
 	"github.com/mpgo/mp/internal/errs"
 )

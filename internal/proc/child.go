@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/mpgo/mp/internal/descr"
-
 	"github.com/mpgo/mp/internal/errs"
 	"github.com/mpgo/mp/internal/funcs"
 	"github.com/mpgo/mp/internal/transport"

@@ -8,7 +8,6 @@ import (
 	"syscall"
 
 	"github.com/mpgo/mp/internal/descr"
-
 	"github.com/mpgo/mp/internal/errs"
 	"github.com/mpgo/mp/internal/funcs"
 	"golang.org/x/sys/unix"

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/mpgo/mp/internal/race"
-
 	"github.com/mpgo/mp/internal/transport"
 	"github.com/mpgo/mp/internal/wire"
 	"golang.org/x/sys/unix"

@@ -6,9 +6,8 @@ import (
 	"os"
 	"syscall"
 
-	"github.com/mpgo/mp/internal/descr"
-
 	"github.com/mpgo/mp/internal/background"
+	"github.com/mpgo/mp/internal/descr"
 	"github.com/mpgo/mp/internal/diag"
 	"github.com/mpgo/mp/internal/errs"
 )

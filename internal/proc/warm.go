@@ -12,9 +12,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/mpgo/mp/internal/descr"
-
 	"github.com/mpgo/mp/internal/background"
+	"github.com/mpgo/mp/internal/descr"
 )
 
 // warmPool keeps spare children of this program waiting for work, for the

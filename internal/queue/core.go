@@ -9,7 +9,6 @@ import (
 	"unsafe"
 
 	"github.com/mpgo/mp/internal/descr"
-
 	"github.com/mpgo/mp/internal/errs"
 	"github.com/mpgo/mp/internal/lockcore"
 	"github.com/mpgo/mp/internal/shmem"

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/mpgo/mp/internal/descr"
-
 	"github.com/mpgo/mp/internal/errs"
 	"golang.org/x/sys/unix"
 )

@@ -6,9 +6,8 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/mpgo/mp/internal/spin"
-
 	"github.com/mpgo/mp/internal/errs"
+	"github.com/mpgo/mp/internal/spin"
 )
 
 // Get removes the next item and returns it; the caller owns its

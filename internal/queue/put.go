@@ -7,7 +7,6 @@ import (
 	"slices"
 
 	"github.com/mpgo/mp/internal/descr"
-
 	"github.com/mpgo/mp/internal/errs"
 )
 

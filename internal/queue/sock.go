@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/mpgo/mp/internal/descr"
-
 	"golang.org/x/sys/unix"
 )
 

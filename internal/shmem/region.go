@@ -12,10 +12,8 @@ import (
 	"unsafe"
 
 	"github.com/mpgo/mp/internal/errs"
-
-	"golang.org/x/sys/unix"
-
 	_ "github.com/mpgo/mp/internal/linuxonly"
+	"golang.org/x/sys/unix"
 )
 
 // PageSize is the granularity of regions.

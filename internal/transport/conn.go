@@ -11,15 +11,12 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/mpgo/mp/internal/descr"
-
-	"github.com/mpgo/mp/internal/spin"
-
 	"github.com/mpgo/mp/internal/ctxio"
+	"github.com/mpgo/mp/internal/descr"
 	"github.com/mpgo/mp/internal/errs"
-	"golang.org/x/sys/unix"
-
 	_ "github.com/mpgo/mp/internal/linuxonly"
+	"github.com/mpgo/mp/internal/spin"
+	"golang.org/x/sys/unix"
 )
 
 // Conn is one end of a SOCK_SEQPACKET socket. It is safe for concurrent use:

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/mpgo/mp/internal/descr"
-
 	"github.com/mpgo/mp/internal/errs"
 	"golang.org/x/sys/unix"
 )
