@@ -12,7 +12,8 @@ import (
 	"github.com/mpgo/mp/internal/wire"
 )
 
-// Handle tags of the synchronization types.
+// Handle tags of the synchronization types: each travels to other processes
+// as a handle whose one descriptor is the memfd of its shared memory.
 const (
 	mutexTag     = wire.TagBase + 0x20
 	rlockTag     = wire.TagBase + 0x21
