@@ -379,3 +379,44 @@ func TestBadDirFailsStart(t *testing.T) {
 		}
 	}
 }
+
+// slowArg takes its time to encode: while it does, the Process is starting.
+type slowArg struct{ entered, release chan struct{} }
+
+func (a slowArg) MarshalCBOR() ([]byte, error) {
+	close(a.entered)
+	<-a.release
+	return []byte{0xf6}, nil // CBOR null
+}
+
+func (a *slowArg) UnmarshalCBOR([]byte) error { return nil }
+
+var takeSlow = mp.Register("test.takeSlow", func(context.Context, slowArg) (struct{}, error) { return struct{}{}, nil })
+
+// Pid, Alive and Done answer while Start is under way; a second Start and a
+// Close then report the process as starting.
+func TestProcessAnswersWhileStarting(t *testing.T) {
+	mptest.CheckLeaks(t)
+	arg := slowArg{entered: make(chan struct{}), release: make(chan struct{})}
+	p := mp.Command(takeSlow, arg)
+	started := make(chan error, 1)
+	go func() { started <- p.Start() }()
+	<-arg.entered
+	if p.Pid() != 0 || p.Alive() || p.Done() != nil {
+		t.Errorf("while starting: Pid %d, Alive %v, Done %v", p.Pid(), p.Alive(), p.Done())
+	}
+	if err := p.Start(); !errors.Is(err, mp.ErrAlreadyStarted) {
+		t.Errorf("a second Start while starting = %v, want ErrAlreadyStarted", err)
+	}
+	if err := p.Close(); !errors.Is(err, mp.ErrStillRunning) {
+		t.Errorf("Close while starting = %v, want ErrStillRunning", err)
+	}
+	close(arg.release)
+	if err := <-started; err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	p.Close()
+}
