@@ -156,8 +156,9 @@ func (w *worker) killNow() {
 	w.killLocked()
 }
 
-// watch sends what signal leaves to the writer goroutine until the worker
-// exits, then lets the reader take what the worker sent before it died; a descriptor of the socket kept open
+// watch sends what signalLocked leaves to the writer goroutine until the
+// worker exits, then lets the reader take what the worker sent before it
+// died, for at most drainTimeout: a descriptor of the socket kept open
 // elsewhere must not keep the reader waiting for ever.
 func (w *worker) watch() {
 	for done := false; !done; {
@@ -287,7 +288,7 @@ func (w *worker) sendCancels(ids []uint64) error {
 	return w.cancelc.Send(context.Background(), transport.Msg{Kind: poolCancel, Data: data})
 }
 
-// signal puts the worker on the engine's list of workers with something
+// signalLocked puts the worker on the engine's list of workers with something
 // to send; the goroutine that releases the engine's lock sends it (see
 // Engine.finish). The engine's mutex is held.
 //
