@@ -407,7 +407,7 @@ func TestQueueLargeItemsAndHandles(t *testing.T) {
 	q.Put(ctx, relayMsg{Conn: b})
 	b.Close()
 	var got string
-	if err := a.Recv(ctx, &got); err != nil || got != fmt.Sprintf("1 MiB ok, then a Conn") {
+	if err := a.Recv(ctx, &got); err != nil || got != "1 MiB ok, then a Conn" {
 		t.Errorf("Recv() = %q, %v", got, err)
 	}
 	if err := p.Wait(ctx); err != nil {

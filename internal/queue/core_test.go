@@ -101,7 +101,6 @@ func TestOrders(t *testing.T) {
 
 func TestPriorityStableAndCompaction(t *testing.T) {
 	c := newCore(t, Priority, 0, minCapacity, false)
-	type kv struct{ k, seq int }
 	// Keys repeat; items of equal key come out in the order put. Taking
 	// items out of the middle leaves holes that later puts compact.
 	seq := 0
