@@ -102,9 +102,7 @@ func TestBarrierAbortAndReset(t *testing.T) {
 	for i := range 2 {
 		wg.Go(func() { _, errs[i] = b.Wait(context.Background()) })
 	}
-	for b.NWaiting() < 2 {
-		time.Sleep(time.Millisecond)
-	}
+	waitUntil(t, "two parties wait", func() bool { return b.NWaiting() == 2 })
 	b.Abort()
 	wg.Wait()
 	for _, err := range errs {
@@ -133,9 +131,7 @@ func TestBarrierResetWhileWaiting(t *testing.T) {
 	b := newBarrier(t, 3, mp.BarrierConfig{})
 	got := make(chan error)
 	go func() { _, err := b.Wait(context.Background()); got <- err }()
-	for b.NWaiting() < 1 {
-		time.Sleep(time.Millisecond)
-	}
+	waitUntil(t, "a party waits", func() bool { return b.NWaiting() == 1 })
 	b.Reset()
 	if err := <-got; !errors.Is(err, mp.ErrBrokenBarrier) {
 		t.Fatalf("Wait interrupted by Reset = %v, want ErrBrokenBarrier", err)
@@ -197,6 +193,7 @@ func TestBarrierPartyDies(t *testing.T) {
 		_, err := b.Wait(context.Background())
 		errc <- err
 	}()
+	waitUntil(t, "a party waits beside the child", func() bool { return b.NWaiting() == 2 })
 	p.Kill()
 	if err := p.Wait(context.Background()); err == nil {
 		t.Fatal("the killed party exited cleanly")

@@ -80,8 +80,19 @@ func testNotifyCounts(t *testing.T, c *mp.Cond) {
 			c.Unlock(ctx)
 		})
 	}
+	defer func() { // after a failure too: no waiter may outlive the Cond
+		ctx, _ := c.Lock(context.Background())
+		c.NotifyAll()
+		c.Unlock(ctx)
+		wg.Wait()
+	}()
 	ready.Wait()
-	time.Sleep(50 * time.Millisecond) // the last one to lock is waiting too
+	waitUntil(t, "five wait", func() bool { return mp.CondWaiting(c) == 5 })
+	// The waiters without a wake-up are five less those granted one: a
+	// waiter taking its wake-up leaves that number as it is, a Notify
+	// granting one too many (or a waiter leaving without one) changes it.
+	// An extra wake-up shows there as soon as it is granted, where
+	// counting the woken would have to wait for the extra one to wake.
 	notify := func(n int, want int32) {
 		t.Helper()
 		ctx, _ := c.Lock(context.Background())
@@ -91,19 +102,17 @@ func testNotifyCounts(t *testing.T, c *mp.Cond) {
 			c.Notify(n)
 		}
 		c.Unlock(ctx)
-		deadline := time.Now().Add(10 * time.Second)
-		for woken.Load() < want && time.Now().Before(deadline) {
-			time.Sleep(5 * time.Millisecond)
+		if got := mp.CondWaiting(c); got != 5-int(want) {
+			t.Fatalf("after notifications, %d wait without a wake-up, want %d", got, 5-want)
 		}
-		time.Sleep(50 * time.Millisecond) // room for any extra wake-up
-		if got := woken.Load(); got != want {
-			t.Fatalf("after notifications, %d woken, want %d", got, want)
+		waitUntil(t, "the notified ones woke", func() bool { return woken.Load() >= want })
+		if got, left := woken.Load(), mp.CondWaiting(c); got != want || left != 5-int(want) {
+			t.Fatalf("after notifications, %d woken and %d waiting, want %d and %d", got, left, want, 5-want)
 		}
 	}
 	notify(1, 1)
 	notify(3, 4)
 	notify(-1, 5)
-	wg.Wait()
 }
 
 func TestCondWaitTimeoutAndMisuse(t *testing.T) {

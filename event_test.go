@@ -21,6 +21,19 @@ var eventWait = mp.Register("test.sync.eventWait", func(ctx context.Context, a s
 	return struct{}{}, a.Done.Set()
 })
 
+// waitUntil polls cond every millisecond until it holds, and fails the
+// test if it does not within 20 s. Tests wait for the other side to be
+// asleep (see the hooks in export_sync_internal_test.go), not for a
+// guessed time.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not so after 20 s", what)
+		}
+	}
+}
+
 func newEvent(t *testing.T) *mp.Event {
 	t.Helper()
 	e, err := mp.NewEvent()
@@ -75,11 +88,7 @@ func TestEventSetWakesAll(t *testing.T) {
 			errs <- e.Wait(ctx)
 		})
 	}
-	for deadline := time.Now().Add(20 * time.Second); mp.EventWaiters(e) < 6; time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("only %d waiters after 20 s", mp.EventWaiters(e))
-		}
-	}
+	waitUntil(t, "six waiters sleep on the event", func() bool { return mp.EventWaiters(e) >= 6 })
 	e.Set()
 	e.Clear()
 	wg.Wait()

@@ -99,7 +99,7 @@ func TestMutexCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	got := make(chan error)
 	go func() { got <- m.Lock(ctx) }()
-	time.Sleep(20 * time.Millisecond)
+	waitUntil(t, "Lock waits", func() bool { return mp.MutexWaiting(m) })
 	cancel()
 	select {
 	case err := <-got:

@@ -41,6 +41,8 @@ var holdForever = mp.Register("test.sync.holdForever", func(ctx context.Context,
 		return struct{}{}, err
 	}
 	a.Held.Set()
+	// Not a wait for anything: the holder must keep what it holds until
+	// the test kills it, since dying while holding is the case under test.
 	time.Sleep(time.Hour)
 	return struct{}{}, nil
 })
@@ -127,8 +129,13 @@ func TestOwnerDeadMutexWhileWaiting(t *testing.T) {
 	defer p.Close()
 	held.Wait(context.Background())
 	got := make(chan error, 1)
-	go func() { got <- within(t, "Lock", m.Lock) }()
-	time.Sleep(100 * time.Millisecond) // the waiter sleeps on the lock
+	go func() {
+		// A bound of its own: within would call t.Fatal from this goroutine.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		got <- m.Lock(ctx)
+	}()
+	waitUntil(t, "the waiter sleeps on the lock", func() bool { return mp.MutexWaiting(m) })
 	p.Kill()
 	p.Wait(context.Background())
 	if err := <-got; !errors.Is(err, mp.ErrOwnerDead) {

@@ -11,16 +11,38 @@ import (
 	"github.com/mpgo/mp/mptest"
 )
 
-var qJoinWorker = mp.Register("test.qJoinWorker", func(ctx context.Context, q *mp.JoinableQueue[int]) (int, error) {
+// joinWork is what a qJoinWorker gets: the queue, and a semaphore it
+// releases for each item just before marking it done.
+type joinWork struct {
+	Q    *mp.JoinableQueue[int]
+	Done *mp.Semaphore
+}
+
+// qJoinWorker sums the items it gets until a negative one. It marks an item
+// done only while someone sleeps in Join, so that Join must be woken by
+// the TaskDones of other processes; a Join that returned early would leave
+// the workers stopped there, with items not done.
+var qJoinWorker = mp.Register("test.qJoinWorker", func(ctx context.Context, w joinWork) (int, error) {
+	defer w.Done.Close()
 	n := 0
 	for {
-		v, err := q.Get(ctx)
+		v, err := w.Q.Get(ctx)
 		if err != nil || v < 0 {
 			return n, err
 		}
-		time.Sleep(time.Millisecond)
 		n += v
-		if err := q.TaskDone(); err != nil {
+		for {
+			if _, _, joiners := mp.QueueSleepers(w.Q); joiners > 0 {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return n, ctx.Err()
+			case <-time.After(time.Millisecond):
+			}
+		}
+		w.Done.Release()
+		if err := w.Q.TaskDone(); err != nil {
 			return n, err
 		}
 	}
@@ -45,12 +67,20 @@ func TestJoinableQueue(t *testing.T) {
 	if err := q.Join(short); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Join() with pending work = %v", err)
 	}
+	done, err := mp.NewSemaphore(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer done.Close()
 	var workers []*mp.Process
 	for range 2 {
-		workers = append(workers, start(t, mp.Command(qJoinWorker, q)))
+		workers = append(workers, start(t, mp.Command(qJoinWorker, joinWork{Q: q, Done: done})))
 	}
 	if err := q.Join(ctx); err != nil {
 		t.Fatal(err)
+	}
+	if n := done.Value(); n != 20 {
+		t.Fatalf("Join returned after %d of 20 items were done", n)
 	}
 	if !q.Empty() {
 		t.Error("queue not empty after Join")

@@ -332,12 +332,17 @@ func TestQueueCloseSemantics(t *testing.T) {
 		_, err := q.Get(context.Background())
 		done <- err
 	}()
-	time.Sleep(20 * time.Millisecond)
+	waitUntil(t, "the Get sleeps", func() bool { g, _, _ := mp.QueueSleepers(q); return g == 1 })
 	if err := q.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := <-done; !errors.Is(err, mp.ErrClosed) {
-		t.Errorf("blocked Get() after Close = %v, want ErrClosed", err)
+	select {
+	case err := <-done:
+		if !errors.Is(err, mp.ErrClosed) {
+			t.Errorf("blocked Get() after Close = %v, want ErrClosed", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close did not wake the blocked Get")
 	}
 	if err := q.Put(context.Background(), 1); !errors.Is(err, mp.ErrClosed) {
 		t.Errorf("Put() after Close = %v, want ErrClosed", err)
@@ -364,11 +369,8 @@ func TestQueueChildFlushesBufferedItems(t *testing.T) {
 	p := start(t, mp.Command(qProduceBig, produceArgs{Q: q, N: n}))
 	// Len counts what the producer buffers too: it reaches n while the
 	// ring holds far fewer (polled, as the producer's pace is the machine's).
-	l := q.Len()
-	for deadline := time.Now().Add(10 * time.Second); l < n && time.Now().Before(deadline); l = q.Len() {
-		time.Sleep(5 * time.Millisecond)
-	}
-	if l != n {
+	waitUntil(t, fmt.Sprintf("Len() = %d with the producer's items buffered", n), func() bool { return q.Len() >= n })
+	if l := q.Len(); l != n {
 		t.Errorf("Len() = %d with the producer's items buffered, want %d", l, n)
 	}
 	for i := range n {
@@ -407,7 +409,7 @@ func TestQueueLargeItemsAndHandles(t *testing.T) {
 	q.Put(ctx, relayMsg{Conn: b})
 	b.Close()
 	var got string
-	if err := a.Recv(ctx, &got); err != nil || got != fmt.Sprintf("1 MiB ok, then a Conn") {
+	if err := a.Recv(ctx, &got); err != nil || got != "1 MiB ok, then a Conn" {
 		t.Errorf("Recv() = %q, %v", got, err)
 	}
 	if err := p.Wait(ctx); err != nil {
@@ -482,13 +484,21 @@ func TestQueueWait(t *testing.T) {
 	if ready, err := mp.Wait(ctx, q1, q2); err == nil || len(ready) != 0 {
 		t.Errorf("Wait() on empty queues = %v, %v", ready, err)
 	}
+	// An item put while Wait sleeps wakes it.
+	type waited struct {
+		ready []any
+		err   error
+	}
+	got := make(chan waited, 1)
+	wctx := timeout(t)
 	go func() {
-		time.Sleep(20 * time.Millisecond)
-		q2.Put(context.Background(), 1)
+		ready, err := mp.Wait(wctx, q1, q2)
+		got <- waited{ready, err}
 	}()
-	ready, err := mp.Wait(timeout(t), q1, q2)
-	if err != nil || len(ready) != 1 || ready[0] != any(q2) {
-		t.Errorf("Wait() = %v, %v; want q2", ready, err)
+	waitUntil(t, "Wait sleeps", func() bool { return mp.WaitBlocked() == 1 })
+	q2.Put(context.Background(), 1)
+	if w := <-got; w.err != nil || len(w.ready) != 1 || w.ready[0] != any(q2) {
+		t.Errorf("Wait() = %v, %v; want q2", w.ready, w.err)
 	}
 	q2.TryGet()
 	ctx, cancel = context.WithTimeout(context.Background(), 20*time.Millisecond)

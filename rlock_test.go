@@ -95,10 +95,16 @@ func TestReentrantLockOtherGoroutine(t *testing.T) {
 		}
 		got <- err
 	}()
-	select {
-	case err := <-got:
-		t.Fatalf("another goroutine took a held lock (%v)", err)
-	case <-time.After(100 * time.Millisecond):
+	// It must wait: once it sleeps on the lock, it did not take it.
+	for deadline := time.Now().Add(20 * time.Second); !mp.ReentrantLockWaiting(l); {
+		select {
+		case err := <-got:
+			t.Fatalf("another goroutine took a held lock (%v)", err)
+		case <-time.After(time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the other goroutine's Lock neither returned nor slept in 20 s")
+		}
 	}
 	l.Unlock(ctx)
 	if err := <-got; err != nil {

@@ -99,7 +99,7 @@ func TestSemaphoreReleasedByChild(t *testing.T) {
 			}
 		})
 	}
-	time.Sleep(50 * time.Millisecond)
+	waitUntil(t, "three Acquires sleep", func() bool { return mp.SemaphoreWaiters(s) == 3 })
 	if _, err := mp.Call(context.Background(), semRelease, struct {
 		S *mp.Semaphore
 		N int
@@ -112,24 +112,34 @@ func TestSemaphoreReleasedByChild(t *testing.T) {
 	}
 }
 
-// Python's test_acquire_contended: with a semaphore of n, at most n are
-// inside at once and everyone gets in.
+// Python's test_acquire_contended: with a semaphore of n, n are inside at
+// once, never more, and everyone gets in. Each one stays inside until the
+// semaphore is exhausted or everyone left is inside, so that the bound is
+// reached whatever the timing.
 func TestSemaphoreContended(t *testing.T) {
 	mptest.CheckLeaks(t)
-	s, _ := mp.NewBoundedSemaphore(3)
+	const goroutines, units = 20, 3
+	s, _ := mp.NewBoundedSemaphore(units)
 	defer s.Close()
 	var inside, most, done atomic.Int32
+	var late atomic.Bool
+	deadline := time.Now().Add(20 * time.Second)
 	var wg sync.WaitGroup
-	for range 20 {
+	for range goroutines {
 		wg.Go(func() {
 			if err := s.Acquire(context.Background()); err != nil {
 				t.Error(err)
 				return
 			}
-			n := inside.Add(1)
-			for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+			k := inside.Add(1)
+			for m := most.Load(); k > m && !most.CompareAndSwap(m, k); m = most.Load() {
 			}
-			time.Sleep(2 * time.Millisecond)
+			for inside.Load() < units && done.Load()+inside.Load() < goroutines && !late.Load() {
+				if time.Now().After(deadline) {
+					late.Store(true)
+				}
+				time.Sleep(time.Millisecond)
+			}
 			inside.Add(-1)
 			done.Add(1)
 			if err := s.Release(); err != nil {
@@ -138,7 +148,10 @@ func TestSemaphoreContended(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if done.Load() != 20 || most.Load() > 3 {
-		t.Fatalf("%d got in, at most %d at once; want 20 and at most 3", done.Load(), most.Load())
+	if late.Load() {
+		t.Errorf("after 20 s, fewer than %d were inside at once", units)
+	}
+	if done.Load() != goroutines || most.Load() != units {
+		t.Fatalf("%d got in, at most %d at once; want %d and %d", done.Load(), most.Load(), goroutines, units)
 	}
 }

@@ -3,6 +3,8 @@ package futex
 import (
 	"context"
 	"errors"
+	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -33,6 +35,7 @@ func TestWaitValueChanged(t *testing.T) {
 	}
 }
 
+// A waiter asleep in the kernel, with no timeout, is woken by Wake.
 func TestWake(t *testing.T) {
 	var w atomic.Uint32
 	done := make(chan struct{})
@@ -42,7 +45,11 @@ func TestWake(t *testing.T) {
 		}
 		close(done)
 	}()
-	time.Sleep(20 * time.Millisecond)
+	for deadline := time.Now().Add(20 * time.Second); !inWait(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the waiter is not in the futex system call after 20 s")
+		}
+	}
 	w.Store(1)
 	WakeAll(&w)
 	select {
@@ -50,4 +57,26 @@ func TestWake(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the waiter was not woken")
 	}
+}
+
+// inWait reports whether a goroutine is in the system call of Wait: its
+// thread sleeps in the kernel (or is a few instructions from it, and then
+// finds the word changed).
+func inWait() bool {
+	buf := make([]byte, 1<<16)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		header, _, _ := strings.Cut(g, "\n")
+		if strings.Contains(header, "[syscall") && strings.Contains(g, "futex.Wait(") {
+			return true
+		}
+	}
+	return false
 }

@@ -53,13 +53,15 @@ func helper(op string) int {
 	case "lock-sleep": // hold the lock until killed
 		st.mu.Lock(ctx)
 		fmt.Println("locked")
+		// Not a wait for anything: the holder must not return, since
+		// dying while it holds is what the test makes happen.
 		time.Sleep(time.Hour)
 	case "sem-sleep": // hold two units until killed
 		h := &lockcore.SemHandle{S: &st.sem}
 		h.Acquire(ctx)
 		h.Acquire(ctx)
 		fmt.Println("acquired")
-		time.Sleep(time.Hour)
+		time.Sleep(time.Hour) // as in lock-sleep: held until the kill
 	case "incr": // increment the counter under the lock
 		for range 20000 {
 			st.mu.Lock(ctx)
@@ -106,6 +108,18 @@ func (c *child) kill(t *testing.T) {
 	t.Helper()
 	c.cmd.Process.Kill()
 	c.cmd.Wait()
+}
+
+// waitUntil polls cond every millisecond until it holds, and fails the
+// test if it does not within 20 s: tests wait for a condition, not for a
+// guessed time.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not so after 20 s", what)
+		}
+	}
 }
 
 func newState(t *testing.T) (*shmem.Region, *state) {

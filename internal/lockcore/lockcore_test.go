@@ -88,9 +88,7 @@ func TestMutexOwnerZombie(t *testing.T) {
 	c := startHelper(t, r, "lock-exit")
 	pid := c.cmd.Process.Pid
 	defer c.cmd.Wait()
-	for !isZombie(pid) {
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitUntil(t, "the holder is a zombie", func() bool { return isZombie(pid) })
 	if lockcore.Pid(st.mu.Owner()) != pid {
 		t.Fatalf("owner pid = %d, want %d", lockcore.Pid(st.mu.Owner()), pid)
 	}
@@ -125,7 +123,7 @@ func TestMutexOwnerKilledWhileWaiting(t *testing.T) {
 		died, err := st.mu.Lock(context.Background())
 		done <- result{died, err}
 	}()
-	time.Sleep(100 * time.Millisecond) // let the waiter sleep
+	waitUntil(t, "the waiter sleeps on the lock", st.mu.HasWaiters)
 	c.kill(t)
 	select {
 	case res := <-done:

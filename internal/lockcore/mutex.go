@@ -116,6 +116,12 @@ func (m *Mutex) Owner() uint64 { return m.word.Load() &^ waitBit }
 // HeldBySelf reports whether this process holds the lock.
 func (m *Mutex) HeldBySelf() bool { return m.Owner() == self }
 
+// HasWaiters reports whether the waiters bit is set: a Lock, in some
+// process, found the lock held and sleeps on it, or is about to and will
+// see the next Unlock (or it slept and has taken the lock since: the next
+// Unlock clears the bit). Tests use it to act once a Lock waits.
+func (m *Mutex) HasWaiters() bool { return m.word.Load()&waitBit != 0 }
+
 // TryFast is Lock's fast path alone: one compare-and-swap of a free lock.
 // It is small enough to be inlined into callers.
 func (m *Mutex) TryFast() bool { return m.word.CompareAndSwap(0, self) }

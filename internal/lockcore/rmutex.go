@@ -96,3 +96,7 @@ func (r *RMutex) Owned(token uint64) bool { return r.owns(token) }
 
 // Locked reports whether anyone holds the lock.
 func (r *RMutex) Locked() bool { return r.m.Owner() != 0 }
+
+// HasWaiters reports whether a Lock of another owner waits for the lock
+// (see Mutex.HasWaiters).
+func (r *RMutex) HasWaiters() bool { return r.m.HasWaiters() }

@@ -199,6 +199,11 @@ func (h *SemHandle) Release() error {
 	return nil
 }
 
+// Waiters returns how many Acquires, in every process, have stopped
+// spinning and sleep on the semaphore (or are about to, and will see any
+// Release that comes after).
+func (s *Sem) Waiters() int { return int(s.waiters.Load()) }
+
 // Held returns how many units this process holds.
 func (h *SemHandle) Held() int64 {
 	if i := h.slot.Load(); i > 0 {

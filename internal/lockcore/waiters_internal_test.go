@@ -8,8 +8,10 @@ import (
 
 func TestWaitersCountAndSweep(t *testing.T) {
 	var w Waiters
-	if !w.Add() || !w.Add() {
-		t.Fatal("Add on an empty table failed")
+	for i := range 2 {
+		if !w.Add() {
+			t.Fatalf("Add number %d of this process failed", i+1)
+		}
 	}
 	// A process that cannot exist: its pid is past any pid Linux hands out.
 	ghost := makeID(1<<29, 7)

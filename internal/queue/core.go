@@ -335,6 +335,19 @@ func (c *Core) Full() bool {
 	return s.count+s.reserved >= uint64(c.maxsize)
 }
 
+// Sleepers returns how many goroutines, in every process, are registered
+// as asleep on the queue's bells: getters waiting for an item, putters (and
+// feeders) waiting for room, and joiners waiting for Join. One registered
+// sleeps, or is about to and will see any ring that comes after. Tests use
+// it to act once the other side waits.
+func (c *Core) Sleepers() (getters, putters, joiners int) {
+	if c.enter() != nil {
+		return 0, 0, 0
+	}
+	defer c.leave()
+	return int(c.r.u32(offEmptySleepers).Load()), int(c.r.u32(offSpaceSleepers).Load()), int(c.r.u32(offJoinSleepers).Load())
+}
+
 // Close releases this handle. Items this process buffered are flushed
 // first unless CancelFlush was called (see Flush). Blocked operations on
 // this handle return an error matching errs.ErrClosed. Close is safe to

@@ -68,6 +68,27 @@ func get(t *testing.T, c *Core) string {
 	return string(it.Data)
 }
 
+// waitUntil polls cond every millisecond until it holds, and fails the
+// test if it does not within 20 s: tests wait for a condition, not for a
+// guessed time.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not so after 20 s", what)
+		}
+	}
+}
+
+// sleeping returns a condition that holds once c's queue has the given
+// numbers of registered getters, putters and joiners (see Sleepers).
+func sleeping(c *Core, getters, putters, joiners int) func() bool {
+	return func() bool {
+		g, p, j := c.Sleepers()
+		return g == getters && p == putters && j == joiners
+	}
+}
+
 func TestOrders(t *testing.T) {
 	less := func(x string) func([]byte) bool {
 		return func(e []byte) bool { return x < string(e) }
@@ -102,7 +123,6 @@ func TestOrders(t *testing.T) {
 
 func TestPriorityStableAndCompaction(t *testing.T) {
 	c := newCore(t, Priority, 0, minCapacity, false)
-	type kv struct{ k, seq int }
 	// Keys repeat; items of equal key come out in the order put. Taking
 	// items out of the middle leaves holes that later puts compact.
 	seq := 0
@@ -145,8 +165,12 @@ func TestBoundedFullAndWait(t *testing.T) {
 	}
 	d := twin(t, c)
 	done := make(chan error, 1)
-	go func() { done <- d.Put(context.Background(), Item{Data: []byte("c")}, true) }()
-	time.Sleep(20 * time.Millisecond)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		done <- d.Put(ctx, Item{Data: []byte("c")}, true)
+	}()
+	waitUntil(t, "the Put sleeps for a slot", sleeping(c, 0, 1, 0))
 	if got := get(t, c); got != "a" {
 		t.Errorf("got %q", got)
 	}
@@ -189,8 +213,12 @@ func TestUnbufferedWaitsForRoom(t *testing.T) {
 		t.Fatalf("%d items of 100 bytes fitted in %d", n, minCapacity)
 	}
 	done := make(chan error, 1)
-	go func() { done <- c.Put(context.Background(), Item{Data: big}, true) }()
-	time.Sleep(20 * time.Millisecond)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		done <- c.Put(ctx, Item{Data: big}, true)
+	}()
+	waitUntil(t, "the Put sleeps for room", sleeping(c, 0, 1, 0))
 	get(t, c)
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -301,14 +329,25 @@ func TestJoin(t *testing.T) {
 		t.Errorf("Join with pending work = %v", err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- c.Join(context.Background()) }()
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		done <- c.Join(ctx)
+	}()
+	waitUntil(t, "Join sleeps", sleeping(c, 0, 0, 1))
 	get(t, c)
 	get(t, c)
+	epoch := c.r.u64(offEpochHint).Load()
 	c.TaskDone()
+	// A sleeping Join returns only once the count of times the work ran
+	// out moves (or its context ends): that count must not have moved.
+	if e := c.r.u64(offEpochHint).Load(); e != epoch || c.Unfinished() != 1 {
+		t.Fatalf("after one of two TaskDones: epoch %d (was %d), %d unfinished", e, epoch, c.Unfinished())
+	}
 	select {
 	case <-done:
 		t.Fatal("Join returned with one task unfinished")
-	case <-time.After(20 * time.Millisecond):
+	default:
 	}
 	c.TaskDone()
 	if err := <-done; err != nil {
@@ -347,10 +386,15 @@ func TestCloseWakesGetter(t *testing.T) {
 		_, err := c.Get(context.Background(), true)
 		done <- err
 	}()
-	time.Sleep(20 * time.Millisecond)
+	waitUntil(t, "the Get sleeps", sleeping(c, 1, 0, 0))
 	c.Close()
-	if err := <-done; err == nil {
-		t.Error("Get returned no error after Close")
+	select {
+	case err := <-done:
+		if !errors.Is(err, errs.ErrClosed) {
+			t.Errorf("Get after Close = %v, want errs.ErrClosed", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close did not wake the sleeping Get")
 	}
 }
 

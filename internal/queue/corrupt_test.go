@@ -91,7 +91,9 @@ func TestDropBufferedWakesPutters(t *testing.T) {
 		defer cancel()
 		errc <- b.Put(ctx, Item{Data: []byte("waits for a slot")}, true)
 	}()
-	time.Sleep(200 * time.Millisecond) // b sleeps on maxsize
+	// Two wait for room: a's feeder, for room in the ring, and b's Put,
+	// for a slot.
+	waitUntil(t, "b's Put sleeps on maxsize", sleeping(a, 0, 2, 0))
 	a.CancelFlush()
 	a.Close() // drops a's buffered items: slots are free
 	if err := <-errc; err != nil {
@@ -125,17 +127,31 @@ func TestCloseStopsLateFeeder(t *testing.T) {
 		other.lock() // another process is inside a queue operation
 		putDone := make(chan error, 1)
 		go func() { putDone <- c.Put(context.Background(), Item{Data: []byte("x")}, true) }()
-		time.Sleep(5 * time.Millisecond) // Put entered and waits for the lock
+		waitUntil(t, "the Put entered and waits for the lock", c.lk.HasWaiters)
 		closed := make(chan struct{})
 		go func() { c.Close(); close(closed) }()
-		time.Sleep(5 * time.Millisecond) // Close waits for the Put
+		// Close has begun once it ended the Core's life, just before it
+		// waits for the Put to leave.
+		waitUntil(t, "Close has begun", func() bool { return c.life.Err() != nil })
 		other.unlock()
 		if err := <-putDone; err != nil {
 			t.Fatalf("Put: %v", err)
 		}
 		<-closed
+		// The feeder the Put started must have returned before Close
+		// did: one still running would fault on the unmapped region.
+		c.fd.mu.Lock()
+		feederDone := c.fd.done
+		c.fd.mu.Unlock()
+		if feederDone == nil {
+			t.Fatal("the Put started no feeder: the test missed its case")
+		}
+		select {
+		case <-feederDone:
+		default:
+			t.Fatal("Close returned while the feeder it had to stop was running")
+		}
 	}
-	time.Sleep(100 * time.Millisecond) // a feeder started late would fault here
 }
 
 func (c *Core) storeLockedForTest(p []byte) (bool, error) {

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"io"
+	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -130,8 +132,11 @@ func TestRecvContext(t *testing.T) {
 		t.Errorf("Recv took %v after a 50ms deadline", d)
 	}
 	ctx, cancel = context.WithCancel(context.Background())
-	time.AfterFunc(20*time.Millisecond, cancel)
-	if _, err := b.Recv(ctx); !errors.Is(err, context.Canceled) {
+	errc := make(chan error, 1)
+	go func() { _, err := b.Recv(ctx); errc <- err }()
+	waitRecvAsleep(t)
+	cancel()
+	if err := recvResult(t, errc); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Recv = %v, want Canceled", err)
 	}
 	// The deadline is disarmed: a later receive still works.
@@ -146,12 +151,56 @@ func TestCloseUnblocksRecv(t *testing.T) {
 	mptest.CheckLeaks(t)
 	a, b := pair(t)
 	_ = a
-	errc := make(chan error)
+	errc := make(chan error, 1)
 	go func() { _, err := b.Recv(context.Background()); errc <- err }()
-	time.Sleep(20 * time.Millisecond)
+	waitRecvAsleep(t)
 	b.Close()
-	if err := <-errc; !errors.Is(err, errs.ErrClosed) {
+	if err := recvResult(t, errc); !errors.Is(err, errs.ErrClosed) {
 		t.Fatalf("Recv after Close = %v, want ErrClosed", err)
+	}
+}
+
+// waitRecvAsleep waits until a Recv sleeps in Go's poller (a goroutine in
+// state "IO wait" inside recvmsg), and fails the test if none does within
+// 20 s.
+func waitRecvAsleep(t *testing.T) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); !recvAsleep(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no Recv sleeps in the poller after 20 s")
+		}
+	}
+}
+
+func recvAsleep() bool {
+	buf := make([]byte, 1<<16)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		header, _, _ := strings.Cut(g, "\n")
+		if strings.Contains(header, "[IO wait") && strings.Contains(g, "transport.(*Conn).recvmsg(") {
+			return true
+		}
+	}
+	return false
+}
+
+// recvResult returns what a Recv sent on errc, and fails the test if it
+// sends nothing within 10 s.
+func recvResult(t *testing.T, errc chan error) error {
+	t.Helper()
+	select {
+	case err := <-errc:
+		return err
+	case <-time.After(10 * time.Second):
+		t.Fatal("the Recv is still blocked after 10 s")
+		return nil
 	}
 }
 
