@@ -8,6 +8,7 @@ import (
 	"unsafe"
 
 	"github.com/mpgo/mp/internal/descr"
+	"github.com/mpgo/mp/internal/errs"
 	"github.com/mpgo/mp/internal/funcs"
 	"github.com/mpgo/mp/internal/lockcore"
 	"github.com/mpgo/mp/internal/shmem"
@@ -112,6 +113,10 @@ func runAction(ctx context.Context, name string) error {
 	}
 	_, resFDs, err := inv(ctx, arg, fds)
 	descr.Close(resFDs)
+	var panicked *errs.Remote
+	if errors.As(err, &panicked) { // a panic, as a *RemoteError with its stack
+		err = remoteError(errs.Describe(name, err))
+	}
 	if err != nil {
 		return fmt.Errorf("mp: barrier action %s: %w", name, err)
 	}

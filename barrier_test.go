@@ -23,6 +23,9 @@ var (
 	failAction = mp.Register("test.sync.failAction", func(context.Context, struct{}) (struct{}, error) {
 		return struct{}{}, errors.New("action failed on purpose")
 	})
+	panicAction = mp.Register("test.sync.panicAction", func(context.Context, struct{}) (struct{}, error) {
+		panic("action panicked on purpose")
+	})
 	// barrierParty waits at a barrier in a child and returns its index.
 	barrierParty = mp.Register("test.sync.barrierParty", func(ctx context.Context, b *mp.Barrier) (int, error) {
 		defer b.Close()
@@ -178,6 +181,18 @@ func TestBarrierActionFails(t *testing.T) {
 	}
 	if broken != 1 || failed != 1 {
 		t.Fatalf("errors %v: want one broken barrier and one action error", errs)
+	}
+}
+
+// An action that panics fails the Wait that ran it with a *RemoteError
+// that carries the stack.
+func TestBarrierActionPanics(t *testing.T) {
+	mptest.CheckLeaks(t)
+	b := newBarrier(t, 1, mp.BarrierConfig{Action: panicAction})
+	_, err := b.Wait(context.Background())
+	var re *mp.RemoteError
+	if !errors.As(err, &re) || !re.Panic || re.Stack == "" || re.Message != "action panicked on purpose" {
+		t.Fatalf("Wait whose action panicked = %v, want a *RemoteError with the panic", err)
 	}
 }
 

@@ -10,7 +10,6 @@ import (
 	"github.com/mpgo/mp/internal/lockcore"
 	"github.com/mpgo/mp/internal/shmem"
 	"github.com/mpgo/mp/internal/wire"
-	"golang.org/x/sys/unix"
 )
 
 // Cond is a condition variable shared between processes (Python:
@@ -215,7 +214,7 @@ func (c *Cond) UnmarshalCBOR(data []byte) error {
 	}
 	l, err := openCondLock(fds[1], meta.LockKind)
 	if err != nil {
-		unixClose(fds[0])
+		descr.Close(fds[:1])
 		return err
 	}
 	r, p, err := openRegion(fds[0], shmem.KindCond, int(unsafe.Sizeof(lockcore.Cond{})))
@@ -243,7 +242,7 @@ func openCondLock(fd int, kind uint16) (CondLock, error) {
 		}
 		return &ReentrantLock{r: r, st: (*lockcore.RMutex)(p)}, nil
 	}
-	unixClose(fd)
+	descr.Close([]int{fd})
 	return nil, fmt.Errorf("%w: Cond lock of kind %d", ErrProtocol, kind)
 }
 
@@ -287,8 +286,5 @@ func (c rlockCond) reacquire(ctx context.Context, depth uint32) error {
 	if err != nil {
 		return lockError(err)
 	}
-	return ownerDied(died)
+	return ownerDied(died, "lock (after a Cond wait)")
 }
-
-// unixClose closes a descriptor, ignoring errors.
-func unixClose(fd int) { unix.Close(fd) }

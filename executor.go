@@ -86,8 +86,10 @@ type Task struct {
 	FDs []int
 	// Deadline, if not zero, is when the task's context ends.
 	Deadline time.Time
-	// Attempt counts the times the task was given to a worker before: 0
-	// when it reaches Execute; an executor that runs it again adds one.
+	// Attempt counts the earlier attempts to run the task: 0 for a task
+	// Apply, Submit, Map or Imap makes; an executor that delivers a task
+	// again (to another machine) adds one, and a Pool counts it against
+	// its limit of three attempts.
 	Attempt int
 
 	done     func(TaskResult)
@@ -95,8 +97,8 @@ type Task struct {
 	watch    atomic.Pointer[func() bool] // ends the watch on the task's context
 	group    *taskGroup                  // set before the task is executed
 
-	// engine is the Pool's own form of the task, once it has one.
-	engine atomic.Pointer[poolTask]
+	// inPool is the task's form in the Pool it was given to, if any.
+	inPool atomic.Pointer[pooledTask]
 }
 
 // TaskResult is the outcome of a Task: its encoded result with the
@@ -112,10 +114,13 @@ var taskIDs atomic.Uint64
 
 // NewTask returns a task of the function registered as fn, with an encoded
 // argument and the descriptors of the handles in it (see Task), whose
-// outcome goes to done, called once from the goroutine that finishes it.
-// It is how an executor that forwards tasks — a worker that takes them
-// from another machine — gives them to a local Pool: Execute it there and
-// send on what done gets.
+// outcome goes to done, called once from the goroutine that finishes it —
+// for a Pool, one of its own: done must not block, nor wait for that Pool.
+// Its Attempt is 0; set it before Execute to carry on a count of earlier
+// attempts. NewTask is how an executor that forwards tasks — a worker that
+// takes them from another machine — gives them to a local Pool: Execute
+// it there, send on what done gets, and Cancel it there if its sender
+// stops wanting it.
 func NewTask(fn string, arg []byte, fds []int, items int, deadline time.Time, done func(TaskResult)) *Task {
 	if fn == "" || done == nil {
 		panic("mp: NewTask needs a function name and a done function")
@@ -163,17 +168,9 @@ func newTask(ctx context.Context, fn string, arg any, items int, done func(TaskR
 	if err != nil {
 		return nil, err
 	}
-	if len(fds) > maxTaskFDs {
-		descr.Close(fds)
-		return nil, fmt.Errorf("mp: a task's argument holds %d handles, at most %d", len(fds), maxTaskFDs)
-	}
 	deadline, _ := ctx.Deadline()
 	return NewTask(fn, data, fds, items, deadline, done), nil
 }
-
-// maxTaskFDs is the most descriptors one task's argument may hold: what
-// one message between a pool and its worker carries, with room to spare.
-const maxTaskFDs = 200
 
 // execute gives ts to ex, having made each one end when ctx does: it is
 // then finished with ctx's error and ex is told to cancel it.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mpgo/mp"
+	"github.com/mpgo/mp/internal/wire"
 	"github.com/mpgo/mp/mptest"
 )
 
@@ -30,6 +31,7 @@ type forwarder struct {
 	executed int
 	dropped  int // not wanted when their turn came
 	cancels  int
+	closed   bool // callbacks is closed
 
 	callbacks chan func()
 	stopped   chan struct{}
@@ -53,6 +55,7 @@ func (f *forwarder) Execute(ts ...*mp.Task) {
 		if !t.Wanted() {
 			f.dropped++
 			f.mu.Unlock()
+			closeAll(t.FDs) // the executor's from Execute on
 			continue
 		}
 		f.mu.Unlock()
@@ -106,11 +109,14 @@ func closeAll(fds []int) {
 func (f *forwarder) Parallelism() int { return f.local.Parallelism() }
 
 func (f *forwarder) RunCallback(fn func()) {
-	select {
-	case f.callbacks <- fn:
-	case <-f.stopped:
-		fn()
+	f.mu.Lock()
+	if !f.closed {
+		f.callbacks <- fn // buffered: the goroutine below takes them in order
+		f.mu.Unlock()
+		return
 	}
+	f.mu.Unlock()
+	fn()
 }
 
 func (f *forwarder) runCallbacks() {
@@ -121,7 +127,10 @@ func (f *forwarder) runCallbacks() {
 }
 
 func (f *forwarder) close() {
+	f.mu.Lock()
+	f.closed = true
 	close(f.callbacks)
+	f.mu.Unlock()
 	<-f.stopped
 }
 
@@ -244,5 +253,38 @@ func TestExecutorRefusesHandles(t *testing.T) {
 	defer b.Close()
 	if _, err := mp.Apply(context.Background(), f, connEcho, job{Conn: b, Times: 1}); !errors.Is(err, mp.ErrHandles) {
 		t.Fatalf("Apply with a Conn in the argument = %v, want ErrHandles", err)
+	}
+}
+
+// Pool.Cancel of a task made with NewTask finishes it, with an error that
+// matches context.Canceled, whether it comes before Execute or while the
+// task runs; a task cancelled before Execute never runs.
+func TestPoolCancelOfNewTask(t *testing.T) {
+	mptest.CheckLeaks(t)
+	t.Cleanup(mp.SetKillGrace(10 * time.Millisecond))
+	p := newPool(t, mp.PoolOptions{Processes: 1})
+	arg := func(d time.Duration) []byte {
+		b, _, err := wire.Marshal(d) // what a forwarding executor receives
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	got := make(chan mp.TaskResult, 2)
+	early := mp.NewTask(poolSleep.Name(), arg(time.Minute), nil, 0, time.Time{}, func(r mp.TaskResult) { got <- r })
+	p.Cancel(early)
+	p.Execute(early)
+	if r := <-got; !errors.Is(r.Err, context.Canceled) {
+		t.Fatalf("a task cancelled before Execute: %v", r.Err)
+	}
+	running := mp.NewTask(poolSleep.Name(), arg(time.Minute), nil, 0, time.Time{}, func(r mp.TaskResult) { got <- r })
+	p.Execute(running)
+	waitRunning(t, p, 1)
+	p.Cancel(running)
+	if r := <-got; !errors.Is(r.Err, context.Canceled) || running.Wanted() {
+		t.Fatalf("a running task cancelled: %v (still wanted: %v)", r.Err, running.Wanted())
+	}
+	if v, err := mp.Apply(context.Background(), p, square, 5); err != nil || v != 25 {
+		t.Fatalf("the pool after the cancels: %d, %v", v, err)
 	}
 }

@@ -1,8 +1,10 @@
 package mp
 
-import "github.com/mpgo/mp/internal/pool"
+import (
+	"time"
 
-import "time"
+	"github.com/mpgo/mp/internal/pool"
+)
 
 // EventWaiters returns how many wait on e now, in every process: tests use
 // it to act once every waiter is asleep instead of guessing with a sleep.

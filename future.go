@@ -19,9 +19,11 @@ type Future[T any] struct {
 // done (Python: callback, error_callback): Result with the result, or Error
 // with the error. Either may be nil. They run one at a time, in a goroutine
 // of the pool, before the Future becomes ready; a slow callback delays the
-// other callbacks of the pool, not its results. A callback may Close,
-// Terminate or Wait for its pool. A callback that panics crashes the
-// program, as a panic in a function given to time.AfterFunc does.
+// other callbacks of the pool, not its results. A callback may Close or
+// Terminate its pool, itself or through a goroutine it waits for; a Wait
+// for its pool waits for the callback too, so it can only end with its
+// context. A callback that panics crashes the program, as a panic in a
+// function given to time.AfterFunc does.
 type Callback[T any] struct {
 	Result func(T)
 	Error  func(error)

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"unsafe"
 
 	"github.com/mpgo/mp/internal/descr"
+	"github.com/mpgo/mp/internal/diag"
 	"github.com/mpgo/mp/internal/errs"
 	"github.com/mpgo/mp/internal/shmem"
 	"github.com/mpgo/mp/internal/wire"
@@ -82,12 +84,15 @@ func lockError(err error) error {
 	return err
 }
 
-// ownerDied returns ErrOwnerDead if died is set.
-func ownerDied(died bool) error {
-	if died {
-		return ErrOwnerDead
+// ownerDied returns ErrOwnerDead if died is set: the caller took over
+// what, a lock of the kind named, from an owner that died holding it, and
+// the logger given to SetLogger hears of it.
+func ownerDied(died bool, what string) error {
+	if !died {
+		return nil
 	}
-	return nil
+	diag.Logger().Warn("mp: the owner of a "+what+" died holding it; this process took it over", "pid", os.Getpid())
+	return ErrOwnerDead
 }
 
 // closeRegion closes *r once and sets it to nil.

@@ -58,11 +58,12 @@ func TestChildLogsReachParent(t *testing.T) {
 // that died, a task stopped by killing its worker.
 func TestPoolDiagnosticsReachLogger(t *testing.T) {
 	mptest.CheckLeaks(t)
-	var buf strings.Builder
-	mp.SetLogger(slog.New(slog.NewTextHandler(&syncWriter{w: &buf}, nil)))
-	defer mp.SetLogger(nil)
+	out := &syncWriter{w: new(bytes.Buffer)}
 	ctx := context.Background()
 	p := newPool(t, mp.PoolOptions{Processes: 1})
+	// The handler uses the pool: the pool must not log under its lock.
+	mp.SetLogger(slog.New(usePool{slog.NewTextHandler(out, nil), p}))
+	defer mp.SetLogger(nil)
 	f, wpid, _ := startHang(t, ctx, p, "kill", false)
 	if _, err := f.Get(ctx); !errors.Is(err, mp.ErrWorkerDied) {
 		t.Fatalf("task whose worker killed itself: %v", err)
@@ -77,10 +78,48 @@ func TestPoolDiagnosticsReachLogger(t *testing.T) {
 	if err := p.Wait(ctx); err != nil {
 		t.Fatal(err)
 	}
-	out := buf.String()
+	// Records are logged once the pool's lock is released, by whichever
+	// of its goroutines gets there first: wait for them.
 	for _, want := range []string{"level=WARN msg=\"mp: pool worker died\" pid=" + strconv.Itoa(wpid), "msg=\"mp: pool task stopped: worker killed\""} {
-		if !strings.Contains(out, want) {
-			t.Errorf("the logger got\n%s\nwithout %q", out, want)
+		for deadline := time.Now().Add(10 * time.Second); !strings.Contains(out.String(), want); time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("the logger got\n%s\nwithout %q", out.String(), want)
+			}
 		}
+	}
+}
+
+// usePool is a log handler that looks at a pool for every record.
+type usePool struct {
+	slog.Handler
+	p *mp.Pool
+}
+
+func (h usePool) Handle(ctx context.Context, r slog.Record) error {
+	mp.PoolRunning(h.p)
+	return h.Handler.Handle(ctx, r)
+}
+
+// A lock taken over from an owner that died is reported to the logger
+// given to SetLogger.
+func TestOwnerDeathReachesLogger(t *testing.T) {
+	mptest.CheckLeaks(t)
+	out := &syncWriter{w: new(bytes.Buffer)}
+	mp.SetLogger(slog.New(slog.NewTextHandler(out, nil)))
+	defer mp.SetLogger(nil)
+	m, err := mp.NewMutex()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	killHolder(t, holdArgs{Mutex: m})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := m.Lock(ctx); !errors.Is(err, mp.ErrOwnerDead) {
+		t.Fatalf("Lock after the holder died = %v, want ErrOwnerDead", err)
+	}
+	m.Unlock()
+	if got := out.String(); !strings.Contains(got, `level=WARN msg="mp: the owner of a Mutex died holding it; this process took it over"`) {
+		t.Errorf("the logger got %q", got)
 	}
 }

@@ -66,7 +66,7 @@ func (m *Mutex) Lock(ctx context.Context) error {
 		return lockError(err)
 	}
 	m.race.Acquired()
-	return ownerDied(died)
+	return ownerDied(died, "Mutex")
 }
 
 // TryLock acquires the lock if it is free and reports whether it did (Python:
@@ -80,7 +80,7 @@ func (m *Mutex) TryLock() (bool, error) {
 	if ok {
 		m.race.Acquired()
 	}
-	return ok, ownerDied(died)
+	return ok, ownerDied(died, "Mutex")
 }
 
 // Unlock releases the lock, whichever process locked it. It returns

@@ -89,11 +89,14 @@ type Pool struct {
 	method    StartMethod
 	stdout    io.Writer
 	stderr    io.Writer
-	callbacks *pool.Callbacks
+	callbacks *callbacks
 }
 
-// poolTask is the engine's form of a task.
-type poolTask = pool.Task
+// pooledTask is a task's form in a Pool's engine, and the engine.
+type pooledTask struct {
+	e  *pool.Engine
+	pt *pool.Task
+}
 
 // NewPool starts a pool of worker processes. It returns once the workers
 // are started, without waiting for them to be ready: tasks given before
@@ -120,7 +123,7 @@ func NewPool(opts PoolOptions) (*Pool, error) {
 	if p.e, err = pool.New(cfg); err != nil {
 		return nil, err
 	}
-	p.callbacks = pool.NewCallbacks(p.e.Exited())
+	p.callbacks = newCallbacks(p.e.Done())
 	return p, nil
 }
 
@@ -130,29 +133,38 @@ func (p *Pool) Processes() int { return p.e.Size() }
 // Parallelism implements Executor: the number of workers.
 func (p *Pool) Parallelism() int { return p.e.Size() }
 
-// Execute implements Executor: it queues the tasks for the workers.
+// Execute implements Executor: it queues the tasks for the workers. A task
+// given to a worker that then dies before the task ran is run again, on
+// another worker, up to three attempts in all (counting t.Attempt); a task
+// whose argument holds more than 200 handles fails at once.
 func (p *Pool) Execute(ts ...*Task) {
-	pts := make([]*poolTask, len(ts))
+	pts := make([]*pool.Task, len(ts))
 	for i, t := range ts {
-		pt := &poolTask{ID: t.ID, Func: t.Func, Arg: t.Arg, FDs: t.FDs, Items: t.Items, Deadline: t.Deadline, Owner: poolOwner{t}}
-		t.engine.Store(pt)
+		pt := &pool.Task{ID: t.ID, Func: t.Func, Arg: t.Arg, FDs: t.FDs, Items: t.Items, Deadline: t.Deadline,
+			Attempt: t.Attempt, Owner: poolOwner{t}}
+		t.inPool.Store(&pooledTask{p.e, pt})
 		pts[i] = pt
 	}
 	p.e.Run(pts...)
 }
 
-// Cancel implements Executor: a task not yet sent to a worker is dropped;
-// a running one has its context cancelled, and its worker is killed with
-// its process group if it does not return within a short grace period.
+// Cancel implements Executor. A task that is still wanted is first
+// finished with an error matching context.Canceled (mp's own calls finish
+// a task before they cancel it; an executor that forwards tasks made with
+// NewTask may not). Then a task not yet sent to a worker is dropped, and a
+// running one has its context cancelled, its worker killed with its
+// process group if it does not return within a short grace period. Cancel
+// of a task given to another executor, or to none yet, only finishes it.
 func (p *Pool) Cancel(t *Task) {
-	if pt := t.engine.Load(); pt != nil {
-		p.e.Cancel(pt)
+	t.Finish(TaskResult{Err: fmt.Errorf("mp: task %s cancelled: %w", t.Func, context.Canceled)})
+	if b := t.inPool.Load(); b != nil && b.e == p.e {
+		p.e.Cancel(b.pt)
 	}
 }
 
 // RunCallback implements Executor: fn runs in a goroutine of the pool, after
 // the callbacks given before it.
-func (p *Pool) RunCallback(fn func()) { p.callbacks.Add(fn) }
+func (p *Pool) RunCallback(fn func()) { p.callbacks.add(fn) }
 
 // poolOwner is a Task as the owner of the engine's form of it.
 type poolOwner struct{ t *Task }
@@ -193,7 +205,7 @@ func (p *Pool) Wait(ctx context.Context) error {
 	if err := p.e.Wait(ctx); err != nil {
 		return err
 	}
-	return p.callbacks.Wait(ctx)
+	return p.callbacks.wait(ctx)
 }
 
 // startWorker starts a worker process running the engine's loop on tasks

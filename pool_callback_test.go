@@ -238,3 +238,31 @@ func TestPoolWaitFromCallbackEndsWithContext(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A callback that terminates its pool runs in the pool's callback
+// goroutine even when its task is the last thing the pool finishes: here
+// the last worker's death, delivered after the pool has closed. (Run in
+// the goroutine that delivered it, it would wait for itself.)
+func TestPoolCallbackTerminatesAfterLastWorkerDied(t *testing.T) {
+	mptest.CheckLeaks(t)
+	for range 10 {
+		p, err := mp.NewPool(mp.PoolOptions{Processes: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		mp.Submit(context.Background(), p, exit, 3, mp.Callback[int]{Error: func(error) {
+			p.Terminate()
+			close(done)
+		}})
+		p.Close()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("Terminate from the callback of the last task has not returned after 10 s")
+		}
+		if err := p.Wait(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

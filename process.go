@@ -57,7 +57,7 @@ type Process struct {
 	// mu guards everything below. Start does not hold it while the child
 	// starts, so that Pid, Done and Alive answer meanwhile.
 	mu       sync.Mutex
-	starting bool // Start is under way
+	starting chan struct{} // not nil while Start is under way; closed when it ends
 	started  bool
 	closed   bool
 	pid      int
@@ -89,7 +89,8 @@ func (p *Process) Start() error {
 	r, err := p.launch(spec)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.starting = false
+	close(p.starting)
+	p.starting = nil
 	if err != nil {
 		return err
 	}
@@ -111,7 +112,7 @@ func (p *Process) beginStart() (*proc.Spec, error) {
 	switch {
 	case p.closed:
 		return nil, ErrClosed
-	case p.started || p.starting:
+	case p.started || p.starting != nil:
 		return nil, ErrAlreadyStarted
 	case Current().Daemon:
 		return nil, ErrDaemonChildren
@@ -129,7 +130,7 @@ func (p *Process) beginStart() (*proc.Spec, error) {
 	if p.Name == "" {
 		p.Name = name
 	}
-	p.starting = true
+	p.starting = make(chan struct{})
 	return &proc.Spec{Func: p.fn, Name: p.Name, Identity: id, Daemon: p.Daemon, Env: p.Env, Dir: p.Dir,
 		Stdout: p.Stdout, Stderr: p.Stderr, Method: method.proc(), Lifetime: background.IsLifetime(p)}, nil
 }
@@ -146,7 +147,7 @@ func (p *Process) launch(spec *proc.Spec) (proc.Runner, error) {
 	var early *proc.EarlyExitError
 	if errors.As(err, &early) {
 		descr.Close(resultFDs(early.Outcome.Result))
-		if oerr := outcomeErr(p.fn, early.Outcome); oerr != nil {
+		if oerr := outcomeErr(spec.Name, early.Outcome); oerr != nil {
 			return nil, fmt.Errorf("%w (start message: %v)", oerr, early.Send)
 		}
 		return nil, early.Send
@@ -194,9 +195,10 @@ func resultFDs(r *proc.Result) []int {
 // returned an error or panicked; an *ExitError if the process exited with
 // another code or was killed by a signal. If ctx ends first, Wait returns
 // ctx's error and the process goes on running. Wait may be called any number
-// of times, from any goroutine.
+// of times, from any goroutine; called while Start is under way, it waits
+// for Start first.
 func (p *Process) Wait(ctx context.Context) error {
-	done, err := p.doneChan()
+	done, err := p.doneChan(ctx)
 	if err != nil {
 		return err
 	}
@@ -218,7 +220,12 @@ func (p *Process) Run(ctx context.Context) error {
 	return p.Wait(ctx)
 }
 
-func (p *Process) doneChan() (chan struct{}, error) {
+// doneChan returns the channel closed when the process has ended, once a
+// Start under way has ended, or ctx's error if ctx ends first.
+func (p *Process) doneChan(ctx context.Context) (chan struct{}, error) {
+	if err := p.awaitStart(ctx); err != nil {
+		return nil, err
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	switch {
@@ -230,16 +237,33 @@ func (p *Process) doneChan() (chan struct{}, error) {
 	return p.done, nil
 }
 
+// awaitStart waits for a Start under way to end, or for ctx to end.
+func (p *Process) awaitStart(ctx context.Context) error {
+	p.mu.Lock()
+	starting := p.starting
+	p.mu.Unlock()
+	if starting == nil {
+		return nil
+	}
+	select {
+	case <-starting:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // Terminate asks the process to stop with SIGTERM (its exit code becomes
 // -15 unless its function handles the signal). It does nothing if the
-// process has ended.
+// process has ended; called while Start is under way, it waits for Start.
 func (p *Process) Terminate() error { return p.signal(syscall.SIGTERM) }
 
 // Kill stops the process with SIGKILL (exit code -9). It does nothing if the
-// process has ended.
+// process has ended; called while Start is under way, it waits for Start.
 func (p *Process) Kill() error { return p.signal(syscall.SIGKILL) }
 
 func (p *Process) signal(sig syscall.Signal) error {
+	p.awaitStart(context.Background())
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	switch {
@@ -322,7 +346,7 @@ func (p *Process) Close() error {
 	if p.closed {
 		return nil
 	}
-	if p.starting {
+	if p.starting != nil {
 		return ErrStillRunning
 	}
 	if p.started {

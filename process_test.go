@@ -391,10 +391,14 @@ func (a slowArg) MarshalCBOR() ([]byte, error) {
 
 func (a *slowArg) UnmarshalCBOR([]byte) error { return nil }
 
-var takeSlow = mp.Register("test.takeSlow", func(context.Context, slowArg) (struct{}, error) { return struct{}{}, nil })
+var takeSlow = mp.Register("test.takeSlow", func(ctx context.Context, _ slowArg) (struct{}, error) {
+	<-ctx.Done() // until killed
+	return struct{}{}, ctx.Err()
+})
 
-// Pid, Alive and Done answer while Start is under way; a second Start and a
-// Close then report the process as starting.
+// Pid, Alive and Done answer while Start is under way; a second Start and
+// a Close report the process as starting; Kill and Wait wait for the Start
+// to end, then act on the process it started.
 func TestProcessAnswersWhileStarting(t *testing.T) {
 	mptest.CheckLeaks(t)
 	arg := slowArg{entered: make(chan struct{}), release: make(chan struct{})}
@@ -411,12 +415,18 @@ func TestProcessAnswersWhileStarting(t *testing.T) {
 	if err := p.Close(); !errors.Is(err, mp.ErrStillRunning) {
 		t.Errorf("Close while starting = %v, want ErrStillRunning", err)
 	}
+	killed := make(chan error, 1)
+	go func() { killed <- p.Kill() }()
 	close(arg.release)
 	if err := <-started; err != nil {
 		t.Fatal(err)
 	}
-	if err := p.Wait(context.Background()); err != nil {
-		t.Fatal(err)
+	if err := <-killed; err != nil {
+		t.Fatalf("Kill while starting = %v, want it to wait for Start and kill", err)
+	}
+	var ee *mp.ExitError
+	if err := p.Wait(context.Background()); !errors.As(err, &ee) || ee.Signal != syscall.SIGKILL {
+		t.Fatalf("Wait after the Kill = %v, want the process killed", err)
 	}
 	p.Close()
 }

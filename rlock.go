@@ -85,7 +85,7 @@ func (l *ReentrantLock) Lock(ctx context.Context) (context.Context, error) {
 		return ctx, lockError(err)
 	}
 	l.race.Acquired()
-	return octx, ownerDied(died)
+	return octx, ownerDied(died, "ReentrantLock")
 }
 
 // TryLock is Lock without waiting: it reports whether the owner ctx names
@@ -100,7 +100,7 @@ func (l *ReentrantLock) TryLock(ctx context.Context) (context.Context, bool, err
 		return ctx, false, nil
 	}
 	l.race.Acquired()
-	return octx, true, ownerDied(died)
+	return octx, true, ownerDied(died, "ReentrantLock")
 }
 
 // Unlock releases one level of the lock. ctx must name the owner (come from

@@ -101,7 +101,7 @@ func (s *Semaphore) Acquire(ctx context.Context) error {
 		return lockError(err)
 	}
 	s.race.Acquired()
-	return ownerDied(died)
+	return ownerDied(died, "Semaphore unit")
 }
 
 // TryAcquire takes a unit if one is free and reports whether it did
@@ -117,7 +117,7 @@ func (s *Semaphore) TryAcquire() (bool, error) {
 	if ok {
 		s.race.Acquired()
 	}
-	return ok, ownerDied(died)
+	return ok, ownerDied(died, "Semaphore unit")
 }
 
 // Release gives a unit back and wakes a waiter. It returns

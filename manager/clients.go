@@ -33,7 +33,8 @@ type attempt struct {
 	// callers that waited for it; nil if it succeeded, or if it ended with
 	// the dialling caller's context, which is no reason to fail the others.
 	err error
-	// waiting counts the callers that wait for the attempt; guarded by
+	// waiting counts the callers that joined the attempt and have not
+	// given up on it (a caller whose context ends leaves); guarded by
 	// clients.mu. Tests read it.
 	waiting int
 }

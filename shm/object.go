@@ -7,10 +7,10 @@ import (
 	"unsafe"
 
 	"github.com/mpgo/mp"
+	"github.com/mpgo/mp/internal/descr"
 	"github.com/mpgo/mp/internal/errs"
 	"github.com/mpgo/mp/internal/shmem"
 	"github.com/mpgo/mp/internal/wire"
-	"golang.org/x/sys/unix"
 )
 
 // ErrNoLock is returned by the locking methods of a Value or Array made
@@ -102,7 +102,7 @@ func unmarshalObject(data []byte, tag uint64, kind uint16, info typeInfo) (*obje
 	var meta objectMeta
 	fds, err := wire.UnmarshalHandle(data, tag, &meta)
 	if err == nil && len(fds) != 1 {
-		closeAll(fds)
+		descr.Close(fds)
 		err = fmt.Errorf("%w: handle with %d descriptors, want 1", mp.ErrProtocol, len(fds))
 	}
 	if err != nil {
@@ -176,10 +176,4 @@ func (o *object) close() error {
 		err = errors.Join(err, o.lock.Close())
 	}
 	return err
-}
-
-func closeAll(fds []int) {
-	for _, fd := range fds {
-		unix.Close(fd)
-	}
 }

@@ -39,6 +39,7 @@ var (
 	ErrTooManyReleases = errors.New("mp: released too many times")
 	ErrTooManyHolders  = errors.New("mp: too many processes hold units of the semaphore")
 	ErrNotReady        = errors.New("mp: result not ready")
+	ErrItemTooLarge    = errors.New("mp: item too large for the queue")
 	ErrHandles         = errors.New("mp: this object cannot carry handles (descriptors)")
 	ErrTooLarge        = &protocolError{"message larger than the size cap"}
 	ErrBadHeader       = &protocolError{"shared memory header does not match"}

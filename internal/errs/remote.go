@@ -21,10 +21,14 @@ type Remote struct {
 }
 
 func (e *Remote) Error() string {
-	if e.Panic {
-		return fmt.Sprintf("mp: %s panicked: %s", e.Func, e.Message)
+	what := "function"
+	if e.Func != "" {
+		what = e.Func
 	}
-	return fmt.Sprintf("mp: %s failed: %s", e.Func, e.Message)
+	if e.Panic {
+		return fmt.Sprintf("mp: %s panicked: %s", what, e.Message)
+	}
+	return fmt.Sprintf("mp: %s failed: %s", what, e.Message)
 }
 
 // Panicked returns the error of a function that panicked with value r,

@@ -49,3 +49,36 @@ func TestCloseAfterUnsentCancel(t *testing.T) {
 		stop()
 	}
 }
+
+// The other order: Close comes while T is unsent and still wanted, so it
+// cannot stop the worker; T is then cancelled, or abandoned by its owner,
+// and dropped when the writer runs. The drop must tell the idle worker of
+// the closed engine to stop.
+func TestCloseBeforeUnsentCancel(t *testing.T) {
+	for _, cancel := range []bool{true, false} {
+		e := newEngine(t, Config{Workers: 1})
+		o := newOwner()
+		e.Run(newTask(t, "pool_test.square", 2, o))
+		await(t, o)
+		o = newOwner()
+		tk := newTask(t, "pool_test.square", 3, o)
+		e.mu.Lock()
+		e.queue.push(tk)
+		e.dispatchLocked()
+		e.mu.Unlock()
+		ws := e.takeDirty()
+		e.Close()
+		o.drop()
+		if cancel {
+			e.Cancel(tk)
+		}
+		for _, w := range ws {
+			w.flush()
+		}
+		ctx, stop := context.WithTimeout(context.Background(), 10*time.Second)
+		if err := e.Wait(ctx); err != nil {
+			t.Fatalf("Wait after Close (cancelled %v): %v", cancel, err)
+		}
+		stop()
+	}
+}

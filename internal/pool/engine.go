@@ -13,11 +13,13 @@ package pool
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
+	"github.com/mpgo/mp/internal/diag"
 	"github.com/mpgo/mp/internal/errs"
 	"github.com/mpgo/mp/internal/transport"
 )
@@ -101,6 +103,7 @@ type Engine struct {
 	n       int
 	wg      sync.WaitGroup // every goroutine of the engine
 	exited  chan struct{}  // closed once stopped and every worker is gone
+	done    chan struct{}  // closed once exited and wg is done
 	names   atomic.Int64   // worker names given
 	timeout time.Duration
 
@@ -116,6 +119,8 @@ type Engine struct {
 	exitDone bool
 	dirty    []*worker   // workers with something to send
 	hasDirty atomic.Bool // dirty is not empty (read without the lock)
+	notes    []note      // diagnostics to log once the lock is released
+	hasNotes atomic.Bool // notes is not empty (read without the lock)
 }
 
 type state int
@@ -133,7 +138,8 @@ var errTerminated = fmt.Errorf("%w: terminated", errs.ErrPoolClosed)
 // workers are started, without waiting for them to be ready: tasks given
 // before then wait for them.
 func New(cfg Config) (*Engine, error) {
-	e := &Engine{cfg: cfg, n: cfg.Workers, timeout: cfg.TaskTimeout, exited: make(chan struct{})}
+	e := &Engine{cfg: cfg, n: cfg.Workers, timeout: cfg.TaskTimeout, exited: make(chan struct{}), done: make(chan struct{})}
+	go e.awaitDone()
 	var first []*worker
 	for range e.n {
 		w, err := e.newWorker()
@@ -160,9 +166,16 @@ func New(cfg Config) (*Engine, error) {
 // Size returns the number of workers the engine keeps running.
 func (e *Engine) Size() int { return e.n }
 
-// Exited returns a channel closed once the engine is stopped and its last
-// worker is gone.
-func (e *Engine) Exited() <-chan struct{} { return e.exited }
+// Done returns a channel closed once the engine has stopped, its workers
+// are gone and its goroutines have ended: it delivers nothing more.
+func (e *Engine) Done() <-chan struct{} { return e.done }
+
+// awaitDone closes done once the engine is done.
+func (e *Engine) awaitDone() {
+	<-e.exited
+	e.wg.Wait()
+	close(e.done)
+}
 
 // goroutine runs fn in a goroutine that Wait and Terminate join.
 func (e *Engine) goroutine(fn func()) {
@@ -275,4 +288,32 @@ func (e *Engine) Running() int {
 		}
 	}
 	return n
+}
+
+// note is a diagnostic for the logger given to mp.SetLogger, kept until
+// the engine's lock is released: the logger is the program's, and may be
+// slow, or use the pool.
+type note struct {
+	level slog.Level
+	msg   string
+	args  []any
+}
+
+// noteLocked keeps a diagnostic for finish to log. The engine's mutex is
+// held.
+func (e *Engine) noteLocked(level slog.Level, msg string, args ...any) {
+	e.notes = append(e.notes, note{level, msg, args})
+	e.hasNotes.Store(true)
+}
+
+// logNotes logs the diagnostics kept, outside the lock.
+func (e *Engine) logNotes() {
+	e.mu.Lock()
+	notes := e.notes
+	e.notes = nil
+	e.hasNotes.Store(false)
+	e.mu.Unlock()
+	for _, n := range notes {
+		diag.Logger().Log(context.Background(), n.level, n.msg, n.args...)
+	}
 }

@@ -3,6 +3,7 @@ package pool
 import (
 	"context"
 	"errors"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -133,5 +134,32 @@ func TestEngineDeadlineKills(t *testing.T) {
 	e.Run(tk)
 	if r := await(t, o); !errors.Is(r.Err, errs.ErrTimeout) || !errors.Is(r.Err, context.DeadlineExceeded) {
 		t.Fatalf("task past its deadline: %v", r.Err)
+	}
+}
+
+// A task with more descriptors than a message to a worker carries fails at
+// once; the worker is not blamed for it.
+func TestEngineRefusesTooManyDescriptors(t *testing.T) {
+	e := newEngine(t, Config{Workers: 1})
+	o := newOwner()
+	e.Run(newTask(t, "pool_test.pid", 0, o))
+	pid := decode[int](t, await(t, o))
+	o = newOwner()
+	tk := newTask(t, "pool_test.square", 2, o)
+	for range maxBatchFDs + 1 {
+		fd, err := syscall.Dup(0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tk.FDs = append(tk.FDs, fd)
+	}
+	e.Run(tk)
+	if r := await(t, o); r.Err == nil || !strings.Contains(r.Err.Error(), "handles, at most") {
+		t.Fatalf("task with %d descriptors: %v", len(tk.FDs), r.Err)
+	}
+	o = newOwner()
+	e.Run(newTask(t, "pool_test.pid", 0, o))
+	if got := decode[int](t, await(t, o)); got != pid {
+		t.Fatalf("the worker was replaced (pid %d, then %d)", pid, got)
 	}
 }

@@ -2,10 +2,10 @@ package pool
 
 import (
 	"fmt"
+	"log/slog"
 	"slices"
 
 	"github.com/mpgo/mp/internal/descr"
-	"github.com/mpgo/mp/internal/diag"
 	"github.com/mpgo/mp/internal/errs"
 	"github.com/mpgo/mp/internal/transport"
 	"github.com/mpgo/mp/internal/wire"
@@ -209,7 +209,7 @@ func (e *Engine) accountLocked(w *worker, exit Exit) (ds []delivery, again []*Ta
 			ds = e.resolveLocked(ds, t, Result{Err: e.cfg.WorkerDied(Death{Pid: w.pid, Exit: exit, ResultLost: true})})
 		default:
 			// It waited behind the running task: run it again.
-			if t.attempt++; t.attempt >= maxAttempts {
+			if t.Attempt++; t.Attempt >= maxAttempts {
 				ds = e.resolveLocked(ds, t, Result{Err: w.deathErrLocked(t, exit)})
 			} else {
 				again = append(again, t)
@@ -218,7 +218,7 @@ func (e *Engine) accountLocked(w *worker, exit Exit) (ds []delivery, again []*Ta
 		t.w, t.sent = nil, false
 	}
 	if !w.dying && (died || exit.Code != 0) {
-		diag.Logger().Warn("mp: pool worker died", "pid", w.pid, "code", exit.Code, "signal", exit.Signal, "task_failed", died)
+		e.noteLocked(slog.LevelWarn, "mp: pool worker died", "pid", w.pid, "code", exit.Code, "signal", exit.Signal, "task_failed", died)
 	}
 	return ds, again
 }

@@ -2,11 +2,11 @@ package pool
 
 import (
 	"fmt"
+	"log/slog"
 	"sync/atomic"
 	"time"
 
 	"github.com/mpgo/mp/internal/descr"
-	"github.com/mpgo/mp/internal/diag"
 	"github.com/mpgo/mp/internal/errs"
 )
 
@@ -47,6 +47,10 @@ func (e *Engine) Run(ts ...*Task) {
 		return
 	}
 	for _, t := range ts {
+		if len(t.FDs) > maxBatchFDs {
+			ds = e.resolveLocked(ds, t, Result{Err: fmt.Errorf("mp: a task's argument holds %d handles, at most %d", len(t.FDs), maxBatchFDs)})
+			continue
+		}
 		e.queue.push(t)
 	}
 	e.ensureWorkersLocked()
@@ -73,6 +77,7 @@ func (e *Engine) Cancel(t *Task) {
 		w.signalLocked()
 		e.armLocked(w)
 	}
+	e.stopIdleLocked() // t may have been a closed engine's last work
 	e.mu.Unlock()
 	e.finish(nil)
 }
@@ -181,7 +186,7 @@ func (e *Engine) spawnWorker() {
 	e.starting--
 	var ds []delivery
 	if err != nil {
-		diag.Logger().Warn("mp: pool could not start a worker", "err", err)
+		e.noteLocked(slog.LevelWarn, "mp: pool could not start a worker", "err", err)
 		if len(e.workers) == 0 && e.starting == 0 {
 			// No worker left to run the queue: fail it rather than hang.
 			err = fmt.Errorf("mp: start a pool worker: %w", err)

@@ -19,10 +19,12 @@ type Task struct {
 	FDs      []int // the engine's from Run on; closed once no longer needed
 	Items    int   // >0: a chunk of that many items
 	Deadline time.Time
-	Owner    Owner
+	// Attempt counts the workers that died with the task waiting behind
+	// another (Run may be given a count carried on from elsewhere).
+	Attempt int
+	Owner   Owner
 
 	// The fields below belong to the engine, guarded by its mutex.
-	attempt  int
 	resolved bool
 	w        *worker
 	sent     bool
@@ -110,9 +112,12 @@ type delivery struct {
 }
 
 // finish does what an operation under the engine's lock left to do once
-// the lock is released: it sends to the workers given something to send,
-// then delivers the results.
+// the lock is released: it logs the diagnostics kept, sends to the workers
+// given something to send, then delivers the results.
 func (e *Engine) finish(ds []delivery) {
+	if e.hasNotes.Load() {
+		e.logNotes()
+	}
 	if e.hasDirty.Load() {
 		for _, w := range e.takeDirty() {
 			w.flush()

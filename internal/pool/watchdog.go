@@ -1,9 +1,8 @@
 package pool
 
 import (
+	"log/slog"
 	"time"
-
-	"github.com/mpgo/mp/internal/diag"
 )
 
 // recheckFloor spaces the checks of a task that is due to be stopped but
@@ -106,7 +105,7 @@ func (e *Engine) check(w *worker) {
 		if at, reason := e.killReasonLocked(t, start); !at.IsZero() && !now.Before(at) {
 			w.killed[t.ID] = reason
 			ds = e.resolveLocked(ds, t, Result{Err: reason})
-			diag.Logger().Info("mp: pool task stopped: worker killed", "pid", w.pid, "func", t.Func, "reason", reason)
+			e.noteLocked(slog.LevelInfo, "mp: pool task stopped: worker killed", "pid", w.pid, "func", t.Func, "reason", reason)
 			w.killLocked()
 			return
 		}

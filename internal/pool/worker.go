@@ -205,7 +205,12 @@ func (w *worker) sendPending() {
 		w.stopSent = w.stopSent || stop
 		if len(batch) == 0 && len(cancels) == 0 && !stop {
 			w.sendBusy = false
+			// Tasks dropped by takeBatchLocked may have been the last work
+			// of a closed engine: the workers are then told to stop (those
+			// other than w through the dirty list).
+			e.stopIdleLocked()
 			e.mu.Unlock()
+			e.finish(nil)
 			return
 		}
 		e.mu.Unlock()

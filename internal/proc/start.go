@@ -89,7 +89,8 @@ type Result struct {
 
 // EarlyExitError is returned by Start for a child that ended by itself
 // before it took its start message (it never reached Main, say): its
-// outcome explains the failure better than the error of the send.
+// outcome explains the failure better than the error of the send. The
+// descriptors of the outcome's result, if any, are the caller's to close.
 type EarlyExitError struct {
 	Outcome Outcome
 	Send    error
@@ -142,10 +143,10 @@ func startSpawned(s *Spec, sm *startMsg) (Runner, error) {
 	if err := c.start(sm, s.ArgFDs); err != nil {
 		c.Signal(syscall.SIGKILL) // no effect on a child that has exited
 		out := c.Wait()
-		descr.Close(resultFDs(out))
 		if out.Signal == 0 {
 			return nil, &EarlyExitError{Outcome: out, Send: err}
 		}
+		descr.Close(resultFDs(out))
 		return nil, err
 	}
 	return c, nil

@@ -19,10 +19,10 @@ import (
 // errs.ErrFull for a Get or Put that could not wait, or whose context ended
 // (then matching the context's error too), errs.ErrTooManyReleases for a
 // TaskDone too many, errs.ErrHandles for an item with handles on a LIFO or
-// priority queue, errs.ErrTooLarge for an item that no queue can hold.
+// priority queue, errs.ErrItemTooLarge for an item the queue cannot hold.
 
-// waitErr gives the error of a wait for sentinel that its context ended the
-// identity of both; any other error is returned as it is.
+// ctxWaitErr gives the error of a wait for sentinel that its context ended
+// the identity of both; any other error is returned as it is.
 func ctxWaitErr(sentinel, err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return errs.WithContext(sentinel, err)

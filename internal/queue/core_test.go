@@ -443,3 +443,22 @@ func TestBufferLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// An item a queue cannot hold, or a handle a LIFO queue cannot carry, is
+// refused with its own sentinel: not a protocol error, which is for bytes
+// from a peer.
+func TestPutRefusals(t *testing.T) {
+	c := newCore(t, LIFO, 0, minCapacity, false)
+	err := c.Put(context.Background(), Item{Data: make([]byte, 2*minCapacity)}, false)
+	if !errors.Is(err, errs.ErrItemTooLarge) || errors.Is(err, errs.ErrProtocol) {
+		t.Errorf("Put of an item larger than the queue = %v, want ErrItemTooLarge alone", err)
+	}
+	fd, derr := unix.Dup(0)
+	if derr != nil {
+		t.Fatal(derr)
+	}
+	err = c.Put(context.Background(), Item{Data: []byte("x"), FDs: []int{fd}}, false)
+	if !errors.Is(err, errs.ErrHandles) {
+		t.Errorf("Put of a handle on a LIFO queue = %v, want ErrHandles", err)
+	}
+}

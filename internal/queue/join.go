@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/mpgo/mp/internal/errs"
 )
@@ -17,7 +18,7 @@ func (c *Core) TaskDone() error {
 	defer c.unlock()
 	s := c.load()
 	if s.unfinished == 0 {
-		return errs.ErrTooManyReleases
+		return fmt.Errorf("%w: task marked done more often than items were put", errs.ErrTooManyReleases)
 	}
 	s.unfinished--
 	if s.unfinished == 0 {

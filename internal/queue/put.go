@@ -106,7 +106,7 @@ func (c *Core) prepare(it Item) (*packet, error) {
 			return nil, fmt.Errorf("%w: a LIFO or priority queue keeps its items in shared memory only; use a FIFO queue", errs.ErrHandles)
 		}
 		if recHdr+pad8(len(it.Data))+2*idxEntry > len(c.data) {
-			return nil, fmt.Errorf("%w: an item of %d bytes does not fit the queue's %d bytes of shared memory", errs.ErrTooLarge, len(it.Data), len(c.data))
+			return nil, fmt.Errorf("%w: an item of %d bytes does not fit the queue's %d bytes of shared memory", errs.ErrItemTooLarge, len(it.Data), len(c.data))
 		}
 		return nil, nil
 	}
@@ -114,7 +114,7 @@ func (c *Core) prepare(it Item) (*packet, error) {
 		return nil, nil
 	}
 	if len(it.Data) > maxBlobBytes {
-		return nil, fmt.Errorf("%w: a queue item of %d bytes, at most %d", errs.ErrTooLarge, len(it.Data), maxBlobBytes)
+		return nil, fmt.Errorf("%w: a queue item of %d bytes, at most %d", errs.ErrItemTooLarge, len(it.Data), maxBlobBytes)
 	}
 	return makePacket(it.Data, it.FDs, it.flags())
 }
