@@ -78,7 +78,7 @@ func unmarshalRegion(data []byte, tag uint64, kind uint16, size int, meta any) (
 // lockError gives a wait for a lock that its context's deadline ended the
 // error that matches ErrTimeout too.
 func lockError(err error) error {
-	if errors.Is(err, context.DeadlineExceeded) {
+	if err != nil && errors.Is(err, context.DeadlineExceeded) {
 		return ctxError(ErrTimeout, err)
 	}
 	return err
