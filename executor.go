@@ -136,16 +136,15 @@ func (t *Task) Finish(r TaskResult) bool {
 		return false
 	}
 	t.unwatch()
-	if t.group != nil {
-		t.group.remove(t)
-	}
 	t.done(r)
 	return true
 }
 
 // Wanted reports whether the task's outcome is still awaited (see
 // Executor).
-func (t *Task) Wanted() bool { return !t.finished.Load() }
+func (t *Task) Wanted() bool {
+	return !t.finished.Load() && (t.group == nil || !t.group.abandoned.Load())
+}
 
 // abandon marks the task finished without an outcome: its caller no
 // longer waits for it.
@@ -155,9 +154,13 @@ func (t *Task) abandon() {
 	}
 }
 
+// unwatch ends the watch on the task's context, if it has one.
 func (t *Task) unwatch() {
 	if stop := t.watch.Load(); stop != nil {
 		(*stop)()
+		if t.group != nil {
+			t.group.forget(t)
+		}
 	}
 }
 
@@ -177,18 +180,27 @@ func newTask(ctx context.Context, fn string, arg any, items int, done func(TaskR
 func execute(ctx context.Context, ex Executor, ts ...*Task) {
 	if ctx.Done() != nil {
 		for _, t := range ts {
-			stop := context.AfterFunc(ctx, func() {
-				if t.Finish(TaskResult{Err: ctxTaskErr(t.Func, ctx)}) {
-					ex.Cancel(t)
-				}
-			})
-			t.watch.Store(&stop)
-			if t.finished.Load() { // abandoned meanwhile: its unwatch missed this
-				stop()
-			}
+			watch(ctx, ex, t)
 		}
 	}
 	ex.Execute(ts...)
+}
+
+// watch makes t end when ctx does.
+func watch(ctx context.Context, ex Executor, t *Task) {
+	if t.group != nil {
+		t.group.remember(t)
+	}
+	stop := context.AfterFunc(ctx, func() {
+		if t.Finish(TaskResult{Err: ctxTaskErr(t.Func, ctx)}) {
+			ex.Cancel(t)
+		}
+	})
+	t.watch.Store(&stop)
+	if !t.Wanted() { // finished or abandoned meanwhile: its unwatch missed this
+		t.abandon()
+		stop()
+	}
 }
 
 // ctxTaskErr is the error of a task whose context ended: it matches the
@@ -202,48 +214,50 @@ func ctxTaskErr(fn string, ctx context.Context) error {
 }
 
 // taskGroup ties the tasks of one Map or Imap together: once the caller
-// no longer wants their results (a task failed, or the loop stopped),
-// those not finished are abandoned, and executors drop them.
+// no longer wants their results (a task failed, or the loop stopped), the
+// group is abandoned, its tasks are no longer wanted, and executors drop
+// those not yet running. The tasks that watch a context are remembered, so
+// that abandoning the group ends their watches at once.
 type taskGroup struct {
-	// mu guards the fields below.
-	mu        sync.Mutex
-	abandoned bool
-	open      map[*Task]struct{} // not finished
+	abandoned atomic.Bool
+
+	// mu guards watched.
+	mu      sync.Mutex
+	watched map[*Task]struct{} // tasks watching a context, not finished
 }
 
-// add ties t to the group, or abandons it if the group is abandoned.
-func (g *taskGroup) add(t *Task) {
+// add ties t, not yet executed, to the group.
+func (g *taskGroup) add(t *Task) { t.group = g }
+
+// remember records that t watches a context.
+func (g *taskGroup) remember(t *Task) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.abandoned {
-		t.abandon()
-		return
+	if g.watched == nil {
+		g.watched = map[*Task]struct{}{}
 	}
-	if g.open == nil {
-		g.open = map[*Task]struct{}{}
-	}
-	t.group = g
-	g.open[t] = struct{}{}
+	g.watched[t] = struct{}{}
 }
 
-func (g *taskGroup) remove(t *Task) {
+// forget is called once t's watch has ended.
+func (g *taskGroup) forget(t *Task) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	delete(g.open, t)
+	delete(g.watched, t)
 }
 
-// abandon abandons the tasks not finished, and reports whether this call
-// did it (the first).
+// abandon abandons the group, ending the watches of its tasks, and reports
+// whether this call did it (the first).
 func (g *taskGroup) abandon() bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.abandoned {
+	if g.abandoned.Swap(true) {
 		return false
 	}
-	g.abandoned = true
-	for t := range g.open {
+	g.mu.Lock()
+	watched := g.watched
+	g.watched = nil
+	g.mu.Unlock()
+	for t := range watched {
 		t.abandon()
 	}
-	g.open = nil
 	return true
 }

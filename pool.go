@@ -95,7 +95,7 @@ type Pool struct {
 // pooledTask is a task's form in a Pool's engine, and the engine.
 type pooledTask struct {
 	e  *pool.Engine
-	pt *pool.Task
+	pt pool.Task
 }
 
 // NewPool starts a pool of worker processes. It returns once the workers
@@ -140,10 +140,10 @@ func (p *Pool) Parallelism() int { return p.e.Size() }
 func (p *Pool) Execute(ts ...*Task) {
 	pts := make([]*pool.Task, len(ts))
 	for i, t := range ts {
-		pt := &pool.Task{ID: t.ID, Func: t.Func, Arg: t.Arg, FDs: t.FDs, Items: t.Items, Deadline: t.Deadline,
-			Attempt: t.Attempt, Owner: poolOwner{t}}
-		t.inPool.Store(&pooledTask{p.e, pt})
-		pts[i] = pt
+		b := &pooledTask{e: p.e, pt: pool.Task{ID: t.ID, Func: t.Func, Arg: t.Arg, FDs: t.FDs, Items: t.Items,
+			Deadline: t.Deadline, Attempt: t.Attempt, Owner: poolOwner{t}}}
+		t.inPool.Store(b)
+		pts[i] = &b.pt
 	}
 	p.e.Run(pts...)
 }
@@ -158,7 +158,7 @@ func (p *Pool) Execute(ts ...*Task) {
 func (p *Pool) Cancel(t *Task) {
 	t.Finish(TaskResult{Err: fmt.Errorf("mp: task %s cancelled: %w", t.Func, context.Canceled)})
 	if b := t.inPool.Load(); b != nil && b.e == p.e {
-		p.e.Cancel(b.pt)
+		p.e.Cancel(&b.pt)
 	}
 }
 
