@@ -205,8 +205,14 @@ func TestExecutorCancelAndAbandon(t *testing.T) {
 	if _, err := mp.Apply(ctx, f, poolSleep, time.Minute); !errors.Is(err, mp.ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Apply past its deadline = %v", err)
 	}
-	if _, _, cancels := f.counts(); cancels != 1 {
-		t.Fatalf("%d cancels, want 1", cancels)
+	// mp calls Cancel once it has finished the task, after Apply may have
+	// returned: wait for it.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		if _, _, cancels := f.counts(); cancels == 1 {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("%d cancels, want 1", cancels)
+		}
 	}
 	// The Map fails on its first chunk, which the gate lets through
 	// first; the others reach the forwarder once it has failed, abandoned.
