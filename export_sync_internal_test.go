@@ -3,9 +3,9 @@ package mp
 import (
 	"reflect"
 	"runtime"
-	"strings"
 
 	"github.com/mpgo/mp/internal/queue"
+	"github.com/mpgo/mp/internal/stacks"
 )
 
 // Hooks that report who is asleep on a shared object, in every process, so
@@ -37,25 +37,5 @@ func QueueSleepers(q interface{ core() *queue.Core }) (getters, putters, joiners
 // Wait: in the poll system call of block (or a few instructions from it,
 // and then that poll sees what happened meanwhile).
 func WaitBlocked() int {
-	fn := runtime.FuncForPC(reflect.ValueOf(block).Pointer()).Name() + "("
-	n := 0
-	for _, g := range strings.Split(goroutineDump(), "\n\n") {
-		header, _, _ := strings.Cut(g, "\n")
-		if strings.Contains(header, "[syscall") && strings.Contains(g, fn) {
-			n++
-		}
-	}
-	return n
-}
-
-// goroutineDump returns the stacks of every goroutine.
-func goroutineDump() string {
-	buf := make([]byte, 1<<16)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			return string(buf[:n])
-		}
-		buf = make([]byte, 2*len(buf))
-	}
+	return stacks.Count("syscall", runtime.FuncForPC(reflect.ValueOf(block).Pointer()).Name())
 }

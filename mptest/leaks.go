@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mpgo/mp/internal/background"
+	"github.com/mpgo/mp/internal/stacks"
 )
 
 // settle is how long CheckLeaks waits for children to be reaped, fds to be
@@ -187,17 +187,8 @@ var ignoredFrames = []string{
 // goroutines maps the id of each goroutine but the caller's and the
 // ignored ones to its stack.
 func goroutines() map[string]string {
-	buf := make([]byte, 1<<20)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			buf = buf[:n]
-			break
-		}
-		buf = make([]byte, 2*len(buf))
-	}
 	out := map[string]string{}
-	for i, g := range strings.Split(string(buf), "\n\n") {
+	for i, g := range strings.Split(stacks.Dump(), "\n\n") {
 		if i == 0 { // the calling goroutine
 			continue
 		}

@@ -3,11 +3,11 @@ package futex
 import (
 	"context"
 	"errors"
-	"runtime"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/mpgo/mp/internal/stacks"
 )
 
 func TestWaitCtxDeadline(t *testing.T) {
@@ -62,21 +62,4 @@ func TestWake(t *testing.T) {
 // inWait reports whether a goroutine is in the system call of Wait: its
 // thread sleeps in the kernel (or is a few instructions from it, and then
 // finds the word changed).
-func inWait() bool {
-	buf := make([]byte, 1<<16)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			buf = buf[:n]
-			break
-		}
-		buf = make([]byte, 2*len(buf))
-	}
-	for _, g := range strings.Split(string(buf), "\n\n") {
-		header, _, _ := strings.Cut(g, "\n")
-		if strings.Contains(header, "[syscall") && strings.Contains(g, "futex.Wait(") {
-			return true
-		}
-	}
-	return false
-}
+func inWait() bool { return stacks.Count("syscall", "futex.Wait") > 0 }

@@ -5,13 +5,12 @@ import (
 	"context"
 	"errors"
 	"io"
-	"runtime"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/mpgo/mp/internal/errs"
+	"github.com/mpgo/mp/internal/stacks"
 	"github.com/mpgo/mp/internal/transport"
 	"github.com/mpgo/mp/mptest"
 	"golang.org/x/sys/unix"
@@ -172,24 +171,7 @@ func waitRecvAsleep(t *testing.T) {
 	}
 }
 
-func recvAsleep() bool {
-	buf := make([]byte, 1<<16)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			buf = buf[:n]
-			break
-		}
-		buf = make([]byte, 2*len(buf))
-	}
-	for _, g := range strings.Split(string(buf), "\n\n") {
-		header, _, _ := strings.Cut(g, "\n")
-		if strings.Contains(header, "[IO wait") && strings.Contains(g, "transport.(*Conn).recvmsg(") {
-			return true
-		}
-	}
-	return false
-}
+func recvAsleep() bool { return stacks.Count("IO wait", "transport.(*Conn).recvmsg") > 0 }
 
 // recvResult returns what a Recv sent on errc, and fails the test if it
 // sends nothing within 10 s.
