@@ -35,11 +35,12 @@ type Conn struct {
 	// used under rmu.
 	wait spin.Waiter
 
-	// rmu guards rbuf, spill and oob (one receiver at a time).
+	// rmu guards rbuf, spill, oob and recv (one receiver at a time).
 	rmu   ctxio.Lock
 	rbuf  []byte
 	spill *spillRegion
 	oob   []byte
+	recv  recvState
 	// wmu serializes senders, so that each can arm its own write deadline.
 	wmu ctxio.Lock
 }
@@ -80,7 +81,9 @@ func NewConn(fd int) (*Conn, error) {
 		f.Close()
 		return nil, err
 	}
-	return &Conn{f: f, rc: rc, inline: inlineLimit(fd), rmu: ctxio.NewLock(), wmu: ctxio.NewLock()}, nil
+	c := &Conn{f: f, rc: rc, inline: inlineLimit(fd), rmu: ctxio.NewLock(), wmu: ctxio.NewLock()}
+	c.recv.readFn, c.recv.tryFn = c.pollRecv, c.tryRecv
+	return c, nil
 }
 
 // SetSpin switches off (or on again) the polling a receive on this end
@@ -191,34 +194,57 @@ func (c *Conn) Recv(ctx context.Context) (Msg, error) {
 	return c.recvmsg(ctx)
 }
 
+// recvState is the state of one receive, kept in the Conn so that the
+// functions given to the raw connection and to the poller are made once,
+// not once per receive.
+type recvState struct {
+	bufs           [][]byte
+	fd             int
+	n, oobn, flags int
+	err            error
+	reset          bool
+	readFn         func(fd uintptr) bool
+	tryFn          func() bool
+}
+
+// pollRecv receives, polling for a while (package spin); it returns false
+// to park until the socket is readable, after which the runtime calls it
+// again.
+func (c *Conn) pollRecv(fd uintptr) bool {
+	c.recv.fd = int(fd)
+	return c.wait.Until(c.recv.tryFn)
+}
+
+// tryRecv makes one receive, and reports whether it got an answer.
+func (c *Conn) tryRecv() bool {
+	r := &c.recv
+	for {
+		r.n, r.oobn, r.flags, _, r.err = unix.RecvmsgBuffers(r.fd, r.bufs, c.oob, unix.MSG_CMSG_CLOEXEC)
+		if r.err != unix.ECONNRESET || r.reset {
+			return r.err != unix.EAGAIN
+		}
+		// The peer closed with messages of ours unread. Linux reports that
+		// once, before the messages the peer sent ahead of closing: read
+		// those, then EOF.
+		r.reset = true
+	}
+}
+
 func (c *Conn) recvmsg(ctx context.Context) (Msg, error) {
-	var n, oobn, flags int
-	var rerr error
 	bufs, err := c.recvBuffers()
 	if err != nil {
 		return Msg{}, err
 	}
-	reset := false
-	recv := func(fd int) bool {
-		for {
-			n, oobn, flags, _, rerr = unix.RecvmsgBuffers(fd, bufs, c.oob, unix.MSG_CMSG_CLOEXEC)
-			if rerr != unix.ECONNRESET || reset {
-				return rerr != unix.EAGAIN
-			}
-			// The peer closed with messages of ours unread. Linux reports
-			// that once, before the messages the peer sent ahead of
-			// closing: read those, then EOF.
-			reset = true
-		}
-	}
+	r := &c.recv
+	r.bufs, r.err, r.reset = bufs, nil, false
 	start := time.Now()
-	err = c.rc.Read(func(fd uintptr) bool {
-		return c.wait.Until(func() bool { return recv(int(fd)) })
-	})
+	err = c.rc.Read(r.readFn)
 	c.wait.Waited(time.Since(start))
+	n, oobn, flags := r.n, r.oobn, r.flags
 	if err == nil {
-		err = rerr
+		err = r.err
 	}
+	r.bufs, r.err = nil, nil
 	if err != nil {
 		return Msg{}, c.opErr("receive", ctx, err)
 	}
