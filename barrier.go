@@ -92,7 +92,7 @@ func (b *Barrier) Wait(ctx context.Context) (int, error) {
 	i, ctxErr, err := b.st.Wait(ctx, action)
 	switch {
 	case errors.Is(err, ErrBrokenBarrier) && ctxErr != nil:
-		return i, ctxError(ErrBrokenBarrier, ctxErr)
+		return i, errs.WithContext(ErrBrokenBarrier, ctxErr)
 	case errors.Is(err, ErrBrokenBarrier):
 		return i, ErrBrokenBarrier
 	case err != nil && err == ctxErr:

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/mpgo/mp/internal/errs"
 	"github.com/mpgo/mp/internal/wire"
 )
 
@@ -60,9 +61,8 @@ func Result[Out any](p *Process) (Out, error) {
 	return out, nil
 }
 
+// callCtxErr is the error of a call whose context ended: it matches the
+// context's error, and ErrTimeout for a deadline.
 func callCtxErr(name string, err error) error {
-	if errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("mp: %s killed: %w", name, ctxError(ErrTimeout, err))
-	}
-	return fmt.Errorf("mp: %s killed: %w", name, err)
+	return fmt.Errorf("mp: %s killed: %w", name, errs.Deadline(err))
 }

@@ -152,7 +152,3 @@ func (e *WorkerDiedError) Is(target error) bool { return target == ErrWorkerDied
 
 // Unwrap returns the exit error.
 func (e *WorkerDiedError) Unwrap() error { return e.Exit }
-
-// ctxError returns an error that matches both sentinel and err, the error of
-// a context that ended.
-func ctxError(sentinel, err error) error { return errs.WithContext(sentinel, err) }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mpgo/mp/internal/descr"
+	"github.com/mpgo/mp/internal/errs"
 )
 
 // Executor runs tasks: Apply, Submit, Map, MapAsync, Imap and ImapUnordered
@@ -206,9 +207,8 @@ func watch(ctx context.Context, ex Executor, t *Task) {
 // ctxTaskErr is the error of a task whose context ended: it matches the
 // context's error, and ErrTimeout for a deadline.
 func ctxTaskErr(fn string, ctx context.Context) error {
-	err := ctx.Err()
-	if errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("mp: task %s: %w", fn, ctxError(ErrTimeout, err))
+	if err := ctx.Err(); errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("mp: task %s: %w", fn, errs.Deadline(err))
 	}
 	return fmt.Errorf("mp: task %s: %w", fn, context.Cause(ctx))
 }

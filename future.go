@@ -2,7 +2,8 @@ package mp
 
 import (
 	"context"
-	"errors"
+
+	"github.com/mpgo/mp/internal/errs"
 )
 
 // Future is the result of a task that may not have finished yet (Python:
@@ -77,15 +78,8 @@ func (f *Future[T]) Wait(ctx context.Context) error {
 	case <-f.done:
 		return nil
 	case <-ctx.Done():
-		return waitCtxErr(ctx.Err())
+		return errs.Deadline(ctx.Err())
 	}
-}
-
-func waitCtxErr(err error) error {
-	if errors.Is(err, context.DeadlineExceeded) {
-		return ctxError(ErrTimeout, err)
-	}
-	return err
 }
 
 // Ready reports whether the result is ready (Python: ready).

@@ -79,7 +79,7 @@ func unmarshalRegion(data []byte, tag uint64, kind uint16, size int, meta any) (
 // error that matches ErrTimeout too.
 func lockError(err error) error {
 	if err != nil && errors.Is(err, context.DeadlineExceeded) {
-		return ctxError(ErrTimeout, err)
+		return errs.WithContext(ErrTimeout, err)
 	}
 	return err
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"iter"
 	"time"
+
+	"github.com/mpgo/mp/internal/errs"
 )
 
 // ImapOptions tunes Imap and ImapUnordered. The zero value gives Python's
@@ -157,7 +159,7 @@ func (r *imapRun[In, Out]) wait(timeout time.Duration, yield func(Out, error) bo
 		case c := <-r.finished:
 			return c, true
 		case <-r.ctx.Done():
-			yield(zero, waitCtxErr(r.ctx.Err()))
+			yield(zero, errs.Deadline(r.ctx.Err()))
 			return nil, false
 		}
 	}
@@ -176,10 +178,10 @@ func (r *imapRun[In, Out]) wait(timeout time.Duration, yield func(Out, error) bo
 			r.pending = r.pending[1:]
 			return c, true
 		case <-r.ctx.Done():
-			yield(zero, waitCtxErr(r.ctx.Err()))
+			yield(zero, errs.Deadline(r.ctx.Err()))
 			return nil, false
 		case <-tick:
-			if !yield(zero, ctxError(ErrTimeout, context.DeadlineExceeded)) {
+			if !yield(zero, errs.WithContext(ErrTimeout, context.DeadlineExceeded)) {
 				return nil, false
 			}
 			timer.Reset(timeout)
@@ -193,7 +195,7 @@ func (r *imapRun[In, Out]) yieldChunk(c *imapChunk[Out], yield func(Out, error) 
 	r.chunks--
 	if c.err != nil && r.ctx.Err() != nil {
 		var zero Out
-		yield(zero, waitCtxErr(r.ctx.Err()))
+		yield(zero, errs.Deadline(r.ctx.Err()))
 		return false
 	}
 	for i := range c.n {
