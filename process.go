@@ -96,11 +96,7 @@ func (p *Process) Start() error {
 	}
 	p.started, p.runner, p.pid, p.done = true, r, r.Pid(), make(chan struct{})
 	addActive(p)
-	goFn := func(fn func()) { go fn() }
-	if spec.Lifetime {
-		goFn = background.Go
-	}
-	goFn(p.await)
+	spec.Go(p.await)
 	return nil
 }
 
@@ -146,7 +142,7 @@ func (p *Process) launch(spec *proc.Spec) (proc.Runner, error) {
 	r, err := proc.Start(spec)
 	var early *proc.EarlyExitError
 	if errors.As(err, &early) {
-		descr.Close(resultFDs(early.Outcome.Result))
+		early.Outcome.Result.Close()
 		if oerr := outcomeErr(spec.Name, early.Outcome); oerr != nil {
 			return nil, fmt.Errorf("%w (start message: %v)", oerr, early.Send)
 		}
@@ -181,13 +177,6 @@ func outcomeErr(name string, out proc.Outcome) error {
 		return ee
 	}
 	return nil
-}
-
-func resultFDs(r *proc.Result) []int {
-	if r == nil {
-		return nil
-	}
-	return r.FDs
 }
 
 // Wait waits for the process to end (Python: join). It returns nil if the
@@ -357,10 +346,7 @@ func (p *Process) Close() error {
 		}
 	}
 	p.closed = true
-	if p.result != nil {
-		descr.Close(p.result.FDs)
-		p.result.FDs = nil
-	}
+	p.result.Close()
 	return nil
 }
 

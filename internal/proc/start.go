@@ -87,6 +87,14 @@ type Result struct {
 	Err   *errs.Remote
 }
 
+// Close closes the result's descriptors, if any (r may be nil).
+func (r *Result) Close() {
+	if r != nil {
+		descr.Close(r.FDs)
+		r.FDs = nil
+	}
+}
+
 // EarlyExitError is returned by Start for a child that ended by itself
 // before it took its start message (it never reached Main, say): its
 // outcome explains the failure better than the error of the send. The
@@ -126,8 +134,12 @@ func Start(s *Spec) (Runner, error) {
 	return r, nil
 }
 
+// Go runs fn in a goroutine that watches a child of s: a process-lifetime
+// goroutine (package background) when s.Lifetime is set.
+func (s *Spec) Go(fn func()) { s.goFn()(fn) }
+
 // goFn returns how to start the goroutines that watch a child of s.
-func goFn(s *Spec) func(func()) {
+func (s *Spec) goFn() func(func()) {
 	if s.Lifetime {
 		return background.Go
 	}
@@ -136,7 +148,7 @@ func goFn(s *Spec) func(func()) {
 
 // startSpawned starts sm in a freshly spawned child.
 func startSpawned(s *Spec, sm *startMsg) (Runner, error) {
-	c, err := spawnWith(s.Env, s.Dir, childStdio{s.Stdout, s.Stderr}, goFn(s))
+	c, err := spawnWith(s.Env, s.Dir, childStdio{s.Stdout, s.Stderr}, s.goFn())
 	if err != nil {
 		return nil, err
 	}
@@ -146,15 +158,8 @@ func startSpawned(s *Spec, sm *startMsg) (Runner, error) {
 		if out.Signal == 0 {
 			return nil, &EarlyExitError{Outcome: out, Send: err}
 		}
-		descr.Close(resultFDs(out))
+		out.Result.Close()
 		return nil, err
 	}
 	return c, nil
-}
-
-func resultFDs(out Outcome) []int {
-	if out.Result == nil {
-		return nil
-	}
-	return out.Result.FDs
 }

@@ -257,7 +257,7 @@ func startWarm(s *Spec, sm *startMsg) (Runner, error) {
 	}
 	if err != nil {
 		c.Signal(syscall.SIGKILL)
-		descr.Close(resultFDs(wr.Wait()))
+		wr.Wait().Result.Close()
 		return nil, fmt.Errorf("mp: start a warm process: %w", err)
 	}
 	return wr, nil
