@@ -207,13 +207,7 @@ func TestExecutorCancelAndAbandon(t *testing.T) {
 	}
 	// mp calls Cancel once it has finished the task, after Apply may have
 	// returned: wait for it.
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
-		if _, _, cancels := f.counts(); cancels == 1 {
-			break
-		} else if time.Now().After(deadline) {
-			t.Fatalf("%d cancels, want 1", cancels)
-		}
-	}
+	waitUntil(t, "one Cancel", func() bool { _, _, cancels := f.counts(); return cancels == 1 })
 	// The Map fails on its first chunk, which the gate lets through
 	// first; the others reach the forwarder once it has failed, abandoned.
 	gate := &gatedForwarder{forwarder: f}

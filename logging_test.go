@@ -81,11 +81,7 @@ func TestPoolDiagnosticsReachLogger(t *testing.T) {
 	// Records are logged once the pool's lock is released, by whichever
 	// of its goroutines gets there first: wait for them.
 	for _, want := range []string{"level=WARN msg=\"mp: pool worker died\" pid=" + strconv.Itoa(wpid), "msg=\"mp: pool task stopped: worker killed\""} {
-		for deadline := time.Now().Add(10 * time.Second); !strings.Contains(out.String(), want); time.Sleep(time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatalf("the logger got\n%s\nwithout %q", out.String(), want)
-			}
-		}
+		waitUntil(t, "the logger gets "+want, func() bool { return strings.Contains(out.String(), want) })
 	}
 }
 

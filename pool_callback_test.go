@@ -36,22 +36,44 @@ var sideEffect = mp.Register("test.pool.sideEffect", func(_ context.Context, a e
 })
 
 // A callback may terminate its pool (Python allows it: terminate does not
-// join the result handler from the result handler).
+// join the result handler from the result handler), and so may a
+// goroutine the callback hands Terminate to and waits for: Terminate does
+// not wait for the callbacks.
 func TestPoolCallbackTerminates(t *testing.T) {
-	mptest.CheckLeaks(t)
-	p, err := mp.NewPool(mp.PoolOptions{Processes: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	mp.Submit(context.Background(), p, square, 3, mp.Callback[int]{Result: func(int) {
-		p.Terminate()
-		close(done)
-	}})
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		t.Fatal("Terminate called from a callback has not returned after 10 s")
+	for _, c := range []struct {
+		name      string
+		terminate func(p *mp.Pool)
+	}{
+		{"directly", func(p *mp.Pool) { p.Terminate() }},
+		{"handed off", func(p *mp.Pool) {
+			terminated := make(chan struct{})
+			go func() {
+				p.Terminate()
+				close(terminated)
+			}()
+			<-terminated
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			mptest.CheckLeaks(t)
+			p, err := mp.NewPool(mp.PoolOptions{Processes: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan struct{})
+			mp.Submit(context.Background(), p, square, 3, mp.Callback[int]{Result: func(int) {
+				c.terminate(p)
+				close(done)
+			}})
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatal("Terminate called from a callback has not returned after 10 s")
+			}
+			if err := p.Wait(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }
 
@@ -180,34 +202,6 @@ func TestPoolCallbackCloses(t *testing.T) {
 	}
 	if len(ran) != 21 {
 		t.Fatalf("Wait returned after %d callbacks, want 21", len(ran))
-	}
-}
-
-// A callback that hands Terminate to another goroutine and waits for it
-// does not deadlock: Terminate does not wait for the callbacks.
-func TestPoolCallbackHandsTerminateOff(t *testing.T) {
-	mptest.CheckLeaks(t)
-	p, err := mp.NewPool(mp.PoolOptions{Processes: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	mp.Submit(context.Background(), p, square, 3, mp.Callback[int]{Result: func(int) {
-		terminated := make(chan struct{})
-		go func() {
-			p.Terminate()
-			close(terminated)
-		}()
-		<-terminated
-		close(done)
-	}})
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		t.Fatal("a callback waiting for a Terminate it handed off has not returned after 10 s")
-	}
-	if err := p.Wait(context.Background()); err != nil {
-		t.Fatal(err)
 	}
 }
 

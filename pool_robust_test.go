@@ -141,11 +141,7 @@ func startHang(t *testing.T, ctx context.Context, p *mp.Pool, how string, kid bo
 // waitRunning waits until n of p's workers run a task.
 func waitRunning(t *testing.T, p *mp.Pool, n int) {
 	t.Helper()
-	for deadline := time.Now().Add(20 * time.Second); mp.PoolRunning(p) < n; time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("only %d workers run a task after 20 s, want %d", mp.PoolRunning(p), n)
-		}
-	}
+	waitUntil(t, fmt.Sprintf("%d workers run a task", n), func() bool { return mp.PoolRunning(p) >= n })
 }
 
 // waitGone waits for pid to exit, failing the test after limit.
