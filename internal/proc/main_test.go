@@ -2,7 +2,6 @@ package proc
 
 import (
 	"context"
-	"errors"
 	"os"
 	"strings"
 	"syscall"
@@ -32,6 +31,9 @@ func init() {
 		}
 		if s == "exit" {
 			os.Exit(7)
+		}
+		if s == "block" {
+			select {} // until killed
 		}
 		return wire.Marshal(strings.ToUpper(s))
 	}, nil)
@@ -78,30 +80,26 @@ func TestStartMethods(t *testing.T) {
 	}
 }
 
-// A killed child reports its signal; a child that is killed before it
-// takes its start message is reported by Start or by Wait.
-func TestKilledChild(t *testing.T) {
+// A child of an unknown function reports why; a killed child reports its
+// signal.
+func TestUnknownAndKilledChild(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	data, _, _ := wire.Marshal("hi")
 	r, err := Start(&Spec{Func: "proc_test.missing", Arg: data, Method: Spawned})
 	if err != nil {
-		var early *EarlyExitError
-		if !errors.As(err, &early) {
-			t.Fatalf("Start of an unknown function: %v", err)
-		}
-		return
+		t.Fatalf("Start of an unknown function: %v", err)
 	}
 	out := r.Wait()
-	if out.Result == nil || out.Result.Err == nil || !strings.Contains(out.Result.Err.Message, "not registered") {
+	if out.Code != 1 || out.Result == nil || out.Result.Err == nil || !strings.Contains(out.Result.Err.Message, "not registered") {
 		t.Fatalf("unknown function: %+v", out)
 	}
 	if err := WarmUp(ctx, 1); err != nil {
 		t.Fatal(err)
 	}
-	r = startEcho(t, Warm, "hi")
+	r = startEcho(t, Warm, "block")
 	r.Signal(syscall.SIGKILL)
-	if out := r.Wait(); out.Signal != syscall.SIGKILL && out.Code != 0 {
+	if out := r.Wait(); out.Signal != syscall.SIGKILL || out.Code != -9 || out.Result != nil {
 		t.Fatalf("killed: %+v", out)
 	}
 }
