@@ -99,13 +99,11 @@ type Death struct {
 // Engine runs tasks in worker processes. Its methods are safe for
 // concurrent use.
 type Engine struct {
-	cfg     Config
-	n       int
-	wg      sync.WaitGroup // every goroutine of the engine
-	exited  chan struct{}  // closed once stopped and every worker is gone
-	done    chan struct{}  // closed once exited and wg is done
-	names   atomic.Int64   // worker names given
-	timeout time.Duration
+	cfg    Config
+	wg     sync.WaitGroup // every goroutine of the engine
+	exited chan struct{}  // closed once stopped and every worker is gone
+	done   chan struct{}  // closed once exited and wg is done
+	names  atomic.Int64   // worker names given
 
 	// mu guards everything below, and the engine's fields of the tasks
 	// given to it (see Task).
@@ -138,10 +136,10 @@ var errTerminated = fmt.Errorf("%w: terminated", errs.ErrPoolClosed)
 // workers are started, without waiting for them to be ready: tasks given
 // before then wait for them.
 func New(cfg Config) (*Engine, error) {
-	e := &Engine{cfg: cfg, n: cfg.Workers, timeout: cfg.TaskTimeout, exited: make(chan struct{}), done: make(chan struct{})}
+	e := &Engine{cfg: cfg, exited: make(chan struct{}), done: make(chan struct{})}
 	go e.awaitDone()
 	var first []*worker
-	for range e.n {
+	for range e.cfg.Workers {
 		w, err := e.newWorker()
 		if err != nil {
 			e.mu.Lock()
@@ -164,7 +162,7 @@ func New(cfg Config) (*Engine, error) {
 }
 
 // Size returns the number of workers the engine keeps running.
-func (e *Engine) Size() int { return e.n }
+func (e *Engine) Size() int { return e.cfg.Workers }
 
 // Done returns a channel closed once the engine has stopped, its workers
 // are gone and its goroutines have ended: it delivers nothing more.

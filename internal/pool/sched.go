@@ -173,7 +173,7 @@ func (e *Engine) ensureWorkersLocked() {
 			active++
 		}
 	}
-	for ; active < e.n; active++ {
+	for ; active < e.cfg.Workers; active++ {
 		e.starting++
 		e.goroutine(e.spawnWorker)
 	}

@@ -80,8 +80,8 @@ func (e *Engine) killReasonLocked(t *Task, start time.Time) (time.Time, error) {
 	}
 	consider(t.cancelAt, func() error { return errCancelled })
 	consider(t.Deadline, func() error { return timeoutErr(t.Func) })
-	if e.timeout > 0 {
-		consider(start.Add(e.timeout), func() error { return timeoutErr(t.Func) })
+	if e.cfg.TaskTimeout > 0 {
+		consider(start.Add(e.cfg.TaskTimeout), func() error { return timeoutErr(t.Func) })
 	}
 	return at, reason
 }

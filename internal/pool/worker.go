@@ -82,7 +82,7 @@ func (e *Engine) newWorker() (*worker, error) {
 // socket until the worker reads it.
 func (w *worker) start(tasks, cancels *transport.Conn, memfd int) error {
 	e := w.e
-	in := initRec{TaskTimeout: e.timeout}
+	in := initRec{TaskTimeout: e.cfg.TaskTimeout}
 	fds := []int{memfd}
 	if e.cfg.Init != nil {
 		arg, argFDs, err := e.cfg.Init.Encode()
