@@ -80,7 +80,9 @@ type Task struct {
 	Func string
 	// Arg is the CBOR encoding of the argument. For a chunk (Items > 0) it
 	// is the CBOR array of Items arguments, and the result the CBOR array
-	// of as many results.
+	// of as many results; for a chunk of MapEach or Imap, that array comes
+	// under a CBOR tag, and the result holds each item's value or error.
+	// Either way the bytes are the worker's to read, not the executor's.
 	Arg   []byte
 	Items int
 	// FDs are the descriptors of the handles inside Arg (see Executor).

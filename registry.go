@@ -58,12 +58,18 @@ func invoker[In, Out any](name string, fn func(context.Context, In) (Out, error)
 
 // chunkInvoker turns a typed function into one that runs it over a chunk of
 // a Map: decoding a whole chunk with one call of the codec, and encoding
-// its results with one, is what makes Map over small items cheap.
+// its results with one, is what makes Map over small items cheap. A chunk
+// of Map stops at its first failing item, as in Python; one of MapEach or
+// Imap reports each item's outcome (see runEach).
 func chunkInvoker[In, Out any](name string, fn func(context.Context, In) (Out, error)) funcs.ChunkInvoker {
 	return func(ctx context.Context, arg []byte, fds []int, item func(int) (context.Context, func())) ([]byte, []int, error) {
+		arg, each := cutEachMark(arg)
 		var in []In
 		if err := wire.Unmarshal(arg, fds, &in); err != nil {
 			return nil, nil, fmt.Errorf("mp: decode the arguments of %s: %w", name, err)
+		}
+		if each {
+			return runEach(ctx, name, fn, in, item)
 		}
 		out := make([]Out, len(in))
 		for i := range in {

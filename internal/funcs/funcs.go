@@ -18,8 +18,10 @@ type Invoker func(ctx context.Context, arg []byte, fds []int) (result []byte, re
 // ChunkInvoker runs a registered function over a chunk: arg is the CBOR
 // array of the items, the result the CBOR array of their results. item is
 // called before each item runs and returns the context for it and a
-// function to call when it is done. The first item that fails fails the
-// chunk, as in Python (the chunk is one task there).
+// function to call when it is done. How an item's failure is reported is
+// package mp's choice, made per chunk: a chunk of Map fails with its first
+// failing item, as in Python (the chunk is one task there); one of MapEach
+// or Imap returns each item's outcome in its result.
 type ChunkInvoker func(ctx context.Context, arg []byte, fds []int, item func(i int) (context.Context, func())) ([]byte, []int, error)
 
 type entry struct {
