@@ -172,17 +172,17 @@ func TestExecutorOutsideMP(t *testing.T) {
 		t.Fatalf("MapAsync = %v, %v", mapped, err)
 	}
 	var ordered, unordered []int
-	for v, err := range mp.Imap(ctx, f, square, slices.Values(in[:100]), mp.ImapOptions{Chunk: 3}) {
-		if err != nil {
-			t.Fatal(err)
+	for _, r := range mp.Imap(ctx, f, square, slices.Values(in[:100]), mp.ImapOptions{Chunk: 3}) {
+		if r.Err != nil {
+			t.Fatal(r.Err)
 		}
-		ordered = append(ordered, v)
+		ordered = append(ordered, r.Value)
 	}
-	for v, err := range mp.ImapUnordered(ctx, f, square, slices.Values(in[:100]), mp.ImapOptions{}) {
-		if err != nil {
-			t.Fatal(err)
+	for _, r := range mp.ImapUnordered(ctx, f, square, slices.Values(in[:100]), mp.ImapOptions{}) {
+		if r.Err != nil {
+			t.Fatal(r.Err)
 		}
-		unordered = append(unordered, v)
+		unordered = append(unordered, r.Value)
 	}
 	slices.Sort(unordered)
 	if !slices.Equal(ordered, got[:100]) || !slices.Equal(unordered, got[:100]) {

@@ -3,84 +3,110 @@ package mp
 import (
 	"context"
 	"iter"
+	"sync"
 	"time"
 
 	"github.com/mpgo/mp/internal/errs"
 )
 
-// ImapOptions tunes Imap and ImapUnordered. The zero value gives Python's
-// defaults.
+// ImapOptions tunes Imap and ImapUnordered. The zero value suits most
+// work.
 type ImapOptions struct {
-	// Chunk is how many items travel as one task. Zero or less means 1,
-	// as in Python.
+	// Chunk is how many items travel as one task. Zero or less adapts it
+	// (see Imap); Python's default is 1, which costs a round trip to a
+	// worker per item.
 	Chunk int
 	// ReadAhead bounds how many items are read from the input and given to
 	// the pool before their results are taken. Zero or less means 64 per
-	// worker (at least four chunks per worker). Python reads the whole
-	// input at once.
+	// worker, or four chunks per worker if that is more. Python reads the
+	// whole input at once.
 	ReadAhead int
 	// Timeout, if positive, bounds each wait for the next result of Imap
-	// (Python: next(timeout)): when it passes, the iteration yields an
-	// error matching ErrTimeout and context.DeadlineExceeded, and if the
-	// loop goes on, waits again for the same item. ImapUnordered ignores
-	// it.
+	// (Python: next(timeout)): when it passes, the iteration yields the
+	// awaited item's index with an error matching ErrTimeout and
+	// context.DeadlineExceeded, and if the loop goes on, waits again for
+	// the same item, which comes again with its outcome. ImapUnordered
+	// ignores it.
 	Timeout time.Duration
 }
 
-// Imap runs fn over the items of in, in the pool's workers, and yields the
-// results in the order of in (Python: imap), each with its error: the
-// error of its task (a *RemoteError, a *WorkerDiedError, …) or a timeout
-// (see ImapOptions.Timeout). The input is read lazily, in the goroutine
-// that ranges over the results, at most ReadAhead items ahead of the
-// result being waited for. If ctx ends, the iteration yields ctx's error
-// once and stops. Stopping the loop drops the tasks not yet sent
-// to a worker (those already sent run, their results unused).
-func Imap[In, Out any](ctx context.Context, ex Executor, fn Func[In, Out], in iter.Seq[In], opts ImapOptions) iter.Seq2[Out, error] {
+// Imap runs fn over the items of in, in the pool's workers, and yields
+// each item's index in in with its outcome, in the order of in (Python:
+// imap):
+//
+//	for i, r := range mp.Imap(ctx, p, f, slices.Values(xs), mp.ImapOptions{}) {
+//		if r.Err != nil {
+//			log.Printf("item %d: %v", i, r.Err)
+//			continue
+//		}
+//		use(r.Value)
+//	}
+//
+// An item's error is its own (a *RemoteError for fn's error or panic); a
+// worker that dies, or a task killed at its deadline, fails the items of
+// its chunk. The input is read lazily, in the goroutine that ranges over
+// the results, at most ReadAhead items ahead of the result being waited
+// for. By default the first items go one by one, so that the first
+// results come at once, and then chunks grow while items are quick, up to
+// about 5 ms of a worker's time each (at most 1024 items, 1 MiB encoded,
+// and four chunks per worker within ReadAhead): a stream of small items
+// then costs about what Map costs, and slow items still go one by one.
+//
+// If ctx ends, no more of the input is read but one item, and every item
+// read is yielded: with its result if it was done, else with an error
+// matching ctx's error (and ErrTimeout for a deadline). The one more item
+// tells the loop where the input stopped, unless the input had ended.
+// Stopping the loop drops the tasks not yet sent to a worker (those
+// already sent run, their results unused).
+func Imap[In, Out any](ctx context.Context, ex Executor, fn Func[In, Out], in iter.Seq[In], opts ImapOptions) iter.Seq2[int, Outcome[Out]] {
 	checkCall(ex, fn.name)
 	return imap[In, Out](ctx, ex, fn.name, in, opts, true)
 }
 
-// ImapUnordered is Imap yielding the results as they come, in any order
-// (Python: imap_unordered).
-func ImapUnordered[In, Out any](ctx context.Context, ex Executor, fn Func[In, Out], in iter.Seq[In], opts ImapOptions) iter.Seq2[Out, error] {
+// ImapUnordered is Imap yielding the outcomes as they come, in any order
+// (Python: imap_unordered); the index says which item each one is.
+func ImapUnordered[In, Out any](ctx context.Context, ex Executor, fn Func[In, Out], in iter.Seq[In], opts ImapOptions) iter.Seq2[int, Outcome[Out]] {
 	checkCall(ex, fn.name)
 	return imap[In, Out](ctx, ex, fn.name, in, opts, false)
 }
 
-// imapChunk is a chunk of an iteration, and then its results.
+// imapChunk is a chunk of an iteration: the index of its first item, and
+// then its items' outcomes.
 type imapChunk[Out any] struct {
-	done chan struct{}
-	n    int
-	out  []Out
-	err  error
+	done  chan struct{}
+	first int
+	out   []Outcome[Out]
 }
 
-// imapRun is the state of one iteration.
+// imapRun is the state of one iteration, used by the goroutine that
+// ranges over it, but for finished, which the goroutines finishing chunks
+// fill.
 type imapRun[In, Out any] struct {
 	ctx       context.Context
 	ex        Executor
 	fn        string
-	chunk     int
-	readAhead int
+	readAhead int // as asked for; 0 for the default
 	ordered   bool
+	size      chunkSizer
 	group     *taskGroup
 	pending   []*imapChunk[Out] // submitted, in input order (ordered)
-	finished  chan *imapChunk[Out]
+	finished  finishedChunks[Out]
+	read      int // items read from the input
 	inFlight  int // items submitted and not yet yielded
 	chunks    int // chunks submitted and not yet yielded
 	exhausted bool
 }
 
-func imap[In, Out any](ctx context.Context, ex Executor, fn string, in iter.Seq[In], opts ImapOptions, ordered bool) iter.Seq2[Out, error] {
-	chunk := max(1, opts.Chunk)
-	readAhead := opts.ReadAhead
-	if n := max(1, ex.Parallelism()); readAhead <= 0 {
-		readAhead = max(64*n, 4*n*chunk)
-	}
-	readAhead = max(readAhead, chunk)
-	return func(yield func(Out, error) bool) {
-		r := &imapRun[In, Out]{ctx: ctx, ex: ex, fn: fn, chunk: chunk, readAhead: readAhead, ordered: ordered, group: new(taskGroup),
-			finished: make(chan *imapChunk[Out], (readAhead+chunk-1)/chunk+1)}
+func imap[In, Out any](ctx context.Context, ex Executor, fn string, in iter.Seq[In], opts ImapOptions, ordered bool) iter.Seq2[int, Outcome[Out]] {
+	workers := max(1, ex.Parallelism())
+	return func(yield func(int, Outcome[Out]) bool) {
+		r := &imapRun[In, Out]{ctx: ctx, ex: ex, fn: fn, readAhead: max(0, opts.ReadAhead), ordered: ordered,
+			size: chunkSizer{fixed: max(0, opts.Chunk), workers: workers}, group: new(taskGroup),
+			finished: finishedChunks[Out]{ready: make(chan struct{}, 1)}}
+		if r.readAhead > 0 {
+			// Adapted chunks leave room for four per worker.
+			r.size.ceil = max(1, r.readAhead/(4*workers))
+		}
 		defer r.group.abandon()
 		next, stop := iter.Pull(in)
 		defer stop()
@@ -97,12 +123,26 @@ func imap[In, Out any](ctx context.Context, ex Executor, fn string, in iter.Seq[
 	}
 }
 
-// fill reads items and submits chunks until ReadAhead items are out.
+// limit is how many items may be in flight.
+func (r *imapRun[In, Out]) limit() int {
+	if r.readAhead > 0 {
+		return max(r.readAhead, r.size.fixed)
+	}
+	return max(64*r.size.workers, 4*r.size.workers*r.size.next())
+}
+
+// fill reads items and submits chunks until ReadAhead items are out. Once
+// ctx has ended, it reads one item more, which fails with ctx's error, and
+// no more.
 func (r *imapRun[In, Out]) fill(next func() (In, bool)) {
 	var ts []*Task
-	for !r.exhausted && (r.inFlight+r.chunk <= r.readAhead || r.chunks == 0) {
-		items := make([]In, 0, r.chunk)
-		for len(items) < r.chunk {
+	for !r.exhausted && (r.chunks == 0 || r.inFlight+r.size.next() <= r.limit()) {
+		n := r.size.next()
+		if r.ctx.Err() != nil {
+			n, r.exhausted = 1, true
+		}
+		items := make([]In, 0, n)
+		for len(items) < n {
 			v, ok := next()
 			if !ok {
 				r.exhausted = true
@@ -122,90 +162,117 @@ func (r *imapRun[In, Out]) fill(next func() (In, bool)) {
 	}
 }
 
-// newChunk makes the task of a chunk; a chunk that cannot be encoded is
-// finished with its error at once, and newChunk returns nil.
+// newChunk makes the task of a chunk; a chunk that cannot be encoded, or
+// that comes after ctx ended, is finished with its error at once, and
+// newChunk returns nil.
 func (r *imapRun[In, Out]) newChunk(items []In) *Task {
-	c := &imapChunk[Out]{done: make(chan struct{}), n: len(items)}
-	r.inFlight += c.n
+	c := &imapChunk[Out]{done: make(chan struct{}), first: r.read, out: make([]Outcome[Out], len(items))}
+	r.read += len(items)
+	r.inFlight += len(items)
 	r.chunks++
 	if r.ordered {
 		r.pending = append(r.pending, c)
 	}
 	finish := func(res TaskResult) {
-		out := make([]Out, c.n)
-		if c.err = decodeChunk(r.fn, res, out); c.err == nil {
-			c.out = out
-		}
+		decodeEach(r.fn, res, c.out)
 		close(c.done)
 		if !r.ordered {
-			r.finished <- c
+			r.finished.add(c)
 		}
 	}
-	t, err := newTask(r.ctx, r.fn, items, len(items), finish)
+	if r.ctx.Err() != nil {
+		finish(TaskResult{Err: ctxTaskErr(r.fn, r.ctx)})
+		return nil
+	}
+	t, err := newEachTask(r.ctx, r.fn, items, finish)
 	if err != nil {
 		finish(TaskResult{Err: err})
 		return nil
 	}
+	r.size.encoded(len(items), len(t.Arg))
 	r.group.add(t)
 	return t
 }
 
 // wait returns the next chunk to yield: the oldest (ordered) or the first
-// finished. ok is false when the iteration must stop.
-func (r *imapRun[In, Out]) wait(timeout time.Duration, yield func(Out, error) bool) (*imapChunk[Out], bool) {
-	var zero Out
+// finished. ok is false when the iteration must stop. It need not watch
+// ctx: every task submitted watches it, and is finished when it ends.
+func (r *imapRun[In, Out]) wait(timeout time.Duration, yield func(int, Outcome[Out]) bool) (*imapChunk[Out], bool) {
 	if !r.ordered {
-		select {
-		case c := <-r.finished:
-			return c, true
-		case <-r.ctx.Done():
-			yield(zero, errs.Deadline(r.ctx.Err()))
-			return nil, false
-		}
+		return r.finished.take(), true
 	}
 	c := r.pending[0]
-	var timer *time.Timer
-	var tick <-chan time.Time
-	if timeout > 0 {
-		timer = time.NewTimer(timeout)
-		defer timer.Stop()
-		tick = timer.C
+	if timeout > 0 && !waitTimed(c, timeout, yield) {
+		return nil, false
 	}
+	<-c.done
+	r.pending[0] = nil
+	r.pending = r.pending[1:]
+	return c, true
+}
+
+// waitTimed waits for c, yielding a timeout for its first item each time
+// timeout passes, until c is done (true) or the loop stops (false).
+func waitTimed[Out any](c *imapChunk[Out], timeout time.Duration, yield func(int, Outcome[Out]) bool) bool {
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
 	for {
 		select {
 		case <-c.done:
-			r.pending[0] = nil
-			r.pending = r.pending[1:]
-			return c, true
-		case <-r.ctx.Done():
-			yield(zero, errs.Deadline(r.ctx.Err()))
-			return nil, false
-		case <-tick:
-			if !yield(zero, errs.WithContext(ErrTimeout, context.DeadlineExceeded)) {
-				return nil, false
+			return true
+		case <-timer.C:
+			if !yield(c.first, Outcome[Out]{Err: errs.WithContext(ErrTimeout, context.DeadlineExceeded)}) {
+				return false
 			}
 			timer.Reset(timeout)
 		}
 	}
 }
 
-// yieldChunk yields a chunk's results, or its error once per item.
-func (r *imapRun[In, Out]) yieldChunk(c *imapChunk[Out], yield func(Out, error) bool) bool {
-	r.inFlight -= c.n
+// yieldChunk yields the outcomes of a chunk's items.
+func (r *imapRun[In, Out]) yieldChunk(c *imapChunk[Out], yield func(int, Outcome[Out]) bool) bool {
+	r.inFlight -= len(c.out)
 	r.chunks--
-	if c.err != nil && r.ctx.Err() != nil {
-		var zero Out
-		yield(zero, errs.Deadline(r.ctx.Err()))
-		return false
-	}
-	for i := range c.n {
-		var v Out
-		if c.err == nil {
-			v = c.out[i]
-		}
-		if !yield(v, c.err) {
+	r.size.finished(len(c.out), time.Now())
+	for i, o := range c.out {
+		if !yield(c.first+i, o) {
 			return false
 		}
 	}
 	return true
+}
+
+// finishedChunks is the list of chunks finished and not yet taken, for
+// ImapUnordered.
+type finishedChunks[Out any] struct {
+	// mu guards list.
+	mu    sync.Mutex
+	list  []*imapChunk[Out]
+	ready chan struct{} // holds a token while list may not be empty
+}
+
+func (f *finishedChunks[Out]) add(c *imapChunk[Out]) {
+	f.mu.Lock()
+	f.list = append(f.list, c)
+	f.mu.Unlock()
+	select {
+	case f.ready <- struct{}{}:
+	default:
+	}
+}
+
+// take waits for a finished chunk and returns it.
+func (f *finishedChunks[Out]) take() *imapChunk[Out] {
+	for {
+		f.mu.Lock()
+		if len(f.list) > 0 {
+			c := f.list[0]
+			f.list[0] = nil
+			f.list = f.list[1:]
+			f.mu.Unlock()
+			return c
+		}
+		f.mu.Unlock()
+		<-f.ready
+	}
 }

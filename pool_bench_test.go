@@ -2,6 +2,8 @@ package mp_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"slices"
 	"testing"
 
 	"github.com/mpgo/mp"
@@ -72,4 +74,54 @@ func BenchmarkPoolSubmit(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N*len(fs))/b.Elapsed().Seconds(), "task/s")
+}
+
+// benchHash hashes 16 KiB made from its item, as a program hashing small
+// files would: tens of microseconds of work per item.
+var benchHash = mp.Register("test.bench.hash", func(_ context.Context, x int) ([32]byte, error) {
+	var buf [16 << 10]byte
+	for i := range buf {
+		buf[i] = byte(x + i)
+	}
+	return sha256.Sum256(buf[:]), nil
+})
+
+// BenchmarkPoolHash compares Map's default chunks with Imap's, chunk 1
+// (Python's default) and adaptive (mp's), over items that take a few tens
+// of microseconds each.
+func BenchmarkPoolHash(b *testing.B) {
+	in := make([]int, 20_000)
+	for i := range in {
+		in[i] = i
+	}
+	imap := func(opts mp.ImapOptions) func(*mp.Pool) error {
+		return func(p *mp.Pool) error {
+			for _, r := range mp.Imap(context.Background(), p, benchHash, slices.Values(in), opts) {
+				if r.Err != nil {
+					return r.Err
+				}
+			}
+			return nil
+		}
+	}
+	for _, c := range []struct {
+		name string
+		run  func(*mp.Pool) error
+	}{
+		{"Map", func(p *mp.Pool) error { _, err := mp.Map(context.Background(), p, benchHash, in, 0); return err }},
+		{"MapEach", func(p *mp.Pool) error { mp.MapEach(context.Background(), p, benchHash, in, 0); return nil }},
+		{"ImapChunk1", imap(mp.ImapOptions{Chunk: 1})},
+		{"Imap", imap(mp.ImapOptions{})},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			p := benchPool(b, mp.Spawn)
+			b.ResetTimer()
+			for range b.N {
+				if err := c.run(p); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*len(in))/b.Elapsed().Seconds(), "item/s")
+		})
+	}
 }

@@ -92,14 +92,14 @@ func TestPoolCrashDoesNotRerunFinishedTasks(t *testing.T) {
 	os.WriteFile(path, nil, 0o600)
 	in := []effArg{{Path: path, N: 0}, {Path: path, N: 1}, {Path: path, Crash: true}}
 	var errs []error
-	for _, err := range mp.ImapUnordered(ctx, p, sideEffect, func(yield func(effArg) bool) {
+	for _, r := range mp.ImapUnordered(ctx, p, sideEffect, func(yield func(effArg) bool) {
 		for _, a := range in {
 			if !yield(a) {
 				return
 			}
 		}
-	}, mp.ImapOptions{}) {
-		errs = append(errs, err)
+	}, mp.ImapOptions{Chunk: 1}) {
+		errs = append(errs, r.Err)
 	}
 	data, _ := os.ReadFile(path)
 	runs := strings.Fields(string(data))

@@ -213,8 +213,8 @@ func TestPoolEmptyAndMisuse(t *testing.T) {
 	if err != nil || out == nil || len(out) != 0 {
 		t.Errorf("Map(empty) = %#v, %v", out, err)
 	}
-	for v, err := range mp.Imap(ctx, p, square, slices.Values([]int{}), mp.ImapOptions{}) {
-		t.Errorf("Imap(empty) yielded %v, %v", v, err)
+	for i, r := range mp.Imap(ctx, p, square, slices.Values([]int{}), mp.ImapOptions{}) {
+		t.Errorf("Imap(empty) yielded %d: %+v", i, r)
 	}
 	if err := p.Wait(ctx); !errors.Is(err, mp.ErrPoolRunning) {
 		t.Errorf("Wait on a running pool: %v", err)
@@ -244,27 +244,31 @@ func TestPoolImap(t *testing.T) {
 			}
 		}
 	}
-	for _, chunk := range []int{1, 3} {
+	for _, chunk := range []int{0, 1, 3} {
 		i := 0
-		for v, err := range mp.Imap(ctx, p, square, in, mp.ImapOptions{Chunk: chunk, ReadAhead: 10}) {
-			if err != nil || v != i*i {
-				t.Fatalf("Imap item %d = %v, %v", i, v, err)
+		for j, r := range mp.Imap(ctx, p, square, in, mp.ImapOptions{Chunk: chunk, ReadAhead: 10}) {
+			if j != i || r.Err != nil || r.Value != i*i {
+				t.Fatalf("Imap item %d = %d, %+v", i, j, r)
 			}
 			i++
 		}
 		if i != 200 {
 			t.Errorf("Imap yielded %d items", i)
 		}
-		var got []int
-		for v, err := range mp.ImapUnordered(ctx, p, square, in, mp.ImapOptions{Chunk: chunk}) {
-			if err != nil {
-				t.Fatal(err)
+		got := make([]int, 200)
+		for j, r := range mp.ImapUnordered(ctx, p, square, in, mp.ImapOptions{Chunk: chunk}) {
+			if r.Err != nil {
+				t.Fatal(r.Err)
 			}
-			got = append(got, v)
+			got[j]++
+			if r.Value != j*j {
+				t.Errorf("ImapUnordered item %d = %d", j, r.Value)
+			}
 		}
-		slices.Sort(got)
-		if len(got) != 200 || got[199] != 199*199 {
-			t.Errorf("ImapUnordered got %d items", len(got))
+		for j, n := range got {
+			if n != 1 {
+				t.Fatalf("ImapUnordered (chunk %d) yielded item %d %d times", chunk, j, n)
+			}
 		}
 	}
 	// Breaking out early stops reading the input.
@@ -277,24 +281,31 @@ func TestPoolImap(t *testing.T) {
 			}
 		}
 	}
-	for v := range mp.Imap(ctx, p, square, counting, mp.ImapOptions{ReadAhead: 8}) {
-		if v == 4 {
+	for i := range mp.Imap(ctx, p, square, counting, mp.ImapOptions{ReadAhead: 8}) {
+		if i == 4 {
 			break
 		}
 	}
 	if read > 20 {
 		t.Errorf("read %d items ahead with ReadAhead 8", read)
 	}
-	// Item errors come with their items.
-	n, bad := 0, 0
-	for _, err := range mp.Imap(ctx, p, failOdd, slices.Values([]int{0, 1, 2, 3}), mp.ImapOptions{}) {
-		n++
-		if err != nil {
-			bad++
+	// Item errors come with their items, and fail no others, whatever
+	// the chunk.
+	for _, chunk := range []int{0, 1, 4} {
+		n := 0
+		for i, r := range mp.Imap(ctx, p, failOdd, slices.Values([]int{0, 1, 2, 3}), mp.ImapOptions{Chunk: chunk}) {
+			var re *mp.RemoteError
+			if i%2 == 1 && (!errors.As(r.Err, &re) || !errors.Is(r.Err, mp.ErrEmpty) || !strings.Contains(r.Err.Error(), fmt.Sprint("odd ", i))) {
+				t.Errorf("Imap(chunk %d) item %d: %v, want its own RemoteError", chunk, i, r.Err)
+			}
+			if i%2 == 0 && (r.Err != nil || r.Value != i) {
+				t.Errorf("Imap(chunk %d) item %d = %+v", chunk, i, r)
+			}
+			n++
 		}
-	}
-	if n != 4 || bad != 2 {
-		t.Errorf("Imap with failing items: %d items, %d errors", n, bad)
+		if n != 4 {
+			t.Errorf("Imap(chunk %d) with failing items: %d items", chunk, n)
+		}
 	}
 }
 
@@ -303,13 +314,16 @@ func TestPoolImapTimeout(t *testing.T) {
 	ctx := context.Background()
 	p := newPool(t, mp.PoolOptions{Processes: 1})
 	timeouts, values := 0, 0
-	for v, err := range mp.Imap(ctx, p, poolSleep, slices.Values([]time.Duration{300 * time.Millisecond}), mp.ImapOptions{Timeout: 50 * time.Millisecond}) {
-		if errors.Is(err, mp.ErrTimeout) && errors.Is(err, context.DeadlineExceeded) {
+	for i, r := range mp.Imap(ctx, p, poolSleep, slices.Values([]time.Duration{300 * time.Millisecond}), mp.ImapOptions{Timeout: 50 * time.Millisecond}) {
+		if i != 0 {
+			t.Fatalf("Imap yielded index %d of a single item", i)
+		}
+		if errors.Is(r.Err, mp.ErrTimeout) && errors.Is(r.Err, context.DeadlineExceeded) {
 			timeouts++
 			continue
 		}
-		if err != nil || v == 0 {
-			t.Fatalf("Imap = %v, %v", v, err)
+		if r.Err != nil || r.Value == 0 {
+			t.Fatalf("Imap = %+v", r)
 		}
 		values++
 	}
@@ -350,36 +364,85 @@ func TestPoolImapUnorderedErrors(t *testing.T) {
 	mptest.CheckLeaks(t)
 	ctx := context.Background()
 	p := newPool(t, mp.PoolOptions{Processes: 2})
-	ok, bad := 0, 0
-	for v, err := range mp.ImapUnordered(ctx, p, failOdd, slices.Values([]int{0, 1, 2, 3, 4, 5}), mp.ImapOptions{Chunk: 1}) {
+	seen := map[int]bool{}
+	for i, r := range mp.ImapUnordered(ctx, p, failOdd, slices.Values([]int{0, 1, 2, 3, 4, 5}), mp.ImapOptions{Chunk: 2}) {
 		var re *mp.RemoteError
 		switch {
-		case err == nil && v%2 == 0:
-			ok++
-		case errors.As(err, &re):
-			bad++
+		case seen[i]:
+			t.Errorf("item %d yielded twice", i)
+		case i%2 == 0 && r.Err == nil && r.Value == i:
+		case i%2 == 1 && errors.As(r.Err, &re) && strings.Contains(re.Message, fmt.Sprint("odd ", i)):
 		default:
-			t.Errorf("unexpected %v, %v", v, err)
+			t.Errorf("item %d: %+v", i, r)
 		}
+		seen[i] = true
 	}
-	if ok != 3 || bad != 3 {
-		t.Errorf("%d results, %d errors", ok, bad)
+	if len(seen) != 6 {
+		t.Errorf("%d items yielded, want 6", len(seen))
 	}
-	// A cancelled context ends the iteration with its error, once.
+	// A cancelled context ends the iteration: every item read is yielded,
+	// those not done with the context's error.
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	n := 0
-	for _, err := range mp.Imap(cctx, p, poolSleep, slices.Values([]time.Duration{time.Millisecond, time.Hour, time.Hour}), mp.ImapOptions{}) {
-		n++
-		if n == 1 {
+	var got []int
+	for i, r := range mp.Imap(cctx, p, poolSleep, slices.Values([]time.Duration{time.Millisecond, time.Hour, time.Hour}), mp.ImapOptions{}) {
+		got = append(got, i)
+		if i == 0 {
+			if r.Err != nil {
+				t.Errorf("item 0: %v", r.Err)
+			}
 			cancel()
 			continue
 		}
-		if !errors.Is(err, context.Canceled) {
-			t.Errorf("after cancel: %v", err)
+		if !errors.Is(r.Err, context.Canceled) {
+			t.Errorf("item %d after cancel: %v", i, r.Err)
 		}
 	}
-	if n != 2 {
-		t.Errorf("%d yields, want the first result and one error", n)
+	if !slices.Equal(got, []int{0, 1, 2}) {
+		t.Errorf("yielded items %v, want [0 1 2]", got)
+	}
+}
+
+// A context that ends while the input is still being read stops the
+// reading: the items read are yielded, the last one read with the
+// context's error, and the input is read no further.
+func TestPoolImapCancelStopsReading(t *testing.T) {
+	mptest.CheckLeaks(t)
+	p := newPool(t, mp.PoolOptions{Processes: 1})
+	for _, ordered := range []bool{true, false} {
+		ctx, cancel := context.WithCancel(context.Background())
+		read := 0
+		in := func(yield func(int) bool) {
+			for i := range 1000 {
+				read++
+				if !yield(i) {
+					return
+				}
+			}
+		}
+		imap := mp.Imap[int, int]
+		if !ordered {
+			imap = mp.ImapUnordered[int, int]
+		}
+		seen := map[int]error{}
+		for i, r := range imap(ctx, p, square, in, mp.ImapOptions{ReadAhead: 4, Chunk: 1}) {
+			if _, dup := seen[i]; dup {
+				t.Errorf("item %d yielded twice", i)
+			}
+			seen[i] = r.Err
+			if len(seen) == 10 {
+				cancel()
+			}
+		}
+		cancel()
+		if len(seen) != read {
+			t.Errorf("ordered %v: %d items read, %d yielded", ordered, read, len(seen))
+		}
+		if err := seen[read-1]; !errors.Is(err, context.Canceled) {
+			t.Errorf("ordered %v: the last item read (%d) yielded %v, want context.Canceled", ordered, read-1, err)
+		}
+		if read > 10+4+1 {
+			t.Errorf("ordered %v: %d items read after a cancel at the 10th result with ReadAhead 4", ordered, read)
+		}
 	}
 }

@@ -67,12 +67,12 @@ func asyncResultTimeout(ctx context.Context, w io.Writer) error {
 	// next(it), next(it), it.next(2): a pulled Imap, its third wait bounded.
 	next, stop := iter.Pull2(mp.Imap(ctx, p, f, slices.Values(ints(10)), mp.ImapOptions{Timeout: 2 * time.Second}))
 	for range 3 {
-		v, err, _ := next()
-		if err != nil {
+		_, r, _ := next()
+		if r.Err != nil {
 			stop()
-			return err
+			return r.Err
 		}
-		fmt.Fprintln(w, v)
+		fmt.Fprintln(w, r.Value)
 	}
 	stop()
 	sleeper := mp.Submit(ctx, p, sleepFor, 10*time.Second)
@@ -98,11 +98,11 @@ func mapImapTimeout(ctx context.Context, w io.Writer) error {
 	fmt.Fprintln(w, pyList(squares))
 	// The same numbers, in any order (Python's print(i, end=' ')).
 	var line strings.Builder
-	for i, err := range mp.ImapUnordered(ctx, p, f, slices.Values(ints(10)), mp.ImapOptions{}) {
-		if err != nil {
-			return err
+	for _, r := range mp.ImapUnordered(ctx, p, f, slices.Values(ints(10)), mp.ImapOptions{}) {
+		if r.Err != nil {
+			return r.Err
 		}
-		fmt.Fprint(&line, i, " ")
+		fmt.Fprint(&line, r.Value, " ")
 	}
 	fmt.Fprint(w, line.String())
 	one, cancel := within(ctx, time.Second)
