@@ -75,7 +75,8 @@ func Map[In, Out any](ctx context.Context, ex Executor, fn Func[In, Out], in []I
 }
 
 // MapAsync is Map returning at once with a Future (Python: map_async).
-// The callbacks, if any, get the whole result or the first error.
+// The callbacks, if any, get the whole result or the first error, and
+// the progress of the items (see Callback.Progress).
 func MapAsync[In, Out any](ctx context.Context, ex Executor, fn Func[In, Out], in []In, chunk int, cbs ...Callback[[]Out]) *Future[[]Out] {
 	checkCall(ex, fn.name)
 	f := newFuture[[]Out]()
@@ -84,13 +85,22 @@ func MapAsync[In, Out any](ctx context.Context, ex Executor, fn Func[In, Out], i
 		f.complete(out, nil, cbs, ex.RunCallback)
 		return f
 	}
+	g := new(taskGroup)
+	progress := progressFunc(cbs, len(in), ex.RunCallback, g.abandoned.Load)
 	if chunk <= 0 {
 		chunk = defaultChunk(len(in), ex.Parallelism())
+		if progress != nil {
+			chunk = min(chunk, (len(in)+progressSteps-1)/progressSteps)
+		}
 	}
-	g := new(taskGroup)
 	var left atomic.Int64
 	left.Store(int64((len(in) + chunk - 1) / chunk))
-	finish := func(err error) {
+	finish := func(n int, err error) {
+		if err == nil && progress != nil {
+			// Before left changes, so that the last chunk's Result
+			// callback comes after every chunk's progress.
+			progress(n)
+		}
 		if err == nil && left.Add(-1) != 0 {
 			return
 		}
@@ -107,12 +117,12 @@ func MapAsync[In, Out any](ctx context.Context, ex Executor, fn Func[In, Out], i
 	for a := 0; a < len(in); a += chunk {
 		b := min(a+chunk, len(in))
 		dst := out[a:b:b]
-		t, err := newTask(ctx, fn.name, in[a:b], b-a, func(r TaskResult) { finish(decodeChunk(fn.name, r, dst)) })
+		t, err := newTask(ctx, fn.name, in[a:b], b-a, func(r TaskResult) { finish(len(dst), decodeChunk(fn.name, r, dst)) })
 		if err != nil {
 			for _, t := range ts {
 				descr.Close(t.FDs)
 			}
-			finish(err)
+			finish(0, err)
 			return f
 		}
 		g.add(t)
@@ -126,6 +136,40 @@ func MapAsync[In, Out any](ctx context.Context, ex Executor, fn Func[In, Out], i
 		execute(ctx, ex, ts...)
 	}
 	return f
+}
+
+// progressSteps is how many Progress calls a MapAsync with the default
+// chunk makes at least (if it has as many items).
+const progressSteps = 100
+
+// progressFunc returns the function a MapAsync of total items calls with
+// the number of items of each chunk done, which calls the Progress
+// callbacks of cbs through run, unless stopped reports true by then (the
+// Map failed); nil if there are none. The count is kept by the callbacks
+// themselves, which run one at a time in the order given, so that done
+// only grows.
+func progressFunc[T any](cbs []Callback[T], total int, run func(func()), stopped func() bool) func(n int) {
+	var fns []func(done, total int)
+	for _, cb := range cbs {
+		if cb.Progress != nil {
+			fns = append(fns, cb.Progress)
+		}
+	}
+	if len(fns) == 0 {
+		return nil
+	}
+	done := 0 // only the callbacks use it
+	return func(n int) {
+		run(func() {
+			if stopped() {
+				return
+			}
+			done += n
+			for _, fn := range fns {
+				fn(done, total)
+			}
+		})
+	}
 }
 
 // sendBytes and sendTasks bound the chunks of a Map given to the executor

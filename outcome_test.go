@@ -182,3 +182,48 @@ func TestMapEachUnencodable(t *testing.T) {
 		}
 	}
 }
+
+// MapAsync's Progress callbacks come in this process, one at a time, with
+// a growing count of the items done, before Result; with the default
+// chunk there are at least 100 of them.
+func TestMapAsyncProgress(t *testing.T) {
+	mptest.CheckLeaks(t)
+	ctx := context.Background()
+	p := newPool(t, mp.PoolOptions{Processes: 2})
+	var calls []int // only the callbacks touch it, one at a time
+	resulted := false
+	in := make([]int, 1000)
+	f := mp.MapAsync(ctx, p, square, in, 0, mp.Callback[[]int]{
+		Progress: func(done, total int) {
+			if resulted || total != len(in) {
+				t.Errorf("Progress(%d, %d) after Result, or of the wrong total", done, total)
+			}
+			calls = append(calls, done)
+		},
+		Result: func([]int) { resulted = true },
+	})
+	if _, err := f.Get(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(calls) < 100 || calls[len(calls)-1] != len(in) {
+		t.Fatalf("%d Progress calls ending at %v, want at least 100 ending at %d", len(calls), calls[len(calls)-1:], len(in))
+	}
+	for i := 1; i < len(calls); i++ {
+		if calls[i] <= calls[i-1] {
+			t.Fatalf("Progress went from %d to %d", calls[i-1], calls[i])
+		}
+	}
+	// A failed Map reports no progress after its error.
+	failed, after := false, 0
+	_, err := mp.MapAsync(ctx, p, failOdd, []int{0, 2, 1, 4, 6, 8}, 1, mp.Callback[[]int]{
+		Progress: func(done, total int) {
+			if failed {
+				after++
+			}
+		},
+		Error: func(error) { failed = true },
+	}).Get(ctx)
+	if err == nil || !failed || after != 0 {
+		t.Errorf("failed MapAsync: %v, Error called %v, %d Progress calls after it", err, failed, after)
+	}
+}
