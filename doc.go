@@ -65,6 +65,7 @@
 //	Value, Array, shared_memory                package shm: Value[T], Array[T], Segment
 //	Pool, apply, apply_async                   NewPool, Apply, Submit
 //	map, imap, imap_unordered, starmap         Map, Imap, ImapUnordered, Map over structs
+//	(each item's result or error)              MapEach, Outcome[T]; Imap yields (index, Outcome)
 //	AsyncResult, TimeoutError                  Future[T], ErrTimeout
 //	Manager, BaseManager                       package manager
 //	log_to_stderr, get_logger                  SetLogger; children log with slog.Default()
