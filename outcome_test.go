@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -48,7 +49,7 @@ func eachItems(n int) []eachArg {
 }
 
 // reportPipe returns a pipe whose write end an item sends its worker's pid
-// on, and a function that receives it.
+// on, and a function that receives it (0 if it does not come).
 func reportPipe(t *testing.T) (*mp.Conn, func() int) {
 	t.Helper()
 	r, w, err := mp.Pipe(false)
@@ -61,10 +62,19 @@ func reportPipe(t *testing.T) (*mp.Conn, func() int) {
 		defer cancel()
 		var pid int
 		if err := r.Recv(ctx, &pid); err != nil {
-			t.Fatalf("the waiting item never reported its worker: %v", err)
+			t.Errorf("the waiting item never reported its worker: %v", err)
+			return 0
 		}
 		return pid
 	}
+}
+
+// bounded returns a context that ends the test's waits if an item that
+// waits for its context is never released, so that a failure cannot hang.
+func bounded(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	return ctx
 }
 
 // One item that fails, one that panics and a worker killed with SIGKILL
@@ -72,7 +82,7 @@ func reportPipe(t *testing.T) (*mp.Conn, func() int) {
 // items fail with a WorkerDiedError, and every other item has its result.
 func TestMapEachKeepsEveryOutcome(t *testing.T) {
 	mptest.CheckLeaks(t)
-	ctx := context.Background()
+	ctx := bounded(t)
 	p := newPool(t, mp.PoolOptions{Processes: 2})
 	w, workerPid := reportPipe(t)
 	const chunk = 4
@@ -83,7 +93,9 @@ func TestMapEachKeepsEveryOutcome(t *testing.T) {
 	killed := make(chan int, 1)
 	go func() {
 		pid := workerPid()
-		syscall.Kill(pid, syscall.SIGKILL)
+		if pid > 0 {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
 		killed <- pid
 	}()
 	out := mp.MapEach(ctx, p, eachItem, in, chunk)
@@ -123,6 +135,9 @@ func TestMapEachKeepsEveryOutcome(t *testing.T) {
 // error matching ErrTimeout; its chunk-mates run on.
 func TestMapEachItemTimeout(t *testing.T) {
 	mptest.CheckLeaks(t)
+	// The item returns as soon as its time is out: only a loaded machine
+	// could make it miss the grace before its worker is killed.
+	defer mp.SetKillGrace(10 * time.Second)()
 	p := newPool(t, mp.PoolOptions{Processes: 1, TaskTimeout: 100 * time.Millisecond})
 	in := eachItems(4)
 	in[1].How = "wait"
@@ -149,7 +164,7 @@ func TestMapEachCancel(t *testing.T) {
 	w, workerPid := reportPipe(t)
 	in := eachItems(20)
 	in[7].How, in[7].Report = "wait", w
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(bounded(t))
 	defer cancel()
 	go func() {
 		workerPid()
@@ -225,5 +240,51 @@ func TestMapAsyncProgress(t *testing.T) {
 	}).Get(ctx)
 	if err == nil || !failed || after != 0 {
 		t.Errorf("failed MapAsync: %v, Error called %v, %d Progress calls after it", err, failed, after)
+	}
+}
+
+// ImapUnordered says which items failed: a failing item, a panicking one
+// and the chunk of a worker killed with SIGKILL come with their indexes,
+// and every other item with its result.
+func TestImapUnorderedFailuresKeepTheirIndex(t *testing.T) {
+	mptest.CheckLeaks(t)
+	p := newPool(t, mp.PoolOptions{Processes: 2})
+	w, workerPid := reportPipe(t)
+	const chunk = 3
+	in := eachItems(30)
+	in[4].How = "fail"
+	in[9].How = "panic"
+	in[16].How, in[16].Report = "wait", w
+	go func() {
+		if pid := workerPid(); pid > 0 {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}()
+	seen := map[int]bool{}
+	for i, r := range mp.ImapUnordered(bounded(t), p, eachItem, slices.Values(in), mp.ImapOptions{Chunk: chunk}) {
+		if seen[i] {
+			t.Errorf("item %d yielded twice", i)
+		}
+		seen[i] = true
+		var re *mp.RemoteError
+		switch {
+		case i == 4:
+			if !errors.As(r.Err, &re) || re.Message != "item 4: mp: queue full" {
+				t.Errorf("item 4 = %+v, want its error", r)
+			}
+		case i == 9:
+			if !errors.As(r.Err, &re) || !re.Panic {
+				t.Errorf("item 9 = %+v, want its panic", r)
+			}
+		case i/chunk == 16/chunk:
+			if !errors.Is(r.Err, mp.ErrWorkerDied) {
+				t.Errorf("item %d of the killed chunk = %+v, want ErrWorkerDied", i, r)
+			}
+		case r.Err != nil || r.Value != i*i:
+			t.Errorf("item %d = %+v, want %d", i, r, i*i)
+		}
+	}
+	if len(seen) != len(in) {
+		t.Errorf("%d items yielded, want %d", len(seen), len(in))
 	}
 }
