@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 
 	"github.com/mpgo/mp/internal/descr"
 	"github.com/mpgo/mp/internal/transport"
@@ -78,8 +79,13 @@ func (c *Conn) SendBytes(ctx context.Context, b []byte) error {
 // Recv receives the next message into v, a non-nil pointer, blocking until
 // one arrives or ctx ends. It returns io.EOF once every copy of the other end
 // is closed and every message has been received. A message sent with
-// SendBytes can be received into a *[]byte.
+// SendBytes can be received into a *[]byte. If v's type has a struct with
+// an unexported field, which would stay empty, Recv returns an error
+// matching ErrUnencodable and leaves the message in the pipe.
 func (c *Conn) Recv(ctx context.Context, v any) error {
+	if err := wire.Check(reflect.TypeOf(v)); err != nil {
+		return err
+	}
 	m, err := c.recv(ctx)
 	if err != nil {
 		return err

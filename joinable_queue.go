@@ -16,8 +16,10 @@ type JoinableQueue[T any] struct {
 }
 
 // NewJoinableQueue returns a new JoinableQueue that holds at most maxsize
-// items (≤ 0: no limit).
+// items (≤ 0: no limit). It panics if T has a struct with an unexported
+// field (see ErrUnencodable).
 func NewJoinableQueue[T any](maxsize int) (*JoinableQueue[T], error) {
+	mustTravelItems[T]("NewJoinableQueue")
 	q, err := NewQueue[T](maxsize)
 	if err != nil {
 		return nil, err

@@ -19,8 +19,10 @@ type LifoQueue[T any] struct {
 }
 
 // NewLifoQueue returns a new LifoQueue that holds at most maxsize items
-// (≤ 0: as many as fit).
+// (≤ 0: as many as fit). It panics if T has a struct with an unexported
+// field (see ErrUnencodable).
 func NewLifoQueue[T any](maxsize int) (*LifoQueue[T], error) {
+	mustTravelItems[T]("NewLifoQueue")
 	c, err := queue.New(queue.LIFO, maxsize, queue.DefaultCapacity, false)
 	if err != nil {
 		return nil, err

@@ -71,7 +71,8 @@ func NewPriorityQueue[T cmp.Ordered](maxsize int) (*PriorityQueue[T], error) {
 }
 
 // NewPriorityQueueFunc returns a new PriorityQueue of items ordered by
-// order, holding at most maxsize items (≤ 0: as many as fit).
+// order, holding at most maxsize items (≤ 0: as many as fit). It panics if
+// T has a struct with an unexported field (see ErrUnencodable).
 func NewPriorityQueueFunc[T any](maxsize int, order Order[T]) (*PriorityQueue[T], error) {
 	if order.less == nil {
 		panic("mp: NewPriorityQueueFunc with a zero Order: use the value RegisterOrder returned")
@@ -80,6 +81,7 @@ func NewPriorityQueueFunc[T any](maxsize int, order Order[T]) (*PriorityQueue[T]
 }
 
 func newPriorityQueue[T any](maxsize int, name string, less func(a, b T) bool) (*PriorityQueue[T], error) {
+	mustTravelItems[T]("NewPriorityQueue")
 	c, err := queue.New(queue.Priority, maxsize, queue.DefaultCapacity, false)
 	if err != nil {
 		return nil, err

@@ -73,8 +73,10 @@ type Queue[T any] struct {
 }
 
 // NewQueue returns a new queue that holds at most maxsize items; maxsize ≤
-// 0 means no limit (Python: Queue(maxsize)).
+// 0 means no limit (Python: Queue(maxsize)). It panics if T has a struct
+// with an unexported field (see ErrUnencodable).
 func NewQueue[T any](maxsize int) (*Queue[T], error) {
+	mustTravelItems[T]("NewQueue")
 	c, err := queue.New(queue.FIFO, maxsize, queue.DefaultCapacity, true)
 	if err != nil {
 		return nil, err

@@ -14,8 +14,10 @@ type SimpleQueue[T any] struct {
 	c *queue.Core
 }
 
-// NewSimpleQueue returns a new SimpleQueue.
+// NewSimpleQueue returns a new SimpleQueue. It panics if T has a struct
+// with an unexported field (see ErrUnencodable).
 func NewSimpleQueue[T any]() (*SimpleQueue[T], error) {
+	mustTravelItems[T]("NewSimpleQueue")
 	c, err := queue.New(queue.FIFO, 0, queue.DefaultCapacity, false)
 	if err != nil {
 		return nil, err
