@@ -174,10 +174,8 @@ func (c *Conn) Fd() int {
 // Closing twice returns ErrClosed.
 func (c *Conn) Close() error { return c.t.Close() }
 
-// IsHandle marks Conn as a handle that travels between processes.
-func (c *Conn) IsHandle() {}
-
-// MarshalCBOR encodes the Conn as a handle; see the wire package.
+// MarshalCBOR is plumbing: part of how a Conn travels to another
+// process (see Handles in the package doc); not for direct use.
 func (c *Conn) MarshalCBOR() ([]byte, error) {
 	var data []byte
 	var merr error
@@ -190,7 +188,8 @@ func (c *Conn) MarshalCBOR() ([]byte, error) {
 	return data, merr
 }
 
-// UnmarshalCBOR decodes a Conn handle received from another process.
+// UnmarshalCBOR is plumbing: part of how a Conn travels to another
+// process (see Handles in the package doc); not for direct use.
 func (c *Conn) UnmarshalCBOR(data []byte) error {
 	var meta connMeta
 	fds, err := wire.UnmarshalHandle(data, connTag, &meta)

@@ -148,16 +148,14 @@ func (q *PriorityQueue[T]) Full() bool { return q.core().Full() }
 // Close releases this handle in this process. It is safe to call twice.
 func (q *PriorityQueue[T]) Close() error { return q.core().Close() }
 
-// IsHandle marks PriorityQueue as a handle that travels between processes.
-func (q *PriorityQueue[T]) IsHandle() {}
-
-// MarshalCBOR encodes the queue as a handle; see the wire package.
+// MarshalCBOR is plumbing: part of how a PriorityQueue travels to another
+// process (see Handles in the package doc); not for direct use.
 func (q *PriorityQueue[T]) MarshalCBOR() ([]byte, error) {
 	return marshalCore(q.core(), priorityQueueTag, &queueMeta{Order: q.order})
 }
 
-// UnmarshalCBOR decodes a PriorityQueue handle received from another
-// process, finding its order by name.
+// UnmarshalCBOR is plumbing: part of how a PriorityQueue travels to another
+// process (see Handles in the package doc); not for direct use.
 func (q *PriorityQueue[T]) UnmarshalCBOR(data []byte) error {
 	var meta queueMeta
 	c, err := unmarshalCore(data, priorityQueueTag, queue.Priority, false, &meta)

@@ -142,13 +142,12 @@ func (q *Queue[T]) CancelFlush() { q.core().CancelFlush() }
 // twice.
 func (q *Queue[T]) Close() error { return q.core().Close() }
 
-// IsHandle marks Queue as a handle that travels between processes.
-func (q *Queue[T]) IsHandle() {}
-
-// MarshalCBOR encodes the queue as a handle; see the wire package.
+// MarshalCBOR is plumbing: part of how a Queue travels to another
+// process (see Handles in the package doc); not for direct use.
 func (q *Queue[T]) MarshalCBOR() ([]byte, error) { return marshalCore(q.core(), queueTag, nil) }
 
-// UnmarshalCBOR decodes a Queue handle received from another process.
+// UnmarshalCBOR is plumbing: part of how a Queue travels to another
+// process (see Handles in the package doc); not for direct use.
 func (q *Queue[T]) UnmarshalCBOR(data []byte) error {
 	c, err := unmarshalCore(data, queueTag, queue.FIFO, true, nil)
 	if err == nil {

@@ -8,7 +8,6 @@ import (
 	"github.com/mpgo/mp/internal/lockcore"
 	"github.com/mpgo/mp/internal/race"
 	"github.com/mpgo/mp/internal/shmem"
-	"github.com/mpgo/mp/internal/wire"
 )
 
 // ReentrantLock is a lock shared between processes that its owner may lock
@@ -135,13 +134,12 @@ func (l *ReentrantLock) Close() error {
 	return closeRegion(&l.r)
 }
 
-// IsHandle marks ReentrantLock as a handle that travels between processes.
-func (l *ReentrantLock) IsHandle() {}
-
-// MarshalCBOR encodes the lock as a handle; see the wire package.
+// MarshalCBOR is plumbing: part of how a ReentrantLock travels to another
+// process (see Handles in the package doc); not for direct use.
 func (l *ReentrantLock) MarshalCBOR() ([]byte, error) { return marshalRegion(rlockTag, l.r, nil) }
 
-// UnmarshalCBOR decodes a ReentrantLock handle received from another process.
+// UnmarshalCBOR is plumbing: part of how a ReentrantLock travels to another
+// process (see Handles in the package doc); not for direct use.
 func (l *ReentrantLock) UnmarshalCBOR(data []byte) error {
 	r, p, err := unmarshalRegion(data, rlockTag, shmem.KindReentrantLock, int(unsafe.Sizeof(lockcore.RMutex{})), nil)
 	if err != nil {
@@ -150,8 +148,6 @@ func (l *ReentrantLock) UnmarshalCBOR(data []byte) error {
 	*l = ReentrantLock{r: r, st: (*lockcore.RMutex)(p)}
 	return nil
 }
-
-var _ wire.Handle = (*ReentrantLock)(nil)
 
 // condLocker lets a Cond use a ReentrantLock.
 func (l *ReentrantLock) condLocker() condLocker { return rlockCond{l} }

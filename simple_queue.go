@@ -51,15 +51,14 @@ func (q *SimpleQueue[T]) Empty() bool { return q.core().Empty() }
 // ErrClosed. It is safe to call twice.
 func (q *SimpleQueue[T]) Close() error { return q.core().Close() }
 
-// IsHandle marks SimpleQueue as a handle that travels between processes.
-func (q *SimpleQueue[T]) IsHandle() {}
-
-// MarshalCBOR encodes the queue as a handle; see the wire package.
+// MarshalCBOR is plumbing: part of how a SimpleQueue travels to another
+// process (see Handles in the package doc); not for direct use.
 func (q *SimpleQueue[T]) MarshalCBOR() ([]byte, error) {
 	return marshalCore(q.core(), simpleQueueTag, nil)
 }
 
-// UnmarshalCBOR decodes a SimpleQueue handle received from another process.
+// UnmarshalCBOR is plumbing: part of how a SimpleQueue travels to another
+// process (see Handles in the package doc); not for direct use.
 func (q *SimpleQueue[T]) UnmarshalCBOR(data []byte) error {
 	c, err := unmarshalCore(data, simpleQueueTag, queue.FIFO, false, nil)
 	if err == nil {

@@ -37,14 +37,14 @@ type (
 		json  []int          `json:"-"`
 		X     int
 	}
-	batch      struct{ Jobs []job }
-	byName     struct{ M map[string]*job }
-	node       struct{ Next *node }
-	badNode    struct {
+	batch   struct{ Jobs []job }
+	byName  struct{ M map[string]*job }
+	node    struct{ Next *node }
+	badNode struct {
 		Next *badNode
 		v    int
 	}
-	hidden     struct {
+	hidden struct {
 		n int
 		s string
 	}
@@ -87,7 +87,6 @@ func TestCheckMatchesTheCodec(t *testing.T) {
 		{"embedded pointer to unexported struct", &promotedPtr{&inner{1}, 2}, "inner", promotedPtr{}},
 		{"embedded unexported struct, unexported field", &embeddedBad{innerBad{1}, 2}, "innerBad.x", innerBad{}},
 		{"embedded exported struct, unexported field", &embeddedExported{Base{1}}, "Base.id", Base{}},
-		{"fields tagged out", &tagged{X: 1}, "", nil},
 		{"in a slice", &batch{[]job{{"a"}}}, "Jobs[].path", job{}},
 		{"in a map of pointers", &byName{map[string]*job{"k": {"a"}}}, "M[].path", job{}},
 		{"recursive", &node{&node{}}, "", nil},
@@ -153,6 +152,22 @@ func roundTrip(t *testing.T, v any) {
 	}
 }
 
+// TestTaggedOutFieldsAreLeftOut checks fields tagged "-": not an error,
+// and not encoded.
+func TestTaggedOutFieldsAreLeftOut(t *testing.T) {
+	data, _, err := wire.Marshal(tagged{cache: map[string]int{"a": 1}, json: []int{1}, X: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out tagged
+	if err := wire.Unmarshal(data, nil, &out); err != nil {
+		t.Fatal(err)
+	}
+	if out.X != 2 || out.cache != nil || out.json != nil {
+		t.Errorf("round trip = %+v, want only X", out)
+	}
+}
+
 func TestCheckMessage(t *testing.T) {
 	err := wire.Check(reflect.TypeFor[batch]())
 	want := "mp: type wire_test.batch has unexported field Jobs[].path (of wire_test.job), which would not cross processes; " +
@@ -197,5 +212,18 @@ func TestUnmarshalIntoUncheckedType(t *testing.T) {
 	var j job
 	if err := wire.Unmarshal(data, nil, &j); !errors.Is(err, errs.ErrUnencodable) {
 		t.Errorf("Unmarshal into %T = %v, want ErrUnencodable", j, err)
+	}
+}
+
+func TestRegisterHandleMisuse(t *testing.T) {
+	for _, typ := range []reflect.Type{reflect.TypeFor[goodJob](), reflect.TypeFor[*goodJob](), reflect.TypeFor[*[]int]()} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("RegisterHandle(%v) did not panic", typ)
+				}
+			}()
+			wire.RegisterHandle(typ)
+		}()
 	}
 }

@@ -10,7 +10,6 @@ import (
 )
 
 var (
-	handleType            = reflect.TypeFor[Handle]()
 	marshalerType         = reflect.TypeFor[cbor.Marshaler]()
 	unmarshalerType       = reflect.TypeFor[cbor.Unmarshaler]()
 	binaryMarshalerType   = reflect.TypeFor[encoding.BinaryMarshaler]()
@@ -62,15 +61,12 @@ func info(t reflect.Type) *typeInfo {
 	return v.(*typeInfo)
 }
 
-// mayHoldHandle reports whether a value of type t can contain a handle.
-func mayHoldHandle(t reflect.Type) bool { return info(t).handles }
-
 func walkHandles(t reflect.Type, seen map[reflect.Type]bool) bool {
 	if seen[t] {
 		return false // a recursive type: its other paths decide
 	}
 	seen[t] = true
-	if t.Implements(handleType) || reflect.PointerTo(t).Implements(handleType) {
+	if isHandle(t) {
 		return true
 	}
 	switch t.Kind() {
