@@ -91,6 +91,11 @@ var (
 	// from sending a value whose type is only known then (inside an
 	// interface), and from Conn.Recv into such a type.
 	ErrUnencodable = errs.ErrUnencodable
+	// ErrWouldDeadlock is returned, in builds with the race detector, by a
+	// ReentrantLock's Lock given the context of an earlier Lock instead of
+	// the one that Lock returned, by the goroutine that holds the lock:
+	// that Lock would wait for itself forever (see ReentrantLock).
+	ErrWouldDeadlock = errs.ErrWouldDeadlock
 	// ErrNotReady is returned when a result is asked whether it succeeded
 	// before it is ready. Python: ValueError.
 	ErrNotReady = errs.ErrNotReady
