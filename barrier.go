@@ -12,7 +12,6 @@ import (
 	"github.com/mpgo/mp/internal/funcs"
 	"github.com/mpgo/mp/internal/lockcore"
 	"github.com/mpgo/mp/internal/shmem"
-	"github.com/mpgo/mp/internal/wire"
 )
 
 // Barrier makes a fixed number of parties — processes or goroutines — wait
@@ -171,15 +170,14 @@ func (b *Barrier) Close() error {
 	return closeRegion(&b.r)
 }
 
-// IsHandle marks Barrier as a handle that travels between processes.
-func (b *Barrier) IsHandle() {}
-
-// MarshalCBOR encodes the barrier as a handle; see the wire package.
+// MarshalCBOR is plumbing: part of how a Barrier travels to another
+// process (see Handles in the package doc); not for direct use.
 func (b *Barrier) MarshalCBOR() ([]byte, error) {
 	return marshalRegion(barrierTag, b.r, barrierMeta{Action: b.action})
 }
 
-// UnmarshalCBOR decodes a barrier handle received from another process.
+// UnmarshalCBOR is plumbing: part of how a Barrier travels to another
+// process (see Handles in the package doc); not for direct use.
 func (b *Barrier) UnmarshalCBOR(data []byte) error {
 	var meta barrierMeta
 	r, p, err := unmarshalRegion(data, barrierTag, shmem.KindBarrier, int(unsafe.Sizeof(lockcore.Barrier{})), &meta)
@@ -189,5 +187,3 @@ func (b *Barrier) UnmarshalCBOR(data []byte) error {
 	*b = Barrier{r: r, st: (*lockcore.Barrier)(p), action: meta.Action}
 	return nil
 }
-
-var _ wire.Handle = (*Barrier)(nil)

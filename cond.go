@@ -185,10 +185,8 @@ type condMeta struct {
 	LockKind uint16
 }
 
-// IsHandle marks Cond as a handle that travels between processes.
-func (c *Cond) IsHandle() {}
-
-// MarshalCBOR encodes the Cond and its lock as a handle.
+// MarshalCBOR is plumbing: part of how a Cond travels to another
+// process (see Handles in the package doc); not for direct use.
 func (c *Cond) MarshalCBOR() ([]byte, error) {
 	if c.r == nil {
 		return nil, fmt.Errorf("mp: send a closed Cond: %w", ErrClosed)
@@ -201,7 +199,8 @@ func (c *Cond) MarshalCBOR() ([]byte, error) {
 	return wire.MarshalHandle(condTag, []int{c.r.FD(), lr.FD()}, condMeta{LockKind: l.kind()})
 }
 
-// UnmarshalCBOR decodes a Cond handle received from another process.
+// UnmarshalCBOR is plumbing: part of how a Cond travels to another
+// process (see Handles in the package doc); not for direct use.
 func (c *Cond) UnmarshalCBOR(data []byte) error {
 	var meta condMeta
 	fds, err := wire.UnmarshalHandle(data, condTag, &meta)
@@ -245,8 +244,6 @@ func openCondLock(fd int, kind uint16) (CondLock, error) {
 	descr.Close([]int{fd})
 	return nil, fmt.Errorf("%w: Cond lock of kind %d", ErrProtocol, kind)
 }
-
-var _ wire.Handle = (*Cond)(nil)
 
 // mutexCond is a Mutex as the lock of a Cond. The holder of a Mutex is a
 // process, so "held by the caller" means held by this process.

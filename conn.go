@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 
 	"github.com/mpgo/mp/internal/descr"
 	"github.com/mpgo/mp/internal/transport"
@@ -78,8 +79,13 @@ func (c *Conn) SendBytes(ctx context.Context, b []byte) error {
 // Recv receives the next message into v, a non-nil pointer, blocking until
 // one arrives or ctx ends. It returns io.EOF once every copy of the other end
 // is closed and every message has been received. A message sent with
-// SendBytes can be received into a *[]byte.
+// SendBytes can be received into a *[]byte. If v's type has a struct with
+// an unexported field, which would stay empty, Recv returns an error
+// matching ErrUnencodable and leaves the message in the pipe.
 func (c *Conn) Recv(ctx context.Context, v any) error {
+	if err := wire.Check(reflect.TypeOf(v)); err != nil {
+		return err
+	}
 	m, err := c.recv(ctx)
 	if err != nil {
 		return err
@@ -168,10 +174,8 @@ func (c *Conn) Fd() int {
 // Closing twice returns ErrClosed.
 func (c *Conn) Close() error { return c.t.Close() }
 
-// IsHandle marks Conn as a handle that travels between processes.
-func (c *Conn) IsHandle() {}
-
-// MarshalCBOR encodes the Conn as a handle; see the wire package.
+// MarshalCBOR is plumbing: part of how a Conn travels to another
+// process (see Handles in the package doc); not for direct use.
 func (c *Conn) MarshalCBOR() ([]byte, error) {
 	var data []byte
 	var merr error
@@ -184,7 +188,8 @@ func (c *Conn) MarshalCBOR() ([]byte, error) {
 	return data, merr
 }
 
-// UnmarshalCBOR decodes a Conn handle received from another process.
+// UnmarshalCBOR is plumbing: part of how a Conn travels to another
+// process (see Handles in the package doc); not for direct use.
 func (c *Conn) UnmarshalCBOR(data []byte) error {
 	var meta connMeta
 	fds, err := wire.UnmarshalHandle(data, connTag, &meta)

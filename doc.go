@@ -38,6 +38,31 @@
 // ErrOwnerDead; handles can be sent to processes that are already running;
 // children are always reaped and die with their parent.
 //
+// # What crosses processes
+//
+// Arguments, results, queue items and messages on a Conn are encoded with
+// CBOR. Like encoding/json, the codec sees the exported fields of structs
+// (and those of embedded structs), slices, arrays, maps, strings, numbers,
+// times, and types that encode themselves with MarshalCBOR and
+// UnmarshalCBOR, or MarshalBinary and UnmarshalBinary (not MarshalText or
+// MarshalJSON). An unexported field would arrive empty, so mp refuses it
+// and names the type and the field: Register panics for such an argument
+// or result type, the queue constructors for such an item type, and a
+// value whose type is only known inside an interface fails to send with
+// an error matching ErrUnencodable. Tag a field `cbor:"-"` to leave it out
+// on purpose.
+//
+// # Handles
+//
+// Conn, File, the queues, the locks (Mutex, ReentrantLock, Semaphore,
+// BoundedSemaphore, Event, Cond, Barrier) and package shm's Value and Array
+// are handles: they stand for open descriptors, and travel to other
+// processes as working objects, anywhere inside an argument, a result, a
+// queue item or a message. Their MarshalCBOR and UnmarshalCBOR methods are
+// plumbing: the codec finds them only if they are exported, and they work
+// only inside mp's own encoding of a message (where the descriptors travel
+// beside the bytes). They are not for direct use.
+//
 // # Python to Go
 //
 // The whole table, with a runnable example or test for every row, is in

@@ -83,6 +83,19 @@ var (
 	// given to something that cannot carry them: a LIFO or priority queue,
 	// or an Executor that runs tasks on other machines.
 	ErrHandles = errs.ErrHandles
+	// ErrUnencodable is matched by the error of a value that would lose
+	// data between processes: a struct with an unexported field, which
+	// mp's codec (like encoding/json) leaves out. The error names the type
+	// and the field. Such argument and result types make Register panic,
+	// and item types make the queue constructors panic; the error comes
+	// from sending a value whose type is only known then (inside an
+	// interface), and from Conn.Recv into such a type.
+	ErrUnencodable = errs.ErrUnencodable
+	// ErrWouldDeadlock is returned, in builds with the race detector, by a
+	// ReentrantLock's Lock given the context of an earlier Lock instead of
+	// the one that Lock returned, by the goroutine that holds the lock:
+	// that Lock would wait for itself forever (see ReentrantLock).
+	ErrWouldDeadlock = errs.ErrWouldDeadlock
 	// ErrNotReady is returned when a result is asked whether it succeeded
 	// before it is ready. Python: ValueError.
 	ErrNotReady = errs.ErrNotReady

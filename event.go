@@ -7,7 +7,6 @@ import (
 	"github.com/mpgo/mp/internal/lockcore"
 	"github.com/mpgo/mp/internal/race"
 	"github.com/mpgo/mp/internal/shmem"
-	"github.com/mpgo/mp/internal/wire"
 )
 
 // Event is a flag shared between processes that others can wait for
@@ -83,13 +82,12 @@ func (e *Event) Close() error {
 	return closeRegion(&e.r)
 }
 
-// IsHandle marks Event as a handle that travels between processes.
-func (e *Event) IsHandle() {}
-
-// MarshalCBOR encodes the event as a handle; see the wire package.
+// MarshalCBOR is plumbing: part of how an Event travels to another
+// process (see Handles in the package doc); not for direct use.
 func (e *Event) MarshalCBOR() ([]byte, error) { return marshalRegion(eventTag, e.r, nil) }
 
-// UnmarshalCBOR decodes an event handle received from another process.
+// UnmarshalCBOR is plumbing: part of how an Event travels to another
+// process (see Handles in the package doc); not for direct use.
 func (e *Event) UnmarshalCBOR(data []byte) error {
 	r, p, err := unmarshalRegion(data, eventTag, shmem.KindEvent, int(unsafe.Sizeof(lockcore.Event{})), nil)
 	if err != nil {
@@ -98,5 +96,3 @@ func (e *Event) UnmarshalCBOR(data []byte) error {
 	*e = Event{r: r, st: (*lockcore.Event)(p)}
 	return nil
 }
-
-var _ wire.Handle = (*Event)(nil)

@@ -25,10 +25,8 @@ type File struct {
 	*os.File
 }
 
-// IsHandle marks File as a handle that travels between processes.
-func (File) IsHandle() {}
-
-// MarshalCBOR encodes the File as a handle; see the wire package.
+// MarshalCBOR is plumbing: part of how a File travels to another
+// process (see Handles in the package doc); not for direct use.
 func (f File) MarshalCBOR() ([]byte, error) {
 	if f.File == nil {
 		return nil, errors.New("mp: send a File with no *os.File")
@@ -45,7 +43,8 @@ func (f File) MarshalCBOR() ([]byte, error) {
 	return data, merr
 }
 
-// UnmarshalCBOR decodes a File handle received from another process.
+// UnmarshalCBOR is plumbing: part of how a File travels to another
+// process (see Handles in the package doc); not for direct use.
 func (f *File) UnmarshalCBOR(data []byte) error {
 	var name string
 	fds, err := wire.UnmarshalHandle(data, fileTag, &name)

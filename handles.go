@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"unsafe"
 
 	"github.com/mpgo/mp/internal/descr"
@@ -24,6 +25,20 @@ const (
 	condTag      = wire.TagBase + 0x24
 	barrierTag   = wire.TagBase + 0x25
 )
+
+// The handle types of package mp: values that stand for open descriptors
+// and travel between processes (see Handles in the package doc).
+func init() {
+	wire.RegisterHandle(
+		reflect.TypeFor[*Conn](), reflect.TypeFor[*File](),
+		reflect.TypeFor[*Queue[struct{}]](), reflect.TypeFor[*SimpleQueue[struct{}]](),
+		reflect.TypeFor[*JoinableQueue[struct{}]](), reflect.TypeFor[*LifoQueue[struct{}]](),
+		reflect.TypeFor[*PriorityQueue[struct{}]](),
+		reflect.TypeFor[*Mutex](), reflect.TypeFor[*ReentrantLock](), reflect.TypeFor[*Semaphore](),
+		reflect.TypeFor[*BoundedSemaphore](), reflect.TypeFor[*Event](), reflect.TypeFor[*Cond](),
+		reflect.TypeFor[*Barrier](),
+	)
+}
 
 // newRegion makes a region for an object of kind whose state is size bytes,
 // writes its header, and returns a pointer to the state (zeroed).

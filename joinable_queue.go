@@ -16,8 +16,10 @@ type JoinableQueue[T any] struct {
 }
 
 // NewJoinableQueue returns a new JoinableQueue that holds at most maxsize
-// items (≤ 0: no limit).
+// items (≤ 0: no limit). It panics if T has a struct with an unexported
+// field (see ErrUnencodable).
 func NewJoinableQueue[T any](maxsize int) (*JoinableQueue[T], error) {
+	mustTravelItems[T]("NewJoinableQueue")
 	q, err := NewQueue[T](maxsize)
 	if err != nil {
 		return nil, err
@@ -35,13 +37,14 @@ func (q *JoinableQueue[T]) TaskDone() error { return q.core().TaskDone() }
 // (Python: join).
 func (q *JoinableQueue[T]) Join(ctx context.Context) error { return q.core().Join(ctx) }
 
-// MarshalCBOR encodes the queue as a handle; see the wire package.
+// MarshalCBOR is plumbing: part of how a JoinableQueue travels to another
+// process (see Handles in the package doc); not for direct use.
 func (q *JoinableQueue[T]) MarshalCBOR() ([]byte, error) {
 	return marshalCore(q.core(), joinableQueueTag, nil)
 }
 
-// UnmarshalCBOR decodes a JoinableQueue handle received from another
-// process.
+// UnmarshalCBOR is plumbing: part of how a JoinableQueue travels to another
+// process (see Handles in the package doc); not for direct use.
 func (q *JoinableQueue[T]) UnmarshalCBOR(data []byte) error {
 	c, err := unmarshalCore(data, joinableQueueTag, queue.FIFO, true, nil)
 	if err == nil {

@@ -19,8 +19,10 @@ type LifoQueue[T any] struct {
 }
 
 // NewLifoQueue returns a new LifoQueue that holds at most maxsize items
-// (≤ 0: as many as fit).
+// (≤ 0: as many as fit). It panics if T has a struct with an unexported
+// field (see ErrUnencodable).
 func NewLifoQueue[T any](maxsize int) (*LifoQueue[T], error) {
+	mustTravelItems[T]("NewLifoQueue")
 	c, err := queue.New(queue.LIFO, maxsize, queue.DefaultCapacity, false)
 	if err != nil {
 		return nil, err
@@ -65,15 +67,14 @@ func (q *LifoQueue[T]) Full() bool { return q.core().Full() }
 // Close releases this handle in this process. It is safe to call twice.
 func (q *LifoQueue[T]) Close() error { return q.core().Close() }
 
-// IsHandle marks LifoQueue as a handle that travels between processes.
-func (q *LifoQueue[T]) IsHandle() {}
-
-// MarshalCBOR encodes the queue as a handle; see the wire package.
+// MarshalCBOR is plumbing: part of how a LifoQueue travels to another
+// process (see Handles in the package doc); not for direct use.
 func (q *LifoQueue[T]) MarshalCBOR() ([]byte, error) {
 	return marshalCore(q.core(), lifoQueueTag, nil)
 }
 
-// UnmarshalCBOR decodes a LifoQueue handle received from another process.
+// UnmarshalCBOR is plumbing: part of how a LifoQueue travels to another
+// process (see Handles in the package doc); not for direct use.
 func (q *LifoQueue[T]) UnmarshalCBOR(data []byte) error {
 	c, err := unmarshalCore(data, lifoQueueTag, queue.LIFO, false, nil)
 	if err == nil {

@@ -7,7 +7,6 @@ import (
 	"github.com/mpgo/mp/internal/lockcore"
 	"github.com/mpgo/mp/internal/race"
 	"github.com/mpgo/mp/internal/shmem"
-	"github.com/mpgo/mp/internal/wire"
 )
 
 // Mutex is a lock shared between processes (Python: multiprocessing.Lock).
@@ -104,13 +103,12 @@ func (m *Mutex) Close() error {
 	return closeRegion(&m.r)
 }
 
-// IsHandle marks Mutex as a handle that travels between processes.
-func (m *Mutex) IsHandle() {}
-
-// MarshalCBOR encodes the Mutex as a handle; see the wire package.
+// MarshalCBOR is plumbing: part of how a Mutex travels to another
+// process (see Handles in the package doc); not for direct use.
 func (m *Mutex) MarshalCBOR() ([]byte, error) { return marshalRegion(mutexTag, m.r, nil) }
 
-// UnmarshalCBOR decodes a Mutex handle received from another process.
+// UnmarshalCBOR is plumbing: part of how a Mutex travels to another
+// process (see Handles in the package doc); not for direct use.
 func (m *Mutex) UnmarshalCBOR(data []byte) error {
 	r, p, err := unmarshalRegion(data, mutexTag, shmem.KindMutex, int(unsafe.Sizeof(lockcore.Mutex{})), nil)
 	if err != nil {
@@ -119,8 +117,6 @@ func (m *Mutex) UnmarshalCBOR(data []byte) error {
 	*m = Mutex{r: r, st: (*lockcore.Mutex)(p)}
 	return nil
 }
-
-var _ wire.Handle = (*Mutex)(nil)
 
 // condLocker lets a Cond use a Mutex.
 func (m *Mutex) condLocker() condLocker { return mutexCond{m} }

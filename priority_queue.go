@@ -71,7 +71,8 @@ func NewPriorityQueue[T cmp.Ordered](maxsize int) (*PriorityQueue[T], error) {
 }
 
 // NewPriorityQueueFunc returns a new PriorityQueue of items ordered by
-// order, holding at most maxsize items (≤ 0: as many as fit).
+// order, holding at most maxsize items (≤ 0: as many as fit). It panics if
+// T has a struct with an unexported field (see ErrUnencodable).
 func NewPriorityQueueFunc[T any](maxsize int, order Order[T]) (*PriorityQueue[T], error) {
 	if order.less == nil {
 		panic("mp: NewPriorityQueueFunc with a zero Order: use the value RegisterOrder returned")
@@ -80,6 +81,7 @@ func NewPriorityQueueFunc[T any](maxsize int, order Order[T]) (*PriorityQueue[T]
 }
 
 func newPriorityQueue[T any](maxsize int, name string, less func(a, b T) bool) (*PriorityQueue[T], error) {
+	mustTravelItems[T]("NewPriorityQueue")
 	c, err := queue.New(queue.Priority, maxsize, queue.DefaultCapacity, false)
 	if err != nil {
 		return nil, err
@@ -146,16 +148,14 @@ func (q *PriorityQueue[T]) Full() bool { return q.core().Full() }
 // Close releases this handle in this process. It is safe to call twice.
 func (q *PriorityQueue[T]) Close() error { return q.core().Close() }
 
-// IsHandle marks PriorityQueue as a handle that travels between processes.
-func (q *PriorityQueue[T]) IsHandle() {}
-
-// MarshalCBOR encodes the queue as a handle; see the wire package.
+// MarshalCBOR is plumbing: part of how a PriorityQueue travels to another
+// process (see Handles in the package doc); not for direct use.
 func (q *PriorityQueue[T]) MarshalCBOR() ([]byte, error) {
 	return marshalCore(q.core(), priorityQueueTag, &queueMeta{Order: q.order})
 }
 
-// UnmarshalCBOR decodes a PriorityQueue handle received from another
-// process, finding its order by name.
+// UnmarshalCBOR is plumbing: part of how a PriorityQueue travels to another
+// process (see Handles in the package doc); not for direct use.
 func (q *PriorityQueue[T]) UnmarshalCBOR(data []byte) error {
 	var meta queueMeta
 	c, err := unmarshalCore(data, priorityQueueTag, queue.Priority, false, &meta)

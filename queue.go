@@ -73,8 +73,10 @@ type Queue[T any] struct {
 }
 
 // NewQueue returns a new queue that holds at most maxsize items; maxsize ≤
-// 0 means no limit (Python: Queue(maxsize)).
+// 0 means no limit (Python: Queue(maxsize)). It panics if T has a struct
+// with an unexported field (see ErrUnencodable).
 func NewQueue[T any](maxsize int) (*Queue[T], error) {
+	mustTravelItems[T]("NewQueue")
 	c, err := queue.New(queue.FIFO, maxsize, queue.DefaultCapacity, true)
 	if err != nil {
 		return nil, err
@@ -140,13 +142,12 @@ func (q *Queue[T]) CancelFlush() { q.core().CancelFlush() }
 // twice.
 func (q *Queue[T]) Close() error { return q.core().Close() }
 
-// IsHandle marks Queue as a handle that travels between processes.
-func (q *Queue[T]) IsHandle() {}
-
-// MarshalCBOR encodes the queue as a handle; see the wire package.
+// MarshalCBOR is plumbing: part of how a Queue travels to another
+// process (see Handles in the package doc); not for direct use.
 func (q *Queue[T]) MarshalCBOR() ([]byte, error) { return marshalCore(q.core(), queueTag, nil) }
 
-// UnmarshalCBOR decodes a Queue handle received from another process.
+// UnmarshalCBOR is plumbing: part of how a Queue travels to another
+// process (see Handles in the package doc); not for direct use.
 func (q *Queue[T]) UnmarshalCBOR(data []byte) error {
 	c, err := unmarshalCore(data, queueTag, queue.FIFO, true, nil)
 	if err == nil {

@@ -2,7 +2,9 @@ package mp
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"reflect"
 
 	"github.com/mpgo/mp/internal/errs"
 	"github.com/mpgo/mp/internal/funcs"
@@ -28,16 +30,39 @@ func (f Func[In, Out]) Name() string { return f.name }
 // after every package's init has run. The name must be unique in the binary
 // and stable across builds, which workers on other machines rely on.
 //
-// Register panics if name is already registered or if Main has already run.
+// Register panics if name is already registered or if Main has already run,
+// and if In or Out holds a struct with an unexported field, which the codec
+// would leave out (the panic names the type and the field; see
+// ErrUnencodable).
 func Register[In, Out any](name string, fn func(context.Context, In) (Out, error)) Func[In, Out] {
 	if fn == nil {
 		panic("mp: Register of a nil function")
 	}
+	mustTravel(fmt.Sprintf("Register %q: argument", name), reflect.TypeFor[In]())
+	mustTravel(fmt.Sprintf("Register %q: result", name), reflect.TypeFor[Out]())
 	if proc.MainCalled() {
 		panic(fmt.Sprintf("mp: Register(%q) after mp.Main: register functions at package level (var f = mp.Register(...)), so that child processes have them too", name))
 	}
 	funcs.Add(name, invoker(name, fn), chunkInvoker(name, fn))
 	return Func[In, Out]{name: name}
+}
+
+// mustTravel panics if values of type t would lose data between processes
+// (see wire.Check): where is what the type is for, as in "Register \"f\":
+// argument". Registration and the making of a queue call it, since a type
+// is known there, long before a value of it is sent.
+func mustTravel(where string, t reflect.Type) {
+	var te *wire.TypeError
+	if errors.As(wire.Check(t), &te) {
+		panic(fmt.Sprintf("mp: %s %s", where, te.Describe()))
+	}
+}
+
+// mustTravelItems is mustTravel for the items of a queue of T made by the
+// constructor named ctor.
+func mustTravelItems[T any](ctor string) {
+	t := reflect.TypeFor[T]()
+	mustTravel(fmt.Sprintf("%s[%v]: item", ctor, t), t)
 }
 
 // invoker turns a typed function into one that decodes its argument, runs

@@ -2,18 +2,25 @@ package mp
 
 import (
 	"context"
+	"fmt"
 	"sync/atomic"
 	"unsafe"
 
 	"github.com/mpgo/mp/internal/lockcore"
 	"github.com/mpgo/mp/internal/race"
 	"github.com/mpgo/mp/internal/shmem"
-	"github.com/mpgo/mp/internal/wire"
 )
 
 // ReentrantLock is a lock shared between processes that its owner may lock
-// again (Python: multiprocessing.RLock). It must be unlocked as many times
-// as it was locked, by its owner.
+// again (Python: multiprocessing.RLock) with the context the first Lock
+// returned: locking again with the context given to that Lock waits for the
+// lock forever, since that context names another owner. It must be
+// unlocked as many times as it was locked, by its owner.
+//
+//	ctx, err := lock.Lock(ctx) // keep the returned context: it names the owner
+//	if err != nil { … }
+//	defer lock.Unlock(ctx)
+//	helper(ctx) // may Lock(ctx) and Unlock(ctx) again
 //
 // Go exposes no thread or goroutine identity, so the owner is carried by the
 // context: Lock returns a context that names the caller as owner, and nested
@@ -24,10 +31,13 @@ import (
 // started with the owning context shares the ownership; start it from
 // NewOwner(ctx) to make it an owner of its own.
 //
-//	ctx, err := lock.Lock(ctx)
-//	if err != nil { … }
-//	defer lock.Unlock(ctx)
-//	helper(ctx) // may Lock(ctx) and Unlock(ctx) again
+// In builds with the race detector (go test -race), Lock reports that
+// mistake: it returns ErrWouldDeadlock when the goroutine that holds the
+// lock asks for it with a context that names no owner. Other builds cannot
+// tell it from another goroutine of this process asking with the same
+// context (context.Background(), say), which must wait: Go gives
+// goroutines no identity that can be read at the cost of a Lock (reading
+// one from a stack trace takes microseconds).
 //
 // Like Mutex, a ReentrantLock survives its holder's death (the next Lock
 // returns ErrOwnerDead and holds it, at depth one), is a handle that travels
@@ -36,7 +46,13 @@ type ReentrantLock struct {
 	r    *shmem.Region
 	st   *lockcore.RMutex
 	race race.Sync
+	// made is, in race-detector builds, the owner that the last Lock with a
+	// context naming none made through this handle, and its goroutine.
+	made atomic.Pointer[madeOwner]
 }
+
+// madeOwner is an owner made by Lock, and the goroutine that called it.
+type madeOwner struct{ token, goroutine uint64 }
 
 // ownerKey is the context key of the owner token.
 type ownerKey struct{}
@@ -71,21 +87,43 @@ func NewReentrantLock() (*ReentrantLock, error) {
 
 // Lock acquires the lock for the owner ctx names (a new owner if it names
 // none), or locks it once more if that owner holds it already, and returns
-// the context that names the owner. If ctx ends first, Lock returns ctx and
-// an error that matches ctx's error (and ErrTimeout for a deadline). If the
-// previous holder died holding the lock, Lock holds it and returns
-// ErrOwnerDead.
+// the context that names the owner: lock again with that one, not with ctx
+// (see ReentrantLock). If ctx ends first, Lock returns ctx and an error
+// that matches ctx's error (and ErrTimeout for a deadline). If the previous
+// holder died holding the lock, Lock holds it and returns ErrOwnerDead.
 func (l *ReentrantLock) Lock(ctx context.Context) (context.Context, error) {
 	if l.st == nil {
 		return ctx, ErrClosed
 	}
+	made := race.Enabled && ctx.Value(ownerKey{}) == nil // Lock makes an owner
 	octx, token := owner(ctx)
+	if made {
+		if err := l.waitsForItself(); err != nil {
+			return ctx, err
+		}
+	}
 	died, err := l.st.Lock(ctx, token)
 	if err != nil {
 		return ctx, lockError(err)
 	}
 	l.race.Acquired()
+	if made {
+		l.made.Store(&madeOwner{token: token, goroutine: race.Goroutine()})
+	}
 	return octx, ownerDied(died, "ReentrantLock")
+}
+
+// waitsForItself returns ErrWouldDeadlock if the lock is held by an owner
+// that a Lock of the calling goroutine made: a Lock for a new owner would
+// wait for that goroutine, which is itself. Only race-detector builds can
+// afford the goroutine's number (see race.Goroutine), so only they check.
+func (l *ReentrantLock) waitsForItself() error {
+	h := l.made.Load()
+	if h == nil || !l.st.Owned(h.token) || h.goroutine != race.Goroutine() {
+		return nil
+	}
+	return fmt.Errorf("%w: this goroutine holds the ReentrantLock, and Lock was given a context that names no owner; "+
+		"lock again with the context the first Lock returned", ErrWouldDeadlock)
 }
 
 // TryLock is Lock without waiting: it reports whether the owner ctx names
@@ -135,13 +173,12 @@ func (l *ReentrantLock) Close() error {
 	return closeRegion(&l.r)
 }
 
-// IsHandle marks ReentrantLock as a handle that travels between processes.
-func (l *ReentrantLock) IsHandle() {}
-
-// MarshalCBOR encodes the lock as a handle; see the wire package.
+// MarshalCBOR is plumbing: part of how a ReentrantLock travels to another
+// process (see Handles in the package doc); not for direct use.
 func (l *ReentrantLock) MarshalCBOR() ([]byte, error) { return marshalRegion(rlockTag, l.r, nil) }
 
-// UnmarshalCBOR decodes a ReentrantLock handle received from another process.
+// UnmarshalCBOR is plumbing: part of how a ReentrantLock travels to another
+// process (see Handles in the package doc); not for direct use.
 func (l *ReentrantLock) UnmarshalCBOR(data []byte) error {
 	r, p, err := unmarshalRegion(data, rlockTag, shmem.KindReentrantLock, int(unsafe.Sizeof(lockcore.RMutex{})), nil)
 	if err != nil {
@@ -150,8 +187,6 @@ func (l *ReentrantLock) UnmarshalCBOR(data []byte) error {
 	*l = ReentrantLock{r: r, st: (*lockcore.RMutex)(p)}
 	return nil
 }
-
-var _ wire.Handle = (*ReentrantLock)(nil)
 
 // condLocker lets a Cond use a ReentrantLock.
 func (l *ReentrantLock) condLocker() condLocker { return rlockCond{l} }

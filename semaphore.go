@@ -9,13 +9,22 @@ import (
 	"github.com/mpgo/mp/internal/lockcore"
 	"github.com/mpgo/mp/internal/race"
 	"github.com/mpgo/mp/internal/shmem"
-	"github.com/mpgo/mp/internal/wire"
 )
 
 // SemaphoreHolders is how many processes may hold units of one semaphore at
 // the same time. Each holder has a slot in the semaphore's shared memory
 // that counts its units, so that a dead holder's units can be given back.
-const SemaphoreHolders = lockcore.SemSlots
+// Acquire in a process that would be one holder too many returns
+// ErrTooManyHolders.
+const SemaphoreHolders = 128
+
+// The table in shared memory has exactly SemaphoreHolders slots: a
+// difference either way makes one of these constants negative, which does
+// not compile.
+const (
+	_ uint = SemaphoreHolders - lockcore.SemSlots
+	_ uint = lockcore.SemSlots - SemaphoreHolders
+)
 
 // Semaphore is a counting semaphore shared between processes (Python:
 // multiprocessing.Semaphore). Acquire takes a unit, waiting while there is
@@ -147,14 +156,13 @@ func (s *Semaphore) Close() error {
 	return closeRegion(&s.r)
 }
 
-// IsHandle marks Semaphore as a handle that travels between processes.
-func (s *Semaphore) IsHandle() {}
-
-// MarshalCBOR encodes the semaphore as a handle; see the wire package.
+// MarshalCBOR is plumbing: part of how a Semaphore travels to another
+// process (see Handles in the package doc); not for direct use.
 func (s *Semaphore) MarshalCBOR() ([]byte, error) { return marshalRegion(semaphoreTag, s.r, nil) }
 
-// UnmarshalCBOR decodes a semaphore handle received from another process. A
-// bounded semaphore received as a Semaphore stays bounded.
+// UnmarshalCBOR is plumbing: part of how a Semaphore travels to another
+// process (see Handles in the package doc); not for direct use. A bounded
+// semaphore received as a Semaphore stays bounded.
 func (s *Semaphore) UnmarshalCBOR(data []byte) error {
 	r, p, err := unmarshalRegion(data, semaphoreTag, shmem.KindSemaphore, int(unsafe.Sizeof(lockcore.Sem{})), nil)
 	if err != nil {
@@ -164,8 +172,9 @@ func (s *Semaphore) UnmarshalCBOR(data []byte) error {
 	return nil
 }
 
-// UnmarshalCBOR decodes a bounded semaphore handle received from another
-// process; a semaphore without a bound is refused.
+// UnmarshalCBOR is plumbing: part of how a BoundedSemaphore travels to
+// another process (see Handles in the package doc); not for direct use. A
+// semaphore without a bound is refused.
 func (s *BoundedSemaphore) UnmarshalCBOR(data []byte) error {
 	if err := s.Semaphore.UnmarshalCBOR(data); err != nil {
 		return err
@@ -176,8 +185,3 @@ func (s *BoundedSemaphore) UnmarshalCBOR(data []byte) error {
 	}
 	return nil
 }
-
-var (
-	_ wire.Handle = (*Semaphore)(nil)
-	_ wire.Handle = (*BoundedSemaphore)(nil)
-)

@@ -14,8 +14,10 @@ type SimpleQueue[T any] struct {
 	c *queue.Core
 }
 
-// NewSimpleQueue returns a new SimpleQueue.
+// NewSimpleQueue returns a new SimpleQueue. It panics if T has a struct
+// with an unexported field (see ErrUnencodable).
 func NewSimpleQueue[T any]() (*SimpleQueue[T], error) {
+	mustTravelItems[T]("NewSimpleQueue")
 	c, err := queue.New(queue.FIFO, 0, queue.DefaultCapacity, false)
 	if err != nil {
 		return nil, err
@@ -49,15 +51,14 @@ func (q *SimpleQueue[T]) Empty() bool { return q.core().Empty() }
 // ErrClosed. It is safe to call twice.
 func (q *SimpleQueue[T]) Close() error { return q.core().Close() }
 
-// IsHandle marks SimpleQueue as a handle that travels between processes.
-func (q *SimpleQueue[T]) IsHandle() {}
-
-// MarshalCBOR encodes the queue as a handle; see the wire package.
+// MarshalCBOR is plumbing: part of how a SimpleQueue travels to another
+// process (see Handles in the package doc); not for direct use.
 func (q *SimpleQueue[T]) MarshalCBOR() ([]byte, error) {
 	return marshalCore(q.core(), simpleQueueTag, nil)
 }
 
-// UnmarshalCBOR decodes a SimpleQueue handle received from another process.
+// UnmarshalCBOR is plumbing: part of how a SimpleQueue travels to another
+// process (see Handles in the package doc); not for direct use.
 func (q *SimpleQueue[T]) UnmarshalCBOR(data []byte) error {
 	c, err := unmarshalCore(data, simpleQueueTag, queue.FIFO, false, nil)
 	if err == nil {

@@ -93,10 +93,8 @@ func (a *Array[T]) Close() error {
 	return a.o.close()
 }
 
-// IsHandle marks Array as a handle that travels between processes.
-func (a *Array[T]) IsHandle() {}
-
-// MarshalCBOR encodes the Array as a handle.
+// MarshalCBOR is plumbing: part of how an Array travels to another
+// process (see Handles in package mp); not for direct use.
 func (a *Array[T]) MarshalCBOR() ([]byte, error) {
 	if a.o == nil || a.o.r == nil {
 		return nil, mp.ErrClosed
@@ -104,7 +102,8 @@ func (a *Array[T]) MarshalCBOR() ([]byte, error) {
 	return a.o.marshal(arrayTag)
 }
 
-// UnmarshalCBOR decodes an Array handle received from another process.
+// UnmarshalCBOR is plumbing: part of how an Array travels to another
+// process (see Handles in package mp); not for direct use.
 func (a *Array[T]) UnmarshalCBOR(data []byte) error {
 	info, err := infoOf[T]()
 	if err != nil {

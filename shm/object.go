@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"unsafe"
 
 	"github.com/mpgo/mp"
@@ -29,6 +30,11 @@ const dataOff = 128
 
 // flagLocked in a region's header says the object has a lock.
 const flagLocked = 1
+
+// Value and Array are handles: they travel between processes.
+func init() {
+	wire.RegisterHandle(reflect.TypeFor[*Value[int]](), reflect.TypeFor[*Array[int]]())
+}
 
 // object is what Value and Array share: a region with a header and the
 // elements, and the lock, if any.

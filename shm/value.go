@@ -96,10 +96,8 @@ func (v *Value[T]) Close() error {
 	return v.o.close()
 }
 
-// IsHandle marks Value as a handle that travels between processes.
-func (v *Value[T]) IsHandle() {}
-
-// MarshalCBOR encodes the Value as a handle.
+// MarshalCBOR is plumbing: part of how a Value travels to another
+// process (see Handles in package mp); not for direct use.
 func (v *Value[T]) MarshalCBOR() ([]byte, error) {
 	if v.p == nil {
 		return nil, mp.ErrClosed
@@ -107,7 +105,8 @@ func (v *Value[T]) MarshalCBOR() ([]byte, error) {
 	return v.o.marshal(valueTag)
 }
 
-// UnmarshalCBOR decodes a Value handle received from another process.
+// UnmarshalCBOR is plumbing: part of how a Value travels to another
+// process (see Handles in package mp); not for direct use.
 func (v *Value[T]) UnmarshalCBOR(data []byte) error {
 	info, err := infoOf[T]()
 	if err != nil {

@@ -37,18 +37,20 @@ type workerArg struct {
 	Work time.Duration // how long one task takes
 }
 
-// taskWorker is seed 69's program, run as a child process. It knows nothing
+// taskWorker is the program of seed 69 (Python's task_worker.py; the seed
+// programs are described in package examples), run as a child process. It knows nothing
 // of the master but its address and key: it dials like a separate machine
 // would.
 var taskWorker = mp.Register("examples.manager.taskWorker", func(ctx context.Context, a workerArg) (struct{}, error) {
 	return struct{}{}, Worker(ctx, os.Stdout, a.Addr, a.Key, a.Work)
 })
 
-// Worker is the task worker of seed 69: it connects to the master at addr
-// with key, squares the numbers it takes from the task queue, taking work
-// for each, and puts the results into the result queue, until the task
-// queue stays empty for one second. The taskworker command runs it as a
-// program of its own.
+// Worker is the task worker of Python's task_worker.py, the tour's seed
+// program 69 (the seed programs are described in package examples): it
+// connects to the master at addr with key, squares the numbers it takes
+// from the task queue, taking work for each, and puts the results into the
+// result queue, until the task queue stays empty for one second. The
+// taskworker command runs it as a program of its own.
 func Worker(ctx context.Context, w io.Writer, addr, key string, work time.Duration) error {
 	fmt.Fprintf(w, "Connect to server %s...\n", addr)
 	m, err := manager.Dial(ctx, addr, &manager.DialOptions{AuthKey: []byte(key)})
@@ -113,7 +115,7 @@ func getResults(ctx context.Context, w io.Writer, result *manager.Queue[string])
 	return nil
 }
 
-// taskMaster is seed 68: the queues live in a manager's server process on
+// taskMaster is seed 68, Python's task_master.py: the queues live in a manager's server process on
 // TCP, and two workers, started as separate processes that are only told
 // the address and the key, square the numbers.
 func taskMaster(ctx context.Context, w io.Writer) error {

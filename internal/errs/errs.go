@@ -41,6 +41,8 @@ var (
 	ErrNotReady        = errors.New("mp: result not ready")
 	ErrItemTooLarge    = errors.New("mp: item too large for the queue")
 	ErrHandles         = errors.New("mp: this object cannot carry handles (descriptors)")
+	ErrUnencodable     = errors.New("mp: value would lose data between processes")
+	ErrWouldDeadlock   = errors.New("mp: the lock would wait for its own holder")
 	ErrTooLarge        = &protocolError{"message larger than the size cap"}
 	ErrBadHeader       = &protocolError{"shared memory header does not match"}
 	ErrNotSealed       = &protocolError{"shared memory descriptor is not sealed against resizing"}

@@ -2,7 +2,12 @@
 
 package race
 
-import "sync/atomic"
+import (
+	"bytes"
+	"runtime"
+	"strconv"
+	"sync/atomic"
+)
 
 // Enabled reports whether the program was built with the race detector.
 const Enabled = true
@@ -19,3 +24,19 @@ func (r *Sync) Acquired() { r.v.Load() }
 
 // Releasing is called before the lock is released.
 func (r *Sync) Releasing() { r.v.Add(1) }
+
+// Goroutine returns the number the runtime gives the calling goroutine, read
+// from the first line of its stack trace ("goroutine 7 [running]:"). It
+// costs a traceback, some microseconds, which is why only race-detector
+// builds, slower anyway, use it: mp's ReentrantLock spends it to report a
+// Lock that would wait for its own caller.
+func Goroutine() uint64 {
+	var buf [64]byte
+	line := buf[:runtime.Stack(buf[:], false)]
+	line, _, _ = bytes.Cut(bytes.TrimPrefix(line, []byte("goroutine ")), []byte(" "))
+	id, err := strconv.ParseUint(string(line), 10, 64)
+	if err != nil {
+		panic("mp: unexpected stack trace header: " + string(buf[:]))
+	}
+	return id
+}

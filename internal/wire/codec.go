@@ -48,9 +48,20 @@ func init() {
 
 // Marshal encodes v. The returned fds are duplicates of the descriptors of
 // the handles inside v, in slot order; the caller sends them with the bytes
-// and then closes them. It is safe for concurrent use.
+// and then closes them. A value that would lose data on the way (see
+// Check; interfaces inside v are checked by their dynamic types) gives a
+// *TypeError and nothing is encoded. It is safe for concurrent use.
 func Marshal(v any) (data []byte, fds []int, err error) {
-	if !mayHoldHandle(reflect.TypeOf(v)) {
+	ti := info(reflect.TypeOf(v))
+	if ti.err != nil {
+		return nil, nil, ti.err
+	}
+	if ti.ifaces {
+		if err := checkValue(reflect.ValueOf(v), 0); err != nil {
+			return nil, nil, err
+		}
+	}
+	if !ti.handles {
 		data, err = encMode.Marshal(v)
 		return data, nil, err
 	}
@@ -68,8 +79,13 @@ func Marshal(v any) (data []byte, fds []int, err error) {
 // the data take their descriptors from fds; Unmarshal takes ownership of fds
 // and closes every one that no handle claimed. A message whose handles do not
 // all land in handle-typed fields (for example one decoded into an interface)
-// is an error, so that no handle is dropped silently.
+// is an error, so that no handle is dropped silently. So is a v whose type
+// would not receive every field sent (see Check): then nothing is decoded.
 func Unmarshal(data []byte, fds []int, v any) error {
+	if err := info(reflect.TypeOf(v)).err; err != nil {
+		closeAll(fds)
+		return err
+	}
 	if len(fds) == 0 {
 		return wrapDecode(decMode.Unmarshal(data, v))
 	}

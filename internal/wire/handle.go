@@ -2,6 +2,8 @@ package wire
 
 import (
 	"fmt"
+	"reflect"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -10,13 +12,48 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Handle is implemented by types that stand for open file descriptors and
-// travel between processes: they encode themselves with MarshalHandle in
-// MarshalCBOR and decode with UnmarshalHandle in UnmarshalCBOR.
-type Handle interface {
-	cbor.Marshaler
-	// IsHandle marks the type; it is never called.
-	IsHandle()
+// handleKinds holds the registered handle types, by package path and name
+// without type arguments, so that one instantiation of a generic handle
+// type registers them all.
+var handleKinds sync.Map // string → struct{}
+
+// RegisterHandle records that each type, a pointer to a named type, is a
+// handle: it stands for open file descriptors and travels between
+// processes, encoding itself with MarshalHandle in MarshalCBOR and decoding
+// with UnmarshalHandle in UnmarshalCBOR. For a generic type, any
+// instantiation registers every one. The registry, rather than a marker
+// method, keeps the mark out of the handle types' exported API; the codec
+// finds MarshalCBOR and UnmarshalCBOR only if they are exported. Register
+// handles in an init function, before any value is encoded: a type seen by
+// the codec before is not a handle to it.
+func RegisterHandle(types ...reflect.Type) {
+	for _, t := range types {
+		if t.Kind() != reflect.Pointer || t.Elem().Name() == "" || !t.Implements(marshalerType) || !t.Implements(unmarshalerType) {
+			panic(fmt.Sprintf("mp: RegisterHandle(%v): want a pointer to a named type with MarshalCBOR and UnmarshalCBOR", t))
+		}
+		handleKinds.Store(handleKind(t.Elem()), struct{}{})
+	}
+}
+
+// isHandle reports whether t, or *t, is a registered handle type.
+func isHandle(t reflect.Type) bool {
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Name() == "" {
+		return false
+	}
+	_, ok := handleKinds.Load(handleKind(t))
+	return ok
+}
+
+// handleKind is the key of named type t in handleKinds.
+func handleKind(t reflect.Type) string {
+	name := t.Name()
+	if i := strings.IndexByte(name, '['); i >= 0 {
+		name = name[:i]
+	}
+	return t.PkgPath() + "." + name
 }
 
 // TagBase is the first CBOR tag number of mp's handles; each kind of handle

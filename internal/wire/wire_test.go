@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"reflect"
 	"testing"
 
 	"github.com/fxamacker/cbor/v2"
@@ -16,6 +17,8 @@ import (
 
 func TestMain(m *testing.M) { mptest.Main(m) }
 
+func init() { wire.RegisterHandle(reflect.TypeFor[*fileHandle]()) }
+
 const testTag = wire.TagBase + 0x7f
 
 // fileHandle is a minimal handle: an open file that travels by descriptor.
@@ -23,8 +26,6 @@ type fileHandle struct {
 	f    *os.File
 	Name string
 }
-
-func (h *fileHandle) IsHandle() {}
 
 func (h *fileHandle) MarshalCBOR() ([]byte, error) {
 	return wire.MarshalHandle(testTag, []int{int(h.f.Fd())}, h.Name)

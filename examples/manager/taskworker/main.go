@@ -1,5 +1,7 @@
-// Command taskworker is seed 69's task worker as a program of its own, to
-// run on any machine that reaches the master of seed 68:
+// Command taskworker is the task worker of Python's task_worker.py (seed
+// program 69 of mp's tour; the seed programs are described in package
+// examples) as a program of its own, to run on any machine that reaches the
+// master of task_master.py (seed 68):
 //
 //	taskworker -addr 192.0.2.7:5000 -key abc
 package main
