@@ -14,9 +14,6 @@ var (
 		fmt.Println("hello", name)
 		return struct{}{}, nil
 	})
-	cube = mp.Register("example.cube", func(_ context.Context, x int) (int, error) {
-		return x * x * x, nil
-	})
 	// sendList sends one value on the Conn it is given, then closes it.
 	sendList = mp.Register("example.sendList", func(ctx context.Context, c *mp.Conn) (struct{}, error) {
 		defer c.Close()
