@@ -58,9 +58,11 @@ func (r *PipelineResult) failed() int {
 // command leads it and the others join it. When the timeout expires or ctx
 // ends, the whole group is killed at once (after a SIGTERM and Grace, if
 // set), so that no command sees its input end and exits as if the work
-// were done; every command's ReturnCode then shows the signal, and the
-// error is a *TimeoutExpired that names the pipeline. With NewSession each
-// command leads a session of its own and is stopped on its own.
+// were done: the ReturnCode of every command still running shows the
+// signal, and the error is a *TimeoutExpired that names the pipeline. With GroupParent the
+// commands stay in the caller's group, and with NewSession each leads a
+// session of its own: then each command is stopped on its own, and one
+// that saw its input end first may have exited by itself.
 //
 // The result is returned whenever every command started, even with an
 // error.
