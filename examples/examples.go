@@ -1,12 +1,13 @@
 // Package examples holds the Go ports of the seed programs: the Python
-// programs that mp's feature set was specified from. Each topic lives in its
-// own subpackage (process, pipe, queue, sync, shm, pool, manager, subprocess,
-// threading), registers its examples with Add at init time, and is run by
-// `mp tour`.
+// programs that mp's feature set was specified from, kept in the seeds
+// directory next to this file. Each topic lives in its own subpackage
+// (process, pipe, queue, sync, shm, pool, manager, subprocess, threading),
+// registers its examples with Add at init time, and is run by `mp tour`.
 //
 // An example writes everything it prints to the writer it is given, and
 // passes that writer on as Stdout of the processes it starts, so that a test
-// can capture the whole output and check its shape.
+// can capture the whole output and check its shape. Where a port differs
+// from its Python original, it says so in a line printed by Note.
 package examples
 
 import (
@@ -15,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -24,6 +26,9 @@ type Example struct {
 	// Seed is the number of the seed program this example ports (1–94), or
 	// zero for an example of mp's own.
 	Seed int
+	// Also lists other seed programs this example runs too, such as the
+	// client of a server; Select finds the example by their numbers.
+	Also []int
 	// Topic groups examples in the tour: "process", "pipe", "queue", "sync",
 	// "shm", "pool", "manager", "subprocess", "threading".
 	Topic string
@@ -93,11 +98,12 @@ func compare(a, b Example) int {
 }
 
 // Select returns the examples a tour argument names: a topic, a seed number
-// ("7" or "07"), or an example name. An unknown selector returns an error.
+// ("7" or "07", found also in Also), or an example name. An unknown
+// selector returns an error.
 func Select(sel string) ([]Example, error) {
 	var out []Example
 	for _, e := range All() {
-		if e.Topic == sel || e.Name == sel || e.ID() == sel || fmt.Sprint(e.Seed) == sel {
+		if e.Topic == sel || e.Name == sel || e.ID() == sel || e.runsSeed(sel) {
 			out = append(out, e)
 		}
 	}
@@ -105,4 +111,14 @@ func Select(sel string) ([]Example, error) {
 		return nil, fmt.Errorf("examples: no topic, seed or example named %q (try -list)", sel)
 	}
 	return out, nil
+}
+
+// runsSeed reports whether sel is the number of a seed program that e
+// runs, its own or one in Also.
+func (e Example) runsSeed(sel string) bool {
+	n, err := strconv.Atoi(sel)
+	if err != nil || n <= 0 {
+		return false
+	}
+	return n == e.Seed || slices.Contains(e.Also, n)
 }

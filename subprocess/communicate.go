@@ -12,6 +12,10 @@ import (
 // read so far and be called again.
 type communicator struct {
 	done chan struct{} // closed when all its goroutines have ended
+	// late marks a communicator that Wait made from what the output pipes
+	// still held: the child has exited, so input is dropped, as Python
+	// does when writing it fails with a broken pipe.
+	late bool
 
 	// mu guards the fields below.
 	mu      sync.Mutex
@@ -38,6 +42,11 @@ type communicator struct {
 //
 // Once Communicate has been called, it owns Stdin, Stdout and Stderr: do
 // not use them any more.
+//
+// After Wait, which closes the pipes, Communicate returns what the output
+// pipes still held when Wait closed them, and Wait's error; input is
+// dropped, since the child has exited (Python writes it, ignores the
+// broken pipe, and returns the output the same way).
 func (p *Popen) Communicate(ctx context.Context, input []byte) (stdout, stderr []byte, err error) {
 	c, err := p.communicator(input)
 	if err != nil {
@@ -63,7 +72,10 @@ func (p *Popen) communicator(input []byte) (*communicator, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.comm != nil {
-		if input != nil {
+		switch {
+		case input != nil && p.comm.late && !p.stdinPipe:
+			return nil, ErrNoStdinPipe
+		case input != nil && !p.comm.late:
 			return nil, ErrInputAfterStart
 		}
 		return p.comm, nil
@@ -134,4 +146,33 @@ func (c *communicator) snapshot() (stdout, stderr []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return slices.Clone(c.out), slices.Clone(c.errOut)
+}
+
+// leftoverMax bounds what Wait keeps of the output a child left in its
+// pipes, per pipe. A pipe holds 64 KiB by default, and at most
+// /proc/sys/fs/pipe-max-size (1 MiB by default) unless privileged; more
+// can only come from a descendant that keeps writing after the child
+// exited.
+const leftoverMax = 1 << 20
+
+// leftoverLocked reads what the output pipes hold now, without waiting,
+// into a communicator that has ended, so that a Communicate after Wait
+// returns it. p.mu must be held, the child must have exited, and no
+// communicator may exist yet.
+func (p *Popen) leftoverLocked() *communicator {
+	c := &communicator{done: make(chan struct{}), late: true}
+	close(c.done)
+	buf := make([]byte, copyBuf)
+	keep := func(f *os.File) []byte {
+		out := []byte{}
+		drainNow(f, buf, leftoverMax, func(b []byte) { out = append(out, b...) })
+		return out
+	}
+	if f := p.pipes[1]; f != nil {
+		c.out = keep(f)
+	}
+	if f := p.pipes[2]; f != nil {
+		c.errOut = keep(f)
+	}
+	return c
 }

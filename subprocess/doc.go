@@ -15,6 +15,9 @@
 //   - It returns promptly even when a grandchild holds the output pipes
 //     (python/cpython#81605, golang/go#23019), and the *TimeoutExpired
 //     carries the output read until then.
+//   - RunPipeline's timeout stops every command of the pipeline at once
+//     (they share a process group), not only the first one while the
+//     others see end of input and exit 0.
 //   - Popen.Poll never blocks; Wait and Communicate take a context that
 //     bounds the wait without killing anything, and Communicate can be
 //     called again after a timeout.

@@ -80,13 +80,17 @@ func (e *CalledProcessError) Is(target error) bool { return target == ErrNonZero
 // TimeoutExpired reports a process that a timeout, a context deadline or a
 // context cancellation stopped, or a Wait or Communicate whose context ended
 // before the process did (the process then keeps running). It carries the
-// output read so far. Python: subprocess.TimeoutExpired.
+// output read so far. Python: subprocess.TimeoutExpired. From RunPipeline,
+// it reports the whole pipeline, every command of which was stopped.
 //
 // It matches ErrTimeout and context.DeadlineExceeded when a deadline caused
 // it, and context.Canceled when a cancellation did.
 type TimeoutExpired struct {
-	// Args is the command as run.
+	// Args is the command as run; nil for a pipeline.
 	Args []string
+	// Pipeline holds, for an error of RunPipeline, every command of the
+	// pipeline as run, in order; it is nil otherwise.
+	Pipeline [][]string
 	// Timeout is the Options.Timeout that expired, or zero when a context
 	// ended the wait.
 	Timeout time.Duration
@@ -97,13 +101,21 @@ type TimeoutExpired struct {
 	Err error
 }
 
-// Error says which command timed out and after how long, when known.
+// Error says which command or pipeline timed out and after how long, when
+// known.
 func (e *TimeoutExpired) Error() string {
 	what := "timed out"
 	if errors.Is(e.Err, context.Canceled) {
 		what = "canceled"
 	} else if e.Timeout > 0 {
 		what = "timed out after " + e.Timeout.String()
+	}
+	if e.Pipeline != nil {
+		cmds := make([]string, len(e.Pipeline))
+		for i, c := range e.Pipeline {
+			cmds[i] = commandString(c)
+		}
+		return fmt.Sprintf("subprocess: pipeline %s %s", strings.Join(cmds, " | "), what)
 	}
 	return fmt.Sprintf("subprocess: command %s %s", commandString(e.Args), what)
 }

@@ -211,8 +211,10 @@ func (s *settings) mayStop(ctx context.Context) bool {
 	return s.Timeout > 0 || ctx.Done() != nil
 }
 
-// command builds the exec.Cmd, without its standard streams.
-func (s *settings) command(ownGroup bool) *exec.Cmd {
+// command builds the exec.Cmd, without its standard streams. The child
+// joins process group pgid if it is not zero, or else leads a new group if
+// ownGroup is set.
+func (s *settings) command(ownGroup bool, pgid int) *exec.Cmd {
 	cmd := exec.Command(s.argv[0], s.argv[1:]...)
 	cmd.Dir = s.Dir
 	if s.Env != nil || len(s.ExtraEnv) > 0 {
@@ -225,6 +227,9 @@ func (s *settings) command(ownGroup bool) *exec.Cmd {
 	}
 	cmd.ExtraFiles = s.ExtraFiles
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: s.NewSession, Setpgid: ownGroup && !s.NewSession}
+	if pgid != 0 {
+		cmd.SysProcAttr.Setpgid, cmd.SysProcAttr.Pgid = true, pgid
+	}
 	return cmd
 }
 

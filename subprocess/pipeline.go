@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 )
 
 // PipelineResult is what RunPipeline returns.
@@ -48,9 +49,20 @@ func (r *PipelineResult) failed() int {
 // the last; Stderr to each command (Pipe captures each one's stderr
 // separately; a Writer must then be safe for concurrent use); Capture to
 // the last command's stdout and to every stderr; Timeout and ctx to the
-// whole pipeline, every command of which is stopped when they end; Check
-// gives a *CalledProcessError for the last command that failed, with the
-// pipeline's output as Stdout. The other fields apply to every command.
+// whole pipeline; Check gives a *CalledProcessError for the last command
+// that failed, with the pipeline's output as Stdout. The other fields apply
+// to every command.
+//
+// When a timeout or ctx can stop the pipeline, or Group is GroupNew, its
+// commands share one new process group, as a shell's job does: the first
+// command leads it and the others join it. When the timeout expires or ctx
+// ends, the whole group is killed at once (after a SIGTERM and Grace, if
+// set), so that no command sees its input end and exits as if the work
+// were done: the ReturnCode of every command still running shows the
+// signal, and the error is a *TimeoutExpired that names the pipeline. With GroupParent the
+// commands stay in the caller's group, and with NewSession each leads a
+// session of its own: then each command is stopped on its own, and one
+// that saw its input end first may have exited by itself.
 //
 // The result is returned whenever every command started, even with an
 // error.
@@ -59,12 +71,19 @@ func RunPipeline(ctx context.Context, cmds [][]string, opts *Options) (*Pipeline
 	if err != nil {
 		return nil, err
 	}
+	timeout := base.Timeout
+	ctx, cancel := pipelineContext(ctx, timeout)
+	defer cancel()
+	base.Timeout = 0 // ctx carries it: one deadline for every command
 	procs, err := startPipeline(ctx, cmds, base)
 	if err != nil {
 		return nil, err
 	}
-	res, err := communicateAll(ctx, procs, base.Input)
-	if err != nil || !base.Check {
+	res, errs := communicateAll(ctx, procs, base.Input)
+	if context.Cause(ctx) != errPipelineTimeout {
+		timeout = 0 // not what stopped it, if anything did
+	}
+	if err := pipelineError(res, errs, timeout); err != nil || !base.Check {
 		return res, err
 	}
 	if i := res.failed(); i >= 0 {
@@ -72,6 +91,20 @@ func RunPipeline(ctx context.Context, cmds [][]string, opts *Options) (*Pipeline
 		return res, &CalledProcessError{Args: c.Args, ReturnCode: c.ReturnCode, Stdout: res.Stdout(), Stderr: c.Stderr}
 	}
 	return res, nil
+}
+
+// errPipelineTimeout is the cause of a pipeline context whose
+// Options.Timeout expired.
+var errPipelineTimeout = errors.New("subprocess: pipeline timeout")
+
+// pipelineContext returns ctx bounded by timeout, if it is positive. A
+// context that cannot end stays so: it puts no command in a group of its
+// own (see GroupAuto).
+func pipelineContext(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
+	if timeout <= 0 {
+		return ctx, func() {}
+	}
+	return context.WithTimeoutCause(ctx, timeout, errPipelineTimeout)
 }
 
 // pipelineBase checks opts and applies Input and Capture.
@@ -96,12 +129,13 @@ func pipelineBase(cmds [][]string, opts *Options) (*Options, error) {
 	return &s.Options, nil
 }
 
-// stage returns the options of command i of n.
-func (base *Options) stage(i, n int, prev *Popen) *Options {
+// stage returns the options of command i of n; started holds the
+// commands before it.
+func (base *Options) stage(i, n int, started []*Popen) *Options {
 	o := *base
 	o.Input, o.Check = nil, false
 	if i > 0 {
-		o.Stdin = StdoutOf(prev)
+		o.Stdin = StdoutOf(started[i-1])
 	}
 	if i < n-1 {
 		o.Stdout = Pipe
@@ -110,18 +144,31 @@ func (base *Options) stage(i, n int, prev *Popen) *Options {
 }
 
 // startPipeline starts every command, or none: if one fails to start, the
-// ones already started are killed and reaped.
+// ones already started are killed and reaped. The commands join the first
+// one's process group, if it leads one and they may: a command that leads
+// a session of its own cannot.
 func startPipeline(ctx context.Context, cmds [][]string, base *Options) ([]*Popen, error) {
 	procs := make([]*Popen, 0, len(cmds))
-	var prev *Popen
+	var err error
 	for i, args := range cmds {
-		p, err := Start(ctx, args, base.stage(i, len(cmds), prev))
-		if err != nil {
-			abortPipeline(procs)
-			return nil, err
+		pgid := 0
+		if i > 0 && !base.NewSession {
+			pgid = procs[0].pgid
+		}
+		var p *Popen
+		if p, err = start(ctx, args, base.stage(i, len(cmds), procs), pgid); err != nil {
+			break
 		}
 		procs = append(procs, p)
-		prev = p
+	}
+	// The first command is reaped only now: until then its process group
+	// exists for the others to join, even if it has already exited.
+	for _, p := range procs {
+		go p.reap()
+	}
+	if err != nil {
+		abortPipeline(procs)
+		return nil, err
 	}
 	return procs, nil
 }
@@ -137,8 +184,9 @@ func abortPipeline(procs []*Popen) {
 	}
 }
 
-// communicateAll serves every command's pipes at once and waits for all.
-func communicateAll(ctx context.Context, procs []*Popen, input []byte) (*PipelineResult, error) {
+// communicateAll serves every command's pipes at once, waits for all, and
+// returns their results and errors.
+func communicateAll(ctx context.Context, procs []*Popen, input []byte) (*PipelineResult, []error) {
 	res := &PipelineResult{Commands: make([]*CompletedProcess, len(procs))}
 	errs := make([]error, len(procs))
 	var wg sync.WaitGroup
@@ -155,17 +203,21 @@ func communicateAll(ctx context.Context, procs []*Popen, input []byte) (*Pipelin
 		})
 	}
 	wg.Wait()
-	return res, pipelineError(res, errs)
+	return res, errs
 }
 
-// pipelineError picks the error to report: a timeout first (carrying the
-// pipeline's output), then any other.
-func pipelineError(res *PipelineResult, errs []error) error {
+// pipelineError picks the error to report: when ctx stopped any command, a
+// *TimeoutExpired for the whole pipeline that carries its output; else
+// the commands' errors joined.
+func pipelineError(res *PipelineResult, errs []error, timeout time.Duration) error {
 	for _, err := range errs {
 		var te *TimeoutExpired
 		if errors.As(err, &te) {
-			te.Stdout = res.Stdout()
-			return te
+			cmds := make([][]string, len(res.Commands))
+			for i, c := range res.Commands {
+				cmds[i] = c.Args
+			}
+			return &TimeoutExpired{Pipeline: cmds, Timeout: timeout, Stdout: res.Stdout(), Err: te.Err}
 		}
 	}
 	return errors.Join(errs...)

@@ -1,9 +1,14 @@
 package subprocess_test
 
 import (
+	"bufio"
+	"context"
 	"errors"
+	"fmt"
+	"os"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -56,19 +61,28 @@ func TestPipelineStatuses(t *testing.T) {
 	}
 }
 
-// TestPipelineTimeout: one timeout for the whole chain; nothing is left
-// running.
+// TestPipelineTimeout: one timeout for the whole chain stops every
+// command at once, even those that would see their input end and exit 0;
+// the error names the pipeline; nothing is left running.
 func TestPipelineTimeout(t *testing.T) {
 	mptest.CheckLeaks(t)
 	started := time.Now()
-	res, err := subprocess.RunPipeline(bg, [][]string{
+	cmds := [][]string{
 		{"sh", "-c", "echo first; exec sleep 30"},
 		{"cat"},
 		{"sh", "-c", "sleep 30 & echo $! >&2; cat; wait"},
-	}, &subprocess.Options{Stdout: subprocess.Pipe, Stderr: subprocess.Pipe, Timeout: 300 * time.Millisecond})
+	}
+	res, err := subprocess.RunPipeline(bg, cmds, &subprocess.Options{Stdout: subprocess.Pipe, Stderr: subprocess.Pipe, Timeout: 300 * time.Millisecond})
 	var te *subprocess.TimeoutExpired
-	if !errors.As(err, &te) || !errors.Is(err, subprocess.ErrTimeout) {
+	if !errors.As(err, &te) || !errors.Is(err, subprocess.ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v, want *TimeoutExpired", err)
+	}
+	want := `subprocess: pipeline [sh -c "echo first; exec sleep 30"] | [cat] | [sh -c "sleep 30 & echo $! >&2; cat; wait"] timed out after 300ms`
+	if err.Error() != want {
+		t.Errorf("err = %q, want %q", err, want)
+	}
+	if len(te.Pipeline) != 3 || te.Pipeline[1][0] != "cat" || te.Args != nil || te.Timeout != 300*time.Millisecond {
+		t.Errorf("TimeoutExpired = %+v", te)
 	}
 	if string(te.Stdout) != "first\n" || string(res.Stdout()) != "first\n" {
 		t.Errorf("output %q / %q, want %q", te.Stdout, res.Stdout(), "first\n")
@@ -76,13 +90,80 @@ func TestPipelineTimeout(t *testing.T) {
 	if d := time.Since(started); d > promptly {
 		t.Errorf("returned after %v", d)
 	}
-	// The middle cat may see end of file and exit before its SIGKILL.
-	for _, i := range []int{0, 2} {
-		if c := res.Commands[i]; c.ReturnCode != -9 {
+	for _, c := range res.Commands {
+		if c.ReturnCode != -9 {
 			t.Errorf("%v: code %d, want -9", c.Args, c.ReturnCode)
 		}
 	}
+	if res.ReturnCode() != -9 {
+		t.Errorf("pipeline code %d, want -9", res.ReturnCode())
+	}
 	waitGone(t, parsePid(t, string(res.Commands[2].Stderr)))
+}
+
+// TestPipelineCanceled: cancelling ctx stops a running pipeline the same
+// way, and the error says so.
+func TestPipelineCanceled(t *testing.T) {
+	mptest.CheckLeaks(t)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	ctx, cancel := context.WithCancel(bg)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		res, err := subprocess.RunPipeline(ctx, [][]string{{"sh", "-c", "echo ready; exec sleep 30"}, {"cat"}}, &subprocess.Options{Stdout: subprocess.File(w)})
+		if err == nil && res.ReturnCode() != -9 {
+			err = fmt.Errorf("code %d", res.ReturnCode())
+		}
+		done <- err
+	}()
+	if line, err := bufio.NewReader(r).ReadString('\n'); line != "ready\n" {
+		t.Fatalf("read %q, %v", line, err)
+	}
+	cancel()
+	err = <-done
+	if !errors.Is(err, context.Canceled) || errors.Is(err, subprocess.ErrTimeout) || !strings.HasSuffix(err.Error(), "| [cat] canceled") {
+		t.Errorf("err = %v, want the pipeline canceled", err)
+	}
+}
+
+// TestPipelineGroup: a pipeline that may be stopped is one process group,
+// led by its first command; one that may not stays in the parent's group
+// (so that it can use the terminal), and with NewSession each command leads
+// its own session.
+func TestPipelineGroup(t *testing.T) {
+	mptest.CheckLeaks(t)
+	// Each command prints its process group id, then passes its input on.
+	pgid := []string{"sh", "-c", "cut -d' ' -f5 /proc/$$/stat >&2; cat"}
+	cmds := [][]string{pgid, pgid, pgid}
+	groups := func(opts *subprocess.Options) (pgids []int) {
+		t.Helper()
+		opts.Stderr = subprocess.Pipe
+		res, err := subprocess.RunPipeline(bg, cmds, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range res.Commands {
+			pgids = append(pgids, parsePid(t, string(c.Stderr)))
+		}
+		return pgids
+	}
+	timed := groups(&subprocess.Options{Timeout: time.Minute})
+	if timed[0] == syscall.Getpgrp() || timed[1] != timed[0] || timed[2] != timed[0] {
+		t.Errorf("with a timeout: groups %v, want one new group (ours is %d)", timed, syscall.Getpgrp())
+	}
+	plain := groups(&subprocess.Options{})
+	if own := syscall.Getpgrp(); plain[0] != own || plain[1] != own || plain[2] != own {
+		t.Errorf("without a timeout: groups %v, want ours, %d", plain, own)
+	}
+	sessions := groups(&subprocess.Options{Timeout: time.Minute, NewSession: true})
+	if sessions[0] == sessions[1] || sessions[1] == sessions[2] {
+		t.Errorf("NewSession: groups %v, want three", sessions)
+	}
 }
 
 func TestPipelineBadInput(t *testing.T) {

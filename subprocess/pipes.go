@@ -113,7 +113,7 @@ func (p *Popen) pump(f *os.File, sink func([]byte)) {
 			sink(buf[:n])
 		}
 		if errors.Is(err, os.ErrDeadlineExceeded) {
-			if !drainNow(f, buf, sink) {
+			if !drainNow(f, buf, leftoverMax, sink) {
 				p.mu.Lock()
 				p.cutShort = true
 				p.mu.Unlock()
@@ -127,14 +127,15 @@ func (p *Popen) pump(f *os.File, sink func([]byte)) {
 }
 
 // drainNow reads what f holds right now, without blocking, and reports
-// whether it reached end of file.
-func drainNow(f *os.File, buf []byte, sink func([]byte)) (eof bool) {
+// whether it reached end of file. It stops after limit bytes, so that a
+// writer that keeps the pipe full cannot hold it.
+func drainNow(f *os.File, buf []byte, limit int, sink func([]byte)) (eof bool) {
 	rc, err := f.SyscallConn()
 	if err != nil || f.SetReadDeadline(time.Time{}) != nil {
 		return false
 	}
-	for {
-		n := 0
+	n := 0
+	for total := 0; total < limit; total += n {
 		rerr := rc.Read(func(fd uintptr) bool {
 			n, err = syscall.Read(int(fd), buf)
 			return true // never wait for more
@@ -147,6 +148,7 @@ func drainNow(f *os.File, buf []byte, sink func([]byte)) (eof bool) {
 		}
 		sink(buf[:n])
 	}
+	return false
 }
 
 // writeAll writes input to the child's stdin, then closes it. A child that

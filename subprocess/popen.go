@@ -32,12 +32,14 @@ type Popen struct {
 	Stdin io.WriteCloser
 	// Stdout and Stderr are the parent's ends of the child's stdout and
 	// stderr when they are Pipe, otherwise nil. Wait closes them once the
-	// child has exited, so read what you need before calling Wait (as with
-	// os/exec), or let Communicate read them.
+	// child has exited (as os/exec does), so read them before calling Wait,
+	// or let Communicate read them. What they still hold then is kept, and
+	// a Communicate after Wait returns it, as in Python.
 	Stdout, Stderr io.ReadCloser
 
 	proc      *os.Process
-	pgid      int // the group the child leads, or 0
+	pgid      int  // the group a stop signals (the child's own or its pipeline's), or 0
+	stdinPipe bool // Options.Stdin was Pipe
 	grace     time.Duration
 	waitDelay time.Duration
 
@@ -74,7 +76,7 @@ type Popen struct {
 // Starting a process costs about half a millisecond on a small Linux
 // machine, most of it in the kernel's fork and exec.
 func Start(ctx context.Context, args []string, opts *Options) (*Popen, error) {
-	p, err := start(ctx, args, opts)
+	p, err := start(ctx, args, opts, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -85,13 +87,15 @@ func Start(ctx context.Context, args []string, opts *Options) (*Popen, error) {
 // start starts the process; the caller must see to it that p.reap runs,
 // in a goroutine of its own or, when it would only wait for it anyway, in
 // its own goroutine (Run does, which saves a goroutine switch per run).
-func start(ctx context.Context, args []string, opts *Options) (*Popen, error) {
+// If pgid is not zero, the child joins that process group (RunPipeline's
+// later commands join the first one's) instead of the one Options say.
+func start(ctx context.Context, args []string, opts *Options, pgid int) (*Popen, error) {
 	s, err := resolve(args, opts)
 	if err != nil {
 		return nil, err
 	}
-	own := s.ownGroup(ctx)
-	cmd := s.command(own)
+	own := pgid == 0 && s.ownGroup(ctx)
+	cmd := s.command(own, pgid)
 	st, err := s.setup()
 	if err != nil {
 		return nil, err
@@ -99,12 +103,15 @@ func start(ctx context.Context, args []string, opts *Options) (*Popen, error) {
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = st.child[0], st.child[1], st.child[2]
 	if err := cmd.Start(); err != nil {
 		st.abort()
-		return nil, fmt.Errorf("subprocess: start %s: %w", commandString(s.argv), err)
+		return nil, fmt.Errorf("subprocess: start %s: %w", commandString(s.argv), startError(err, s.Dir))
 	}
 	for _, f := range st.closeAfterStart {
 		f.Close()
 	}
 	p := newPopen(s, cmd.Process, own)
+	if pgid != 0 {
+		p.pgid = pgid
+	}
 	p.adopt(st)
 	if s.mayStop(ctx) || s.WaitDelay > 0 {
 		p.superDone = make(chan struct{})
@@ -136,7 +143,7 @@ func newPopen(s *settings, proc *os.Process, ownGroup bool) *Popen {
 func (p *Popen) adopt(st *stdio) {
 	p.pipes = st.parent
 	if f := st.parent[0]; f != nil {
-		p.Stdin = f
+		p.Stdin, p.stdinPipe = f, true
 	}
 	if f := st.parent[1]; f != nil {
 		p.Stdout = f
@@ -238,6 +245,9 @@ func (p *Popen) finish() error {
 		close(p.releasedCh)
 	}
 	cause, timeout, cutShort := p.stopCause, p.stopTimeout, p.cutShort
+	if p.comm == nil {
+		p.comm = p.leftoverLocked()
+	}
 	p.closePipesLocked()
 	p.mu.Unlock()
 	if p.superDone != nil {

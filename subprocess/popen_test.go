@@ -241,3 +241,50 @@ func TestReapedWithoutWait(t *testing.T) {
 		t.Errorf("Terminate after exit: %v", err)
 	}
 }
+
+// TestCommunicateAfterWait: as in Python, Communicate after Wait returns
+// the output the child left in its pipes (every time it is called), drops
+// the input of a child that has exited, and reports Wait's outcome.
+func TestCommunicateAfterWait(t *testing.T) {
+	mptest.CheckLeaks(t)
+	piped := &subprocess.Options{Stdin: subprocess.Pipe, Stdout: subprocess.Pipe, Stderr: subprocess.Pipe}
+	p := start(t, bg, []string{"sh", "-c", "echo out; echo err >&2"}, piped)
+	if code, err := p.Wait(bg); code != 0 || err != nil {
+		t.Fatalf("Wait() = %d, %v", code, err)
+	}
+	for range 2 {
+		out, errOut, err := p.Communicate(bg, bytes.Repeat([]byte("x"), 100000))
+		if string(out) != "out\n" || string(errOut) != "err\n" || err != nil {
+			t.Errorf("Communicate() after Wait = %q, %q, %v; want %q, %q, nil", out, errOut, err, "out\n", "err\n")
+		}
+	}
+
+	// What the caller wrote to Stdin itself reached the child.
+	p = start(t, bg, []string{"cat"}, &subprocess.Options{Stdin: subprocess.Pipe, Stdout: subprocess.Pipe})
+	io.WriteString(p.Stdin, "by hand\n")
+	p.Stdin.Close()
+	p.Wait(bg)
+	if out, errOut, err := p.Communicate(bg, nil); string(out) != "by hand\n" || errOut != nil || err != nil {
+		t.Errorf("Communicate() after writing Stdin and Wait = %q, %q, %v", out, errOut, err)
+	}
+
+	// A stop by the timeout is still reported, with the output.
+	p = start(t, bg, []string{"sh", "-c", "echo partial; exec sleep 30"}, &subprocess.Options{Stdin: subprocess.Pipe, Stdout: subprocess.Pipe, Timeout: 100 * time.Millisecond})
+	if code, err := p.Wait(bg); code != -9 || !errors.Is(err, subprocess.ErrTimeout) {
+		t.Fatalf("Wait() = %d, %v; want -9 and a timeout", code, err)
+	}
+	out, _, err := p.Communicate(bg, []byte("late"))
+	if string(out) != "partial\n" || !errors.Is(err, subprocess.ErrTimeout) {
+		t.Errorf("Communicate() after a stop = %q, %v; want %q and a timeout", out, err, "partial\n")
+	}
+
+	// Input for a stdin that never was a pipe is still an error.
+	p = start(t, bg, []string{"true"}, &subprocess.Options{Stdout: subprocess.Pipe})
+	p.Wait(bg)
+	if _, _, err := p.Communicate(bg, []byte("x")); !errors.Is(err, subprocess.ErrNoStdinPipe) {
+		t.Errorf("input without a stdin pipe, after Wait: %v", err)
+	}
+	if out, errOut, err := p.Communicate(bg, nil); out == nil || len(out) != 0 || errOut != nil || err != nil {
+		t.Errorf("Communicate(nil) after Wait = %q, %q, %v; want empty, nil, nil", out, errOut, err)
+	}
+}

@@ -43,7 +43,7 @@ func (cp *CompletedProcess) CheckReturnCode() error {
 // with an error. Run with Options.Check is Python's check_call when nothing
 // is captured.
 func Run(ctx context.Context, args []string, opts *Options) (*CompletedProcess, error) {
-	p, err := start(ctx, args, opts)
+	p, err := start(ctx, args, opts, 0)
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -353,5 +354,44 @@ func TestCallFamily(t *testing.T) {
 	}
 	if text, err := subprocess.GetOutput(bg, "printf 'a\\n\\n'"); text != "a\n" || err != nil {
 		t.Errorf("GetOutput = %q, %v; want one newline stripped", text, err)
+	}
+}
+
+// TestStartBadDir: a working directory that cannot be entered is named in
+// the error, which keeps the errno, instead of the program (which the
+// kernel's report of the failed exec names).
+func TestStartBadDir(t *testing.T) {
+	mptest.CheckLeaks(t)
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(t.TempDir(), "missing")
+	for _, tc := range []struct {
+		name, dir string
+		is        error
+		msg       string
+	}{
+		{"missing", missing, fs.ErrNotExist, "chdir " + missing + ": no such file or directory"},
+		{"file", file, syscall.ENOTDIR, "chdir " + file + ": not a directory"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := &subprocess.Options{Dir: tc.dir}
+			_, err := subprocess.Run(bg, []string{"true"}, opts)
+			if !errors.Is(err, tc.is) || !strings.HasSuffix(err.Error(), tc.msg) || strings.Contains(err.Error(), "fork/exec") {
+				t.Errorf("Run() = %v; want it to end in %q and match %v", err, tc.msg, tc.is)
+			}
+			if _, err := subprocess.Start(bg, []string{"true"}, opts); !errors.Is(err, tc.is) {
+				t.Errorf("Start() = %v, want %v", err, tc.is)
+			}
+			if _, err := subprocess.RunPipeline(bg, [][]string{{"true"}, {"true"}}, opts); !errors.Is(err, tc.is) {
+				t.Errorf("RunPipeline() = %v, want %v", err, tc.is)
+			}
+		})
+	}
+	// A good Dir leaves the errors of a missing program as they were.
+	_, err := subprocess.Run(bg, []string{"no-such-program-mp"}, &subprocess.Options{Dir: t.TempDir()})
+	if !errors.Is(err, exec.ErrNotFound) {
+		t.Errorf("missing program: %v", err)
 	}
 }

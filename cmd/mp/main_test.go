@@ -71,9 +71,54 @@ func TestTourRunsBySeed(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit code %d, want 0:\n%s", code, out)
 	}
-	for _, want := range []string{"######## pipe ########", "=== 18 pipe-same-process — a pipe inside one process\n1234\n--- 18 took", "1 examples run, 0 failed"} {
+	for _, want := range []string{tourHeader, "######## pipe ########",
+		"=== 18 pipe-same-process — a pipe inside one process\ngo: examples/pipe/pipe.go  python: examples/seeds/18-pipe-same-process.py\n1234\n--- 18 took",
+		"1 of 1 examples run, 0 failed"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("tour 18 output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestTourFindsSeedRunByAnother: seed 61, the client of seed 60's server,
+// has no example of its own; asking for it runs example 60.
+func TestTourFindsSeedRunByAnother(t *testing.T) {
+	code, out, _ := runCLI(t, "tour", "61")
+	if code != 0 {
+		t.Fatalf("exit code %d, want 0:\n%s", code, out)
+	}
+	for _, want := range []string{"=== 60 pool-socket-echo", "python: examples/seeds/60-socket-echo-server-pool.py, examples/seeds/61-socket-echo-client.py", "1 of 1 examples run, 0 failed"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("tour 61 output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestTourExplainsItself: the tour, its list and its help start with how
+// to read it.
+func TestTourExplainsItself(t *testing.T) {
+	for _, args := range [][]string{{"tour", "18"}, {"tour", "-list"}, {"tour", "-help"}, {"tour", "--help"}} {
+		code, out, errOut := runCLI(t, args...)
+		if code != 0 || !strings.HasPrefix(out, tourHeader) || errOut != "" {
+			t.Errorf("%q: exit code %d, stderr %q, stdout starts %.80q; want 0, nothing, the header", args, code, errOut, out)
+		}
+	}
+	_, out, _ := runCLI(t, "tour", "-help")
+	if !strings.Contains(out, tourUsage) || !strings.Contains(out, "-python") {
+		t.Errorf("tour -help lacks the usage and flags:\n%s", out)
+	}
+}
+
+// TestTourPython prints the Python originals, 61's with 60's.
+func TestTourPython(t *testing.T) {
+	code, out, _ := runCLI(t, "tour", "-python", "60")
+	if code != 0 {
+		t.Fatalf("exit code %d", code)
+	}
+	for _, want := range []string{"# ---- seed 60, ported by example 60 pool-socket-echo ----\n\"\"\"60-socket-echo-server-pool.py",
+		"# ---- seed 61, ported by example 60 pool-socket-echo ----\n\"\"\"61-socket-echo-client.py", "client = socket(AF_INET, SOCK_STREAM)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("tour -python 60 lacks %q", want)
 		}
 	}
 }

@@ -9,7 +9,9 @@ import (
 const usage = `usage: mp <command> [arguments]
 
 commands:
-  tour [-list] [topic|seed|name ...]   run the Go ports of the seed programs
+  tour [-list | -python] [topic|seed|name ...]
+                                       run the Go ports of the seed programs
+                                       (mp tour -help says how to read it)
   help                                 print this help
 `
 

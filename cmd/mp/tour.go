@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/mpgo/mp/examples"
@@ -13,13 +15,46 @@ import (
 // exampleTimeout bounds one example of the tour.
 const exampleTimeout = 2 * time.Minute
 
+// tourHeader tells a reader how to read the tour. The tour, its list and
+// its help print it first.
+const tourHeader = `mp tour runs the Go ports of the Python seed programs, grouped by topic.
+
+How to read it:
+  === 29 queue-write-read-terminate — what it shows
+        An example starts. 29 is the number of the seed program it ports.
+  go: examples/queue/many.go  python: examples/seeds/29-queue-write-read-terminate.py
+        Its Go source and its Python original, from the repository's root
+        (mp tour -python 29 prints the original).
+  note: ...
+        Where the port differs from the Python program, and why.
+  --- 29 took 312ms
+        It ended ("--- FAIL 29: ..." if it failed).
+Between === and --- comes what the example printed, from this process and
+from every process it started, in the order they wrote it. As in Python,
+the output of concurrent processes varies from run to run.
+Sleeps are scaled down: where a seed sleeps for seconds, its port mostly
+sleeps tenths of a second, so the times printed are shorter than Python's.
+`
+
+// tourUsage is the tour's synopsis.
+const tourUsage = "usage: mp tour [-list | -python] [topic|seed|name ...]\n"
+
 // tour runs the examples that args select (all by default), each under a
 // heading, and returns 1 if any failed.
 func tour(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("tour", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {}
 	list := fs.Bool("list", false, "list the examples instead of running them")
+	python := fs.Bool("python", false, "print the Python originals of the examples instead of running them")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, tourHeader+"\n"+tourUsage)
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
+			return 0
+		}
+		fmt.Fprint(stderr, tourUsage)
 		return 2
 	}
 	sel, err := selectExamples(fs.Args())
@@ -27,10 +62,15 @@ func tour(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "mp tour:", err)
 		return 2
 	}
-	if *list {
+	switch {
+	case *python:
+		return printOriginals(stdout, stderr, sel)
+	case *list:
+		fmt.Fprint(stdout, tourHeader+"\n")
 		listExamples(stdout, sel)
 		return 0
 	}
+	fmt.Fprint(stdout, tourHeader)
 	return runExamples(ctx, sel, stdout)
 }
 
@@ -58,6 +98,26 @@ func listExamples(w io.Writer, sel []examples.Example) {
 		}
 		fmt.Fprintf(w, "  %-4s %-32s %s\n", seedLabel(e), e.Name, e.Title)
 	}
+}
+
+// printOriginals prints the Python programs the examples port.
+func printOriginals(stdout, stderr io.Writer, sel []examples.Example) int {
+	code := 0
+	for _, e := range sel {
+		for _, n := range append([]int{e.Seed}, e.Also...) {
+			if n == 0 {
+				continue
+			}
+			src, err := examples.Original(n)
+			if err != nil {
+				fmt.Fprintln(stderr, "mp tour:", err)
+				code = 1
+				continue
+			}
+			fmt.Fprintf(stdout, "# ---- seed %02d, ported by example %s ----\n%s\n", n, heading(e), src)
+		}
+	}
+	return code
 }
 
 // seedLabel is the seed number of an example, or "-" for one of mp's own.
@@ -103,12 +163,15 @@ func runExamples(ctx context.Context, sel []examples.Example, stdout io.Writer) 
 
 func runOne(ctx context.Context, e examples.Example, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "\n=== %s — %s\n", heading(e), e.Title)
+	where := "go: " + e.Source()
+	if orig := e.Originals(); len(orig) > 0 {
+		where += "  python: " + strings.Join(orig, ", ")
+	}
+	fmt.Fprintln(stdout, where)
 	ctx, cancel := context.WithTimeout(ctx, exampleTimeout)
 	defer cancel()
-	w := examples.NewLineWriter(stdout)
 	start := time.Now()
-	err := e.Run(ctx, w)
-	w.Flush()
+	err := e.RunTo(ctx, stdout)
 	fmt.Fprintf(stdout, "--- %s took %v\n", e.ID(), time.Since(start).Round(time.Millisecond))
 	return err
 }

@@ -16,8 +16,9 @@ import (
 	"github.com/mpgo/mp/mptest"
 )
 
-// Run runs the example with the given seed number (or name), checking that
-// it leaves nothing behind, and returns its output lines.
+// Run runs the example with the given seed number (or name) as the tour
+// does (see examples.Example.RunTo), checking that it leaves nothing
+// behind, and returns its output lines.
 func Run(t *testing.T, seedOrName string) []string {
 	t.Helper()
 	mptest.CheckLeaks(t)
@@ -26,13 +27,11 @@ func Run(t *testing.T, seedOrName string) []string {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	w := examples.NewLineWriter(&buf)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if err := sel[0].Run(ctx, w); err != nil {
+	if err := sel[0].RunTo(ctx, &buf); err != nil {
 		t.Fatalf("example %s: %v", seedOrName, err)
 	}
-	w.Flush()
 	return strings.Split(strings.TrimRight(buf.String(), "\n"), "\n")
 }
 

@@ -91,6 +91,7 @@ func dictLock(ctx context.Context, w io.Writer) error {
 		return err
 	}
 	defer m.Close()
+	examples.Note(w, "the seed's multiprocessing.Lock reaches its children by fork; mp has no fork, so the lock must be a value a child can be sent: a manager's Mutex, held by the manager like the dict (an mp.Mutex in shared memory would do as well)")
 	lock, err := manager.NewMutex(ctx, m)
 	if err != nil {
 		return err

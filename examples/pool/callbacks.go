@@ -49,6 +49,7 @@ func callbackFoo(ctx context.Context, w io.Writer) error {
 	if err != nil {
 		return err
 	}
+	examples.Note(w, "foo returns nothing: Go's empty struct, which prints as {} where Python prints None")
 	back := func(arg struct{}) { fmt.Fprintln(w, "exec done:", arg) }
 	for i := range 10 {
 		mp.Submit(ctx, p, foo, i, mp.Callback[struct{}]{Result: back})

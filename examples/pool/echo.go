@@ -17,7 +17,7 @@ import (
 )
 
 func init() {
-	examples.Add(examples.Example{Seed: 60, Topic: "pool", Name: "pool-socket-echo", Title: "a TCP server whose connections are served by pool workers, with its client (seed 61)", Run: socketEcho})
+	examples.Add(examples.Example{Seed: 60, Also: []int{61}, Topic: "pool", Name: "pool-socket-echo", Title: "a TCP server whose connections are served by pool workers, with its client (seed 61)", Run: socketEcho})
 }
 
 // talk serves one connection in a pool worker: the connection arrives as

@@ -52,6 +52,7 @@ func asyncResultTimeout(ctx context.Context, w io.Writer) error {
 	defer p.Terminate()
 	result := mp.Submit(ctx, p, f, 10) // asynchronous
 	fmt.Fprintf(w, "%T\n", result)
+	examples.Note(w, "Python prints the AsyncResult object, <multiprocessing.pool.ApplyResult object at 0x...>; Go prints the Future's type")
 	one, cancel := within(ctx, time.Second)
 	v, err := result.Get(one) // at most a second
 	cancel()
@@ -80,6 +81,7 @@ func asyncResultTimeout(ctx context.Context, w io.Writer) error {
 	defer cancel()
 	if _, err := sleeper.Get(one); err != nil {
 		fmt.Fprintln(w, "TimeoutError:", err)
+		examples.Note(w, "the seed does not catch this TimeoutError: Python ends with a traceback and exit status 1; the port prints the error and goes on")
 	}
 	return nil
 }

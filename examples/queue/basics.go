@@ -71,9 +71,28 @@ func printGet[T any](ctx context.Context, w io.Writer, q *mp.Queue[T]) error {
 	return nil
 }
 
-var putTen = mp.Register("examples.queue.putTen", func(ctx context.Context, q *mp.Queue[string]) (struct{}, error) {
+// producerArg is what each producer of seed 12 gets: the queue, its
+// number, and when the parent asked for it.
+type producerArg struct {
+	Q      *mp.Queue[string]
+	N      int
+	Method mp.StartMethod
+	Asked  time.Time
+}
+
+// booted is when this process's Go code started to run: in a child, when
+// the child was started, which is not when it was given work if it was a
+// warm spare.
+var booted = time.Now()
+
+var putTen = mp.Register("examples.queue.putTen", func(ctx context.Context, a producerArg) (struct{}, error) {
+	how := "this process was started after the parent asked for it: a new run of the program"
+	if booted.Before(a.Asked) {
+		how = "this process was already running when the parent asked for it: a warm spare"
+	}
+	fmt.Printf("producer %d (%s), pid %d: %s\n", a.N, a.Method, os.Getpid(), how)
 	for i := range 10 {
-		if err := q.Put(ctx, fmt.Sprintf("python%d", i)); err != nil {
+		if err := a.Q.Put(ctx, fmt.Sprintf("python%d", i)); err != nil {
 			return struct{}{}, err
 		}
 		examples.Sleep(ctx, 100*time.Millisecond)
@@ -83,20 +102,27 @@ var putTen = mp.Register("examples.queue.putTen", func(ctx context.Context, q *m
 
 // startMethodPerProcess is seed 12. Python's get_context('spawn') binds a
 // start method to the objects it makes; in mp, a queue works with every
-// start method, and each Process may name its own in StartMethod. The
-// producers pause 100 ms between items (the seed: a second), so the items
-// arrive in pairs.
+// start method, and each Process names its own in StartMethod. Here the
+// first producer is spawned (a new run of the program) and the second
+// taken from the forkserver's warm spares, which each says. The producers
+// pause 100 ms between items (the seed: a second), so the items arrive in
+// pairs.
 func startMethodPerProcess(ctx context.Context, w io.Writer) error {
+	examples.Note(w, "Python binds a start method to a context object (get_context); in Go each Process names its own, and these two differ")
+	if err := mp.WarmUp(ctx, 1); err != nil { // a spare booted and waiting
+		return err
+	}
 	q, err := mp.NewQueue[string](0)
 	if err != nil {
 		return err
 	}
 	defer q.Close()
 	var procs []*mp.Process
-	for range 2 {
-		p := mp.Command(putTen, q)
-		p.StartMethod = mp.Spawn
+	for i, m := range []mp.StartMethod{mp.Spawn, mp.Forkserver} {
+		p := mp.Command(putTen, producerArg{Q: q, N: i + 1, Method: m, Asked: time.Now()})
+		p.StartMethod, p.Stdout = m, w
 		if err := p.Start(); err != nil {
+			examples.WaitAll(ctx, procs...)
 			return err
 		}
 		procs = append(procs, p)

@@ -75,6 +75,9 @@ var (
 			if err != nil {
 				return struct{}{}, err
 			}
+			if v == "" {
+				continue // the parent's probe: see writeReadTerminate
+			}
 			fmt.Printf("Get %s from queue.\n", v)
 		}
 	})
@@ -82,8 +85,10 @@ var (
 
 // writeReadTerminate is seed 29. As in Python, the reader never ends on its
 // own: the parent waits for the writer, then terminates the reader. Before
-// that it waits for the queue to be drained and gives the reader a moment
-// to print, which the seed left to luck.
+// that it makes sure the reader has printed every value, which the seed
+// left to luck: it puts a probe (an empty string, which the reader passes
+// over) and waits until the queue is empty again. The reader takes the
+// probe only after it has printed the value before it.
 func writeReadTerminate(ctx context.Context, w io.Writer) error {
 	q, err := mp.NewQueue[string](0)
 	if err != nil {
@@ -98,14 +103,15 @@ func writeReadTerminate(ctx context.Context, w io.Writer) error {
 	if err != nil {
 		return err
 	}
+	defer func() { pr.Terminate(); <-pr.Done() }()
 	if err := pw.Wait(ctx); err != nil {
+		return err
+	}
+	if err := q.Put(ctx, ""); err != nil {
 		return err
 	}
 	for !q.Empty() && ctx.Err() == nil {
 		examples.Sleep(ctx, 10*time.Millisecond)
 	}
-	examples.Sleep(ctx, 50*time.Millisecond)
-	pr.Terminate()
-	<-pr.Done()
-	return nil
+	return ctx.Err()
 }

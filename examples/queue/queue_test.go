@@ -34,6 +34,20 @@ func TestStartMethodSpawn(t *testing.T) {
 
 func TestStartMethodPerProcess(t *testing.T) {
 	lines := examplestest.Run(t, "12")
+	if len(lines) != 13 || !strings.HasPrefix(lines[0], "note: ") {
+		t.Fatalf("%d lines, want a note, 2 producers and 10 items: %q", len(lines), lines)
+	}
+	// Each producer says how it was started, which shows that the start
+	// methods differ for real.
+	for _, want := range []string{
+		"producer 1 (spawn), pid %C: this process was started after the parent asked for it: a new run of the program",
+		"producer 2 (forkserver), pid %C: this process was already running when the parent asked for it: a warm spare",
+	} {
+		if !slices.ContainsFunc(lines, examplestest.Pattern(want).MatchString) {
+			t.Errorf("no line %q in:\n%s", want, strings.Join(lines, "\n"))
+		}
+	}
+	lines = slices.DeleteFunc(lines[1:], func(l string) bool { return strings.HasPrefix(l, "producer ") })
 	if len(lines) != 10 {
 		t.Fatalf("%d lines, want 10: %q", len(lines), lines)
 	}
@@ -132,6 +146,28 @@ func TestWriteReadTerminate(t *testing.T) {
 	}
 	if !slices.Equal(got, []string{"Get A from queue.", "Get B from queue.", "Get C from queue."}) {
 		t.Errorf("gets out of order: %q", got)
+	}
+}
+
+// TestWriteReadTerminateOrder runs seed 29 many times: the writer prints
+// "Put X" before it puts X, and the reader prints "Get X" after it got X,
+// so every "Put X" line must come before its "Get X", although the two
+// lines come from different processes.
+func TestWriteReadTerminateOrder(t *testing.T) {
+	for run := range 20 {
+		lines := examplestest.Run(t, "29")
+		put := map[string]int{}
+		for i, l := range lines {
+			if v, ok := strings.CutPrefix(l, "Put "); ok {
+				put[strings.TrimSuffix(v, " to queue...")] = i
+			}
+			if v, ok := strings.CutPrefix(l, "Get "); ok {
+				v = strings.TrimSuffix(v, " from queue.")
+				if p, ok := put[v]; !ok || p > i {
+					t.Fatalf("run %d: %q came before its Put:\n%s", run, l, strings.Join(lines, "\n"))
+				}
+			}
+		}
 	}
 }
 

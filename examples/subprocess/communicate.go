@@ -18,8 +18,10 @@ func init() {
 // `exit` to nslookup, which needs the program and a network; this port
 // feeds an interactive program every machine has, the shell, the same way:
 // Communicate writes all the input, closes stdin, reads stdout and stderr
-// to the end and waits.
+// to the end and waits. Nothing in its output should pass for a DNS
+// answer.
 func communicateInput(ctx context.Context, w io.Writer) error {
+	examples.Note(w, "the seed feeds nslookup, which needs the program and a network; this port feeds sh in the same way, and no DNS lookup happens")
 	fmt.Fprintln(w, "$ sh")
 	p, err := subprocess.Start(ctx, []string{"sh"}, &subprocess.Options{
 		Stdin: subprocess.Pipe, Stdout: subprocess.Pipe, Stderr: subprocess.Pipe,
@@ -27,7 +29,7 @@ func communicateInput(ctx context.Context, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	input := "q=mx\nname=python.org\nno_such_command_here\necho \"looking up the $q records of $name\"\nexit\n"
+	input := "a=6\nb=7\nno_such_command_here\necho \"sh says $a times $b is $((a * b))\"\nexit\n"
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	output, errOut, err := p.Communicate(cctx, []byte(input))

@@ -47,6 +47,7 @@ func popenIO(ctx context.Context, w io.Writer) error {
 	if _, err := ls.Wait(ctx); err != nil {
 		return err
 	}
+	examples.Note(w, "the seed writes test.txt with the editor ex (from vim), which not every machine has; sh stands in for it, so the byte counts are of sh's commands, not the seed's 19 and 3")
 	return writeScript(ctx, w, dir)
 }
 

@@ -89,9 +89,11 @@ func call(ctx context.Context, w io.Writer) error {
 	}
 	fmt.Fprintln(w, "call returned:", code)
 
-	// check_call returns None in Python; CheckCall returns a nil error.
+	// Python's check_call returns 0 once the command succeeded; CheckCall
+	// returns only an error, nil then.
 	err = subprocess.CheckCall(ctx, []string{"true"}, nil)
 	fmt.Fprintln(w, "check_call returned:", err)
+	examples.Note(w, "Python's check_call returns 0 (the return code) when the command succeeds; CheckCall returns only an error, nil here")
 
 	// "; exit 0" keeps the shell's status 0, so no error despite ls failing.
 	out, err := subprocess.CheckOutput(ctx, []string{"ls non_existent_file; exit 0"}, &subprocess.Options{
@@ -109,6 +111,7 @@ func call(ctx context.Context, w io.Writer) error {
 // which every machine has, in the same way: its output goes straight to
 // the example's output, and only the exit code comes back.
 func callExitCode(ctx context.Context, w io.Writer) error {
+	examples.Note(w, "the seed runs `nslookup www.baidu.org`, which needs nslookup and a network; uname -s stands in for it")
 	fmt.Fprintln(w, "$ uname -s")
 	code, err := subprocess.Call(ctx, []string{"uname", "-s"}, &subprocess.Options{Stdout: subprocess.Writer(w)})
 	if err != nil {

@@ -71,15 +71,30 @@ func trafficNoEvent(ctx context.Context, w io.Writer) error {
 	return joinErr(err, waitAll(ctx, ps))
 }
 
-var light = mp.Register("examples.sync.light", func(ctx context.Context, e *mp.Event) (struct{}, error) {
-	defer e.Close()
-	for range 6 {
+// lightArg is what the light of seed 41 gets: the event it sets on green,
+// and one the parent sets once every car has passed.
+type lightArg struct {
+	Green, CarsGone *mp.Event
+}
+
+// light cycles six times, as the seed's does, and on while a car may still
+// come: the seed's six cycles outlast the cars' arrivals by seconds, but
+// scaled down to tenths, a car started late on a busy machine could find
+// the light gone and wait for ever.
+var light = mp.Register("examples.sync.light", func(ctx context.Context, a lightArg) (struct{}, error) {
+	defer a.Green.Close()
+	defer a.CarsGone.Close()
+	for n := 0; n < 6 || !a.CarsGone.IsSet(); n++ {
 		fmt.Println(red)
-		examples.Sleep(ctx, 2*second)
-		e.Set()
+		if err := examples.Sleep(ctx, 2*second); err != nil {
+			return struct{}{}, err
+		}
+		a.Green.Set()
 		fmt.Println(green)
-		examples.Sleep(ctx, 2*second)
-		e.Clear()
+		if err := examples.Sleep(ctx, 2*second); err != nil {
+			return struct{}{}, err
+		}
+		a.Green.Clear()
 	}
 	return struct{}{}, nil
 })
@@ -109,14 +124,22 @@ func trafficEvent(ctx context.Context, w io.Writer) error {
 		return err
 	}
 	defer e.Close()
-	ps, err := examples.StartN(1, w, light, func(int) *mp.Event { return e })
+	gone, err := mp.NewEvent()
+	if err != nil {
+		return err
+	}
+	defer gone.Close()
+	lights, err := examples.StartN(1, w, light, func(int) lightArg { return lightArg{e, gone} })
+	var cars []*mp.Process
 	for i := 1; i <= 5 && err == nil; i++ {
 		examples.Sleep(ctx, time.Duration(rand.IntN(3)+1)*second)
-		var cars []*mp.Process
-		cars, err = examples.StartN(1, w, car, func(int) carArg { return carArg{i, e} })
-		ps = append(ps, cars...)
+		var c []*mp.Process
+		c, err = examples.StartN(1, w, car, func(int) carArg { return carArg{i, e} })
+		cars = append(cars, c...)
 	}
-	return joinErr(err, waitAll(ctx, ps))
+	err = joinErr(err, waitAll(ctx, cars))
+	gone.Set()
+	return joinErr(err, waitAll(ctx, lights))
 }
 
 // eventInput is seed 89, with goroutines for Python's threads and the

@@ -131,8 +131,9 @@ func TestTrafficNoEvent(t *testing.T) {
 
 func TestTrafficEvent(t *testing.T) {
 	lines := examplestest.Run(t, "41")
-	if count(lines, `.*red light on.*`) != 6 || count(lines, `.*green light on.*`) != 6 {
-		t.Fatalf("want six red and six green lights:\n%s", dump(lines))
+	// Six cycles, or more if a car came late: the light waits for it.
+	if reds := count(lines, `.*red light on.*`); reds < 6 || count(lines, `.*green light on.*`) != reds {
+		t.Fatalf("want six red and six green lights, or more pairs:\n%s", dump(lines))
 	}
 	for i := 1; i <= 5; i++ {
 		examplestest.Contains(t, lines, fmt.Sprintf("car%d passes the crossing", i))

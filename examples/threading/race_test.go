@@ -17,6 +17,9 @@ import (
 // -race, the test runs itself again under -race with the go command.
 func TestBalanceRace(t *testing.T) {
 	if !raceEnabled {
+		// Without the detector, the example says how to see its report.
+		lines := examplestest.Run(t, "85")
+		examplestest.Contains(t, lines, "unlocked balance after 2 × 1000000 deposits", "note: "+raceNote)
 		raceSubprocess(t)
 		return
 	}
@@ -44,5 +47,30 @@ func raceSubprocess(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "--- PASS: TestBalanceRace") {
 		t.Fatalf("go test -race: %v\n%s", err, out)
+	}
+}
+
+// TestParallelismClaims: the example claims that the goroutines ran at
+// once only when the CPU time shows it and more than one core was allowed.
+func TestParallelismClaims(t *testing.T) {
+	for _, tc := range []struct {
+		cpu   time.Duration
+		procs int
+		want  string
+	}{
+		{1950 * time.Millisecond, 2, "1.9× as much CPU time as wall time (GOMAXPROCS=2): they ran at once, on different cores"},
+		{1500 * time.Millisecond, 4, "they ran at once part of the time (the machine is busy)"},
+		{1050 * time.Millisecond, 2, "they could not run at once just now (the machine is busy)"},
+		// Other threads of the runtime (the garbage collector) can add CPU
+		// time even when the goroutines take turns.
+		{1900 * time.Millisecond, 1, "with GOMAXPROCS=1 they take turns on one core, so this machine cannot show them running at once"},
+	} {
+		got := parallelism(tc.cpu, time.Second, tc.procs)
+		if !strings.HasSuffix(got, tc.want) {
+			t.Errorf("parallelism(%v, 1s, %d) = %q, want it to end in %q", tc.cpu, tc.procs, got, tc.want)
+		}
+		if tc.procs < 2 && strings.Contains(got, "ran at once") {
+			t.Errorf("parallelism claimed with GOMAXPROCS=1: %q", got)
+		}
 	}
 }
