@@ -86,6 +86,10 @@ var (
 	// ErrNotReady is returned when a result is asked whether it succeeded
 	// before it is ready. Python: ValueError.
 	ErrNotReady = errs.ErrNotReady
+	// ErrAuthentication is returned when the two sides of a Listener's
+	// or a manager's handshake do not share the key. Python:
+	// multiprocessing.AuthenticationError.
+	ErrAuthentication = errs.ErrAuthentication
 )
 
 // ExitError reports a child process that ended without returning normally

@@ -12,7 +12,8 @@ import (
 var (
 	// ErrAuthentication is returned when the handshake fails: the two sides
 	// do not share the authentication key (Python: AuthenticationError).
-	ErrAuthentication = errors.New("manager: authentication failed")
+	// It is mp.ErrAuthentication, which mp.Listen and mp.Dial return too.
+	ErrAuthentication = mp.ErrAuthentication
 	// ErrConnection is returned by every call, blocked or later, once the
 	// connection to the server is lost: the server died, shut down, or the
 	// network failed. The error wraps the cause.
@@ -44,7 +45,7 @@ func init() {
 	for name, err := range map[string]error{
 		"manager.ErrNotFound": ErrNotFound, "manager.ErrIndex": ErrIndex, "manager.ErrKind": ErrKind,
 		"manager.ErrNotNumber": ErrNotNumber, "manager.ErrBusy": ErrBusy,
-		"manager.ErrAuthentication": ErrAuthentication, "manager.ErrConnection": ErrConnection,
+		"manager.ErrConnection": ErrConnection,
 	} {
 		mp.RegisterError(name, err)
 	}

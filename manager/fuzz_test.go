@@ -10,44 +10,6 @@ import (
 	"github.com/mpgo/mp/internal/wire"
 )
 
-// FuzzHandshake feeds the server's side of the handshake arbitrary answers
-// and the client's side arbitrary hellos and verdicts: each must end in an
-// error or a success, never a panic or a hang, and no answer without the
-// key's MAC may pass.
-func FuzzHandshake(f *testing.F) {
-	key := []byte("fuzz key")
-	f.Add([]byte(magic + string(make([]byte, 64))))
-	f.Add([]byte{})
-	f.Add([]byte{verdictDenied})
-	f.Add(append([]byte{verdictOK}, make([]byte, verdictOKLen-1)...))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		parseHello(data)
-		parseAnswer(data)
-		parseVerdict(data)
-		a, b := net.Pipe()
-		defer a.Close()
-		defer b.Close()
-		go func() {
-			buf := make([]byte, helloLen)
-			b.Read(buf)
-			b.Write(data)
-			b.Close()
-		}()
-		if err := serverHandshake(a, key, 1, 1, time.Now().Add(time.Second)); err == nil {
-			t.Fatalf("handshake accepted %x without the key", data)
-		}
-		c, d := net.Pipe()
-		defer c.Close()
-		go func() {
-			d.Write(data)
-			d.Close()
-		}()
-		if _, err := clientHandshake(c, key, time.Now().Add(time.Second)); err == nil {
-			t.Fatalf("client accepted %x as a server", data)
-		}
-	})
-}
-
 // FuzzRequest decodes arbitrary frames as requests and runs the decodable
 // ones against a server's connection: the reply, if any, is an error or a
 // value, never a panic.

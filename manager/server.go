@@ -17,14 +17,16 @@ import (
 	"time"
 
 	"github.com/mpgo/mp"
+	"github.com/mpgo/mp/internal/auth"
 )
 
 // ServerOptions configures a Server. The zero value is usable.
 type ServerOptions struct {
-	// AuthKey is the key clients must prove they know. If nil, the server
-	// uses this process's key (mp.Current().AuthKey), which its children
-	// inherit; such a server only listens on Unix sockets and loopback
-	// addresses (Serve returns ErrInsecure otherwise).
+	// AuthKey is the key clients must prove they know. If empty (nil or
+	// of length zero), the server uses this process's key
+	// (mp.Current().AuthKey), which its children inherit; such a server
+	// only listens on Unix sockets and loopback addresses (Serve returns
+	// ErrInsecure otherwise).
 	AuthKey []byte
 	// TLS, if not nil, wraps every connection in TLS after it is accepted.
 	// Authentication by key still happens inside it.
@@ -115,8 +117,8 @@ func NewServer(opts *ServerOptions) *Server {
 	if opts != nil {
 		s.opts = *opts
 	}
-	s.key, s.explicit = s.opts.AuthKey, s.opts.AuthKey != nil
-	if s.key == nil {
+	s.key, s.explicit = s.opts.AuthKey, len(s.opts.AuthKey) > 0
+	if !s.explicit {
 		s.key = mp.Current().AuthKey
 	}
 	var b [8]byte
@@ -320,7 +322,7 @@ func (s *Server) handle(ctx context.Context, nc net.Conn) {
 	}
 	deadline := time.Now().Add(limit)
 	stop := context.AfterFunc(ctx, func() { nc.Close() }) // shutdown interrupts a handshake
-	err := serverHandshake(nc, s.key, s.id, s.pid, deadline)
+	err := auth.Server(nc, magic, s.key, s.id, s.pid, deadline)
 	stop()
 	if err != nil {
 		if !errors.Is(err, io.EOF) {

@@ -19,11 +19,11 @@ type Options struct {
 	// empty, the server listens on a new Linux abstract Unix socket, which
 	// leaves no file behind.
 	Address string
-	// AuthKey is the key clients must prove they know. If nil, it is this
-	// process's key (mp.Current().AuthKey), which children inherit, so
-	// that proxies passed to them just work; such a server only listens on
-	// Unix sockets and loopback addresses (Start returns ErrInsecure
-	// otherwise).
+	// AuthKey is the key clients must prove they know. If empty (nil or
+	// of length zero), it is this process's key (mp.Current().AuthKey),
+	// which children inherit, so that proxies passed to them just work;
+	// such a server only listens on Unix sockets and loopback addresses
+	// (Start returns ErrInsecure otherwise).
 	AuthKey []byte
 	// Shared names objects the server makes when it starts, for clients to
 	// Lookup by name (Python: BaseManager.register with a callable that
@@ -70,8 +70,8 @@ func Start(ctx context.Context, opts *Options) (*Client, error) {
 	if opts != nil {
 		o = *opts
 	}
-	arg := serveArg{Address: o.Address, AuthKey: o.AuthKey, Explicit: o.AuthKey != nil, Shared: o.Shared, Setup: o.Setup.name, Limits: o.Limits}
-	if arg.AuthKey == nil {
+	arg := serveArg{Address: o.Address, AuthKey: o.AuthKey, Explicit: len(o.AuthKey) > 0, Shared: o.Shared, Setup: o.Setup.name, Limits: o.Limits}
+	if !arg.Explicit {
 		arg.AuthKey = mp.Current().AuthKey
 	}
 	p, addr, err := startServer(ctx, arg, o)

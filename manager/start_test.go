@@ -215,9 +215,11 @@ func TestClientKilledMidCall(t *testing.T) {
 
 func TestStartRefusesPublicAddressWithoutKey(t *testing.T) {
 	mptest.CheckLeaks(t)
-	_, err := manager.Start(testCtx(t), &manager.Options{Address: "0.0.0.0:0"})
-	if err == nil || !strings.Contains(err.Error(), "non-loopback") {
-		t.Fatalf("Start on 0.0.0.0 without a key = %v, want a refusal that says why", err)
+	for _, key := range [][]byte{nil, {}} {
+		_, err := manager.Start(testCtx(t), &manager.Options{Address: "0.0.0.0:0", AuthKey: key})
+		if err == nil || !strings.Contains(err.Error(), "non-loopback") {
+			t.Fatalf("Start on 0.0.0.0 with key %#v = %v, want a refusal that says why", key, err)
+		}
 	}
 }
 

@@ -41,6 +41,7 @@ var (
 	ErrNotReady        = errors.New("mp: result not ready")
 	ErrItemTooLarge    = errors.New("mp: item too large for the queue")
 	ErrHandles         = errors.New("mp: this object cannot carry handles (descriptors)")
+	ErrAuthentication  = errors.New("mp: authentication failed")
 	ErrTooLarge        = &protocolError{"message larger than the size cap"}
 	ErrBadHeader       = &protocolError{"shared memory header does not match"}
 	ErrNotSealed       = &protocolError{"shared memory descriptor is not sealed against resizing"}
