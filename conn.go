@@ -173,6 +173,9 @@ func (c *Conn) IsHandle() {}
 
 // MarshalCBOR encodes the Conn as a handle; see the wire package.
 func (c *Conn) MarshalCBOR() ([]byte, error) {
+	if c.t.Stream() {
+		return nil, fmt.Errorf("%w: a Conn over TCP cannot travel to another process", ErrHandles)
+	}
 	var data []byte
 	var merr error
 	err := c.t.Control(func(fd int) {

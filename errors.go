@@ -90,6 +90,10 @@ var (
 	// or a manager's handshake do not share the key. Python:
 	// multiprocessing.AuthenticationError.
 	ErrAuthentication = errs.ErrAuthentication
+	// ErrInsecure is returned by Listen, and a manager's Start and Serve,
+	// for a TCP address that other machines reach when no key was given:
+	// the default key is meant for a program and its children.
+	ErrInsecure = errs.ErrInsecure
 )
 
 // ExitError reports a child process that ended without returning normally

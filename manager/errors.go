@@ -35,7 +35,8 @@ var (
 	// ErrInsecure is returned by Serve and Start for a server that would
 	// listen on a non-loopback address without an explicit authentication
 	// key: the default key is meant for a program and its children only.
-	ErrInsecure = errors.New("manager: refusing to listen on a non-loopback address without an explicit AuthKey")
+	// It is mp.ErrInsecure.
+	ErrInsecure = mp.ErrInsecure
 )
 
 func init() {

@@ -42,6 +42,7 @@ var (
 	ErrItemTooLarge    = errors.New("mp: item too large for the queue")
 	ErrHandles         = errors.New("mp: this object cannot carry handles (descriptors)")
 	ErrAuthentication  = errors.New("mp: authentication failed")
+	ErrInsecure        = errors.New("mp: refusing to listen on a non-loopback address without an explicit key")
 	ErrTooLarge        = &protocolError{"message larger than the size cap"}
 	ErrBadHeader       = &protocolError{"shared memory header does not match"}
 	ErrNotSealed       = &protocolError{"shared memory descriptor is not sealed against resizing"}
