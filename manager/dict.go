@@ -57,8 +57,12 @@ func items[K comparable, V any](m map[K]V) []Item[K, V] {
 
 func (d *Dict[K, V]) accepts(k Kind) bool { return k == KindDict }
 
+func (d *Dict[K, V]) itemTypes() []string { return []string{typeName[K](), typeName[V]()} }
+
 // UnmarshalCBOR decodes a Dict that arrived from another process.
-func (d *Dict[K, V]) UnmarshalCBOR(data []byte) error { return d.decodeAs(data, KindDict) }
+func (d *Dict[K, V]) UnmarshalCBOR(data []byte) error {
+	return d.decodeTyped(data, d.itemTypes(), KindDict)
+}
 
 // Get returns the value under k, and whether there is one (Python: d.get(k)).
 func (d *Dict[K, V]) Get(ctx context.Context, k K) (V, bool, error) {

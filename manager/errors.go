@@ -27,6 +27,12 @@ var (
 	// ErrKind is returned when a proxy of one kind is asked for an object of
 	// another (a Dict proxy for a queue), or a method the object lacks.
 	ErrKind = errors.New("manager: wrong kind of object or unknown method")
+	// ErrWrongType is returned by Lookup, and by the decoding of a proxy
+	// received from another process, when the object's item types are not
+	// the proxy's (a Queue[string] for a queue of ints); the error names
+	// both. A queue item that does not decode as the proxy's type gives it
+	// too, and is put back at the front of the queue.
+	ErrWrongType = errors.New("manager: wrong item type")
 	// ErrNotNumber is returned by Add on a value that is not a number.
 	ErrNotNumber = errors.New("manager: value is not a number")
 	// ErrBusy is returned when a connection has too many blocking calls in
@@ -45,7 +51,7 @@ func init() {
 	// can return any registered error and the caller's errors.Is matches it.
 	for name, err := range map[string]error{
 		"manager.ErrNotFound": ErrNotFound, "manager.ErrIndex": ErrIndex, "manager.ErrKind": ErrKind,
-		"manager.ErrNotNumber": ErrNotNumber, "manager.ErrBusy": ErrBusy,
+		"manager.ErrNotNumber": ErrNotNumber, "manager.ErrWrongType": ErrWrongType, "manager.ErrBusy": ErrBusy,
 		"manager.ErrConnection": ErrConnection,
 	} {
 		mp.RegisterError(name, err)

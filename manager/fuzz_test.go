@@ -48,7 +48,7 @@ func FuzzRequest(f *testing.F) {
 		// Set up objects 1–3 so that calls on them reach real code.
 		for _, k := range []Kind{KindDict, KindQueue, KindList} {
 			obj, _ := newObject(k, 0, nil)
-			srv.addObject(c, obj)
+			srv.addObject(c, obj, nil)
 		}
 		if req.Timeout >= 0 {
 			req.Timeout = int64(time.Millisecond) // blocking calls end quickly

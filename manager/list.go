@@ -28,8 +28,12 @@ func NewList[T any](ctx context.Context, c *Client, init []T) (*List[T], error) 
 
 func (l *List[T]) accepts(k Kind) bool { return k == KindList }
 
+func (l *List[T]) itemTypes() []string { return []string{typeName[T]()} }
+
 // UnmarshalCBOR decodes a List that arrived from another process.
-func (l *List[T]) UnmarshalCBOR(data []byte) error { return l.decodeAs(data, KindList) }
+func (l *List[T]) UnmarshalCBOR(data []byte) error {
+	return l.decodeTyped(data, l.itemTypes(), KindList)
+}
 
 // Append adds v at the end.
 func (l *List[T]) Append(ctx context.Context, v T) error {
@@ -115,8 +119,12 @@ func NewArray[T any](ctx context.Context, c *Client, init []T) (*Array[T], error
 
 func (a *Array[T]) accepts(k Kind) bool { return k == KindArray }
 
+func (a *Array[T]) itemTypes() []string { return []string{typeName[T]()} }
+
 // UnmarshalCBOR decodes an Array that arrived from another process.
-func (a *Array[T]) UnmarshalCBOR(data []byte) error { return a.decodeAs(data, KindArray) }
+func (a *Array[T]) UnmarshalCBOR(data []byte) error {
+	return a.decodeTyped(data, a.itemTypes(), KindArray)
+}
 
 // Len returns the array's length.
 func (a *Array[T]) Len(ctx context.Context) (int, error) {

@@ -101,6 +101,9 @@ type entry struct {
 	// refs and pinned are guarded by Server.mu.
 	refs   int  // proxies and containers that refer to it
 	pinned bool // exposed by name: never freed
+	// types are the item types of the object, as far as recorded (see
+	// types.go); guarded by Server.mu.
+	types []string
 }
 
 // named is what a name exposes: an object, or a factory of objects.
