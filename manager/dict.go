@@ -143,6 +143,20 @@ func (d *Dict[K, V]) Update(ctx context.Context, m map[K]V) error {
 	return d.call(ctx, "update", callOpts{}, nil, items(m))
 }
 
+// PopItem removes the key inserted last and returns it with its value,
+// and whether there was one (Python: d.popitem(), which raises KeyError on
+// an empty dict).
+func (d *Dict[K, V]) PopItem(ctx context.Context) (Item[K, V], bool, error) {
+	var o struct {
+		_     struct{} `cbor:",toarray"`
+		Found bool
+		Key   K
+		Value V
+	}
+	err := d.call(ctx, "popitem", callOpts{}, &o)
+	return Item[K, V]{Key: o.Key, Value: o.Value}, o.Found, err
+}
+
 // SetDefault returns the value under k, first setting it to v if k is not
 // there.
 func (d *Dict[K, V]) SetDefault(ctx context.Context, k K, v V) (V, error) {

@@ -33,6 +33,12 @@ var (
 	// both. A queue item that does not decode as the proxy's type gives it
 	// too, and is put back at the front of the queue.
 	ErrWrongType = errors.New("manager: wrong item type")
+	// ErrMissing is returned by List.Index and List.Remove for a value the
+	// list does not hold (Python: ValueError).
+	ErrMissing = errors.New("manager: no such value")
+	// ErrUnordered is returned by List.Sort for elements that are not all
+	// numbers or all strings (Python: TypeError); SortFunc orders any type.
+	ErrUnordered = errors.New("manager: values without an order the server knows")
 	// ErrNotNumber is returned by Add on a value that is not a number.
 	ErrNotNumber = errors.New("manager: value is not a number")
 	// ErrBusy is returned when a connection has too many blocking calls in
@@ -51,7 +57,8 @@ func init() {
 	// can return any registered error and the caller's errors.Is matches it.
 	for name, err := range map[string]error{
 		"manager.ErrNotFound": ErrNotFound, "manager.ErrIndex": ErrIndex, "manager.ErrKind": ErrKind,
-		"manager.ErrNotNumber": ErrNotNumber, "manager.ErrWrongType": ErrWrongType, "manager.ErrBusy": ErrBusy,
+		"manager.ErrNotNumber": ErrNotNumber, "manager.ErrWrongType": ErrWrongType,
+		"manager.ErrMissing": ErrMissing, "manager.ErrUnordered": ErrUnordered, "manager.ErrBusy": ErrBusy,
 		"manager.ErrConnection": ErrConnection,
 	} {
 		mp.RegisterError(name, err)
