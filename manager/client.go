@@ -58,7 +58,7 @@ type Client struct {
 	nextID  uint64
 	err     error // why the connection ended
 	users   int   // for a cached client: bound proxies; changed with clients.mu held too
-	proc    *mp.Process
+	proc    *serverProc
 }
 
 // cancelGrace is how long a call whose context ended waits for the server
@@ -126,8 +126,14 @@ func splitAddress(address string) (network, addr string) {
 	return "tcp", address
 }
 
-// Addr returns the server's address, as given to Dial or reported by Start.
-func (c *Client) Addr() string { return c.addr }
+// Addr returns the server's address, as given to Dial or reported by Start
+// ("" for a nil Client).
+func (c *Client) Addr() string {
+	if c == nil {
+		return ""
+	}
+	return c.addr
+}
 
 // readLoop delivers replies to the calls waiting for them.
 func (c *Client) readLoop(frameCap int) {
@@ -313,6 +319,9 @@ func rawArgs(args ...any) []cbor.RawMessage {
 
 // call calls a method of the server itself and decodes its result into out.
 func (c *Client) call(ctx context.Context, method string, out any, args ...any) error {
+	if c == nil {
+		return ErrNilClient
+	}
 	raw, err := c.do(ctx, 0, method, callOpts{what: method}, rawArgs(args...))
 	if err != nil {
 		return err
@@ -332,6 +341,9 @@ func (c *Client) Ping(ctx context.Context) (int, error) {
 // the server down, as Shutdown does, waiting at most a few seconds. Close
 // is safe to call twice.
 func (c *Client) Close() error {
+	if c == nil {
+		return ErrNilClient
+	}
 	c.mu.Lock()
 	proc := c.proc
 	c.mu.Unlock()
@@ -357,6 +369,9 @@ func (c *Client) close() {
 // killing it if it has not exited when ctx ends. The client is closed
 // afterwards.
 func (c *Client) Shutdown(ctx context.Context) error {
+	if c == nil {
+		return ErrNilClient
+	}
 	err := c.call(ctx, opShutdown, nil)
 	if errors.Is(err, ErrConnection) {
 		err = nil // it went away first

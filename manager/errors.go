@@ -33,6 +33,9 @@ var (
 	// both. A queue item that does not decode as the proxy's type gives it
 	// too, and is put back at the front of the queue.
 	ErrWrongType = errors.New("manager: wrong item type")
+	// ErrNilClient is returned by every call made through a nil *Client
+	// (a Start or Dial whose error was not checked), instead of a panic.
+	ErrNilClient = errors.New("manager: nil *Client: use the Client that Start or Dial returned")
 	// ErrMissing is returned by List.Index and List.Remove for a value the
 	// list does not hold (Python: ValueError).
 	ErrMissing = errors.New("manager: no such value")

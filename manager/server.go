@@ -18,6 +18,8 @@ import (
 
 	"github.com/mpgo/mp"
 	"github.com/mpgo/mp/internal/auth"
+	"github.com/mpgo/mp/internal/diag"
+	"golang.org/x/sys/unix"
 )
 
 // ServerOptions configures a Server. The zero value is usable.
@@ -31,8 +33,13 @@ type ServerOptions struct {
 	// TLS, if not nil, wraps every connection in TLS after it is accepted.
 	// Authentication by key still happens inside it.
 	TLS *tls.Config
-	// Logger receives a record for each rejected connection (wrong key,
-	// hostile bytes, too many connections). If nil, the server is silent.
+	// Logger receives a record at level Warn for each connection refused
+	// or dropped — a wrong key, a handshake that never came, hostile or
+	// malformed bytes, a request or a reply that stalled past IOTimeout,
+	// too many connections — with the peer ("remote": its address, or the
+	// pid and uid of a process on a Unix socket) and the reason ("err").
+	// If nil, the records go to mp's logger (mp.SetLogger), which drops
+	// them unless one was set.
 	Logger *slog.Logger
 	// Limits bound what clients can make the server do.
 	Limits
@@ -243,7 +250,7 @@ func (s *Server) acceptLoop(ctx context.Context, ln net.Listener, wg *sync.WaitG
 			return
 		}
 		if !s.admit() {
-			s.log("too many connections; closing a new one", "remote", nc.RemoteAddr().String())
+			s.log("too many connections; closing a new one", "remote", remote(nc))
 			nc.Close()
 			continue
 		}
@@ -329,7 +336,7 @@ func (s *Server) handle(ctx context.Context, nc net.Conn) {
 	stop()
 	if err != nil {
 		if !errors.Is(err, io.EOF) {
-			s.log("handshake failed; connection closed", "remote", nc.RemoteAddr().String(), "err", err)
+			s.log("handshake failed; connection closed", "remote", remote(nc), "err", err)
 		}
 		return
 	}
@@ -364,10 +371,30 @@ func (s *Server) timeout(def time.Duration) time.Duration {
 	return def
 }
 
+// log records a security event: a connection refused or dropped.
 func (s *Server) log(msg string, args ...any) {
-	if s.opts.Logger != nil {
-		s.opts.Logger.Warn("manager: "+msg, args...)
+	l := s.opts.Logger
+	if l == nil {
+		l = diag.Logger()
 	}
+	l.Warn("manager: "+msg, args...)
+}
+
+// remote describes the peer of nc for a log record: its address, or for a
+// Unix socket (whose peers have no address) its process and user.
+func remote(nc net.Conn) string {
+	uc, ok := nc.(*net.UnixConn)
+	if !ok {
+		return nc.RemoteAddr().String()
+	}
+	var cred *unix.Ucred
+	if rc, err := uc.SyscallConn(); err == nil {
+		rc.Control(func(fd uintptr) { cred, _ = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED) })
+	}
+	if cred == nil {
+		return "unix"
+	}
+	return fmt.Sprintf("unix pid %d uid %d", cred.Pid, cred.Uid)
 }
 
 // checkListener refuses a listener reachable from other machines unless
