@@ -69,4 +69,3 @@ func relayLogs(r *mp.Conn, logger *slog.Logger, done chan struct{}) {
 		logger.Log(context.Background(), rec.Level, rec.Msg, args...)
 	}
 }
-

@@ -12,8 +12,9 @@ import (
 
 const testMagic = "mptest\x00\x01"
 
-// handshake runs both sides over a pipe and returns their errors.
-func handshake(serverKey, clientKey []byte) (srvErr, cliErr error, p Peer) {
+// handshake runs both sides over a pipe and returns what the client
+// learnt and both sides' errors.
+func handshake(serverKey, clientKey []byte) (p Peer, srvErr, cliErr error) {
 	a, b := net.Pipe()
 	defer a.Close()
 	defer b.Close()
@@ -29,15 +30,15 @@ func handshake(serverKey, clientKey []byte) (srvErr, cliErr error, p Peer) {
 	if cliErr != nil {
 		b.Close()
 	}
-	return <-done, cliErr, p
+	return p, <-done, cliErr
 }
 
 func TestHandshake(t *testing.T) {
-	srvErr, cliErr, p := handshake([]byte("k"), []byte("k"))
+	p, srvErr, cliErr := handshake([]byte("k"), []byte("k"))
 	if srvErr != nil || cliErr != nil || p != (Peer{ID: 7, Pid: 42}) {
 		t.Errorf("same key: server %v, client %v, peer %+v", srvErr, cliErr, p)
 	}
-	srvErr, cliErr, _ = handshake([]byte("k"), []byte("other"))
+	_, srvErr, cliErr = handshake([]byte("k"), []byte("other"))
 	if !errors.Is(srvErr, errs.ErrAuthentication) || !errors.Is(cliErr, errs.ErrAuthentication) {
 		t.Errorf("different keys: server %v, client %v; want ErrAuthentication on both", srvErr, cliErr)
 	}
