@@ -24,6 +24,14 @@ func FuzzRequest(f *testing.F) {
 		{ID: 7, Method: opLookup, Args: rawArgs("x")},
 		{ID: 8, Method: opCreate, Args: rawArgs(createArgs{Kind: KindList, Init: mustRaw([]int{1, 2})})},
 		{ID: 9, Obj: 3, Method: "slice", Args: rawArgs(-5, 9)},
+		{ID: 10, Obj: 3, Method: "repeat", Args: rawArgs(1 << 40)},
+		{ID: 11, Obj: 3, Method: "setslice", Args: rawArgs(-1, 1, []int{3})},
+		{ID: 12, Obj: 3, Method: "sort", Args: rawArgs(true)},
+		{ID: 13, Obj: 3, Method: "index", Args: rawArgs(2, -100)},
+		{ID: 14, Obj: 3, Method: "reorder", Args: rawArgs([]int{}, []int{1})},
+		{ID: 15, Obj: 1, Method: "popitem"},
+		{ID: 16, Obj: 2, Method: "putback", Args: rawArgs("x")},
+		{ID: 17, Method: opLookup, Args: rawArgs("x", []string{"int"}, []Kind{KindDict})},
 	} {
 		data, _, _ := wire.Marshal(r)
 		f.Add(data)

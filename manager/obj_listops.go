@@ -142,7 +142,10 @@ func (l *listObj) repeatLocked(c *call) error {
 		l.items = nil
 		return nil
 	}
-	if len(l.items) > 0 && n > maxListLen/len(l.items) {
+	if len(l.items) == 0 {
+		return nil
+	}
+	if n > maxListLen/len(l.items) {
 		return fmt.Errorf("%w: %d copies of %d elements", ErrIndex, n, len(l.items))
 	}
 	orig := l.items
