@@ -218,7 +218,7 @@ func TestStartRefusesPublicAddressWithoutKey(t *testing.T) {
 	mptest.CheckLeaks(t)
 	for _, key := range [][]byte{nil, {}} {
 		_, err := manager.Start(testCtx(t), &manager.Options{Address: "0.0.0.0:0", AuthKey: key})
-		if err == nil || !strings.Contains(err.Error(), "non-loopback") {
+		if !errors.Is(err, manager.ErrInsecure) || !strings.Contains(err.Error(), "non-loopback") {
 			t.Fatalf("Start on 0.0.0.0 with key %#v = %v, want a refusal that says why", key, err)
 		}
 	}
