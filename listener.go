@@ -124,10 +124,10 @@ func (l *Listener) Accept(ctx context.Context) (*Conn, error) {
 	default:
 		return nil, fmt.Errorf("mp: accept: %w", err)
 	}
-	stop := context.AfterFunc(ctx, func() { nc.Close() })
+	stop := context.AfterFunc(ctx, func() { nc.Close() }) // ctx ends the handshake
 	err = auth.Server(nc, connMagic, l.key, l.id, os.Getpid(), time.Now().Add(auth.Timeout))
-	if !stop() && err != nil {
-		err = errs.WithContext(err, ctx.Err())
+	if !stop() { // closed by ctx, maybe just after a handshake that went well
+		err = errs.WithContext(err, ctx.Err()) // ctx's error alone if err is nil
 	}
 	if err != nil {
 		nc.Close()

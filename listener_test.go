@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -301,6 +302,23 @@ func TestAcceptEnds(t *testing.T) {
 	defer cancel()
 	if _, err := l.Accept(ctx); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Accept past its deadline = %v, want DeadlineExceeded", err)
+	}
+	// A client that connects and says nothing holds Accept only until its
+	// context ends.
+	silent, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	ctx, cancel = context.WithCancel(context.Background())
+	defer cancel()
+	hello := make([]byte, 40)
+	go func() {
+		io.ReadFull(silent, hello) // the Listener's hello: it is in the handshake
+		cancel()
+	}()
+	if _, err := l.Accept(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("Accept of a silent client, cancelled = %v, want context.Canceled", err)
 	}
 	l.Close()
 	if _, err := l.Accept(context.Background()); !errors.Is(err, mp.ErrClosed) {
