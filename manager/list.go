@@ -1,6 +1,10 @@
 package manager
 
-import "context"
+import (
+	"context"
+
+	"github.com/fxamacker/cbor/v2"
+)
 
 // List is a proxy to a list held by a manager server (Python: a
 // ListProxy). Indexes follow Python: a negative index counts from the end.
@@ -64,10 +68,27 @@ func (l *List[T]) Set(ctx context.Context, i int, v T) error {
 }
 
 // Pop removes and returns the element at index i (-1: the last).
+//
+// An element that does not decode as a T (put through a List[any]) is put
+// back where it was, and Pop returns an error matching ErrWrongType.
 func (l *List[T]) Pop(ctx context.Context, i int) (T, error) {
 	var v T
-	err := l.call(ctx, "pop", callOpts{}, &v, i)
-	return v, err
+	var raw cbor.RawMessage
+	if err := l.call(ctx, "pop", callOpts{}, &raw, i); err != nil {
+		return v, err
+	}
+	if derr := decode(raw, &v); derr != nil {
+		return v, undoTake[T](ctx, "the element popped", derr, func(ctx context.Context) error {
+			if i == -1 { // it was the last: append it
+				return l.call(ctx, "append", callOpts{}, nil, raw)
+			}
+			if i < 0 { // the list is one shorter now
+				i++
+			}
+			return l.call(ctx, "insert", callOpts{}, nil, i, raw)
+		})
+	}
+	return v, nil
 }
 
 // Len returns the number of elements.

@@ -2,7 +2,6 @@ package manager
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/fxamacker/cbor/v2"
 	"github.com/mpgo/mp"
@@ -68,17 +67,12 @@ func (q *Queue[T]) get(ctx context.Context, o callOpts) (T, error) {
 	if err := q.call(ctx, "get", o, &raw); err != nil {
 		return v, err
 	}
-	derr := decode(raw, &v)
-	if derr == nil {
-		return v, nil
+	if derr := decode(raw, &v); derr != nil {
+		return v, undoTake[T](ctx, "the queue's first item", derr, func(ctx context.Context) error {
+			return q.call(ctx, "putback", callOpts{}, nil, raw)
+		})
 	}
-	// The server answers a put-back at once; it is owed even if ctx ended.
-	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cancelGrace)
-	defer cancel()
-	if err := q.call(bctx, "putback", callOpts{}, nil, raw); err != nil {
-		return v, fmt.Errorf("%w: a queue item is not a %s, and putting it back failed (%w), so it is lost: %w", ErrWrongType, typeLabel[T](), err, derr)
-	}
-	return v, fmt.Errorf("%w: a queue item is not a %s; it is back at the front of the queue: %w", ErrWrongType, typeLabel[T](), derr)
+	return v, nil
 }
 
 // TryGet removes and returns the first item if there is one, and returns

@@ -1,6 +1,7 @@
 package manager
 
 import (
+	"context"
 	"fmt"
 	"reflect"
 	"slices"
@@ -28,6 +29,19 @@ func typeName[T any]() string {
 
 // typeLabel names T for a message.
 func typeLabel[T any]() string { return reflect.TypeFor[T]().String() }
+
+// undoTake puts back, through undo, what a call took out of an object and
+// could not decode as a T (derr says why), and returns the error for the
+// caller: ErrWrongType, and whether the value is back. undo runs even if
+// ctx has ended: the server answers it at once.
+func undoTake[T any](ctx context.Context, what string, derr error, undo func(context.Context) error) error {
+	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cancelGrace)
+	defer cancel()
+	if err := undo(bctx); err != nil {
+		return fmt.Errorf("%w: %s is not a %s, and putting it back failed (%w), so it is lost: %w", ErrWrongType, what, typeLabel[T](), err, derr)
+	}
+	return fmt.Errorf("%w: %s is not a %s; it was put back: %w", ErrWrongType, what, typeLabel[T](), derr)
+}
 
 // typed is implemented by the proxies with type parameters.
 type typed interface {

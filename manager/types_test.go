@@ -130,3 +130,68 @@ func TestGetWrongTypeKeepsItem(t *testing.T) {
 	must(t, ints.TaskDone(ctx))
 	must(t, ints.Wait(ctx))
 }
+
+// retyped sends proxy p through a pipe and receives it as a Q, as another
+// process would.
+func retyped[Q any](t *testing.T, p any) *Q {
+	t.Helper()
+	r, w, err := mp.Pipe(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	ctx := testCtx(t)
+	must(t, w.Send(ctx, p))
+	var q *Q
+	must(t, r.Recv(ctx, &q))
+	return q
+}
+
+// TestPopWrongTypeKeepsValue: List.Pop, Dict.Pop and Dict.PopItem put back
+// what does not decode as the proxy's type, where it was.
+func TestPopWrongTypeKeepsValue(t *testing.T) {
+	mptest.CheckLeaks(t)
+	ctx := testCtx(t)
+	c := local(t)
+	anyList, err := manager.NewList(ctx, c, []any{1, "x", 3, "y"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer anyList.Close()
+	ints := retyped[manager.List[int]](t, anyList)
+	defer ints.Close()
+	for _, i := range []int{1, -1, -3} {
+		if _, err := ints.Pop(ctx, i); !errors.Is(err, manager.ErrWrongType) {
+			t.Errorf("Pop(%d) of a string as an int = %v, want ErrWrongType", i, err)
+		}
+		if all, _ := anyList.All(ctx); len(all) != 4 || all[1] != "x" || all[3] != "y" {
+			t.Fatalf("after Pop(%d): %v, want the list as it was", i, all)
+		}
+	}
+	if v, err := ints.Pop(ctx, -2); v != 3 || err != nil {
+		t.Errorf("Pop(-2) = %v, %v; want 3", v, err)
+	}
+
+	anyDict, err := manager.NewDict[string, any](ctx, c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer anyDict.Close()
+	must(t, anyDict.Set(ctx, "n", 1))
+	must(t, anyDict.Set(ctx, "s", "text"))
+	intDict := retyped[manager.Dict[string, int]](t, anyDict)
+	defer intDict.Close()
+	if _, _, err := intDict.Pop(ctx, "s"); !errors.Is(err, manager.ErrWrongType) {
+		t.Errorf("Dict.Pop of a string as an int = %v, want ErrWrongType", err)
+	}
+	if _, _, err := intDict.PopItem(ctx); !errors.Is(err, manager.ErrWrongType) {
+		t.Errorf("PopItem of a string as an int = %v, want ErrWrongType", err)
+	}
+	if v, ok, _ := anyDict.Get(ctx, "s"); v != "text" || !ok {
+		t.Errorf("Get(s) = %v, %v; want the value put back", v, ok)
+	}
+	if v, ok, err := intDict.Pop(ctx, "n"); v != 1 || !ok || err != nil {
+		t.Errorf("Pop(n) = %v, %v, %v; want 1", v, ok, err)
+	}
+}
