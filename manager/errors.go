@@ -30,8 +30,8 @@ var (
 	// ErrWrongType is returned by Lookup, and by the decoding of a proxy
 	// received from another process, when the object's item types are not
 	// the proxy's (a Queue[string] for a queue of ints); the error names
-	// both. A queue item that does not decode as the proxy's type gives it
-	// too, and is put back at the front of the queue.
+	// both. A value taken out of an object (a queue's Get, a Pop) that does
+	// not decode as the proxy's type gives it too, and is put back.
 	ErrWrongType = errors.New("manager: wrong item type")
 	// ErrNilClient is returned by every call made through a nil *Client
 	// (a Start or Dial whose error was not checked), instead of a panic.
