@@ -283,6 +283,9 @@ func TestListenerHandles(t *testing.T) {
 		if err := a.Send(ctx, "still"); err != nil {
 			t.Fatal(err)
 		}
+		if ready, err := mp.Wait(ctx, pr, b); err != nil || len(ready) != 1 || ready[0] != b {
+			t.Fatalf("%s: Wait on the dialled Conn = %v, %v", network, ready, err)
+		}
 		var s string
 		if err := b.Recv(ctx, &s); err != nil || s != "still" {
 			t.Errorf("%s: Recv after = %q, %v", network, s, err)
