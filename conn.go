@@ -177,6 +177,9 @@ func (c *Conn) Close() error { return c.t.Close() }
 // MarshalCBOR is plumbing: part of how a Conn travels to another
 // process (see Handles in the package doc); not for direct use.
 func (c *Conn) MarshalCBOR() ([]byte, error) {
+	if c.t.Stream() {
+		return nil, fmt.Errorf("%w: a Conn over TCP cannot travel to another process", ErrHandles)
+	}
 	var data []byte
 	var merr error
 	err := c.t.Control(func(fd int) {

@@ -80,6 +80,7 @@
 //	Pipe, send, recv, poll, EOFError           Pipe, Conn.Send, Recv, Poll, io.EOF
 //	send_bytes, recv_bytes(_into)              Conn.SendBytes, RecvBytes, RecvBytesInto
 //	connection.wait                            Wait(ctx, objects...)
+//	connection.Listener, Client                Listen, Listener.Accept, Dial
 //	Queue, SimpleQueue, JoinableQueue          Queue[T], SimpleQueue[T], JoinableQueue[T]
 //	queue.LifoQueue, queue.PriorityQueue       LifoQueue[T], PriorityQueue[T] (between processes)
 //	put/get(timeout), *_nowait                 Put/Get(ctx), TryPut/TryGet

@@ -99,6 +99,14 @@ var (
 	// ErrNotReady is returned when a result is asked whether it succeeded
 	// before it is ready. Python: ValueError.
 	ErrNotReady = errs.ErrNotReady
+	// ErrAuthentication is returned when the two sides of a Listener's
+	// or a manager's handshake do not share the key. Python:
+	// multiprocessing.AuthenticationError.
+	ErrAuthentication = errs.ErrAuthentication
+	// ErrInsecure is returned by Listen, and a manager's Start and Serve,
+	// for a TCP address that other machines reach when no key was given:
+	// the default key is meant for a program and its children.
+	ErrInsecure = errs.ErrInsecure
 )
 
 // ExitError reports a child process that ended without returning normally

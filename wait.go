@@ -17,13 +17,14 @@ type fdWaitable interface {
 // Wait waits until at least one of objects is ready and returns the ready
 // ones, in the order given (Python: multiprocessing.connection.wait). A Conn
 // or a queue is ready when a receive would not block (a message is waiting,
-// or the other end is closed); a *Process when it has ended. If ctx ends
+// or the other end is closed); a *Listener when a connection waits to be
+// accepted; a *Process when it has ended. If ctx ends
 // first, Wait returns no objects and ctx's error.
 func Wait(ctx context.Context, objects ...any) ([]any, error) {
 	for _, o := range objects {
 		if _, ok := o.(*Process); !ok {
 			if _, ok := o.(fdWaitable); !ok {
-				panic(fmt.Sprintf("mp: Wait on a %T: want *Conn, *Process or a queue", o))
+				panic(fmt.Sprintf("mp: Wait on a %T: want *Conn, *Listener, *Process or a queue", o))
 			}
 		}
 	}

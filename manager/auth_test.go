@@ -83,7 +83,7 @@ func TestServerWithoutKey(t *testing.T) {
 		}
 		defer nc.Close()
 		// An impostor: a valid hello, then a verdict with a made-up MAC.
-		nc.Write(append([]byte("mpmgr\x00\x00\x01"), make([]byte, 32)...))
+		nc.Write(append([]byte("mpmgr\x00\x00\x02"), make([]byte, 32)...))
 		buf := make([]byte, 72)
 		if _, err := nc.Read(buf); err != nil {
 			return
@@ -122,23 +122,45 @@ func TestSilentServer(t *testing.T) {
 	(<-accepted).Close()
 }
 
+// TestRefusePublicAddressWithoutKey: a server without a key of its own,
+// nil or empty alike, does not listen where other machines reach it.
 func TestRefusePublicAddressWithoutKey(t *testing.T) {
-	srv := manager.NewServer(nil)
-	ln, err := net.Listen("tcp", "0.0.0.0:0")
-	if err != nil {
-		t.Skip(err)
-	}
-	err = srv.Serve(context.Background(), ln)
-	if !errors.Is(err, manager.ErrInsecure) {
-		t.Fatalf("Serve on 0.0.0.0 without a key = %v, want ErrInsecure", err)
+	for _, key := range [][]byte{nil, {}, []byte("")} {
+		srv := manager.NewServer(&manager.ServerOptions{AuthKey: key})
+		ln, err := net.Listen("tcp", "0.0.0.0:0")
+		if err != nil {
+			t.Skip(err)
+		}
+		err = srv.Serve(context.Background(), ln)
+		if !errors.Is(err, manager.ErrInsecure) {
+			t.Fatalf("Serve on 0.0.0.0 with key %#v = %v, want ErrInsecure", key, err)
+		}
 	}
 	// With an explicit key it serves.
-	srv = manager.NewServer(&manager.ServerOptions{AuthKey: []byte("chosen")})
-	ln, _ = net.Listen("tcp", "0.0.0.0:0")
+	srv := manager.NewServer(&manager.ServerOptions{AuthKey: []byte("chosen")})
+	ln, _ := net.Listen("tcp", "0.0.0.0:0")
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if err := srv.Serve(ctx, ln); err != nil {
 		t.Errorf("Serve with a key = %v", err)
+	}
+}
+
+// TestEmptyKeyIsNoKey: a client given an empty key uses its process's key,
+// as with none, and so does not pass a server with a key of its own.
+func TestEmptyKeyIsNoKey(t *testing.T) {
+	mptest.CheckLeaks(t)
+	srv := manager.NewServer(&manager.ServerOptions{AuthKey: []byte("chosen")})
+	addr := inProcess(t, srv, "")
+	_, err := manager.Dial(testCtx(t), addr, &manager.DialOptions{AuthKey: []byte{}})
+	if !errors.Is(err, manager.ErrAuthentication) {
+		t.Errorf("Dial with an empty key = %v, want ErrAuthentication", err)
+	}
+	// A server with an empty key takes this process's key, as one with none.
+	srv = manager.NewServer(&manager.ServerOptions{AuthKey: []byte{}})
+	c := dial(t, inProcess(t, srv, ""), nil)
+	if _, err := c.Ping(testCtx(t)); err != nil {
+		t.Errorf("Ping with this process's key = %v", err)
 	}
 }
 

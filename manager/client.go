@@ -13,6 +13,7 @@ import (
 
 	"github.com/fxamacker/cbor/v2"
 	"github.com/mpgo/mp"
+	"github.com/mpgo/mp/internal/auth"
 	"github.com/mpgo/mp/internal/errs"
 	"github.com/mpgo/mp/internal/wire"
 )
@@ -20,8 +21,9 @@ import (
 // DialOptions configures a connection to a server. The zero value is
 // usable.
 type DialOptions struct {
-	// AuthKey is the key shared with the server. If nil, the client uses
-	// this process's key (mp.Current().AuthKey), inherited from its parent.
+	// AuthKey is the key shared with the server. If empty (nil or of
+	// length zero), the client uses this process's key
+	// (mp.Current().AuthKey), inherited from its parent.
 	AuthKey []byte
 	// TLS, if not nil, makes the connection a TLS client connection.
 	TLS *tls.Config
@@ -56,7 +58,7 @@ type Client struct {
 	nextID  uint64
 	err     error // why the connection ended
 	users   int   // for a cached client: bound proxies; changed with clients.mu held too
-	proc    *mp.Process
+	proc    *serverProc
 }
 
 // cancelGrace is how long a call whose context ended waits for the server
@@ -86,7 +88,7 @@ func Dial(ctx context.Context, address string, opts *DialOptions) (*Client, erro
 
 func dial(ctx context.Context, address string, o DialOptions) (*Client, error) {
 	key := o.AuthKey
-	if key == nil {
+	if len(key) == 0 {
 		key = mp.Current().AuthKey
 	}
 	network, addr := splitAddress(address)
@@ -98,12 +100,12 @@ func dial(ctx context.Context, address string, o DialOptions) (*Client, error) {
 	if o.TLS != nil {
 		nc = tls.Client(nc, o.TLS)
 	}
-	v, err := handshake(ctx, nc, key)
+	v, err := auth.ClientContext(ctx, nc, magic, key)
 	if err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("manager: connect to %s: %w", address, err)
 	}
-	c := &Client{addr: address, key: key, serverID: v.id, serverPid: v.pid, nc: nc, fw: frameWriter{w: nc},
+	c := &Client{addr: address, key: key, serverID: v.ID, serverPid: v.Pid, nc: nc, fw: frameWriter{w: nc},
 		done: make(chan struct{}), readDone: make(chan struct{}), pending: map[uint64]chan *reply{}}
 	frameCap := o.FrameCap
 	if frameCap <= 0 {
@@ -111,24 +113,6 @@ func dial(ctx context.Context, address string, o DialOptions) (*Client, error) {
 	}
 	go c.readLoop(frameCap)
 	return c, nil
-}
-
-// handshake runs the client's side of the handshake under ctx.
-func handshake(ctx context.Context, nc net.Conn, key []byte) (verdict, error) {
-	deadline := time.Now().Add(HandshakeTimeout)
-	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline = d
-	}
-	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
-	v, err := clientHandshake(nc, key, deadline)
-	if err != nil && ctx.Err() != nil {
-		return v, ctx.Err()
-	}
-	if d, ok := ctx.Deadline(); err != nil && ok && !time.Now().Before(d) {
-		return v, fmt.Errorf("%w: %w", context.DeadlineExceeded, err)
-	}
-	return v, err
 }
 
 // splitAddress tells a Unix socket's path from a TCP address.
@@ -142,8 +126,14 @@ func splitAddress(address string) (network, addr string) {
 	return "tcp", address
 }
 
-// Addr returns the server's address, as given to Dial or reported by Start.
-func (c *Client) Addr() string { return c.addr }
+// Addr returns the server's address, as given to Dial or reported by Start
+// ("" for a nil Client).
+func (c *Client) Addr() string {
+	if c == nil {
+		return ""
+	}
+	return c.addr
+}
 
 // readLoop delivers replies to the calls waiting for them.
 func (c *Client) readLoop(frameCap int) {
@@ -329,6 +319,9 @@ func rawArgs(args ...any) []cbor.RawMessage {
 
 // call calls a method of the server itself and decodes its result into out.
 func (c *Client) call(ctx context.Context, method string, out any, args ...any) error {
+	if c == nil {
+		return ErrNilClient
+	}
 	raw, err := c.do(ctx, 0, method, callOpts{what: method}, rawArgs(args...))
 	if err != nil {
 		return err
@@ -348,6 +341,9 @@ func (c *Client) Ping(ctx context.Context) (int, error) {
 // the server down, as Shutdown does, waiting at most a few seconds. Close
 // is safe to call twice.
 func (c *Client) Close() error {
+	if c == nil {
+		return ErrNilClient
+	}
 	c.mu.Lock()
 	proc := c.proc
 	c.mu.Unlock()
@@ -373,6 +369,9 @@ func (c *Client) close() {
 // killing it if it has not exited when ctx ends. The client is closed
 // afterwards.
 func (c *Client) Shutdown(ctx context.Context) error {
+	if c == nil {
+		return ErrNilClient
+	}
 	err := c.call(ctx, opShutdown, nil)
 	if errors.Is(err, ErrConnection) {
 		err = nil // it went away first

@@ -235,6 +235,8 @@ func (c *counter) Spend(n int) error { return fmt.Errorf("spend %d: %w", n, errN
 
 func (c *counter) End() error { return io.EOF }
 
+func (c *counter) Drain() error { return fmt.Errorf("drain: %w", io.EOF) }
+
 // TestRegister exposes a custom object and a factory (BaseManager.register).
 func TestRegister(t *testing.T) {
 	mptest.CheckLeaks(t)

@@ -57,8 +57,12 @@ func items[K comparable, V any](m map[K]V) []Item[K, V] {
 
 func (d *Dict[K, V]) accepts(k Kind) bool { return k == KindDict }
 
+func (d *Dict[K, V]) itemTypes() []string { return []string{typeName[K](), typeName[V]()} }
+
 // UnmarshalCBOR decodes a Dict that arrived from another process.
-func (d *Dict[K, V]) UnmarshalCBOR(data []byte) error { return d.decodeAs(data, KindDict) }
+func (d *Dict[K, V]) UnmarshalCBOR(data []byte) error {
+	return d.decodeTyped(data, d.itemTypes(), KindDict)
+}
 
 // Get returns the value under k, and whether there is one (Python: d.get(k)).
 func (d *Dict[K, V]) Get(ctx context.Context, k K) (V, bool, error) {
@@ -80,10 +84,22 @@ func (d *Dict[K, V]) Delete(ctx context.Context, k K) (bool, error) {
 }
 
 // Pop removes k and returns its value, and whether it was there.
+//
+// A value that does not decode as a V (set through a Dict[K, any]) is put
+// back under k (at the end of the order), and Pop returns an error
+// matching ErrWrongType.
 func (d *Dict[K, V]) Pop(ctx context.Context, k K) (V, bool, error) {
-	var o optionalOf[V]
-	err := d.call(ctx, "pop", callOpts{}, &o, k)
-	return o.Value, o.Found, err
+	var v V
+	var o optionalOf[cbor.RawMessage]
+	if err := d.call(ctx, "pop", callOpts{}, &o, k); err != nil || !o.Found {
+		return v, false, err
+	}
+	if derr := decode(o.Value, &v); derr != nil {
+		return v, false, undoTake[V](ctx, "the value popped", derr, func(ctx context.Context) error {
+			return d.call(ctx, "setdefault", callOpts{}, nil, k, o.Value)
+		})
+	}
+	return v, true, nil
 }
 
 // Has reports whether k is in the dict (Python: k in d).
@@ -137,6 +153,35 @@ func (d *Dict[K, V]) Copy(ctx context.Context) (map[K]V, error) {
 // Update sets every key of m, in one round trip.
 func (d *Dict[K, V]) Update(ctx context.Context, m map[K]V) error {
 	return d.call(ctx, "update", callOpts{}, nil, items(m))
+}
+
+// PopItem removes the key inserted last and returns it with its value,
+// and whether there was one (Python: d.popitem(), which raises KeyError on
+// an empty dict).
+//
+// A key or value that does not decode (set through a Dict[any, any]) is
+// put back, and PopItem returns an error matching ErrWrongType.
+func (d *Dict[K, V]) PopItem(ctx context.Context) (Item[K, V], bool, error) {
+	var it Item[K, V]
+	var o struct {
+		_     struct{} `cbor:",toarray"`
+		Found bool
+		Key   cbor.RawMessage
+		Value cbor.RawMessage
+	}
+	if err := d.call(ctx, "popitem", callOpts{}, &o); err != nil || !o.Found {
+		return it, false, err
+	}
+	derr := decode(o.Key, &it.Key)
+	if derr == nil {
+		derr = decode(o.Value, &it.Value)
+	}
+	if derr != nil {
+		return Item[K, V]{}, false, undoTake[Item[K, V]](ctx, "the item popped", derr, func(ctx context.Context) error {
+			return d.call(ctx, "setdefault", callOpts{}, nil, o.Key, o.Value)
+		})
+	}
+	return it, true, nil
 }
 
 // SetDefault returns the value under k, first setting it to v if k is not

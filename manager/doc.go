@@ -24,6 +24,8 @@
 //	manager.get_task_queue()                      Lookup[Queue[int]](ctx, c, "get_task_queue")
 //	manager.shutdown()                            Client.Shutdown(ctx)
 //	m.dict(), m.list(), m.Namespace()             NewDict, NewList, NewNamespace
+//	l.index(v), l.remove(v), l.sort(key=…)        List.Index, Remove, Sort, SortFunc
+//	d.popitem(), d.setdefault(k, v)               Dict.PopItem, SetDefault
 //	m.Queue(), m.JoinableQueue()                  NewQueue, NewJoinableQueue
 //	m.Lock(), m.RLock()                           NewMutex, NewReentrantLock
 //	m.Semaphore(), m.BoundedSemaphore()           NewSemaphore, NewBoundedSemaphore
@@ -50,8 +52,9 @@
 // sends a random 32-byte nonce and the other answers with an HMAC-SHA256 of
 // it under the shared key, compared in constant time, all under a deadline.
 // The key never crosses the wire. A wrong key gives ErrAuthentication on
-// the client and a log record on the server (ServerOptions.Logger), which
-// goes on serving others. By default both sides use this process's key,
+// the client and a log record on the server (ServerOptions.Logger,
+// Options.Logger), which goes on serving others. An empty key counts as
+// none. By default both sides use this process's key,
 // mp.Current().AuthKey, which children inherit; a server with that default
 // key refuses to listen on a non-loopback address (ErrInsecure): choose a
 // key for servers other machines reach. TLS (ServerOptions.TLS,
@@ -70,6 +73,10 @@
 // attempt, each at most as long as its context; a server slow to answer
 // holds up no proxy of another. A child of a server made with its own key
 // should Dial that server with the key before it uses proxies it received.
+//
+// A typed proxy's object knows its item types: a Lookup, or a proxy
+// received from another process, with other types fails with ErrWrongType
+// before anything is taken out of the object.
 //
 // Any number of goroutines may share a proxy or a Client: calls on one
 // connection are multiplexed, each waiting only for its own reply, and a

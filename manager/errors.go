@@ -12,7 +12,8 @@ import (
 var (
 	// ErrAuthentication is returned when the handshake fails: the two sides
 	// do not share the authentication key (Python: AuthenticationError).
-	ErrAuthentication = errors.New("manager: authentication failed")
+	// It is mp.ErrAuthentication, which mp.Listen and mp.Dial return too.
+	ErrAuthentication = mp.ErrAuthentication
 	// ErrConnection is returned by every call, blocked or later, once the
 	// connection to the server is lost: the server died, shut down, or the
 	// network failed. The error wraps the cause.
@@ -26,6 +27,21 @@ var (
 	// ErrKind is returned when a proxy of one kind is asked for an object of
 	// another (a Dict proxy for a queue), or a method the object lacks.
 	ErrKind = errors.New("manager: wrong kind of object or unknown method")
+	// ErrWrongType is returned by Lookup, and by the decoding of a proxy
+	// received from another process, when the object's item types are not
+	// the proxy's (a Queue[string] for a queue of ints); the error names
+	// both. A value taken out of an object (a queue's Get, a Pop) that does
+	// not decode as the proxy's type gives it too, and is put back.
+	ErrWrongType = errors.New("manager: wrong item type")
+	// ErrNilClient is returned by every call made through a nil *Client
+	// (a Start or Dial whose error was not checked), instead of a panic.
+	ErrNilClient = errors.New("manager: nil *Client: use the Client that Start or Dial returned")
+	// ErrMissing is returned by List.Index and List.Remove for a value the
+	// list does not hold (Python: ValueError).
+	ErrMissing = errors.New("manager: no such value")
+	// ErrUnordered is returned by List.Sort for elements that are not all
+	// numbers or all strings (Python: TypeError); SortFunc orders any type.
+	ErrUnordered = errors.New("manager: values without an order the server knows")
 	// ErrNotNumber is returned by Add on a value that is not a number.
 	ErrNotNumber = errors.New("manager: value is not a number")
 	// ErrBusy is returned when a connection has too many blocking calls in
@@ -34,7 +50,8 @@ var (
 	// ErrInsecure is returned by Serve and Start for a server that would
 	// listen on a non-loopback address without an explicit authentication
 	// key: the default key is meant for a program and its children only.
-	ErrInsecure = errors.New("manager: refusing to listen on a non-loopback address without an explicit AuthKey")
+	// It is mp.ErrInsecure.
+	ErrInsecure = mp.ErrInsecure
 )
 
 func init() {
@@ -43,8 +60,9 @@ func init() {
 	// can return any registered error and the caller's errors.Is matches it.
 	for name, err := range map[string]error{
 		"manager.ErrNotFound": ErrNotFound, "manager.ErrIndex": ErrIndex, "manager.ErrKind": ErrKind,
-		"manager.ErrNotNumber": ErrNotNumber, "manager.ErrBusy": ErrBusy,
-		"manager.ErrAuthentication": ErrAuthentication, "manager.ErrConnection": ErrConnection,
+		"manager.ErrNotNumber": ErrNotNumber, "manager.ErrWrongType": ErrWrongType,
+		"manager.ErrMissing": ErrMissing, "manager.ErrUnordered": ErrUnordered, "manager.ErrBusy": ErrBusy,
+		"manager.ErrConnection": ErrConnection,
 	} {
 		mp.RegisterError(name, err)
 	}

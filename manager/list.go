@@ -1,6 +1,10 @@
 package manager
 
-import "context"
+import (
+	"context"
+
+	"github.com/fxamacker/cbor/v2"
+)
 
 // List is a proxy to a list held by a manager server (Python: a
 // ListProxy). Indexes follow Python: a negative index counts from the end.
@@ -28,8 +32,12 @@ func NewList[T any](ctx context.Context, c *Client, init []T) (*List[T], error) 
 
 func (l *List[T]) accepts(k Kind) bool { return k == KindList }
 
+func (l *List[T]) itemTypes() []string { return []string{typeName[T]()} }
+
 // UnmarshalCBOR decodes a List that arrived from another process.
-func (l *List[T]) UnmarshalCBOR(data []byte) error { return l.decodeAs(data, KindList) }
+func (l *List[T]) UnmarshalCBOR(data []byte) error {
+	return l.decodeTyped(data, l.itemTypes(), KindList)
+}
 
 // Append adds v at the end.
 func (l *List[T]) Append(ctx context.Context, v T) error {
@@ -60,10 +68,27 @@ func (l *List[T]) Set(ctx context.Context, i int, v T) error {
 }
 
 // Pop removes and returns the element at index i (-1: the last).
+//
+// An element that does not decode as a T (put through a List[any]) is put
+// back where it was, and Pop returns an error matching ErrWrongType.
 func (l *List[T]) Pop(ctx context.Context, i int) (T, error) {
 	var v T
-	err := l.call(ctx, "pop", callOpts{}, &v, i)
-	return v, err
+	var raw cbor.RawMessage
+	if err := l.call(ctx, "pop", callOpts{}, &raw, i); err != nil {
+		return v, err
+	}
+	if derr := decode(raw, &v); derr != nil {
+		return v, undoTake[T](ctx, "the element popped", derr, func(ctx context.Context) error {
+			if i == -1 { // it was the last: append it
+				return l.call(ctx, "append", callOpts{}, nil, raw)
+			}
+			if i < 0 { // the list is one shorter now
+				i++
+			}
+			return l.call(ctx, "insert", callOpts{}, nil, i, raw)
+		})
+	}
+	return v, nil
 }
 
 // Len returns the number of elements.
@@ -115,8 +140,12 @@ func NewArray[T any](ctx context.Context, c *Client, init []T) (*Array[T], error
 
 func (a *Array[T]) accepts(k Kind) bool { return k == KindArray }
 
+func (a *Array[T]) itemTypes() []string { return []string{typeName[T]()} }
+
 // UnmarshalCBOR decodes an Array that arrived from another process.
-func (a *Array[T]) UnmarshalCBOR(data []byte) error { return a.decodeAs(data, KindArray) }
+func (a *Array[T]) UnmarshalCBOR(data []byte) error {
+	return a.decodeTyped(data, a.itemTypes(), KindArray)
+}
 
 // Len returns the array's length.
 func (a *Array[T]) Len(ctx context.Context) (int, error) {

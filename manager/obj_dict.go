@@ -45,6 +45,8 @@ func (d *dictObj) call(c *call) (any, error) {
 		return len(d.index), nil
 	case "keys", "values", "items":
 		return d.listLocked(c.method), nil
+	case "popitem":
+		return d.popLastLocked(c), nil
 	case "update":
 		var pairs [][2]cbor.RawMessage
 		if err := c.arg(0, &pairs); err != nil {
@@ -126,6 +128,32 @@ func (d *dictObj) writeLocked(c *call, k, v cbor.RawMessage, i int, ok bool) (an
 	}
 	d.setLocked(c, k, nv)
 	return true, nil
+}
+
+// popLastLocked removes the key inserted last and returns it with its
+// value (Python: popitem, LIFO).
+func (d *dictObj) popLastLocked(c *call) optionalItem {
+	for i := len(d.keys) - 1; i >= 0; i-- {
+		if k := d.keys[i]; k != nil {
+			v := d.vals[i]
+			d.deleteLocked(c, i)
+			// Drop the dead tail, so that the next popitem does not walk it.
+			for len(d.keys) > 0 && d.keys[len(d.keys)-1] == nil {
+				d.keys, d.vals = d.keys[:len(d.keys)-1], d.vals[:len(d.vals)-1]
+				d.dead--
+			}
+			return optionalItem{Found: true, Key: k, Value: v}
+		}
+	}
+	return optionalItem{}
+}
+
+// optionalItem is a key and its value, which may be absent.
+type optionalItem struct {
+	_     struct{} `cbor:",toarray"`
+	Found bool
+	Key   cbor.RawMessage
+	Value cbor.RawMessage
 }
 
 func (d *dictObj) setLocked(c *call, k, v cbor.RawMessage) {

@@ -53,6 +53,8 @@ func (l *listObj) call(c *call) (any, error) {
 		}
 		lo, hi = clampSlice(lo, hi, len(l.items))
 		return l.items[lo:hi], nil
+	case "count", "index", "contains":
+		return l.searchLocked(c)
 	}
 	if l.fixed {
 		return nil, unknownMethod(KindArray, c.method)
@@ -127,7 +129,7 @@ func (l *listObj) growLocked(c *call) (any, error) {
 		l.items = nil
 		return nil, nil
 	}
-	return nil, unknownMethod(KindList, c.method)
+	return l.reshapeLocked(c)
 }
 
 func (l *listObj) insertLocked(c *call) (any, error) {

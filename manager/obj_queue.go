@@ -50,6 +50,16 @@ func (q *queueObj) call(c *call) (any, error) {
 		return nil, q.putLocked(c)
 	case "get":
 		return q.getLocked(c)
+	case "putback":
+		// An item a client took and could not decode: it goes back where
+		// it was, still counted as unfinished.
+		v, err := c.raw(0)
+		if err != nil {
+			return nil, err
+		}
+		c.retain(v)
+		q.putBackLocked(v)
+		return nil, nil
 	case "len":
 		return q.lenLocked(), nil
 	case "full":
@@ -122,6 +132,10 @@ func (q *queueObj) getLocked(c *call) (any, error) {
 func (q *queueObj) putBack(v cbor.RawMessage) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	q.putBackLocked(v)
+}
+
+func (q *queueObj) putBackLocked(v cbor.RawMessage) {
 	if q.head > 0 {
 		q.head--
 		q.items[q.head] = v

@@ -33,6 +33,10 @@ const (
 	KindObject           Kind = "object"
 )
 
+// allKinds lists every kind.
+var allKinds = []Kind{KindDict, KindList, KindNamespace, KindQueue, KindJoinableQueue, KindMutex, KindReentrantLock,
+	KindSemaphore, KindBoundedSemaphore, KindCond, KindEvent, KindBarrier, KindValue, KindArray, KindObject}
+
 // Spec describes a shared object of one of SyncManager's kinds, for
 // NewShared and Options.Shared.
 type Spec struct {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/fxamacker/cbor/v2"
 	"github.com/mpgo/mp"
+	"github.com/mpgo/mp/internal/auth"
 	"github.com/mpgo/mp/internal/errs"
 	"github.com/mpgo/mp/internal/wire"
 	"golang.org/x/sys/unix"
@@ -20,6 +21,14 @@ import (
 // request or reply. Requests carry an id chosen by the client; replies carry
 // the id of the request they answer, in any order, so one connection carries
 // many calls at once.
+
+// magic names the manager's protocol and its version in the handshake
+// (package auth).
+const magic = "mpmgr\x00\x00\x02"
+
+// HandshakeTimeout bounds the handshake on both sides unless a context or
+// option gives a shorter bound.
+const HandshakeTimeout = auth.Timeout
 
 // DefaultFrameCap is the largest request or reply a side accepts unless told
 // otherwise: 16 MiB.

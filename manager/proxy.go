@@ -26,6 +26,7 @@ type proxyForm struct {
 	Addr   string
 	ID     uint64
 	Kind   Kind
+	Types  []string // the object's item types, as far as recorded
 }
 
 // ref is the part every proxy shares: which object, through which client.
@@ -50,8 +51,8 @@ type ref struct {
 	closed bool
 }
 
-func (r *ref) setRef(c *Client, id uint64, kind Kind) {
-	r.form = proxyForm{Server: c.serverID, Addr: c.addr, ID: id, Kind: kind}
+func (r *ref) setRef(c *Client, cr created) {
+	r.form = proxyForm{Server: c.serverID, Addr: c.addr, ID: cr.ID, Kind: cr.Kind, Types: cr.Types}
 	r.owner = newOwner()
 	r.c.Store(c)
 	r.bound = true
@@ -85,6 +86,20 @@ func (r *ref) decodeAs(data []byte, kinds ...Kind) error {
 		return fmt.Errorf("%w: a proxy to a %s cannot be received as a %s", ErrKind, f.Kind, kinds[0])
 	}
 	r.form, r.owner = f, newOwner()
+	return nil
+}
+
+// decodeTyped decodes a proxy of one of the given kinds whose object's
+// item types match types.
+func (r *ref) decodeTyped(data []byte, types []string, kinds ...Kind) error {
+	if err := r.decodeAs(data, kinds...); err != nil {
+		return err
+	}
+	if !typesMatch(r.form.Types, types) {
+		err := wrongTypes("the proxy received", r.form.Kind, r.form.Types, types)
+		r.form = proxyForm{}
+		return err
+	}
 	return nil
 }
 
@@ -197,7 +212,7 @@ func (r *ref) ID() uint64 { return r.form.ID }
 
 // proxy is implemented by every proxy type.
 type proxy interface {
-	setRef(c *Client, id uint64, kind Kind)
+	setRef(c *Client, cr created)
 	accepts(k Kind) bool
 }
 
@@ -206,30 +221,47 @@ type proxy interface {
 // queue, an Object for a custom object, and so on. A name registered as a
 // factory makes a new object for every Lookup.
 //
+// The server knows the item types of a typed proxy's object (those it was
+// made with, or those of the first typed Lookup of it): a Lookup with
+// other item types fails with an error matching ErrWrongType that names
+// both, and a proxy of the wrong kind with one matching ErrKind.
+//
 //	tasks, err := manager.Lookup[manager.Queue[int]](ctx, c, "get_task_queue")
 func Lookup[P any, PP interface {
 	*P
 	proxy
 }](ctx context.Context, c *Client, name string) (*P, error) {
+	p := PP(new(P))
 	var cr created
-	if err := c.call(ctx, opLookup, &cr, name); err != nil {
+	if err := c.call(ctx, opLookup, &cr, name, itemTypesOf(p), kindsOf(p)); err != nil {
 		return nil, err
 	}
-	p := PP(new(P))
 	if !p.accepts(cr.Kind) {
 		c.send(&request{Method: opDecref, Args: rawArgs(cr.ID)}, false)
 		return nil, fmt.Errorf("%w: %q is a %s, not a %T", ErrKind, name, cr.Kind, *new(P))
 	}
-	p.setRef(c, cr.ID, cr.Kind)
+	p.setRef(c, cr)
 	return (*P)(p), nil
+}
+
+// kindsOf returns the kinds of object p accepts.
+func kindsOf(p proxy) []Kind {
+	var out []Kind
+	for _, k := range allKinds {
+		if p.accepts(k) {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // create asks the server for a new object and binds p to it.
 func create(ctx context.Context, c *Client, p proxy, a createArgs) error {
+	a.Types = itemTypesOf(p)
 	var cr created
 	if err := c.call(ctx, opCreate, &cr, a); err != nil {
 		return err
 	}
-	p.setRef(c, cr.ID, cr.Kind)
+	p.setRef(c, cr)
 	return nil
 }

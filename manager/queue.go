@@ -3,6 +3,7 @@ package manager
 import (
 	"context"
 
+	"github.com/fxamacker/cbor/v2"
 	"github.com/mpgo/mp"
 )
 
@@ -28,9 +29,11 @@ func NewQueue[T any](ctx context.Context, c *Client, maxSize int) (*Queue[T], er
 
 func (q *Queue[T]) accepts(k Kind) bool { return k == KindQueue || k == KindJoinableQueue }
 
+func (q *Queue[T]) itemTypes() []string { return []string{typeName[T]()} }
+
 // UnmarshalCBOR decodes a Queue that arrived from another process.
 func (q *Queue[T]) UnmarshalCBOR(data []byte) error {
-	return q.decodeAs(data, KindQueue, KindJoinableQueue)
+	return q.decodeTyped(data, q.itemTypes(), KindQueue, KindJoinableQueue)
 }
 
 // Put adds v at the end, waiting while the queue is full. If ctx ends
@@ -48,18 +51,34 @@ func (q *Queue[T]) TryPut(ctx context.Context, v T) error {
 // Get removes and returns the first item, waiting while the queue is
 // empty. If ctx ends first, the error matches mp.ErrEmpty and ctx's error
 // (Python: get(timeout=…) raising queue.Empty).
+//
+// An item that does not decode as a T (a producer with a Queue[any] put
+// another type) is put back at the front of the queue, where a consumer
+// of the right type can take it, and Get returns an error matching
+// ErrWrongType that names T.
 func (q *Queue[T]) Get(ctx context.Context) (T, error) {
+	return q.get(ctx, callOpts{sentinel: mp.ErrEmpty})
+}
+
+// get takes an item and decodes it, putting it back if it does not decode.
+func (q *Queue[T]) get(ctx context.Context, o callOpts) (T, error) {
 	var v T
-	err := q.call(ctx, "get", callOpts{sentinel: mp.ErrEmpty}, &v)
-	return v, err
+	var raw cbor.RawMessage
+	if err := q.call(ctx, "get", o, &raw); err != nil {
+		return v, err
+	}
+	if derr := decode(raw, &v); derr != nil {
+		return v, undoTake[T](ctx, "the queue's first item", derr, func(ctx context.Context) error {
+			return q.call(ctx, "putback", callOpts{}, nil, raw)
+		})
+	}
+	return v, nil
 }
 
 // TryGet removes and returns the first item if there is one, and returns
 // mp.ErrEmpty otherwise (Python: get_nowait).
 func (q *Queue[T]) TryGet(ctx context.Context) (T, error) {
-	var v T
-	err := q.call(ctx, "get", callOpts{sentinel: mp.ErrEmpty, noBlock: true}, &v)
-	return v, err
+	return q.get(ctx, callOpts{sentinel: mp.ErrEmpty, noBlock: true})
 }
 
 // Len returns the number of items queued (Python: qsize). Other processes
@@ -102,7 +121,7 @@ func (q *JoinableQueue[T]) accepts(k Kind) bool { return k == KindJoinableQueue 
 
 // UnmarshalCBOR decodes a JoinableQueue that arrived from another process.
 func (q *JoinableQueue[T]) UnmarshalCBOR(data []byte) error {
-	return q.decodeAs(data, KindJoinableQueue)
+	return q.decodeTyped(data, q.itemTypes(), KindJoinableQueue)
 }
 
 // TaskDone marks one item taken from the queue as processed. Calling it

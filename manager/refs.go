@@ -19,12 +19,12 @@ import (
 // another process takes a reference first.
 
 // addObject puts a new object in the table with one reference held by c.
-func (s *Server) addObject(c *serverConn, obj object) uint64 {
+func (s *Server) addObject(c *serverConn, obj object, types []string) uint64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.nextID++
 	id := s.nextID
-	s.objects[id] = &entry{obj: obj, refs: 1}
+	s.objects[id] = &entry{obj: obj, refs: 1, types: types}
 	c.refs[id]++
 	return id
 }

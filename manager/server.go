@@ -17,20 +17,29 @@ import (
 	"time"
 
 	"github.com/mpgo/mp"
+	"github.com/mpgo/mp/internal/auth"
+	"github.com/mpgo/mp/internal/diag"
+	"golang.org/x/sys/unix"
 )
 
 // ServerOptions configures a Server. The zero value is usable.
 type ServerOptions struct {
-	// AuthKey is the key clients must prove they know. If nil, the server
-	// uses this process's key (mp.Current().AuthKey), which its children
-	// inherit; such a server only listens on Unix sockets and loopback
-	// addresses (Serve returns ErrInsecure otherwise).
+	// AuthKey is the key clients must prove they know. If empty (nil or
+	// of length zero), the server uses this process's key
+	// (mp.Current().AuthKey), which its children inherit; such a server
+	// only listens on Unix sockets and loopback addresses (Serve returns
+	// ErrInsecure otherwise).
 	AuthKey []byte
 	// TLS, if not nil, wraps every connection in TLS after it is accepted.
 	// Authentication by key still happens inside it.
 	TLS *tls.Config
-	// Logger receives a record for each rejected connection (wrong key,
-	// hostile bytes, too many connections). If nil, the server is silent.
+	// Logger receives a record at level Warn for each connection refused
+	// or dropped — a wrong key, a handshake that never came, hostile or
+	// malformed bytes, a request or a reply that stalled past IOTimeout,
+	// too many connections — with the peer ("remote": its address, or the
+	// pid and uid of a process on a Unix socket) and the reason ("err").
+	// If nil, the records go to mp's logger (mp.SetLogger), which drops
+	// them unless one was set.
 	Logger *slog.Logger
 	// Limits bound what clients can make the server do.
 	Limits
@@ -99,6 +108,9 @@ type entry struct {
 	// refs and pinned are guarded by Server.mu.
 	refs   int  // proxies and containers that refer to it
 	pinned bool // exposed by name: never freed
+	// types are the item types of the object, as far as recorded (see
+	// types.go); guarded by Server.mu.
+	types []string
 }
 
 // named is what a name exposes: an object, or a factory of objects.
@@ -115,8 +127,8 @@ func NewServer(opts *ServerOptions) *Server {
 	if opts != nil {
 		s.opts = *opts
 	}
-	s.key, s.explicit = s.opts.AuthKey, s.opts.AuthKey != nil
-	if s.key == nil {
+	s.key, s.explicit = s.opts.AuthKey, len(s.opts.AuthKey) > 0
+	if !s.explicit {
 		s.key = mp.Current().AuthKey
 	}
 	var b [8]byte
@@ -238,7 +250,7 @@ func (s *Server) acceptLoop(ctx context.Context, ln net.Listener, wg *sync.WaitG
 			return
 		}
 		if !s.admit() {
-			s.log("too many connections; closing a new one", "remote", nc.RemoteAddr().String())
+			s.log("too many connections; closing a new one", "remote", remote(nc))
 			nc.Close()
 			continue
 		}
@@ -320,11 +332,11 @@ func (s *Server) handle(ctx context.Context, nc net.Conn) {
 	}
 	deadline := time.Now().Add(limit)
 	stop := context.AfterFunc(ctx, func() { nc.Close() }) // shutdown interrupts a handshake
-	err := serverHandshake(nc, s.key, s.id, s.pid, deadline)
+	err := auth.Server(nc, magic, s.key, s.id, s.pid, deadline)
 	stop()
 	if err != nil {
 		if !errors.Is(err, io.EOF) {
-			s.log("handshake failed; connection closed", "remote", nc.RemoteAddr().String(), "err", err)
+			s.log("handshake failed; connection closed", "remote", remote(nc), "err", err)
 		}
 		return
 	}
@@ -359,10 +371,30 @@ func (s *Server) timeout(def time.Duration) time.Duration {
 	return def
 }
 
+// log records a security event: a connection refused or dropped.
 func (s *Server) log(msg string, args ...any) {
-	if s.opts.Logger != nil {
-		s.opts.Logger.Warn("manager: "+msg, args...)
+	l := s.opts.Logger
+	if l == nil {
+		l = diag.Logger()
 	}
+	l.Warn("manager: "+msg, args...)
+}
+
+// remote describes the peer of nc for a log record: its address, or for a
+// Unix socket (whose peers have no address) its process and user.
+func remote(nc net.Conn) string {
+	uc, ok := nc.(*net.UnixConn)
+	if !ok {
+		return nc.RemoteAddr().String()
+	}
+	var cred *unix.Ucred
+	if rc, err := uc.SyscallConn(); err == nil {
+		rc.Control(func(fd uintptr) { cred, _ = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED) })
+	}
+	if cred == nil {
+		return "unix"
+	}
+	return fmt.Sprintf("unix pid %d uid %d", cred.Pid, cred.Uid)
 }
 
 // checkListener refuses a listener reachable from other machines unless

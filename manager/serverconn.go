@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -62,13 +63,13 @@ func (c *serverConn) serve() {
 		frame, err := fr.read()
 		if err != nil {
 			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && c.ctx.Err() == nil {
-				c.srv.log("bad request; connection closed", "remote", c.nc.RemoteAddr().String(), "err", err)
+				c.srv.log("bad request; connection closed", "remote", remote(c.nc), "err", err)
 			}
 			break
 		}
 		req, err := decodeRequest(frame)
 		if err != nil {
-			c.srv.log("undecodable request; connection closed", "remote", c.nc.RemoteAddr().String(), "err", err)
+			c.srv.log("undecodable request; connection closed", "remote", remote(c.nc), "err", err)
 			break
 		}
 		c.dispatch(req)
@@ -293,7 +294,10 @@ func (c *serverConn) reply(id uint64, v any, err error) bool {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	c.writeDeadline = extendDeadline(c.nc, c.writeDeadline, c.srv.timeout(30*time.Second))
-	if c.fw.write(data) != nil {
+	if err := c.fw.write(data); err != nil {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			c.srv.log("the client stopped reading replies; connection dropped", "remote", remote(c.nc), "err", err)
+		}
 		c.nc.Close()
 		return false
 	}

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"strconv"
 
 	"github.com/mpgo/mp"
+	"github.com/mpgo/mp/internal/diag"
 )
 
 // Options configures Start. The zero value is usable.
@@ -19,11 +21,11 @@ type Options struct {
 	// empty, the server listens on a new Linux abstract Unix socket, which
 	// leaves no file behind.
 	Address string
-	// AuthKey is the key clients must prove they know. If nil, it is this
-	// process's key (mp.Current().AuthKey), which children inherit, so
-	// that proxies passed to them just work; such a server only listens on
-	// Unix sockets and loopback addresses (Start returns ErrInsecure
-	// otherwise).
+	// AuthKey is the key clients must prove they know. If empty (nil or
+	// of length zero), it is this process's key (mp.Current().AuthKey),
+	// which children inherit, so that proxies passed to them just work;
+	// such a server only listens on Unix sockets and loopback addresses
+	// (Start returns ErrInsecure otherwise).
 	AuthKey []byte
 	// Shared names objects the server makes when it starts, for clients to
 	// Lookup by name (Python: BaseManager.register with a callable that
@@ -40,6 +42,10 @@ type Options struct {
 	// Stderr receives the server process's standard error; nil means this
 	// process's.
 	Stderr io.Writer
+	// Logger receives the server's records of connections it refused or
+	// dropped (see ServerOptions.Logger), passed on from its process. If
+	// nil, they go to mp's logger (mp.SetLogger).
+	Logger *slog.Logger
 }
 
 // serveArg is what the server's process is given.
@@ -70,51 +76,67 @@ func Start(ctx context.Context, opts *Options) (*Client, error) {
 	if opts != nil {
 		o = *opts
 	}
-	arg := serveArg{Address: o.Address, AuthKey: o.AuthKey, Explicit: o.AuthKey != nil, Shared: o.Shared, Setup: o.Setup.name, Limits: o.Limits}
-	if arg.AuthKey == nil {
+	arg := serveArg{Address: o.Address, AuthKey: o.AuthKey, Explicit: len(o.AuthKey) > 0, Shared: o.Shared, Setup: o.Setup.name, Limits: o.Limits}
+	if !arg.Explicit {
 		arg.AuthKey = mp.Current().AuthKey
 	}
-	p, addr, err := startServer(ctx, arg, o)
+	sp, addr, err := startServer(ctx, arg, o)
 	if err != nil {
 		return nil, err
 	}
 	c, err := dial(ctx, addr, DialOptions{AuthKey: arg.AuthKey})
 	if err != nil {
-		reap(context.Background(), p)
+		reap(context.Background(), sp)
 		return nil, err
 	}
-	c.proc = p
+	c.proc = sp
 	remember(c, DialOptions{AuthKey: arg.AuthKey})
 	return c, nil
 }
 
-// startServer starts the server's process and waits for its address.
-func startServer(ctx context.Context, arg serveArg, o Options) (*mp.Process, string, error) {
+// serverProc is a server's process that Start started, and the goroutine
+// that passes the server's log records on.
+type serverProc struct {
+	p    *mp.Process
+	logs chan struct{} // closed once the records stopped (the process ended)
+}
+
+// startServer starts the server's process and waits for its address; from
+// then on the pipe it reported on carries its log records.
+func startServer(ctx context.Context, arg serveArg, o Options) (*serverProc, string, error) {
 	r, w, err := mp.Pipe(false)
 	if err != nil {
 		return nil, "", err
 	}
-	defer r.Close()
 	arg.Report = w
 	p := mp.Command(serveFunc, arg)
 	p.Name, p.StartMethod, p.Stderr = "SyncManager", o.StartMethod, o.Stderr
 	err = p.Start()
 	w.Close()
 	if err != nil {
+		r.Close()
 		return nil, "", fmt.Errorf("manager: start the server: %w", err)
 	}
+	sp := &serverProc{p: p, logs: make(chan struct{})}
 	var rep started
 	err = r.Recv(ctx, &rep)
 	if err == nil && rep.Err != "" {
 		err = errors.New(rep.Err)
 	}
 	if err != nil {
-		if werr := reap(ctx, p); werr != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+		r.Close()
+		close(sp.logs)
+		if werr := reap(ctx, sp); werr != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 			err = werr
 		}
 		return nil, "", fmt.Errorf("manager: start the server: %w", err)
 	}
-	return p, rep.Addr, nil
+	logger := o.Logger
+	if logger == nil {
+		logger = diag.Logger()
+	}
+	go relayLogs(r, logger.With("pid", p.Pid()), sp.logs)
+	return sp, rep.Addr, nil
 }
 
 // serveChild runs in the server's process: it listens, reports its address
@@ -130,13 +152,13 @@ func serveChild(ctx context.Context, a serveArg) (struct{}, error) {
 		ln.Close()
 		return struct{}{}, err
 	}
-	a.Report.Close()
 	return struct{}{}, srv.Serve(ctx, ln)
 }
 
 func listenFor(a serveArg) (*Server, net.Listener, error) {
 	key := a.AuthKey
-	srv := NewServer(&ServerOptions{AuthKey: key, Limits: a.Limits})
+	logger := slog.New(&relayHandler{to: a.Report})
+	srv := NewServer(&ServerOptions{AuthKey: key, Limits: a.Limits, Logger: logger})
 	srv.explicit = a.Explicit
 	for name, spec := range a.Shared {
 		obj, err := newObject(spec.Kind, spec.Size, nil)
@@ -164,8 +186,9 @@ func listenFor(a serveArg) (*Server, net.Listener, error) {
 }
 
 // reap waits for the server's process to exit, killing it if ctx ends
-// first, and releases it.
-func reap(ctx context.Context, p *mp.Process) error {
+// first, releases it, and waits for the last of its log records.
+func reap(ctx context.Context, sp *serverProc) error {
+	p := sp.p
 	err := p.Wait(ctx)
 	if ctx.Err() != nil {
 		p.Kill()
@@ -173,5 +196,6 @@ func reap(ctx context.Context, p *mp.Process) error {
 		err = fmt.Errorf("manager: the server did not stop in time and was killed: %w", ctx.Err())
 	}
 	p.Close()
+	<-sp.logs
 	return err
 }

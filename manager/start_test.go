@@ -3,6 +3,7 @@ package manager_test
 import (
 	"context"
 	"errors"
+	"io"
 	"os"
 	"strings"
 	"syscall"
@@ -215,9 +216,11 @@ func TestClientKilledMidCall(t *testing.T) {
 
 func TestStartRefusesPublicAddressWithoutKey(t *testing.T) {
 	mptest.CheckLeaks(t)
-	_, err := manager.Start(testCtx(t), &manager.Options{Address: "0.0.0.0:0"})
-	if err == nil || !strings.Contains(err.Error(), "non-loopback") {
-		t.Fatalf("Start on 0.0.0.0 without a key = %v, want a refusal that says why", err)
+	for _, key := range [][]byte{nil, {}} {
+		_, err := manager.Start(testCtx(t), &manager.Options{Address: "0.0.0.0:0", AuthKey: key})
+		if !errors.Is(err, manager.ErrInsecure) || !strings.Contains(err.Error(), "non-loopback") {
+			t.Fatalf("Start on 0.0.0.0 with key %#v = %v, want a refusal that says why", key, err)
+		}
 	}
 }
 
@@ -286,6 +289,50 @@ var counterSetup = manager.NewSetup("manager_test.counters", func(s *manager.Ser
 	s.RegisterFactory("new_counter", func() any { return &counter{} }, "Add")
 	return nil
 })
+
+// errorsSetup gives a started server a counter whose methods fail with
+// registered errors.
+var errorsSetup = manager.NewSetup("manager_test.errors", func(s *manager.Server) error {
+	s.Register("counter", &counter{}, "Spend", "Drain", "End", "Fail")
+	return nil
+})
+
+// TestCustomErrorsAcrossProcesses: a custom object's method in a server
+// process reached over TCP returns a registered error and io.EOF, each
+// wrapped with %w: the caller's errors.Is still matches them, and an
+// unregistered error stays a *mp.RemoteError that matches neither.
+func TestCustomErrorsAcrossProcesses(t *testing.T) {
+	mptest.CheckLeaks(t)
+	ctx := testCtx(t)
+	c := start(t, &manager.Options{Address: "127.0.0.1:0", AuthKey: []byte("errors"), Setup: errorsSetup})
+	if pid, _ := c.Ping(ctx); pid == os.Getpid() {
+		t.Fatal("the server runs in this process")
+	}
+	o, err := manager.Lookup[manager.Object](ctx, c, "counter")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close()
+	var remote *mp.RemoteError
+	for _, tc := range []struct {
+		method string
+		arg    []any
+		want   error
+	}{
+		{"Spend", []any{3}, errNoCredit},
+		{"Drain", nil, io.EOF},
+		{"End", nil, io.EOF},
+	} {
+		err := o.Call(ctx, tc.method, nil, tc.arg...)
+		if !errors.Is(err, tc.want) || !errors.As(err, &remote) {
+			t.Errorf("%s = %v, want a *mp.RemoteError matching %v", tc.method, err, tc.want)
+		}
+	}
+	err = o.Call(ctx, "Fail", nil, "boom")
+	if !errors.As(err, &remote) || errors.Is(err, io.EOF) || errors.Is(err, errNoCredit) || !strings.Contains(err.Error(), "fails: boom") {
+		t.Errorf("Fail = %v, want a *mp.RemoteError with the message and no sentinel", err)
+	}
+}
 
 var failingSetup = manager.NewSetup("manager_test.failing", func(*manager.Server) error {
 	return errors.New("no config file")

@@ -23,8 +23,12 @@ func NewValue[T any](ctx context.Context, c *Client, v T) (*Value[T], error) {
 
 func (p *Value[T]) accepts(k Kind) bool { return k == KindValue }
 
+func (p *Value[T]) itemTypes() []string { return []string{typeName[T]()} }
+
 // UnmarshalCBOR decodes a Value that arrived from another process.
-func (p *Value[T]) UnmarshalCBOR(data []byte) error { return p.decodeAs(data, KindValue) }
+func (p *Value[T]) UnmarshalCBOR(data []byte) error {
+	return p.decodeTyped(data, p.itemTypes(), KindValue)
+}
 
 // Load returns the value (Python: v.value).
 func (p *Value[T]) Load(ctx context.Context) (T, error) {

@@ -43,6 +43,8 @@ var (
 	ErrHandles         = errors.New("mp: this object cannot carry handles (descriptors)")
 	ErrUnencodable     = errors.New("mp: value would lose data between processes")
 	ErrWouldDeadlock   = errors.New("mp: the lock would wait for its own holder")
+	ErrAuthentication  = errors.New("mp: authentication failed")
+	ErrInsecure        = errors.New("mp: refusing to listen on a non-loopback address without an explicit key")
 	ErrTooLarge        = &protocolError{"message larger than the size cap"}
 	ErrBadHeader       = &protocolError{"shared memory header does not match"}
 	ErrNotSealed       = &protocolError{"shared memory descriptor is not sealed against resizing"}

@@ -19,12 +19,16 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Conn is one end of a SOCK_SEQPACKET socket. It is safe for concurrent use:
-// sends are serialized, and so are receives.
+// Conn is one end of a SOCK_SEQPACKET socket, or of a byte stream that
+// carries framed messages (NewStream). It is safe for concurrent use: sends
+// are serialized, and so are receives.
 type Conn struct {
 	f      *os.File
 	rc     syscall.RawConn
 	closed atomic.Bool
+	// stream is the state of a Conn over a byte stream; nil for a
+	// SOCK_SEQPACKET socket.
+	stream *streamState
 	// MaxSize caps the size of a received message; zero means 1 GiB.
 	maxSize int
 
@@ -126,6 +130,9 @@ func (c *Conn) Close() error {
 // Send sends one message. fds are sent with it and stay owned by the
 // caller. It blocks while the socket's buffer is full, until ctx ends.
 func (c *Conn) Send(ctx context.Context, m Msg) error {
+	if c.stream != nil {
+		return c.sendStream(ctx, m)
+	}
 	if len(m.FDs) > maxFDs {
 		return fmt.Errorf("mp: %d descriptors in one message, at most %d", len(m.FDs), maxFDs)
 	}
@@ -184,6 +191,9 @@ func (c *Conn) Recv(ctx context.Context) (Msg, error) {
 	defer c.rmu.Unlock()
 	if c.closed.Load() { // closed while this receive waited for its turn
 		return Msg{}, errs.ErrClosed
+	}
+	if c.stream != nil {
+		return c.recvStream(ctx)
 	}
 	if c.rbuf == nil {
 		c.rbuf = make([]byte, smallRecv)

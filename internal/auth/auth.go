@@ -1,0 +1,235 @@
+// Package auth is the mutual handshake by which two processes that share a
+// key prove it to each other before they exchange anything else: a
+// manager's server and its clients, an mp.Listener and mp.Dial.
+//
+// Each side proves it knows the key by returning an HMAC-SHA256 of a fresh
+// random nonce chosen by the other side; the key never crosses the wire.
+//
+//	server → client  hello:   magic(8) nonceS(32)
+//	client → server  answer:  magic(8) nonceC(32) HMAC(key, "client" nonceS nonceC)
+//	server → client  verdict: 0 HMAC(key, "server" nonceC nonceS id) id(8) pid(4)
+//	                          or 1 when the client's HMAC is wrong (then close)
+//
+// The magic names the protocol that follows the handshake and its version,
+// so that a client of one protocol never mistakes a server of another for
+// its own. The MACs are compared in constant time, the labels keep one
+// side's answer from being replayed as the other's, and the whole exchange
+// runs under a deadline. All messages have fixed sizes, so parsing them
+// cannot go wrong in interesting ways, and each is one write, so the
+// handshake works over datagram sockets too.
+package auth
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"net"
+	"time"
+
+	"github.com/mpgo/mp/internal/errs"
+)
+
+// MagicLen is the length of a protocol's magic.
+const MagicLen = 8
+
+const (
+	nonceLen = 32
+	macLen   = sha256.Size
+	// HelloLen, AnswerLen and VerdictOKLen are the sizes of the three
+	// messages; a refusal is one byte.
+	HelloLen      = MagicLen + nonceLen
+	AnswerLen     = MagicLen + nonceLen + macLen
+	VerdictOKLen  = 1 + macLen + 8 + 4
+	verdictOK     = 0
+	VerdictDenied = 1
+)
+
+// Timeout bounds a handshake unless a context or option gives a shorter
+// bound.
+const Timeout = 10 * time.Second
+
+// Peer is what a client learns of the server it authenticated.
+type Peer struct {
+	ID  uint64 // the server's id, chosen by the server
+	Pid int    // the server's process id
+}
+
+func mac(key []byte, label string, parts ...[]byte) []byte {
+	h := hmac.New(sha256.New, key)
+	h.Write([]byte(label))
+	for _, p := range parts {
+		h.Write(p)
+	}
+	return h.Sum(nil)
+}
+
+func nonce() []byte {
+	b := make([]byte, nonceLen)
+	rand.Read(b)
+	return b
+}
+
+func checkMagic(magic string) {
+	if len(magic) != MagicLen {
+		panic(fmt.Sprintf("auth: magic %q is not %d bytes", magic, MagicLen))
+	}
+}
+
+// ParseHello checks a hello and returns the server's nonce.
+func ParseHello(magic string, b []byte) ([]byte, error) {
+	if len(b) != HelloLen || string(b[:MagicLen]) != magic {
+		return nil, fmt.Errorf("%w: the peer does not speak this protocol, or another version of it", errs.ErrProtocol)
+	}
+	return b[MagicLen:], nil
+}
+
+// ParseAnswer checks a client's answer and returns its nonce and MAC.
+func ParseAnswer(magic string, b []byte) (nonceC, sum []byte, err error) {
+	if len(b) != AnswerLen || string(b[:MagicLen]) != magic {
+		return nil, nil, fmt.Errorf("%w: malformed handshake answer", errs.ErrProtocol)
+	}
+	return b[MagicLen : MagicLen+nonceLen], b[MagicLen+nonceLen:], nil
+}
+
+// verdict is the server's last handshake message, once parsed.
+type verdict struct {
+	sum []byte
+	Peer
+}
+
+// ParseVerdict checks the server's verdict: a refusal, or a well-formed
+// acceptance (whose MAC the caller still has to check).
+func ParseVerdict(b []byte) error {
+	_, err := parseVerdict(b)
+	return err
+}
+
+func parseVerdict(b []byte) (verdict, error) {
+	if len(b) == 0 {
+		return verdict{}, fmt.Errorf("%w: empty handshake verdict", errs.ErrProtocol)
+	}
+	switch {
+	case b[0] == VerdictDenied:
+		return verdict{}, fmt.Errorf("%w: the server rejected this process's key", errs.ErrAuthentication)
+	case b[0] != verdictOK || len(b) != VerdictOKLen:
+		return verdict{}, fmt.Errorf("%w: malformed handshake verdict", errs.ErrProtocol)
+	}
+	return verdict{
+		sum: b[1 : 1+macLen],
+		Peer: Peer{
+			ID:  binary.BigEndian.Uint64(b[1+macLen:]),
+			Pid: int(binary.BigEndian.Uint32(b[1+macLen+8:])),
+		},
+	}, nil
+}
+
+// Server authenticates a new connection under magic's protocol, telling
+// the client the server's id and pid; it returns nil when the client knows
+// key, and an error matching errs.ErrAuthentication when it does not.
+func Server(nc net.Conn, magic string, key []byte, id uint64, pid int, deadline time.Time) error {
+	checkMagic(magic)
+	nc.SetDeadline(deadline)
+	defer nc.SetDeadline(time.Time{})
+	ns := nonce()
+	if _, err := nc.Write(append([]byte(magic), ns...)); err != nil {
+		return err
+	}
+	buf := make([]byte, AnswerLen)
+	if _, err := io.ReadFull(nc, buf); err != nil {
+		return fmt.Errorf("%w: reading the handshake answer: %w", errs.ErrProtocol, err)
+	}
+	nc2, sum, err := ParseAnswer(magic, buf)
+	if err != nil {
+		return err
+	}
+	if !hmac.Equal(sum, mac(key, "client", ns, nc2)) {
+		nc.Write([]byte{VerdictDenied})
+		return fmt.Errorf("%w: the client does not know the key", errs.ErrAuthentication)
+	}
+	var tail [12]byte
+	binary.BigEndian.PutUint64(tail[:8], id)
+	binary.BigEndian.PutUint32(tail[8:], uint32(pid))
+	out := append([]byte{verdictOK}, mac(key, "server", nc2, ns, tail[:8])...)
+	_, err = nc.Write(append(out, tail[:]...))
+	return err
+}
+
+// Client authenticates the server and this client to each other under
+// magic's protocol and returns what the server said of itself. A server
+// that does not know key, or refuses this client's, gives an error
+// matching errs.ErrAuthentication.
+func Client(nc net.Conn, magic string, key []byte, deadline time.Time) (Peer, error) {
+	checkMagic(magic)
+	nc.SetDeadline(deadline)
+	defer nc.SetDeadline(time.Time{})
+	return client(nc, magic, key)
+}
+
+// ClientContext is Client under ctx: the handshake ends when ctx does, or
+// after Timeout. An error because ctx ended matches ctx's error.
+func ClientContext(ctx context.Context, nc net.Conn, magic string, key []byte) (Peer, error) {
+	checkMagic(magic)
+	deadline := time.Now().Add(Timeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	nc.SetDeadline(deadline)
+	defer nc.SetDeadline(time.Time{})
+	// Set after the deadline above, so that an ended ctx is never undone.
+	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	p, err := client(nc, magic, key)
+	if err == nil {
+		return p, nil
+	}
+	if cerr := ctx.Err(); cerr != nil {
+		return p, fmt.Errorf("%w: %w", cerr, err)
+	}
+	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) { // the socket's deadline came first
+		return p, fmt.Errorf("%w: %w", context.DeadlineExceeded, err)
+	}
+	return p, err
+}
+
+func client(nc net.Conn, magic string, key []byte) (Peer, error) {
+	buf := make([]byte, HelloLen)
+	if _, err := io.ReadFull(nc, buf); err != nil {
+		return Peer{}, fmt.Errorf("reading the handshake hello: %w", err)
+	}
+	ns, err := ParseHello(magic, buf)
+	if err != nil {
+		return Peer{}, err
+	}
+	nc2 := nonce()
+	answer := append(append([]byte(magic), nc2...), mac(key, "client", ns, nc2)...)
+	if _, err := nc.Write(answer); err != nil {
+		return Peer{}, err
+	}
+	return readVerdict(nc, key, ns, nc2)
+}
+
+func readVerdict(nc net.Conn, key, ns, nc2 []byte) (Peer, error) {
+	buf := make([]byte, VerdictOKLen)
+	n, err := io.ReadFull(nc, buf)
+	if n > 0 && buf[0] == VerdictDenied {
+		_, err := parseVerdict(buf[:1])
+		return Peer{}, err
+	}
+	if err != nil {
+		return Peer{}, fmt.Errorf("reading the handshake verdict: %w", err)
+	}
+	v, err := parseVerdict(buf)
+	if err != nil {
+		return Peer{}, err
+	}
+	var id [8]byte
+	binary.BigEndian.PutUint64(id[:], v.ID)
+	if !hmac.Equal(v.sum, mac(key, "server", nc2, ns, id[:])) {
+		return Peer{}, fmt.Errorf("%w: the server does not know this process's key", errs.ErrAuthentication)
+	}
+	return v.Peer, nil
+}

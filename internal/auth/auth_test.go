@@ -1,0 +1,108 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/mpgo/mp/internal/errs"
+)
+
+const testMagic = "mptest\x00\x01"
+
+// handshake runs both sides over a pipe and returns what the client
+// learnt and both sides' errors.
+func handshake(serverKey, clientKey []byte) (p Peer, srvErr, cliErr error) {
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	done := make(chan error, 1)
+	go func() {
+		err := Server(a, testMagic, serverKey, 7, 42, time.Now().Add(5*time.Second))
+		if err != nil {
+			a.Close()
+		}
+		done <- err
+	}()
+	p, cliErr = ClientContext(context.Background(), b, testMagic, clientKey)
+	if cliErr != nil {
+		b.Close()
+	}
+	return p, <-done, cliErr
+}
+
+func TestHandshake(t *testing.T) {
+	p, srvErr, cliErr := handshake([]byte("k"), []byte("k"))
+	if srvErr != nil || cliErr != nil || p != (Peer{ID: 7, Pid: 42}) {
+		t.Errorf("same key: server %v, client %v, peer %+v", srvErr, cliErr, p)
+	}
+	_, srvErr, cliErr = handshake([]byte("k"), []byte("other"))
+	if !errors.Is(srvErr, errs.ErrAuthentication) || !errors.Is(cliErr, errs.ErrAuthentication) {
+		t.Errorf("different keys: server %v, client %v; want ErrAuthentication on both", srvErr, cliErr)
+	}
+}
+
+// TestOtherProtocol: a client of one protocol is refused by a server of
+// another, whatever the key.
+func TestOtherProtocol(t *testing.T) {
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	go Server(a, "mpother\x01", []byte("k"), 1, 1, time.Now().Add(5*time.Second))
+	if _, err := Client(b, testMagic, []byte("k"), time.Now().Add(5*time.Second)); !errors.Is(err, errs.ErrProtocol) {
+		t.Errorf("Client against another protocol = %v, want ErrProtocol", err)
+	}
+}
+
+// TestClientContextEnds: a server that says nothing holds the client only
+// until its context ends.
+func TestClientContextEnds(t *testing.T) {
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := ClientContext(ctx, b, testMagic, []byte("k")); !errors.Is(err, context.Canceled) {
+		t.Errorf("ClientContext with an ended context = %v, want context.Canceled", err)
+	}
+}
+
+// FuzzHandshake feeds the server's side of the handshake arbitrary answers
+// and the client's side arbitrary hellos and verdicts: each must end in an
+// error or a success, never a panic or a hang, and no answer without the
+// key's MAC may pass.
+func FuzzHandshake(f *testing.F) {
+	key := []byte("fuzz key")
+	f.Add([]byte(testMagic + string(make([]byte, 64))))
+	f.Add([]byte{})
+	f.Add([]byte{VerdictDenied})
+	f.Add(append([]byte{verdictOK}, make([]byte, VerdictOKLen-1)...))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ParseHello(testMagic, data)
+		ParseAnswer(testMagic, data)
+		ParseVerdict(data)
+		a, b := net.Pipe()
+		defer a.Close()
+		defer b.Close()
+		go func() {
+			buf := make([]byte, HelloLen)
+			b.Read(buf)
+			b.Write(data)
+			b.Close()
+		}()
+		if err := Server(a, testMagic, key, 1, 1, time.Now().Add(time.Second)); err == nil {
+			t.Fatalf("handshake accepted %x without the key", data)
+		}
+		c, d := net.Pipe()
+		defer c.Close()
+		go func() {
+			d.Write(data)
+			d.Close()
+		}()
+		if _, err := Client(c, testMagic, key, time.Now().Add(time.Second)); err == nil {
+			t.Fatalf("client accepted %x as a server", data)
+		}
+	})
+}

@@ -1,0 +1,168 @@
+package transport
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/mpgo/mp/internal/ctxio"
+	"github.com/mpgo/mp/internal/errs"
+	"golang.org/x/sys/unix"
+)
+
+// A stream Conn carries messages over a byte stream (a TCP connection),
+// which keeps no message boundaries and carries no descriptors. Each
+// message travels as a frame: its payload's length as 4 big-endian bytes,
+// the kind and flags bytes of a datagram (flags always zero), then the
+// payload.
+const streamHeaderLen = 4 + headerLen
+
+// streamState is what a stream Conn keeps between calls: a receive that
+// its context ended in the middle of a frame leaves what it read here, and
+// the next receive goes on from there, so that the stream never loses its
+// place. A send cut in the middle of a frame cannot be resumed (the rest
+// of the frame would follow whatever the next send wrote): it breaks the
+// sending side for good.
+type streamState struct {
+	// hdr, hdrN, body and bodyN are guarded by the Conn's rmu.
+	hdr   [streamHeaderLen]byte
+	hdrN  int
+	body  []byte // nil until the header is complete
+	bodyN int
+	// broken, guarded by the Conn's wmu, is why the sending side can no
+	// longer be used; nil while it can.
+	broken error
+}
+
+// NewStream makes a Conn of fd, a connected SOCK_STREAM socket, and takes
+// ownership of it. Messages keep their boundaries by framing; they cannot
+// carry descriptors (a send with some fails with an error matching
+// errs.ErrHandles).
+func NewStream(fd int) (*Conn, error) {
+	if typ, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TYPE); err != nil || typ != unix.SOCK_STREAM {
+		unix.Close(fd)
+		return nil, protoErr("descriptor is not a SOCK_STREAM socket")
+	}
+	if err := unix.SetNonblock(fd, true); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	f := os.NewFile(uintptr(fd), "mp-stream")
+	rc, err := f.SyscallConn()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &Conn{f: f, rc: rc, stream: new(streamState), rmu: ctxio.NewLock(), wmu: ctxio.NewLock()}, nil
+}
+
+// Stream reports whether c carries its messages over a byte stream, and so
+// cannot carry descriptors or travel to another process.
+func (c *Conn) Stream() bool { return c.stream != nil }
+
+// sendStream writes m as one frame.
+func (c *Conn) sendStream(ctx context.Context, m Msg) error {
+	if len(m.FDs) > 0 {
+		return fmt.Errorf("%w: a Conn over a network connection carries no descriptors", errs.ErrHandles)
+	}
+	if uint64(len(m.Data)) > 1<<32-1 {
+		return fmt.Errorf("%w: %d bytes in one message", errs.ErrTooLarge, len(m.Data))
+	}
+	if c.closed.Load() {
+		return errs.ErrClosed
+	}
+	if err := c.wmu.Lock(ctx); err != nil {
+		return err
+	}
+	defer c.wmu.Unlock()
+	s := c.stream
+	if s.broken != nil {
+		return s.broken
+	}
+	hdr := binary.BigEndian.AppendUint32(make([]byte, 0, streamHeaderLen+len(m.Data)), uint32(len(m.Data)))
+	hdr = append(hdr, m.Kind, 0)
+	disarm := ctxio.ArmDeadline(ctx, c.f.SetWriteDeadline)
+	defer disarm()
+	var n int
+	var err error
+	if len(m.Data) <= smallRecv { // one write
+		n, err = c.f.Write(append(hdr, m.Data...))
+	} else { // large: no copy
+		if n, err = c.f.Write(hdr); err == nil {
+			var k int
+			k, err = c.f.Write(m.Data)
+			n += k
+		}
+	}
+	if err != nil && n > 0 {
+		// Part of the frame went out: the peer could not tell the rest of
+		// it from the next frame. End the stream in a way it notices.
+		c.rc.Control(func(fd uintptr) { unix.Shutdown(int(fd), unix.SHUT_WR) })
+		s.broken = fmt.Errorf("mp: send: an earlier send was cut off in the middle of a message (%w), so the connection can no longer send", c.opErr("send", ctx, err))
+		return s.broken
+	}
+	return c.opErr("send", ctx, err)
+}
+
+// recvStream reads the next frame, or the rest of the one a receive before
+// it began.
+func (c *Conn) recvStream(ctx context.Context) (Msg, error) {
+	disarm := ctxio.ArmDeadline(ctx, c.f.SetReadDeadline)
+	defer disarm()
+	s := c.stream
+	for s.body == nil {
+		n, err := c.f.Read(s.hdr[s.hdrN:])
+		s.hdrN += n
+		if err != nil {
+			return Msg{}, c.streamErr(ctx, err, s.hdrN > 0)
+		}
+		if s.hdrN == len(s.hdr) {
+			if err := c.startBody(); err != nil {
+				return Msg{}, err
+			}
+		}
+	}
+	for s.bodyN < len(s.body) {
+		n, err := c.f.Read(s.body[s.bodyN:])
+		s.bodyN += n
+		if err != nil {
+			return Msg{}, c.streamErr(ctx, err, true)
+		}
+	}
+	m := Msg{Kind: s.hdr[4], Data: s.body}
+	s.hdrN, s.body, s.bodyN = 0, nil, 0
+	return m, nil
+}
+
+// startBody checks a complete header and makes room for its payload.
+func (c *Conn) startBody() error {
+	s := c.stream
+	size := binary.BigEndian.Uint32(s.hdr[:4])
+	limit := c.maxSize
+	if limit <= 0 {
+		limit = defaultCap
+	}
+	switch {
+	case s.hdr[5] != 0:
+		return protoErr(fmt.Sprintf("unknown frame flags %#x", s.hdr[5]))
+	case uint64(size) > uint64(limit):
+		return fmt.Errorf("%w: %d bytes, cap %d", errs.ErrTooLarge, size, limit)
+	}
+	s.body = make([]byte, size)
+	return nil
+}
+
+// streamErr turns a failed read into the receive's error; inside says
+// whether a frame had begun.
+func (c *Conn) streamErr(ctx context.Context, err error, inside bool) error {
+	if errors.Is(err, io.EOF) && inside {
+		return fmt.Errorf("%w: the connection ended inside a message", io.ErrUnexpectedEOF)
+	}
+	if errors.Is(err, io.EOF) {
+		return io.EOF
+	}
+	return c.opErr("receive", ctx, err)
+}
