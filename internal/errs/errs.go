@@ -41,6 +41,8 @@ var (
 	ErrNotReady        = errors.New("mp: result not ready")
 	ErrItemTooLarge    = errors.New("mp: item too large for the queue")
 	ErrHandles         = errors.New("mp: this object cannot carry handles (descriptors)")
+	ErrShutDown        = errors.New("mp: queue shut down")
+	ErrConsumerDied    = errors.New("mp: a consumer died holding unfinished tasks")
 	ErrTooLarge        = &protocolError{"message larger than the size cap"}
 	ErrBadHeader       = &protocolError{"shared memory header does not match"}
 	ErrNotSealed       = &protocolError{"shared memory descriptor is not sealed against resizing"}

@@ -33,7 +33,7 @@ func init() {
 		{"mp.ErrTooManyReleases", ErrTooManyReleases}, {"mp.ErrTooManyHolders", ErrTooManyHolders},
 		{"mp.ErrWorkerDied", ErrWorkerDied}, {"mp.ErrDaemonChildren", ErrDaemonChildren},
 		{"mp.ErrBufferTooShort", ErrBufferTooShort}, {"mp.ErrReadOnly", ErrReadOnly}, {"mp.ErrWriteOnly", ErrWriteOnly},
-		{"mp.ErrHandles", ErrHandles},
+		{"mp.ErrHandles", ErrHandles}, {"mp.ErrShutDown", ErrShutDown}, {"mp.ErrConsumerDied", ErrConsumerDied},
 		{"context.Canceled", context.Canceled}, {"context.DeadlineExceeded", context.DeadlineExceeded},
 		{"io.EOF", io.EOF}, {"io.ErrUnexpectedEOF", io.ErrUnexpectedEOF},
 		{"fs.ErrNotExist", fs.ErrNotExist}, {"fs.ErrExist", fs.ErrExist}, {"fs.ErrPermission", fs.ErrPermission},
