@@ -16,7 +16,10 @@ import (
 //
 // Each process that gets items is tracked (up to 128 at a time) with the
 // number it got and has not marked done, so that Join notices a consumer
-// that died with tasks in hand instead of waiting for them in vain.
+// that died with tasks in hand instead of waiting for them in vain. Items
+// count against the process that got them: one that leaves its items for
+// another process to mark done, and ends before they are, has them
+// reported as lost with it.
 type JoinableQueue[T any] struct {
 	Queue[T]
 }
@@ -28,6 +31,7 @@ func NewJoinableQueue[T any](maxsize int) (*JoinableQueue[T], error) {
 	if err != nil {
 		return nil, err
 	}
+	q.c.SetJoinable()
 	return &JoinableQueue[T]{Queue: *q}, nil
 }
 

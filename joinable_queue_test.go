@@ -31,7 +31,7 @@ var qTakeAndHold = mp.Register("test.qTakeAndHold", func(ctx context.Context, a 
 })
 
 // TestJoinableQueueConsumerDied: a consumer gets 3 items and is killed
-// while a Join waits; Join returns an error naming it with the 3 items,
+// while two Joins wait; each returns an error naming it with the 3 items,
 // instead of waiting for its deadline, and a later Join succeeds once the
 // rest is done.
 func TestJoinableQueueConsumerDied(t *testing.T) {
@@ -53,22 +53,26 @@ func TestJoinableQueueConsumerDied(t *testing.T) {
 	if n := q.Unfinished(); n != 5 {
 		t.Errorf("Unfinished() = %d, want 5", n)
 	}
-	joined := make(chan error, 1)
-	go func() { joined <- q.Join(ctx) }()
-	waitUntil(t, "Join sleeps", func() bool {
+	joined := make(chan error, 2)
+	for range 2 {
+		go func() { joined <- q.Join(ctx) }()
+	}
+	waitUntil(t, "the Joins sleep", func() bool {
 		_, _, j := mp.QueueSleepers(q)
-		return j == 1
+		return j == 2
 	})
 	pid := p.Pid()
 	p.Kill()
 	<-p.Done()
-	err = <-joined
-	var died *mp.ConsumerDiedError
-	if !errors.As(err, &died) || !errors.Is(err, mp.ErrConsumerDied) {
-		t.Fatalf("Join() = %v, want a *ConsumerDiedError", err)
-	}
-	if died.Pid != pid || died.Unfinished != 3 {
-		t.Errorf("Join() = %+v, want pid %d with 3 unfinished", died, pid)
+	for range 2 {
+		err := <-joined
+		var died *mp.ConsumerDiedError
+		if !errors.As(err, &died) || !errors.Is(err, mp.ErrConsumerDied) {
+			t.Fatalf("Join() = %v, want a *ConsumerDiedError", err)
+		}
+		if died.Pid != pid || died.Unfinished != 3 {
+			t.Errorf("Join() = %+v, want pid %d with 3 unfinished", died, pid)
+		}
 	}
 	if n := q.Unfinished(); n != 2 {
 		t.Errorf("Unfinished() = %d after the dead consumer's items were written off, want 2", n)

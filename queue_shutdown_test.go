@@ -52,6 +52,19 @@ var (
 		}
 		return a.N, a.Out.Put(ctx, a.N)
 	})
+	// qPutAndHang puts 0..N-1 on In, tells Out, and waits to be killed.
+	qPutAndHang = mp.Register("test.qPutAndHang", func(ctx context.Context, a pipeArgs) (int, error) {
+		for i := range a.N {
+			if err := a.In.Put(ctx, i); err != nil {
+				return i, err
+			}
+		}
+		if err := a.Out.Put(ctx, a.N); err != nil {
+			return a.N, err
+		}
+		<-ctx.Done()
+		return a.N, nil
+	})
 )
 
 // TestQueueShutdownAcrossProcesses: for each kind of queue, a child ranges
@@ -192,5 +205,38 @@ func TestQueueShutdownWait(t *testing.T) {
 	ready, err := mp.Wait(timeout(t), q)
 	if err != nil || len(ready) != 1 {
 		t.Errorf("Wait() on a queue shut down = %v, %v; want it ready (a Get does not wait)", ready, err)
+	}
+}
+
+// TestQueueShutdownProducerDied: a producer killed with items still in its
+// buffer does not keep a range over a queue shut down waiting for them:
+// the range gets what reached the queue and ends, and Len drops to zero.
+func TestQueueShutdownProducerDied(t *testing.T) {
+	mptest.CheckLeaks(t)
+	q, told := newQueue[int](t, 0), newQueue[int](t, 0)
+	ctx := timeout(t)
+	const n = 100_000 // more than the ring holds
+	p := start(t, mp.Command(qPutAndHang, pipeArgs{In: q, Out: told, N: n}))
+	if _, err := told.Get(ctx); err != nil {
+		t.Fatal(err)
+	}
+	p.Kill()
+	<-p.Done()
+	if got := q.Len(); got != n {
+		t.Fatalf("Len() = %d, want %d", got, n)
+	}
+	q.Shutdown()
+	i := 0
+	for v, err := range q.All(ctx) {
+		if err != nil || v != i {
+			t.Fatalf("item %d = %d, %v", i, v, err)
+		}
+		i++
+	}
+	if i == 0 || i >= n {
+		t.Errorf("the range got %d items, want those that reached the ring: more than 0, fewer than %d", i, n)
+	}
+	if got := q.Len(); got != 0 {
+		t.Errorf("Len() = %d after the dead producer's items were written off, want 0", got)
 	}
 }

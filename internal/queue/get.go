@@ -20,7 +20,9 @@ func (c *Core) Get(ctx context.Context, wait bool) (Item, error) {
 		return Item{}, err
 	}
 	defer c.leave()
-	c.claimSlot()
+	if c.r.u32(offJoinable).Load() != 0 {
+		c.claimSlot()
+	}
 	if wait {
 		c.spinForItem()
 	}

@@ -9,8 +9,8 @@ import (
 // The holder table, in the header page, says which processes hold items
 // that the shared state counts: items a process got and has not marked
 // done (held), and items it accepted in a Put and still buffers (reserved).
-// Each process that gets from the queue, or buffers for it, claims a slot
-// named by its identity (see lockcore): pid and start time, so that a
+// Each process that gets from a joinable queue (SetJoinable), or buffers
+// for any queue, claims a slot named by its identity (see lockcore): pid and start time, so that a
 // reused pid is not taken for the process that died.
 //
 // When a process dies, what it held can never be marked done or reach the
@@ -84,19 +84,26 @@ func (c *Core) mySlot() (holder, bool) {
 	return c.slot(int(i - 1)), true
 }
 
-// countLocked adds d (which may be negative) to the held or reserved count
-// of this process's slot, never taking it below zero. The lock is held.
+// countLocked adds d (which may be negative) to a count of this process's
+// slot, never taking it below zero. The lock is held.
 func countLocked(n *atomic.Uint64, d int64) {
 	v := int64(n.Load()) + d
 	n.Store(uint64(max(v, 0)))
 }
 
+// holdLocked counts d items got (or, negative, marked done) by this
+// process, on a joinable queue. The lock is held.
 func (c *Core) holdLocked(d int64) {
+	if c.r.u32(offJoinable).Load() == 0 {
+		return
+	}
 	if h, ok := c.mySlot(); ok {
 		countLocked(h.held, d)
 	}
 }
 
+// reserveLocked counts d items buffered (or, negative, moved or dropped)
+// by this process. The lock is held.
 func (c *Core) reserveLocked(d int64) {
 	if h, ok := c.mySlot(); ok {
 		countLocked(h.reserved, d)

@@ -43,6 +43,7 @@ func fakeHolder(t *testing.T, c *Core, held, reserved uint64) holder {
 // succeeds without them.
 func TestJoinWritesOffDeadHolder(t *testing.T) {
 	c := newCore(t, FIFO, 0, 0, true)
+	c.SetJoinable()
 	for range 5 {
 		put(t, c, "task")
 	}
@@ -87,6 +88,7 @@ func TestJoinWritesOffDeadHolder(t *testing.T) {
 // than the one that got the item) has only what is in hand written off.
 func TestWriteOffBoundedByState(t *testing.T) {
 	c := newCore(t, FIFO, 0, 0, true)
+	c.SetJoinable()
 	for range 3 {
 		put(t, c, "task")
 	}

@@ -109,6 +109,14 @@ func (c *Core) waitSliced(ctx context.Context, b *bell, ready func() bool, every
 	}
 }
 
+// SetJoinable makes Gets, in every process, count the items each process
+// got in the holder table, for Join to notice a consumer that dies with
+// items not marked done (Python's JoinableQueue; a plain queue has no
+// Join and spares the cost). Call it before the queue is shared.
+func (c *Core) SetJoinable() {
+	c.r.u32(offJoinable).Store(1)
+}
+
 // Unfinished returns the number of items put and not yet marked done.
 func (c *Core) Unfinished() int {
 	if c.enter() != nil {

@@ -40,6 +40,7 @@ const (
 	offLostSeq       = 256 // u64: times a dead holder's unfinished items were written off
 	offLostPid       = 264 // u64: pid of the last such holder
 	offLostCount     = 272 // u64: how many items it held
+	offJoinable      = 280 // u32: 1 if Gets count in the holder table (SetJoinable)
 	offHolders       = 512 // the holder table (see holders.go)
 
 	hdrSize     = 4096
@@ -129,7 +130,9 @@ func (c *Core) hints(s state) {
 	c.r.u64(offCountHint).Store(s.count)
 	c.r.u64(offGetSeqHint).Store(s.getSeq)
 	c.r.u64(offEpochHint).Store(s.zeroEpoch)
-	c.r.u64(offReservedHint).Store(s.reserved)
+	if c.r.u64(offReservedHint).Load() != s.reserved { // rarely changes: spare the store
+		c.r.u64(offReservedHint).Store(s.reserved)
+	}
 }
 
 // initHeader writes the fixed description of a new queue.

@@ -45,9 +45,6 @@ func (c *Core) Put(ctx context.Context, it Item, wait bool) error {
 		return err
 	}
 	defer c.leave()
-	if c.buffered {
-		c.claimSlot()
-	}
 	pk, err := c.prepare(it)
 	if err != nil {
 		descr.Close(it.FDs)
@@ -75,6 +72,9 @@ func (c *Core) Put(ctx context.Context, it Item, wait bool) error {
 		case res == putBuffered:
 			done = true
 			return nil
+		case res == putClaim:
+			c.claimSlot()
+			continue
 		case !wait:
 			return errs.ErrFull
 		case res == putOverLimit:
@@ -100,6 +100,7 @@ const (
 	putBuffered                   // kept in this process for the feeder
 	putNoRoom                     // no room; the caller sleeps on the space bell
 	putOverLimit                  // no room, and the buffer is full
+	putClaim                      // to be buffered, once this process has a holder slot
 )
 
 // prepare checks it against the queue's kind and, for a FIFO item that
@@ -158,6 +159,11 @@ func (c *Core) tryPut(it Item, pk *packet, wait, registered bool) (res putResult
 	}
 	if over, drained := c.fd.overLimit(); over {
 		return putOverLimit, snap, drained, nil
+	}
+	if c.me.Load() == 0 {
+		// The slot counts what this process buffers; claiming it may
+		// sweep the table, which takes the lock.
+		return putClaim, snap, nil, nil
 	}
 	c.bufferLocked(s, it, pk)
 	return putBuffered, snap, nil, nil

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mpgo/mp/internal/errs"
+	"github.com/mpgo/mp/internal/lockcore"
 	"golang.org/x/sys/unix"
 )
 
@@ -200,6 +201,12 @@ func TestShutdownWaitsForBufferedItems(t *testing.T) {
 	if c.fd.n.Load() == 0 {
 		t.Fatal("no item is buffered: the test tests nothing")
 	}
+	c.lock()
+	h, ok := c.mySlot()
+	if !ok || h.reserved.Load() != uint64(c.fd.n.Load()) || h.owner.Load() != lockcore.Self() {
+		t.Errorf("this process's holder slot (%v) does not count the %d items it buffers", ok, c.fd.n.Load())
+	}
+	c.unlock()
 	d.Shutdown(false)
 	if err := c.Put(context.Background(), Item{Data: []byte("late")}, true); !errors.Is(err, errs.ErrShutDown) {
 		t.Errorf("Put() after Shutdown = %v, want ErrShutDown", err)
