@@ -10,8 +10,9 @@ import (
 // that the shared state counts: items a process got and has not marked
 // done (held), and items it accepted in a Put and still buffers (reserved).
 // Each process that gets from a joinable queue (SetJoinable), or buffers
-// for any queue, claims a slot named by its identity (see lockcore): pid and start time, so that a
-// reused pid is not taken for the process that died.
+// for any queue, claims a slot named by its identity (see lockcore): pid
+// and start time, so that a reused pid is not taken for the process that
+// died.
 //
 // When a process dies, what it held can never be marked done or reach the
 // queue. Join and a Get waiting on a queue that was shut down look for
