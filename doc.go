@@ -85,6 +85,7 @@
 //	queue.LifoQueue, queue.PriorityQueue       LifoQueue[T], PriorityQueue[T] (between processes)
 //	put/get(timeout), *_nowait                 Put/Get(ctx), TryPut/TryGet
 //	queue.Empty, queue.Full                    ErrEmpty, ErrFull
+//	shutdown (3.13), queue.ShutDown            Queue.Shutdown, ShutdownNow, All; ErrShutDown
 //	Lock, RLock                                Mutex, ReentrantLock
 //	Semaphore, BoundedSemaphore                Semaphore, BoundedSemaphore
 //	Event, Condition, Barrier                  Event, Cond, Barrier

@@ -107,6 +107,13 @@ var (
 	// for a TCP address that other machines reach when no key was given:
 	// the default key is meant for a program and its children.
 	ErrInsecure = errs.ErrInsecure
+	// ErrShutDown is returned by a Put on a queue that was shut down, and
+	// by a Get once no item is left in it (see Queue.Shutdown). Python
+	// 3.13: queue.ShutDown.
+	ErrShutDown = errs.ErrShutDown
+	// ErrConsumerDied is matched by *ConsumerDiedError: a process died
+	// holding items it got from a JoinableQueue and had not marked done.
+	ErrConsumerDied = errs.ErrConsumerDied
 )
 
 // ExitError reports a child process that ended without returning normally

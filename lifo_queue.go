@@ -2,6 +2,7 @@ package mp
 
 import (
 	"context"
+	"iter"
 
 	"github.com/mpgo/mp/internal/queue"
 )
@@ -66,6 +67,22 @@ func (q *LifoQueue[T]) Full() bool { return q.core().Full() }
 
 // Close releases this handle in this process. It is safe to call twice.
 func (q *LifoQueue[T]) Close() error { return q.core().Close() }
+
+// All returns an iterator over the items, got one at a time as Get gets
+// them, that ends when the queue has been shut down and no item is left;
+// see Queue.All.
+func (q *LifoQueue[T]) All(ctx context.Context) iter.Seq2[T, error] {
+	return allItems[T](ctx, q.core())
+}
+
+// Shutdown shuts the queue down for every process that holds it: Put
+// returns ErrShutDown, Get returns the items left and then ErrShutDown;
+// see Queue.Shutdown.
+func (q *LifoQueue[T]) Shutdown() error { return q.core().Shutdown(false) }
+
+// ShutdownNow shuts the queue down and discards the items left; see
+// Queue.ShutdownNow.
+func (q *LifoQueue[T]) ShutdownNow() error { return q.core().Shutdown(true) }
 
 // MarshalCBOR is plumbing: part of how a LifoQueue travels to another
 // process (see Handles in the package doc); not for direct use.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 
 	"github.com/mpgo/mp/internal/queue"
 	"github.com/mpgo/mp/internal/wire"
@@ -53,7 +54,18 @@ const (
 // next one takes the lock over, and the queue goes on from its last
 // complete change. A producer that dies with items still buffered (see
 // below) loses them, as in Python, and they stay counted in Len and against
-// maxsize.
+// maxsize until a JoinableQueue's Join, or a Get waiting on a queue that
+// was shut down, finds the producer dead and writes them off.
+//
+// # Shutting down
+//
+// Shutdown ends a queue for every process that holds it, the way closing
+// a channel does (Python 3.13: Queue.shutdown): Puts fail with ErrShutDown
+// from then on, Gets return the items left and then ErrShutDown, and
+// blocked Puts and Gets in every process wake up. All ranges over the
+// items until then, so consumers need no sentinel value. ShutdownNow
+// discards the items left instead. Close, by contrast, only releases one
+// process's handle.
 //
 // # Buffered items
 //
@@ -105,14 +117,39 @@ func (q *Queue[T]) TryPut(v T) error {
 
 // Get removes and returns the next item, waiting for one if the queue is
 // empty; if ctx ends first, it returns an error that matches both ErrEmpty
-// and ctx's error (Python: get(block=True, timeout)).
+// and ctx's error (Python: get(block=True, timeout)). On a queue that was
+// shut down, it returns ErrShutDown once no item is left.
 func (q *Queue[T]) Get(ctx context.Context) (T, error) { return getItem[T](ctx, q.core(), true) }
 
 // TryGet removes and returns the next item, or returns ErrEmpty if there
-// is none (Python: get_nowait).
+// is none (Python: get_nowait), ErrShutDown if there is none and the queue
+// was shut down.
 func (q *Queue[T]) TryGet() (T, error) {
 	return getItem[T](context.Background(), q.core(), false)
 }
+
+// All returns an iterator over the items of the queue, got one at a time
+// as Get gets them, that ends when the queue has been shut down and no
+// item is left: a range over it reads like a range over a channel. Any
+// other error (ctx ended, an item that could not be decoded, the handle
+// closed) is yielded with the zero T, and ends the iteration.
+func (q *Queue[T]) All(ctx context.Context) iter.Seq2[T, error] { return allItems[T](ctx, q.core()) }
+
+// Shutdown shuts the queue down for every process that holds it (Python
+// 3.13: shutdown(immediate=False)): from then on Put returns ErrShutDown,
+// and Get returns the items left, including those that producers still
+// buffer, and then ErrShutDown. Puts and Gets blocked in any process wake
+// up. The state lives in the queue's shared memory, so a handle sent
+// after the shutdown sees it too. Shutdown does not release this handle
+// (Close does); it returns ErrClosed after Close, and is safe to call
+// twice.
+func (q *Queue[T]) Shutdown() error { return q.core().Shutdown(false) }
+
+// ShutdownNow shuts the queue down like Shutdown, and discards the items
+// left, in shared memory and buffered by producers in any process: Get
+// returns ErrShutDown at once (Python 3.13: shutdown(immediate=True)).
+// Each item discarded counts as done for a JoinableQueue's Join.
+func (q *Queue[T]) ShutdownNow() error { return q.core().Shutdown(true) }
 
 // Len returns the number of items put and not yet got, including items
 // still buffered by their producers (Python: qsize). Other processes may
@@ -138,8 +175,8 @@ func (q *Queue[T]) CancelFlush() { q.core().CancelFlush() }
 // Close releases this handle in this process: it first waits for the items
 // it buffered to reach the queue (see Flush, CancelFlush), then makes
 // blocked calls on this handle return ErrClosed. Other handles on the same
-// queue, here or in other processes, keep working. Close is safe to call
-// twice.
+// queue, here or in other processes, keep working: Shutdown ends the queue
+// for all of them. Close is safe to call twice.
 func (q *Queue[T]) Close() error { return q.core().Close() }
 
 // MarshalCBOR is plumbing: part of how a Queue travels to another
@@ -156,7 +193,8 @@ func (q *Queue[T]) UnmarshalCBOR(data []byte) error {
 	return err
 }
 
-// waitFD lets Wait poll the queue.
+// waitFD lets Wait poll the queue; it is ready while the queue holds an
+// item, and once it was shut down.
 func (q *Queue[T]) waitFD() int { return q.core().WaitFD() }
 
 // putItem encodes v and puts it on c.
@@ -166,6 +204,22 @@ func putItem[T any](ctx context.Context, c *queue.Core, v T, wait bool) error {
 		return err
 	}
 	return c.Put(ctx, it, wait)
+}
+
+// allItems gets items from c until the queue is shut down and empty, or
+// an error (yielded) ends it.
+func allItems[T any](ctx context.Context, c *queue.Core) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		for {
+			v, err := getItem[T](ctx, c, true)
+			if errors.Is(err, ErrShutDown) {
+				return
+			}
+			if !yield(v, err) || err != nil {
+				return
+			}
+		}
+	}
 }
 
 // encodeItem encodes v; a []byte goes as it is (raw), without the codec.

@@ -2,6 +2,7 @@ package mp
 
 import (
 	"context"
+	"iter"
 
 	"github.com/mpgo/mp/internal/queue"
 )
@@ -50,6 +51,22 @@ func (q *SimpleQueue[T]) Empty() bool { return q.core().Empty() }
 // Close releases this handle in this process. Blocked calls on it return
 // ErrClosed. It is safe to call twice.
 func (q *SimpleQueue[T]) Close() error { return q.core().Close() }
+
+// All returns an iterator over the items, got one at a time as Get gets
+// them, that ends when the queue has been shut down and no item is left;
+// see Queue.All.
+func (q *SimpleQueue[T]) All(ctx context.Context) iter.Seq2[T, error] {
+	return allItems[T](ctx, q.core())
+}
+
+// Shutdown shuts the queue down for every process that holds it: Put
+// returns ErrShutDown, Get returns the items left and then ErrShutDown;
+// see Queue.Shutdown.
+func (q *SimpleQueue[T]) Shutdown() error { return q.core().Shutdown(false) }
+
+// ShutdownNow shuts the queue down and discards the items left; see
+// Queue.ShutdownNow.
+func (q *SimpleQueue[T]) ShutdownNow() error { return q.core().Shutdown(true) }
 
 // MarshalCBOR is plumbing: part of how a SimpleQueue travels to another
 // process (see Handles in the package doc); not for direct use.

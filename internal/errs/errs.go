@@ -45,6 +45,8 @@ var (
 	ErrWouldDeadlock   = errors.New("mp: the lock would wait for its own holder")
 	ErrAuthentication  = errors.New("mp: authentication failed")
 	ErrInsecure        = errors.New("mp: refusing to listen on a non-loopback address without an explicit key")
+	ErrShutDown        = errors.New("mp: queue shut down")
+	ErrConsumerDied    = errors.New("mp: a consumer died holding unfinished tasks")
 	ErrTooLarge        = &protocolError{"message larger than the size cap"}
 	ErrBadHeader       = &protocolError{"shared memory header does not match"}
 	ErrNotSealed       = &protocolError{"shared memory descriptor is not sealed against resizing"}

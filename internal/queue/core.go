@@ -17,9 +17,12 @@ import (
 
 // Errors: the queue returns mp's sentinels (package errs): errs.ErrEmpty and
 // errs.ErrFull for a Get or Put that could not wait, or whose context ended
-// (then matching the context's error too), errs.ErrTooManyReleases for a
-// TaskDone too many, errs.ErrHandles for an item with handles on a LIFO or
-// priority queue, errs.ErrItemTooLarge for an item the queue cannot hold.
+// (then matching the context's error too), errs.ErrShutDown for a Put or
+// Get on a queue that was shut down (shutdown.go), a *ConsumerDied
+// (matching errs.ErrConsumerDied) for a Join that found a consumer dead,
+// errs.ErrTooManyReleases for a TaskDone too many, errs.ErrHandles for an
+// item with handles on a LIFO or priority queue, errs.ErrItemTooLarge for
+// an item the queue cannot hold.
 
 // ctxWaitErr gives the error of a wait for sentinel that its context ended
 // the identity of both; any other error is returned as it is.
@@ -61,6 +64,10 @@ type Core struct {
 
 	// rb is scratch space for receives, used under the shared lock.
 	rb recvBuf
+
+	// me is 1 + the index of this process's slot in the holder table
+	// (holders.go), 0 before claimSlot, -1 if the table had no room.
+	me atomic.Int32
 
 	// live is held (shared) by every operation and exclusively by Close.
 	live   sync.RWMutex
@@ -272,10 +279,10 @@ func (c *Core) repairLocked() {
 }
 
 // syncNotEmptyLocked makes the not-empty bell readable exactly when the
-// queue holds items.
+// queue holds items, or was shut down.
 func (c *Core) syncNotEmptyLocked(s state) {
 	c.notEmpty.silence()
-	if s.count > 0 {
+	if s.count > 0 || c.shutState() != open {
 		c.notEmpty.ring()
 	}
 }
@@ -287,9 +294,9 @@ func (c *Core) maintainLocked() bool {
 }
 
 // WaitFD returns a descriptor that is readable exactly while the queue
-// holds items, for mp.Wait. From the first call on, every process keeps it
-// so, at the cost of a write when the queue stops being empty and a read
-// when it becomes empty.
+// holds items or was shut down (a Get then need not wait), for mp.Wait.
+// From the first call on, every process keeps it so, at the cost of a
+// write when the queue stops being empty and a read when it becomes empty.
 func (c *Core) WaitFD() int {
 	if c.enter() != nil {
 		return -1

@@ -12,7 +12,10 @@
 // SOCK_SEQPACKET pair with a ticket in the ring (sock.go). Sleepers wait on
 // eventfds in Go's poller (bell.go). A Core that may buffer keeps items
 // that find no room in its process and feeds them over in order
-// (feeder.go), as Python's feeder thread does.
+// (feeder.go), as Python's feeder thread does. A shutdown state in the
+// header ends the queue for every process (shutdown.go), and a table of
+// the processes holding items lets Join notice a dead consumer
+// (holders.go).
 //
 // The mp package wraps a Core into the typed queues and maps the errors
 // here to its sentinels.

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/mpgo/mp/internal/descr"
+	"github.com/mpgo/mp/internal/errs"
 )
 
 // feeder holds the items a buffered Core accepted while the shared queue
@@ -51,7 +52,15 @@ func (f *feeder) overLimit() (bool, chan struct{}) {
 // shrunkLocked notes that n bytes left the buffer. f.mu is held.
 func (f *feeder) shrunkLocked(n int) {
 	f.bytes -= n
-	if f.drained != nil && (f.bytes < maxBuffered/2 || len(f.items) == 0) {
+	if f.bytes < maxBuffered/2 || len(f.items) == 0 {
+		f.releaseDrainedLocked()
+	}
+}
+
+// releaseDrainedLocked wakes the putters waiting for the buffer to drain.
+// f.mu is held.
+func (f *feeder) releaseDrainedLocked() {
+	if f.drained != nil {
 		close(f.drained)
 		f.drained = nil
 	}
@@ -78,6 +87,7 @@ func (c *Core) bufferLocked(s state, it Item, pk *packet) {
 	s.reserved++
 	s.unfinished++
 	c.commit(s)
+	c.reserveLocked(1)
 	f := &c.fd
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -134,10 +144,7 @@ func (c *Core) stopFeed() bool {
 		return false
 	}
 	f.running = false
-	if f.drained != nil {
-		close(f.drained)
-		f.drained = nil
-	}
+	f.releaseDrainedLocked()
 	feeding.Lock()
 	delete(feeding.cores, c)
 	feeding.Unlock()
@@ -145,9 +152,11 @@ func (c *Core) stopFeed() bool {
 }
 
 // moveBuffered moves as many buffered items as fit. If some are left, it
-// registers the feeder as a space sleeper and returns the removal count to
-// wait past.
-func (c *Core) moveBuffered(registered bool) (more bool, snap uint64, err error) {
+// registers the feeder as a space sleeper and returns what to wait past.
+// Once the queue is shut down, putters waiting for the buffer to drain are
+// released (they fail); once it is shut down with immediate, the items are
+// dropped instead (moveBuffered returns errs.ErrShutDown).
+func (c *Core) moveBuffered(registered bool) (more bool, snap spaceSnap, err error) {
 	c.lock()
 	defer c.unlock()
 	if registered {
@@ -157,6 +166,12 @@ func (c *Core) moveBuffered(registered bool) (more bool, snap uint64, err error)
 	f := &c.fd
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if shut := c.shutState(); shut != open {
+		f.releaseDrainedLocked()
+		if shut == shutNow {
+			return len(f.items) > 0, snap, errs.ErrShutDown
+		}
+	}
 	moved := 0
 	for _, b := range f.items {
 		var ok bool
@@ -165,6 +180,7 @@ func (c *Core) moveBuffered(registered bool) (more bool, snap uint64, err error)
 			break
 		}
 		s.reserved--
+		c.reserveLocked(-1)
 		descr.Close(b.it.FDs)
 		b.pk.release()
 		moved++
@@ -181,13 +197,13 @@ func (c *Core) moveBuffered(registered bool) (more bool, snap uint64, err error)
 		c.commitPutLocked(s)
 	}
 	if len(f.items) == 0 {
-		return false, 0, nil
+		return false, snap, nil
 	}
 	if err != nil {
-		return true, 0, err
+		return true, snap, err
 	}
 	c.sleepSpaceLocked(c.needOf(s, f.items[0].it, f.items[0].pk, true))
-	return true, s.getSeq, nil
+	return true, c.spaceSnapLocked(s), nil
 }
 
 // dropBuffered forgets the buffered items, taking them off the shared
@@ -207,6 +223,7 @@ func (c *Core) dropBuffered() {
 	}
 	s := c.load()
 	n := uint64(len(items))
+	c.reserveLocked(-int64(n))
 	s.reserved -= min(n, s.reserved)
 	s.unfinished -= min(n, s.unfinished)
 	if s.unfinished == 0 {
@@ -219,6 +236,9 @@ func (c *Core) dropBuffered() {
 	}
 	if c.r.u32(offSpaceSleepers).Load() != 0 {
 		c.space.ring()
+	}
+	if c.shutState() != open {
+		c.notEmpty.ring() // getters of a shut down queue waited for these
 	}
 	for _, b := range items {
 		descr.Close(b.it.FDs)

@@ -13,12 +13,16 @@ import (
 // Get removes the next item and returns it; the caller owns its
 // descriptors. If the queue is empty, Get waits for an item, or returns
 // errs.ErrEmpty when wait is false. If ctx ends first, it returns an error
-// matching errs.ErrEmpty and ctx's error.
+// matching errs.ErrEmpty and ctx's error. On a queue that was shut down,
+// it returns errs.ErrShutDown once no item is left (see Shutdown).
 func (c *Core) Get(ctx context.Context, wait bool) (Item, error) {
 	if err := c.enter(); err != nil {
 		return Item{}, err
 	}
 	defer c.leave()
+	if c.r.u32(offJoinable).Load() != 0 {
+		c.claimSlot()
+	}
 	if wait {
 		c.spinForItem()
 	}
@@ -41,7 +45,7 @@ func (c *Core) Get(ctx context.Context, wait bool) (Item, error) {
 // producer that is busy putting usually delivers within microseconds, and
 // sleeping costs two system calls and a wake-up.
 func (c *Core) spinForItem() {
-	spin.Until(func() bool { return c.r.u64(offCountHint).Load() != 0 })
+	spin.Until(c.gettable)
 }
 
 // tryGet makes one attempt under the lock. If the queue is empty and wait
@@ -52,6 +56,10 @@ func (c *Core) tryGet(wait, registered bool) (Item, bool, error) {
 		c.r.u32(offEmptySleepers).Add(^uint32(0))
 	}
 	s := c.load()
+	if c.shutGetLocked(s) {
+		c.unlock()
+		return Item{}, false, errs.ErrShutDown
+	}
 	if s.count == 0 {
 		if wait && c.r.u32(offEmptySleepers).Add(1) == 1 && c.r.u32(offArmed).Load() == 0 {
 			// The bell was left alone while nobody slept: make it true.
@@ -78,6 +86,9 @@ func (c *Core) tryGet(wait, registered bool) (Item, bool, error) {
 		c.unlock()
 		return Item{}, false, err
 	}
+	// Counted before the commit: a holder that dies in between is
+	// written off for no more than the state says is in hand.
+	c.holdLocked(1)
 	c.commitGetLocked(s)
 	c.unlock()
 	if dgram != nil {
@@ -168,7 +179,7 @@ func (c *Core) recvTicketLocked(payload []byte) ([]byte, []int, error) {
 // bell true and wakes putters waiting for room.
 func (c *Core) commitGetLocked(s state) {
 	c.commit(s)
-	if s.count == 0 && c.maintainLocked() {
+	if s.count == 0 && c.maintainLocked() && c.shutState() == open {
 		c.notEmpty.silence()
 	}
 	if c.r.u32(offSpaceSleepers).Load() != 0 && c.roomyLocked(s) {
@@ -194,10 +205,14 @@ func (c *Core) roomyLocked(s state) bool {
 	return ringFree(c.data, s.head, s.tail) >= main && ringFree(c.bulk, s.bulkHead, s.bulkTail) >= bulk
 }
 
-// waitItem sleeps until the queue holds an item, or ctx ends.
+// waitItem sleeps until the queue holds an item or is shut down, or ctx
+// ends.
 func (c *Core) waitItem(ctx context.Context) error {
+	if c.shutState() != open {
+		return c.waitShutItem(ctx)
+	}
 	ctx, cancel := c.opCtx(ctx)
 	defer cancel()
-	err := c.notEmpty.wait(ctx, func() bool { return c.r.u64(offCountHint).Load() != 0 })
+	err := c.notEmpty.wait(ctx, func() bool { return c.r.u64(offCountHint).Load() != 0 || c.shutState() != open })
 	return c.waitErr(err)
 }

@@ -21,9 +21,11 @@ const (
 	offEmptySleepers = 16  // u32: getters asleep on the not-empty bell
 	offSpaceSleepers = 20  // u32: putters asleep on the space bell
 	offJoinSleepers  = 24  // u32: joiners asleep on the join bell
+	offShutdown      = 28  // u32: open, shutDrain or shutNow (see shutdown.go); only grows
 	offCountHint     = 32  // u64: count of the current state, for waiters
 	offGetSeqHint    = 40  // u64: getSeq of the current state
 	offEpochHint     = 48  // u64: zeroEpoch of the current state
+	offReservedHint  = 56  // u64: reserved of the current state
 	offMagic         = 64  // u32
 	offVersion       = 68  // u32
 	offKind          = 72  // u32
@@ -35,10 +37,15 @@ const (
 	offSockSeq       = 120 // u64: sequence number of the last datagram sent (only grows)
 	offState         = 128 // two copies, one cache line each
 	stateSize        = 64
+	offLostSeq       = 256 // u64: times a dead holder's unfinished items were written off
+	offLostPid       = 264 // u64: pid of the last such holder
+	offLostCount     = 272 // u64: how many items it held
+	offJoinable      = 280 // u32: 1 if Gets count in the holder table (SetJoinable)
+	offHolders       = 512 // the holder table (see holders.go)
 
 	hdrSize     = 4096
 	magic       = 0x6d707175 // "mpqu"
-	layoutVer   = 2
+	layoutVer   = 3
 	minCapacity = 4096
 	maxCapacity = 1 << 30
 )
@@ -123,6 +130,9 @@ func (c *Core) hints(s state) {
 	c.r.u64(offCountHint).Store(s.count)
 	c.r.u64(offGetSeqHint).Store(s.getSeq)
 	c.r.u64(offEpochHint).Store(s.zeroEpoch)
+	if c.r.u64(offReservedHint).Load() != s.reserved { // rarely changes: spare the store
+		c.r.u64(offReservedHint).Store(s.reserved)
+	}
 }
 
 // initHeader writes the fixed description of a new queue.

@@ -37,7 +37,8 @@ func (it Item) flags() byte {
 // process (a feeder goroutine moves it over as room appears, keeping this
 // process's items in order); an unbuffered one waits, or returns errs.ErrFull
 // when wait is false. If ctx ends first, Put returns an error matching
-// errs.ErrFull and ctx's error.
+// errs.ErrFull and ctx's error. On a queue that was shut down, it returns
+// errs.ErrShutDown, also to a Put that was waiting.
 func (c *Core) Put(ctx context.Context, it Item, wait bool) error {
 	if err := c.enter(); err != nil {
 		descr.Close(it.FDs)
@@ -71,6 +72,9 @@ func (c *Core) Put(ctx context.Context, it Item, wait bool) error {
 		case res == putBuffered:
 			done = true
 			return nil
+		case res == putClaim:
+			c.claimSlot()
+			continue
 		case !wait:
 			return errs.ErrFull
 		case res == putOverLimit:
@@ -96,6 +100,7 @@ const (
 	putBuffered                   // kept in this process for the feeder
 	putNoRoom                     // no room; the caller sleeps on the space bell
 	putOverLimit                  // no room, and the buffer is full
+	putClaim                      // to be buffered, once this process has a holder slot
 )
 
 // prepare checks it against the queue's kind and, for a FIFO item that
@@ -120,14 +125,17 @@ func (c *Core) prepare(it Item) (*packet, error) {
 }
 
 // tryPut makes one attempt under the lock. When it returns putNoRoom with
-// wait set, the caller is registered as a space sleeper, and snap is the
-// removal count to wait past; with putOverLimit, drained is closed once the
-// buffer has room again.
-func (c *Core) tryPut(it Item, pk *packet, wait, registered bool) (res putResult, snap uint64, drained chan struct{}, err error) {
+// wait set, the caller is registered as a space sleeper, and snap is what
+// to wait past; with putOverLimit, drained is closed once the buffer has
+// room again.
+func (c *Core) tryPut(it Item, pk *packet, wait, registered bool) (res putResult, snap spaceSnap, drained chan struct{}, err error) {
 	c.lock()
 	defer c.unlock()
 	if registered {
 		c.wakeSpaceLocked()
+	}
+	if c.shutState() != open {
+		return 0, snap, nil, errs.ErrShutDown
 	}
 	s := c.load()
 	if c.maxsize > 0 && s.count+s.reserved >= uint64(c.maxsize) {
@@ -137,30 +145,47 @@ func (c *Core) tryPut(it Item, pk *packet, wait, registered bool) (res putResult
 	stored := false
 	if !c.buffered || !c.fd.has() {
 		if stored, err = c.storeLocked(&s, it, pk); err != nil {
-			return 0, 0, nil, err
+			return 0, snap, nil, err
 		}
 	}
 	switch {
 	case stored:
 		s.unfinished++
 		c.commitPutLocked(s)
-		return putDone, 0, nil, nil
+		return putDone, snap, nil, nil
 	case !c.buffered:
 		res, snap = c.noRoomLocked(s, wait, c.needOf(s, it, pk, false))
 		return res, snap, nil, nil
 	}
 	if over, drained := c.fd.overLimit(); over {
-		return putOverLimit, 0, drained, nil
+		return putOverLimit, snap, drained, nil
+	}
+	if c.me.Load() == 0 {
+		// The slot counts what this process buffers; claiming it may
+		// sweep the table, which takes the lock.
+		return putClaim, snap, nil, nil
 	}
 	c.bufferLocked(s, it, pk)
-	return putBuffered, 0, nil, nil
+	return putBuffered, snap, nil, nil
 }
 
-func (c *Core) noRoomLocked(s state, wait bool, n need) (putResult, uint64) {
+func (c *Core) noRoomLocked(s state, wait bool, n need) (putResult, spaceSnap) {
 	if wait {
 		c.sleepSpaceLocked(n)
 	}
-	return putNoRoom, s.getSeq
+	return putNoRoom, c.spaceSnapLocked(s)
+}
+
+// spaceSnap is what a space sleeper waits past: the count of removals, and
+// the shutdown state (a Put fails once the queue is shut down; a feeder
+// drops its items once it is shut down with immediate).
+type spaceSnap struct {
+	getSeq uint64
+	shut   uint32
+}
+
+func (c *Core) spaceSnapLocked(s state) spaceSnap {
+	return spaceSnap{s.getSeq, c.shutState()}
 }
 
 // waitDrained waits until drained is closed, or ctx ends.
@@ -272,12 +297,14 @@ func (c *Core) commitPutLocked(s state) {
 	}
 }
 
-// waitSpace sleeps until the space bell rings for removals after snap, or
-// ctx ends.
-func (c *Core) waitSpace(ctx context.Context, snap uint64) error {
+// waitSpace sleeps until the space bell rings for removals or a shutdown
+// after snap, or ctx ends.
+func (c *Core) waitSpace(ctx context.Context, snap spaceSnap) error {
 	ctx, cancel := c.opCtx(ctx)
 	defer cancel()
-	err := c.space.wait(ctx, func() bool { return c.r.u64(offGetSeqHint).Load() != snap })
+	err := c.space.wait(ctx, func() bool {
+		return c.r.u64(offGetSeqHint).Load() != snap.getSeq || c.shutState() != snap.shut
+	})
 	return c.waitErr(err)
 }
 

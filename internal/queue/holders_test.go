@@ -1,0 +1,133 @@
+package queue
+
+import (
+	"errors"
+	"os"
+	"testing"
+
+	"github.com/mpgo/mp/internal/errs"
+	"github.com/mpgo/mp/internal/lockcore"
+)
+
+// deadID is the identity of a process that has this one's pid and another
+// start time (not zero, which would mean "unknown"): a process that died
+// and whose pid was reused.
+var deadID = func() uint64 {
+	id := lockcore.Self() ^ 1<<40
+	if id>>32 == 0 {
+		id ^= 1 << 41
+	}
+	return id
+}()
+
+// fakeHolder gives a dead process a slot holding held items and reserved
+// ones, as if it had got and buffered them, and returns the slot.
+func fakeHolder(t *testing.T, c *Core, held, reserved uint64) holder {
+	t.Helper()
+	c.lock()
+	defer c.unlock()
+	for i := range holderSlots {
+		h := c.slot(i)
+		if h.owner.CompareAndSwap(0, deadID) {
+			h.held.Store(held)
+			h.reserved.Store(reserved)
+			return h
+		}
+	}
+	t.Fatal("no free slot")
+	return holder{}
+}
+
+// TestJoinWritesOffDeadHolder: items a dead process got and did not mark
+// done are written off by Join, which reports them, and a later Join
+// succeeds without them.
+func TestJoinWritesOffDeadHolder(t *testing.T) {
+	c := newCore(t, FIFO, 0, 0, true)
+	c.SetJoinable()
+	for range 5 {
+		put(t, c, "task")
+	}
+	for range 3 {
+		get(t, c)
+	}
+	// Two of the three items got pass to the dead process.
+	c.lock()
+	c.holdLocked(-2)
+	c.unlock()
+	h := fakeHolder(t, c, 2, 0)
+	err := twin(t, c).Join(ctx10(t))
+	var d *ConsumerDied
+	if !errors.As(err, &d) || !errors.Is(err, errs.ErrConsumerDied) {
+		t.Fatalf("Join() = %v, want a *ConsumerDied", err)
+	}
+	if d.Pid != os.Getpid() || d.Unfinished != 2 {
+		t.Errorf("Join() = %+v, want pid %d with 2 unfinished", d, os.Getpid())
+	}
+	if n := c.Unfinished(); n != 3 {
+		t.Errorf("Unfinished() = %d after the write-off, want 3 (2 queued, 1 in hand)", n)
+	}
+	if h.owner.Load() != 0 {
+		t.Error("the dead holder's slot was not freed")
+	}
+	if err := c.TaskDone(); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		get(t, c)
+		if err := c.TaskDone(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Join(ctx10(t)); err != nil {
+		t.Errorf("Join() after the rest was done = %v", err)
+	}
+}
+
+// TestWriteOffBoundedByState: a dead holder whose slot claims more than the
+// state says is in anybody's hand (TaskDone may come from another process
+// than the one that got the item) has only what is in hand written off.
+func TestWriteOffBoundedByState(t *testing.T) {
+	c := newCore(t, FIFO, 0, 0, true)
+	c.SetJoinable()
+	for range 3 {
+		put(t, c, "task")
+	}
+	get(t, c) // in this process's hand: one; queued: two
+	fakeHolder(t, c, 10, 0)
+	c.sweep(false)
+	if n := c.Unfinished(); n != 3 {
+		t.Errorf("Unfinished() = %d, want 3: nothing the dead holder could hold", n)
+	}
+	if c.r.u64(offLostSeq).Load() != 0 {
+		t.Error("a write-off of nothing was recorded")
+	}
+}
+
+// TestSweepWritesOffDeadProducer: items a dead producer buffered are
+// taken off Len and the unfinished count, and a Get on a queue that was
+// shut down stops waiting for them.
+func TestSweepWritesOffDeadProducer(t *testing.T) {
+	c := newCore(t, FIFO, 0, 0, true)
+	put(t, c, "queued")
+	c.lock()
+	s := c.load()
+	s.reserved += 2
+	s.unfinished += 2
+	c.commit(s)
+	c.unlock()
+	fakeHolder(t, c, 0, 2)
+	if n := c.Len(); n != 3 {
+		t.Fatalf("Len() = %d, want 3", n)
+	}
+	c.Shutdown(false)
+	ctx := ctx10(t)
+	if got := get(t, c); got != "queued" {
+		t.Errorf("Get() = %q", got)
+	}
+	if _, err := c.Get(ctx, true); !errors.Is(err, errs.ErrShutDown) {
+		t.Errorf("Get() with only a dead producer's items to come = %v, want ErrShutDown", err)
+	}
+	if c.Len() != 0 || c.Unfinished() != 1 {
+		t.Errorf("Len() = %d, Unfinished() = %d; want 0, 1", c.Len(), c.Unfinished())
+	}
+}
