@@ -4,10 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log"
 	"log/slog"
-	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -54,35 +55,135 @@ func TestChildLogsReachParent(t *testing.T) {
 	}
 }
 
-// mp's own diagnostics reach the logger given to SetLogger: a pool worker
-// that died, a task stopped by killing its worker.
+// mp's own diagnostics reach the logger given to SetLogger, with what
+// tells one worker and task from another: a warning when a pool worker
+// dies and is replaced, or is killed at its task's deadline or the pool's
+// task timeout; a debug record when a worker starts or exits normally.
 func TestPoolDiagnosticsReachLogger(t *testing.T) {
 	mptest.CheckLeaks(t)
-	out := &syncWriter{w: new(bytes.Buffer)}
+	t.Cleanup(mp.SetKillGrace(10 * time.Millisecond))
 	ctx := context.Background()
 	p := newPool(t, mp.PoolOptions{Processes: 1})
+	rec := newRecorder(t)
 	// The handler uses the pool: the pool must not log under its lock.
-	mp.SetLogger(slog.New(usePool{slog.NewTextHandler(out, nil), p}))
+	mp.SetLogger(slog.New(usePool{rec, p}))
 	defer mp.SetLogger(nil)
 	f, wpid, _ := startHang(t, ctx, p, "kill", false)
 	if _, err := f.Get(ctx); !errors.Is(err, mp.ErrWorkerDied) {
 		t.Fatalf("task whose worker killed itself: %v", err)
 	}
-	t.Cleanup(mp.SetKillGrace(10 * time.Millisecond))
-	dctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	rec.want(t, slog.LevelWarn, "mp: pool worker died", map[string]any{"worker": "PoolWorker-1", "worker_pid": int64(wpid),
+		"code": int64(-9), "signal": "killed", "func": "test.pool.hang", "task_failed": true, "replaced": true})
+	started := rec.want(t, slog.LevelDebug, "mp: pool worker started", map[string]any{"worker": "PoolWorker-2"})
+
+	dctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	if _, err := mp.Apply(dctx, p, poolSleep, time.Minute); !errors.Is(err, mp.ErrTimeout) {
+	deadline, _ := dctx.Deadline()
+	f, _, _ = startHang(t, dctx, p, "sleep", false)
+	if _, err := f.Get(ctx); !errors.Is(err, mp.ErrTimeout) {
 		t.Fatalf("task past its deadline: %v", err)
 	}
+	rec.want(t, slog.LevelWarn, "mp: pool worker killed: its task ran past its deadline", map[string]any{"worker": "PoolWorker-2",
+		"worker_pid": started.attrs["worker_pid"], "func": "test.pool.hang", "deadline": deadline, "grace": 10 * time.Millisecond})
+	rec.want(t, slog.LevelDebug, "mp: pool worker exited: killed by the pool", map[string]any{"worker": "PoolWorker-2", "signal": "killed"})
+	// The pool replaces it while it runs: close it only then.
+	rec.want(t, slog.LevelDebug, "mp: pool worker started", map[string]any{"worker": "PoolWorker-3"})
 	p.Close()
 	if err := p.Wait(ctx); err != nil {
 		t.Fatal(err)
 	}
-	// Records are logged once the pool's lock is released, by whichever
-	// of its goroutines gets there first: wait for them.
-	for _, want := range []string{"level=WARN msg=\"mp: pool worker died\" pid=" + strconv.Itoa(wpid), "msg=\"mp: pool task stopped: worker killed\""} {
-		waitUntil(t, "the logger gets "+want, func() bool { return strings.Contains(out.String(), want) })
+	rec.want(t, slog.LevelDebug, "mp: pool worker exited: the pool is closed", map[string]any{"worker": "PoolWorker-3", "code": int64(0)})
+
+	p = newPool(t, mp.PoolOptions{Processes: 1, TaskTimeout: 200 * time.Millisecond})
+	mp.SetLogger(slog.New(usePool{rec, p}))
+	f, _, _ = startHang(t, ctx, p, "sleep", false)
+	if _, err := f.Get(ctx); !errors.Is(err, mp.ErrTimeout) {
+		t.Fatalf("task past the task timeout: %v", err)
 	}
+	rec.want(t, slog.LevelWarn, "mp: pool worker killed: its task ran past the task timeout", map[string]any{"worker": "PoolWorker-1",
+		"func": "test.pool.hang", "timeout": 200 * time.Millisecond})
+}
+
+// record is a log record as a recorder keeps it.
+type record struct {
+	level slog.Level
+	msg   string
+	attrs map[string]any
+}
+
+// recorder is a log handler that keeps every record, at every level.
+type recorder struct {
+	mu   sync.Mutex
+	recs []record
+}
+
+// newRecorder returns a recorder that shows its records if t fails.
+func newRecorder(t *testing.T) *recorder {
+	r := &recorder{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			t.Logf("records: %+v", r.recs)
+		}
+	})
+	return r
+}
+
+func (r *recorder) Enabled(context.Context, slog.Level) bool { return true }
+
+func (r *recorder) Handle(_ context.Context, sr slog.Record) error {
+	rec := record{level: sr.Level, msg: sr.Message, attrs: map[string]any{}}
+	sr.Attrs(func(a slog.Attr) bool {
+		rec.attrs[a.Key] = a.Value.Resolve().Any()
+		return true
+	})
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.recs = append(r.recs, rec)
+	return nil
+}
+
+func (r *recorder) WithAttrs([]slog.Attr) slog.Handler { panic("recorder: WithAttrs not supported") }
+func (r *recorder) WithGroup(string) slog.Handler      { panic("recorder: WithGroup not supported") }
+
+// want waits for a record of level and msg whose attributes include
+// attrs, and returns it. Records are logged once the pool's lock is
+// released, by whichever of its goroutines gets there first, so they may
+// come after the outcome that caused them.
+func (r *recorder) want(t *testing.T, level slog.Level, msg string, attrs map[string]any) record {
+	t.Helper()
+	var found record
+	waitUntil(t, fmt.Sprintf("a record %s %q %v", level, msg, attrs), func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		for _, rec := range r.recs {
+			if rec.level == level && rec.msg == msg && hasAttrs(rec.attrs, attrs) {
+				found = rec
+				return true
+			}
+		}
+		return false
+	})
+	return found
+}
+
+// hasAttrs reports whether got includes every attribute of want.
+func hasAttrs(got, want map[string]any) bool {
+	for k, v := range want {
+		g, ok := got[k]
+		if tv, isTime := v.(time.Time); isTime {
+			gt, ok := g.(time.Time)
+			if !ok || !gt.Equal(tv) {
+				return false
+			}
+			continue
+		}
+		if !ok || g != v {
+			return false
+		}
+	}
+	return true
 }
 
 // usePool is a log handler that looks at a pool for every record.
