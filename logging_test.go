@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"log"
 	"log/slog"
+	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -216,7 +218,56 @@ func TestOwnerDeathReachesLogger(t *testing.T) {
 		t.Fatalf("Lock after the holder died = %v, want ErrOwnerDead", err)
 	}
 	m.Unlock()
-	if got := out.String(); !strings.Contains(got, `level=WARN msg="mp: the owner of a Mutex died holding it; this process took it over"`) {
+	if got := out.String(); !strings.Contains(got, `level=WARN msg="mp: the owner of a Mutex died holding it; this process took it over" lock=Mutex pid=`+strconv.Itoa(os.Getpid())+` process=MainProcess`) {
 		t.Errorf("the logger got %q", got)
 	}
+}
+
+// lockAfterDeath takes a Mutex whose owner died, and reports whether it
+// was told so.
+var lockAfterDeath = mp.Register("test.lockAfterDeath", func(ctx context.Context, m *mp.Mutex) (bool, error) {
+	err := m.Lock(ctx)
+	if err != nil && !errors.Is(err, mp.ErrOwnerDead) {
+		return false, err
+	}
+	m.Unlock()
+	return err != nil, nil
+})
+
+// A lock taken over in a child is reported to the logger given to
+// SetLogger in the parent, with the child's pid and name.
+func TestOwnerDeathInChildReachesLogger(t *testing.T) {
+	mptest.CheckLeaks(t)
+	rec := newRecorder(t)
+	mp.SetLogger(slog.New(rec))
+	defer mp.SetLogger(nil)
+	m, err := mp.NewMutex()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	killHolder(t, holdArgs{Mutex: m})
+	p := mp.Command(lockAfterDeath, m)
+	p.Name = "recoverer"
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := p.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if told, err := mp.Result[bool](p); !told || err != nil {
+		t.Fatalf("the child's Lock after the holder died: told %v, %v; want ErrOwnerDead", told, err)
+	}
+	// The child's records are handled before its Wait returns.
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	want := map[string]any{"lock": "Mutex", "pid": int64(p.Pid()), "process": "recoverer"}
+	for _, r := range rec.recs {
+		if r.level == slog.LevelWarn && r.msg == "mp: the owner of a Mutex died holding it; this process took it over" && hasAttrs(r.attrs, want) {
+			if len(r.attrs) != len(want) {
+				t.Errorf("record attributes %v, want only %v", r.attrs, want)
+			}
+			return
+		}
+	}
+	t.Errorf("no record of the take-over with %v", want)
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mpgo/mp/internal/descr"
+	"github.com/mpgo/mp/internal/diag"
 	"github.com/mpgo/mp/internal/errs"
 	"github.com/mpgo/mp/internal/funcs"
 	"github.com/mpgo/mp/internal/transport"
@@ -80,7 +81,11 @@ func serve(ctl *transport.Conn, m transport.Msg, beforeReply func()) int {
 		return reply(ctl, sm.Func, nil, nil, err)
 	}
 	setSelf(&sm)
-	slog.SetDefault(slog.New(&forwarder{ctl: ctl, level: slog.Level(sm.LogLevel)}))
+	fwd := slog.New(&forwarder{ctl: ctl, level: slog.Level(sm.LogLevel)})
+	slog.SetDefault(fwd)
+	if sm.Diag {
+		diag.Forward(fwd)
+	}
 	if err := sendCtl(context.Background(), ctl, ctlHello, struct{}{}, nil); err != nil {
 		return 1
 	}

@@ -113,7 +113,7 @@ func Start(s *Spec) (Runner, error) {
 	CheckNotStrayChild()
 	sm := &startMsg{Func: s.Func, Arg: s.Arg, ArgFDs: len(s.ArgFDs), Name: s.Name, Identity: s.Identity,
 		Daemon: s.Daemon, AuthKey: Self().AuthKey, ParentPid: os.Getpid(), StdoutFD: -1, StderrFD: -1,
-		LogLevel: int(diag.MinLevel())}
+		LogLevel: int(diag.MinLevel()), Diag: diag.IsSet()}
 	var r Runner
 	var err error
 	switch {
