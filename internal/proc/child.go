@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -35,6 +36,10 @@ It is not meant to be run by hand; unset %s to run the program normally.
 // returns the exit code.
 func runChild(marker string, beforeReply func()) int {
 	os.Unsetenv(envChild)
+	restoreArgv0()
+	// The program's name until the process has its own (a warm spare
+	// waits for it), rather than the "exe" of /proc/self/exe.
+	setComm(filepath.Base(argv0()), false)
 	fd, err := parseMarker(marker)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, notByHand, envChild, marker, err, envChild)
@@ -81,6 +86,7 @@ func serve(ctl *transport.Conn, m transport.Msg, beforeReply func()) int {
 		return reply(ctl, sm.Func, nil, nil, err)
 	}
 	setSelf(&sm)
+	setComm(sm.Name, true)
 	fwd := slog.New(&forwarder{ctl: ctl, level: slog.Level(sm.LogLevel)})
 	slog.SetDefault(fwd)
 	if sm.Diag {

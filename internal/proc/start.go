@@ -148,7 +148,7 @@ func (s *Spec) goFn() func(func()) {
 
 // startSpawned starts sm in a freshly spawned child.
 func startSpawned(s *Spec, sm *startMsg) (Runner, error) {
-	c, err := spawnWith(s.Env, s.Dir, childStdio{s.Stdout, s.Stderr}, s.goFn())
+	c, err := spawnWith(s.Name, s.Env, s.Dir, childStdio{s.Stdout, s.Stderr}, s.goFn())
 	if err != nil {
 		return nil, err
 	}
