@@ -1,9 +1,12 @@
 package proc
 
 import (
+	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
+	"time"
 )
 
 func TestTitleAndComm(t *testing.T) {
@@ -22,5 +25,35 @@ func TestTitleAndComm(t *testing.T) {
 		if got := cutComm(printable(c.name)); got != c.comm {
 			t.Errorf("comm of %q = %q, want %q", c.name, got, c.comm)
 		}
+	}
+}
+
+// A warm spare, whose process name is not known yet, says what it is in
+// its command line, and has the program's name as its comm, not "exe".
+func TestWarmSpareTitle(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := WarmUp(ctx, 1); err != nil { // booted: past its renaming
+		t.Fatal(err)
+	}
+	warm.mu.Lock()
+	pid := 0
+	for _, c := range warm.spares {
+		if isClosed(c.ready) {
+			pid = c.pid
+		}
+	}
+	warm.mu.Unlock()
+	prog := filepath.Base(os.Args[0])
+	cmdline, err1 := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+	comm, err2 := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	if got, want := string(cmdline), prog+": mp warm process\x00"; got != want {
+		t.Errorf("spare's command line %q, want %q", got, want)
+	}
+	if got, want := string(comm), cutComm(prog)+"\n"; got != want {
+		t.Errorf("spare's comm %q, want %q", got, want)
 	}
 }
