@@ -36,10 +36,14 @@ It is not meant to be run by hand; unset %s to run the program normally.
 // returns the exit code.
 func runChild(marker string, beforeReply func()) int {
 	os.Unsetenv(envChild)
+	spare := isWarmSpare()
 	restoreArgv0()
-	// The program's name until the process has its own (a warm spare
-	// waits for it), rather than the "exe" of /proc/self/exe.
-	setComm(filepath.Base(argv0()), false)
+	if spare {
+		// The program's name while it waits for its own, rather than the
+		// "exe" of /proc/self/exe. Its main thread only: its name, when it
+		// comes, goes to every thread.
+		setComm(filepath.Base(argv0()), false)
+	}
 	fd, err := parseMarker(marker)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, notByHand, envChild, marker, err, envChild)

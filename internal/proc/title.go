@@ -3,6 +3,7 @@ package proc
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -18,9 +19,9 @@ import (
 //     warm process" (a running process can change its command line only
 //     by writing over its own arguments in memory, which Go's os.Args
 //     points into);
-//   - its comm (ps, top, pgrep) is the program's name while it waits for
-//     work, then its process name, cut to the kernel's 15 bytes:
-//     "PoolWorker-3", "Process-1:2".
+//   - its comm (ps, top, pgrep) is its process name, cut to the kernel's
+//     15 bytes: "PoolWorker-3", "Process-1:2"; a warm spare has the
+//     program's name until it takes work.
 //
 // Control characters of a name show as '?' in both, as ps shows them (a
 // NUL would make the exec fail).
@@ -71,25 +72,36 @@ func restoreArgv0() {
 	}
 }
 
-// setComm sets the comm of this process to name (cut to 15 bytes): of its
-// main thread, and with all set, of every thread it has (threads it makes
-// later inherit the comm of the thread that makes them). prctl(PR_SET_NAME)
-// would name only the calling thread, which in Go is any thread. Failures
-// are ignored: a name is a convenience.
-func setComm(name string, all bool) {
+// setComm sets the comm of this process's main thread, which ps and top
+// show, to name (cut to 15 bytes); with threads set, also of its other
+// threads, which ps -L and top -H show, from a goroutine, since each costs
+// a write to /proc that the function about to run need not wait for
+// (threads made later inherit the comm of the thread that makes them).
+// prctl(PR_SET_NAME) would name only the calling thread, which in Go is
+// any thread. Failures are ignored: a name is a convenience.
+func setComm(name string, threads bool) {
 	if name == "" {
 		return
 	}
-	name = cutComm(printable(name))
-	if !all {
-		os.WriteFile("/proc/self/comm", []byte(name), 0)
+	comm := []byte(cutComm(printable(name)))
+	os.WriteFile("/proc/self/comm", comm, 0)
+	if !threads {
 		return
 	}
-	tids, _ := os.ReadDir("/proc/self/task")
-	for _, tid := range tids {
-		os.WriteFile("/proc/self/task/"+tid.Name()+"/comm", []byte(name), 0)
-	}
+	go func() {
+		self := strconv.Itoa(os.Getpid())
+		tids, _ := os.ReadDir("/proc/self/task")
+		for _, tid := range tids {
+			if tid.Name() != self {
+				os.WriteFile("/proc/self/task/"+tid.Name()+"/comm", comm, 0)
+			}
+		}
+	}()
 }
+
+// isWarmSpare reports whether this child was started as a warm spare, by
+// its title (before restoreArgv0).
+func isWarmSpare() bool { return strings.HasSuffix(argv0(), ": mp "+warmTitle) }
 
 // cutComm cuts name to what a comm holds, on a rune boundary.
 func cutComm(name string) string {
