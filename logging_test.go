@@ -90,11 +90,21 @@ func TestPoolDiagnosticsReachLogger(t *testing.T) {
 	rec.want(t, slog.LevelDebug, "mp: pool worker exited: killed by the pool", map[string]any{"worker": "PoolWorker-2", "signal": "killed"})
 	// The pool replaces it while it runs: close it only then.
 	rec.want(t, slog.LevelDebug, "mp: pool worker started", map[string]any{"worker": "PoolWorker-3"})
+
+	cctx, ccancel := context.WithCancel(ctx)
+	f, _, _ = startHang(t, cctx, p, "sleep", false)
+	ccancel()
+	if _, err := f.Get(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled task: %v", err)
+	}
+	rec.want(t, slog.LevelWarn, "mp: pool worker killed: its task was cancelled and did not return", map[string]any{"worker": "PoolWorker-3",
+		"func": "test.pool.hang", "grace": 10 * time.Millisecond})
+	rec.want(t, slog.LevelDebug, "mp: pool worker started", map[string]any{"worker": "PoolWorker-4"})
 	p.Close()
 	if err := p.Wait(ctx); err != nil {
 		t.Fatal(err)
 	}
-	rec.want(t, slog.LevelDebug, "mp: pool worker exited: the pool is closed", map[string]any{"worker": "PoolWorker-3", "code": int64(0)})
+	rec.want(t, slog.LevelDebug, "mp: pool worker exited: the pool is closed", map[string]any{"worker": "PoolWorker-4", "code": int64(0)})
 
 	p = newPool(t, mp.PoolOptions{Processes: 1, TaskTimeout: 200 * time.Millisecond})
 	mp.SetLogger(slog.New(usePool{rec, p}))

@@ -3,6 +3,7 @@ package mp_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"syscall"
 	"testing"
 	"time"
@@ -82,6 +83,9 @@ func TestPoolStatsRecycled(t *testing.T) {
 	mptest.CheckLeaks(t)
 	ctx := context.Background()
 	p := newPool(t, mp.PoolOptions{Processes: 1, MaxTasksPerChild: 2})
+	rec := newRecorder(t)
+	mp.SetLogger(slog.New(rec))
+	defer mp.SetLogger(nil)
 	for i := range 5 {
 		if _, err := mp.Apply(ctx, p, square, i); err != nil {
 			t.Fatal(err)
@@ -95,5 +99,8 @@ func TestPoolStatsRecycled(t *testing.T) {
 	want := mp.PoolStats{Started: 3, Recycled: 2, Done: 5}
 	if got := p.Stats(); got != want {
 		t.Errorf("Stats() = %+v, want %+v", got, want)
+	}
+	for _, w := range []string{"PoolWorker-1", "PoolWorker-2"} {
+		rec.want(t, slog.LevelDebug, "mp: pool worker exited: it ran its most tasks", map[string]any{"worker": w, "tasks": int64(2)})
 	}
 }
