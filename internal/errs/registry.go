@@ -35,7 +35,7 @@ func init() {
 		{"mp.ErrBufferTooShort", ErrBufferTooShort}, {"mp.ErrReadOnly", ErrReadOnly}, {"mp.ErrWriteOnly", ErrWriteOnly},
 		{"mp.ErrHandles", ErrHandles}, {"mp.ErrUnencodable", ErrUnencodable},
 		{"mp.ErrWouldDeadlock", ErrWouldDeadlock},
-		{"mp.ErrHandles", ErrHandles}, {"mp.ErrAuthentication", ErrAuthentication}, {"mp.ErrInsecure", ErrInsecure},
+		{"mp.ErrAuthentication", ErrAuthentication}, {"mp.ErrInsecure", ErrInsecure},
 		{"context.Canceled", context.Canceled}, {"context.DeadlineExceeded", context.DeadlineExceeded},
 		{"io.EOF", io.EOF}, {"io.ErrUnexpectedEOF", io.ErrUnexpectedEOF},
 		{"fs.ErrNotExist", fs.ErrNotExist}, {"fs.ErrExist", fs.ErrExist}, {"fs.ErrPermission", fs.ErrPermission},
