@@ -44,7 +44,8 @@ type BarrierConfig struct {
 	// it fails, the barrier breaks and that party's Wait returns its error.
 	Action Func[struct{}, struct{}]
 	// Timeout, if positive, bounds every Wait, in every process, on top of
-	// its context's own deadline.
+	// its context's own deadline. Zero means no bound; NewBarrier panics on
+	// a negative duration.
 	Timeout time.Duration
 }
 
@@ -54,10 +55,13 @@ type barrierMeta struct {
 }
 
 // NewBarrier returns a Barrier for parties parties. It panics if parties is
-// less than 1.
+// less than 1 or cfg.Timeout is negative.
 func NewBarrier(parties int, cfg BarrierConfig) (*Barrier, error) {
 	if parties < 1 || parties > 1<<30 {
 		panic(fmt.Sprintf("mp: NewBarrier with %d parties", parties))
+	}
+	if cfg.Timeout < 0 {
+		panic(fmt.Sprintf("mp: NewBarrier with Timeout %v: want 0 (no bound) or more", cfg.Timeout))
 	}
 	r, p, err := newRegion(shmem.KindBarrier, int(unsafe.Sizeof(lockcore.Barrier{})))
 	if err != nil {
@@ -65,7 +69,7 @@ func NewBarrier(parties int, cfg BarrierConfig) (*Barrier, error) {
 	}
 	st := (*lockcore.Barrier)(p)
 	st.Parties.Store(uint32(parties))
-	st.Timeout.Store(int64(max(cfg.Timeout, 0)))
+	st.Timeout.Store(int64(cfg.Timeout))
 	return &Barrier{r: r, st: st, action: cfg.Action.name}, nil
 }
 

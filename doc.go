@@ -72,6 +72,7 @@
 //	Process(target, args), start, join         Command(f, arg), Start, Wait(ctx), Run(ctx)
 //	is_alive, exitcode, terminate, kill        Alive, ExitCode, Terminate, Kill
 //	pid, sentinel, name, daemon                Pid, Done, Name, Daemon
+//	setproctitle (a package)                   nothing: ps and top show a child's Name
 //	current_process, parent_process            Current, ParentPID
 //	active_children, cpu_count                 ActiveChildren, CPUCount
 //	set_start_method, get_context              SetStartMethod, Process.StartMethod
@@ -93,6 +94,7 @@
 //	Pool, apply, apply_async                   NewPool, Apply, Submit
 //	map, imap, imap_unordered, starmap         Map, Imap, ImapUnordered, Map over structs
 //	(each item's result or error)              MapEach, Outcome[T]; Imap yields (index, Outcome)
+//	a Pool's internals (_pool, _taskqueue)     Pool.Stats
 //	AsyncResult, TimeoutError                  Future[T], ErrTimeout
 //	Manager, BaseManager                       package manager
 //	log_to_stderr, get_logger                  SetLogger; children log with slog.Default()

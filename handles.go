@@ -101,12 +101,18 @@ func lockError(err error) error {
 
 // ownerDied returns ErrOwnerDead if died is set: the caller took over
 // what, a lock of the kind named, from an owner that died holding it, and
-// the logger given to SetLogger hears of it.
+// the logger given to SetLogger hears of it, with the pid and name of the
+// process that took it over (added by the parent when the record comes
+// from a child).
 func ownerDied(died bool, what string) error {
 	if !died {
 		return nil
 	}
-	diag.Logger().Warn("mp: the owner of a "+what+" died holding it; this process took it over", "pid", os.Getpid())
+	args := []any{"lock", what}
+	if !diag.Forwarded() {
+		args = append(args, "pid", os.Getpid(), "process", Current().Name)
+	}
+	diag.Logger().Warn("mp: the owner of a "+what+" died holding it; this process took it over", args...)
 	return ErrOwnerDead
 }
 

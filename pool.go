@@ -17,8 +17,9 @@ import (
 // PoolOptions configures a Pool; see NewPool. The zero value asks for
 // CPUCount workers started with the program's default start method.
 type PoolOptions struct {
-	// Processes is the number of worker processes. Zero or less means
-	// CPUCount().
+	// Processes is the number of worker processes. Zero means
+	// CPUCount(); a negative number is a programming error, and NewPool
+	// panics (Python raises ValueError).
 	Processes int
 	// Initializer, if not nil, runs once in each worker before its first
 	// task (Python: initializer, initargs). If it fails, the pool is
@@ -27,13 +28,15 @@ type PoolOptions struct {
 	// MaxTasksPerChild, if positive, is how many tasks a worker runs
 	// before the pool replaces it with a fresh one (Python:
 	// maxtasksperchild). A chunk of Map counts as one task, as in Python.
+	// Zero means no limit; NewPool panics on a negative number.
 	MaxTasksPerChild int
 	// TaskTimeout, if positive, bounds how long a task (each item of a
 	// chunk) may run: the task's context ends then, and if the function
 	// has not returned a short grace period later, the worker and its
 	// process group are killed and the task fails with an error matching
 	// ErrTimeout and context.DeadlineExceeded. A task's own context
-	// deadline works the same way.
+	// deadline works the same way. Zero means no limit; NewPool panics on
+	// a negative duration.
 	TaskTimeout time.Duration
 	// StartMethod says how workers are started; empty means the program's
 	// default. Forkserver makes starting the pool and replacing workers
@@ -49,6 +52,20 @@ type PoolOptions struct {
 	// worker's pipe when results arrive).
 	Stdout io.Writer
 	Stderr io.Writer
+}
+
+// check panics if a number in o is out of range: a misuse, like an
+// unregistered function, rather than a condition a program can meet at run
+// time.
+func (o *PoolOptions) check() {
+	switch {
+	case o.Processes < 0:
+		panic(fmt.Sprintf("mp: NewPool with Processes %d: want 0 (CPUCount) or more", o.Processes))
+	case o.MaxTasksPerChild < 0:
+		panic(fmt.Sprintf("mp: NewPool with MaxTasksPerChild %d: want 0 (no limit) or more", o.MaxTasksPerChild))
+	case o.TaskTimeout < 0:
+		panic(fmt.Sprintf("mp: NewPool with TaskTimeout %v: want 0 (no limit) or more", o.TaskTimeout))
+	}
 }
 
 // Initializer is a registered function and its argument, run once in every
@@ -100,14 +117,17 @@ type pooledTask struct {
 
 // NewPool starts a pool of worker processes. It returns once the workers
 // are started, without waiting for them to be ready: tasks given before
-// then wait for them.
+// then wait for them. It panics if a number in opts is out of range (see
+// PoolOptions), and returns an error for an unknown or unsupported start
+// method.
 func NewPool(opts PoolOptions) (*Pool, error) {
+	opts.check()
 	proc.CheckNotStrayChild()
 	method, err := opts.StartMethod.resolve()
 	if err != nil {
 		return nil, err
 	}
-	if opts.Processes <= 0 {
+	if opts.Processes == 0 {
 		opts.Processes = CPUCount()
 	}
 	p := &Pool{method: method, stdout: opts.Stdout, stderr: opts.Stderr}

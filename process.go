@@ -27,7 +27,9 @@ import (
 type Process struct {
 	// Name is the process's name, as the child sees it in Current().Name. If
 	// empty, Start sets it to "Process-N" (N counts the processes this one
-	// has created; a grandchild is "Process-N:M").
+	// has created; a grandchild is "Process-N:M"). ps and top show it: the
+	// child's command line is "<program>: mp <Name>" (with Forkserver,
+	// "<program>: mp warm process") and its comm is Name, cut to 15 bytes.
 	Name string
 	// Daemon marks a daemonic process: it may not start processes of its
 	// own. Every child of mp dies with its parent, daemonic or not; unlike

@@ -11,10 +11,28 @@ import (
 	"sync/atomic"
 )
 
-var logger atomic.Pointer[slog.Logger]
+var (
+	logger   atomic.Pointer[slog.Logger] // given to mp.SetLogger
+	upstream atomic.Pointer[slog.Logger] // in a child, the logger forwarding to the parent's
+)
 
 // Set sets the logger; nil restores the default.
 func Set(l *slog.Logger) { logger.Store(l) }
+
+// IsSet reports whether a logger takes mp's own diagnostics: one was set,
+// or this is a child whose parent's diagnostics are taken and its own are
+// forwarded there.
+func IsSet() bool { return logger.Load() != nil || upstream.Load() != nil }
+
+// Forward sends, in a child whose parent has a logger set, the child's own
+// diagnostics to l, which forwards them to the parent: unless the child
+// sets a logger of its own, they reach the parent's, with the child's pid
+// and process name added by the parent.
+func Forward(l *slog.Logger) { upstream.Store(l) }
+
+// Forwarded reports whether diagnostics go to the parent, which adds this
+// process's pid and name to them.
+func Forwarded() bool { return logger.Load() == nil && upstream.Load() != nil }
 
 // Records returns where records forwarded by children go: the logger set,
 // or else slog.Default().
@@ -28,9 +46,12 @@ func Records() *slog.Logger {
 var discard = slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelError + 100}))
 
 // Logger returns where mp's own diagnostics go: the logger set, or else
-// nowhere.
+// (in a child) the parent's, or else nowhere.
 func Logger() *slog.Logger {
 	if l := logger.Load(); l != nil {
+		return l
+	}
+	if l := upstream.Load(); l != nil {
 		return l
 	}
 	return discard

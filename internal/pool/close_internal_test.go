@@ -30,7 +30,7 @@ func TestCloseAndUnsentDrop(t *testing.T) {
 				o.drop()
 				if cancel { // Cancel(tk), its locked part: tk is not sent yet
 					e.mu.Lock()
-					e.dropLocked(tk)
+					e.dropLocked(tk, cancelled, nil)
 					e.mu.Unlock()
 				}
 			}

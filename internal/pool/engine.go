@@ -119,6 +119,7 @@ type Engine struct {
 	hasDirty atomic.Bool // dirty is not empty (read without the lock)
 	notes    []note      // diagnostics to log once the lock is released
 	hasNotes atomic.Bool // notes is not empty (read without the lock)
+	counts   counts
 }
 
 type state int
@@ -154,11 +155,19 @@ func New(cfg Config) (*Engine, error) {
 		}
 		first = append(first, w)
 		e.mu.Lock()
-		e.workers = append(e.workers, w)
+		e.addWorkerLocked(w)
 		e.mu.Unlock()
 		w.startGoroutines()
 	}
+	e.finish(nil)
 	return e, nil
+}
+
+// addWorkerLocked adds a worker just started to the engine's.
+func (e *Engine) addWorkerLocked(w *worker) {
+	e.workers = append(e.workers, w)
+	e.counts.started++
+	e.noteLocked(slog.LevelDebug, "mp: pool worker started", "worker", w.name, "worker_pid", w.pid)
 }
 
 // Size returns the number of workers the engine keeps running.

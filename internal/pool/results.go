@@ -119,10 +119,10 @@ func (e *Engine) resultOf(t *Task, rec *resultRec, fds []int) Result {
 		return Result{Err: e.cfg.RemoteError(&re)}
 	case resultCancelled:
 		descr.Close(fds)
-		return Result{Err: errCancelled}
+		return Result{Err: errCancelled, how: cancelled}
 	}
 	descr.Close(fds)
-	return Result{Err: timeoutErr(t.Func)}
+	return Result{Err: timeoutErr(t.Func), how: timedOut}
 }
 
 // onInitFailed breaks the engine: its initializer cannot run, so no task
@@ -158,14 +158,17 @@ func (e *Engine) onWorkerExit(w *worker) {
 			break
 		}
 	}
-	ds, again := e.accountLocked(w, exit)
+	ds, again, lost := e.accountLocked(w, exit)
 	w.inflight = nil
+	killed := w.dying
 	w.dying = true
 	if w.timer != nil {
 		w.timer.Stop()
 	}
 	e.queue.pushFront(again)
+	starting := e.starting
 	e.ensureWorkersLocked()
+	e.noteExitLocked(w, exit, killed, lost, e.starting > starting)
 	e.dispatchLocked()
 	e.stopIdleLocked()
 	e.checkExitedLocked()
@@ -178,7 +181,8 @@ func (e *Engine) onWorkerExit(w *worker) {
 // accountLocked settles the tasks of a worker that has exited: those it
 // finished are delivered from the copy of its held results, the one it
 // ran fails, and those that waited behind it are returned to run again.
-func (e *Engine) accountLocked(w *worker, exit Exit) (ds []delivery, again []*Task) {
+// lost is the task it was running when it died, if any.
+func (e *Engine) accountLocked(w *worker, exit Exit) (ds []delivery, again []*Task, lost *Task) {
 	snap := w.prog.read()
 	// Results the worker held for its next batch are in its progress page:
 	// their tasks ran and are done.
@@ -196,14 +200,13 @@ func (e *Engine) accountLocked(w *worker, exit Exit) (ds []delivery, again []*Ta
 	// too many to copy). Running them again would repeat their side
 	// effects.
 	ran := slices.IndexFunc(w.inflight, func(t *Task) bool { return t.sent && t.ID == snap.Last })
-	died := false
 	for i, t := range w.inflight {
 		switch {
 		case t.resolved:
 		case !t.sent:
 			again = append(again, t)
 		case t.ID == snap.Task:
-			died = true
+			lost = t
 			ds = e.resolveLocked(ds, t, Result{Err: w.deathErrLocked(t, exit)})
 		case i <= ran: // ran == -1: none
 			ds = e.resolveLocked(ds, t, Result{Err: e.cfg.WorkerDied(Death{Pid: w.pid, Exit: exit, ResultLost: true})})
@@ -217,10 +220,34 @@ func (e *Engine) accountLocked(w *worker, exit Exit) (ds []delivery, again []*Ta
 		}
 		t.w, t.sent = nil, false
 	}
-	if !w.dying && (died || exit.Code != 0) {
-		e.noteLocked(slog.LevelWarn, "mp: pool worker died", "pid", w.pid, "code", exit.Code, "signal", exit.Signal, "task_failed", died)
+	return ds, again, lost
+}
+
+// noteExitLocked counts the end of a worker and keeps its diagnostic: a
+// warning for a worker that died (it ended without being told to, while
+// running lost or between tasks), a debug record for the others. killed
+// says the engine killed it; replaced, that a new worker is starting in
+// its place.
+func (e *Engine) noteExitLocked(w *worker, exit Exit, killed bool, lost *Task, replaced bool) {
+	args := []any{"worker", w.name, "worker_pid", w.pid, "code", exit.Code}
+	if exit.Signal != 0 {
+		args = append(args, "signal", exit.Signal.String())
 	}
-	return ds, again
+	switch {
+	case !killed && (lost != nil || exit.Code != 0 || !w.stopSent):
+		e.counts.died++
+		if lost != nil {
+			args = append(args, "func", lost.Func)
+		}
+		e.noteLocked(slog.LevelWarn, "mp: pool worker died", append(args, "task_failed", lost != nil, "replaced", replaced)...)
+	case killed:
+		e.noteLocked(slog.LevelDebug, "mp: pool worker exited: killed by the pool", args...)
+	case w.retiring:
+		e.counts.recycled++
+		e.noteLocked(slog.LevelDebug, "mp: pool worker exited: it ran its most tasks", append(args, "tasks", w.assigned)...)
+	default:
+		e.noteLocked(slog.LevelDebug, "mp: pool worker exited: the pool is closed", args...)
+	}
 }
 
 // deathErrLocked is the error of task t, which the worker was running when

@@ -33,6 +33,7 @@ func init() { KillGrace.Store(int64(100 * time.Millisecond)) }
 // dropped before it is sent; every other task is delivered exactly once.
 func (e *Engine) Run(ts ...*Task) {
 	e.mu.Lock()
+	e.counts.open += len(ts)
 	var ds []delivery
 	if e.state != running || e.broken != nil {
 		err := errs.ErrPoolClosed
@@ -70,7 +71,7 @@ func (e *Engine) Cancel(t *Task) {
 		e.mu.Unlock()
 		return
 	}
-	e.dropLocked(t)
+	e.dropLocked(t, cancelled, nil)
 	if w := t.w; w != nil && t.sent {
 		t.cancelAt = time.Now()
 		w.cancels = append(w.cancels, t.ID)
@@ -89,18 +90,20 @@ func (e *Engine) resolveLocked(ds []delivery, t *Task, r Result) []delivery {
 	if t.resolved || !t.Owner.Wanted() {
 		descr.Close(r.FDs)
 		if !t.resolved {
-			e.dropLocked(t)
+			e.dropLocked(t, r.how, r.Err)
 		}
 		return ds
 	}
-	e.dropLocked(t)
+	e.dropLocked(t, r.how, r.Err)
 	return append(ds, delivery{t, r})
 }
 
-// dropLocked marks t resolved without telling its owner, and releases its
-// descriptors unless a sender is using them (the sender does then).
-func (e *Engine) dropLocked(t *Task) {
+// dropLocked marks t resolved without telling its owner, counts how it
+// ended (how, or by err), and releases its descriptors unless a sender is
+// using them (the sender does then).
+func (e *Engine) dropLocked(t *Task, how ending, err error) {
 	t.resolved = true
+	e.countLocked(t, how, err)
 	if t.sending == 0 {
 		descr.Close(t.FDs)
 		t.FDs = nil
@@ -131,7 +134,7 @@ func (e *Engine) dispatchLocked() {
 			continue
 		}
 		if !t.Owner.Wanted() {
-			e.dropLocked(t)
+			e.dropLocked(t, cancelled, nil)
 			continue
 		}
 		t.w, t.sent = w, false
@@ -199,7 +202,7 @@ func (e *Engine) spawnWorker() {
 		e.finish(ds)
 		return
 	}
-	e.workers = append(e.workers, w)
+	e.addWorkerLocked(w)
 	w.startGoroutines()
 	if e.state == terminated || e.broken != nil {
 		w.killLocked()

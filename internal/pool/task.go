@@ -49,6 +49,8 @@ type Result struct {
 	Value []byte
 	FDs   []int
 	Err   error
+
+	how ending // for the engine's counts: how the task ended
 }
 
 // errCancelled is the outcome of a task its owner cancelled: nobody sees

@@ -64,26 +64,41 @@ func (w *worker) runningLocked(now time.Time) (*Task, time.Time, bool) {
 	return nil, time.Time{}, false
 }
 
+// kill says why a task must be stopped.
+type kill struct {
+	how      ending    // timedOut or cancelled
+	deadline time.Time // for timedOut, the deadline that passed
+	pool     bool      // the deadline is the pool's task timeout
+}
+
+// err is the error the task fails with.
+func (k kill) err(t *Task) error {
+	if k.how == cancelled {
+		return errCancelled
+	}
+	return timeoutErr(t.Func)
+}
+
 // killReasonLocked returns when a task that started at start must be
-// stopped, and the error it then fails with; a zero time if never. The
-// engine's mutex is held.
-func (e *Engine) killReasonLocked(t *Task, start time.Time) (time.Time, error) {
+// stopped, and why; a zero time if never. The engine's mutex is held.
+func (e *Engine) killReasonLocked(t *Task, start time.Time) (time.Time, kill) {
 	var at time.Time
-	var reason error
-	consider := func(when time.Time, err func() error) {
+	var why kill
+	consider := func(when time.Time, k kill) {
 		if when.IsZero() {
 			return
 		}
 		if when = when.Add(time.Duration(KillGrace.Load())); at.IsZero() || when.Before(at) {
-			at, reason = when, err()
+			at, why = when, k
 		}
 	}
-	consider(t.cancelAt, func() error { return errCancelled })
-	consider(t.Deadline, func() error { return timeoutErr(t.Func) })
+	consider(t.cancelAt, kill{how: cancelled})
+	consider(t.Deadline, kill{how: timedOut, deadline: t.Deadline})
 	if e.cfg.TaskTimeout > 0 {
-		consider(start.Add(e.cfg.TaskTimeout), func() error { return timeoutErr(t.Func) })
+		end := start.Add(e.cfg.TaskTimeout)
+		consider(end, kill{how: timedOut, deadline: end, pool: true})
 	}
-	return at, reason
+	return at, why
 }
 
 // check runs when the watchdog timer fires: it kills the worker if its
@@ -102,13 +117,29 @@ func (e *Engine) check(w *worker) {
 	now := time.Now()
 	t, start, running := w.runningLocked(now)
 	if t != nil && running {
-		if at, reason := e.killReasonLocked(t, start); !at.IsZero() && !now.Before(at) {
+		if at, why := e.killReasonLocked(t, start); !at.IsZero() && !now.Before(at) {
+			reason := why.err(t)
 			w.killed[t.ID] = reason
-			ds = e.resolveLocked(ds, t, Result{Err: reason})
-			e.noteLocked(slog.LevelInfo, "mp: pool task stopped: worker killed", "pid", w.pid, "func", t.Func, "reason", reason)
+			ds = e.resolveLocked(ds, t, Result{Err: reason, how: why.how})
+			e.counts.killed++
+			e.noteKillLocked(w, t, why)
 			w.killLocked()
 			return
 		}
 	}
 	e.armLocked(w)
+}
+
+// noteKillLocked keeps the diagnostic of a worker killed to stop its task.
+func (e *Engine) noteKillLocked(w *worker, t *Task, why kill) {
+	grace := time.Duration(KillGrace.Load())
+	args := []any{"worker", w.name, "worker_pid", w.pid, "func", t.Func}
+	switch {
+	case why.how == cancelled:
+		e.noteLocked(slog.LevelWarn, "mp: pool worker killed: its task was cancelled and did not return", append(args, "grace", grace)...)
+	case why.pool:
+		e.noteLocked(slog.LevelWarn, "mp: pool worker killed: its task ran past the task timeout", append(args, "timeout", e.cfg.TaskTimeout, "grace", grace)...)
+	default:
+		e.noteLocked(slog.LevelWarn, "mp: pool worker killed: its task ran past its deadline", append(args, "deadline", why.deadline, "grace", grace)...)
+	}
 }

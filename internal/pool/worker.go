@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"sync"
 	"syscall"
 	"time"
@@ -23,6 +24,7 @@ type worker struct {
 	cancelc  *transport.Conn // cancellations out
 	prog     *progress
 	pid      int
+	name     string        // PoolWorker-N, the name its process is started with
 	wake     chan struct{} // cap 1: the writer has something to send
 	readDone chan struct{}
 	closeOne sync.Once
@@ -93,7 +95,8 @@ func (w *worker) start(tasks, cancels *transport.Conn, memfd int) error {
 		in.Func, in.Arg = e.cfg.Init.Func, arg
 		fds = append(fds, argFDs...)
 	}
-	proc, err := e.cfg.Start(fmt.Sprintf("PoolWorker-%d", e.names.Add(1)), tasks, cancels)
+	w.name = fmt.Sprintf("PoolWorker-%d", e.names.Add(1))
+	proc, err := e.cfg.Start(w.name, tasks, cancels)
 	if err != nil {
 		return err
 	}
@@ -136,23 +139,26 @@ func (w *worker) read() {
 		if err != nil {
 			if err != io.EOF && !errors.Is(err, errs.ErrClosed) {
 				// The worker may be alive with results nobody will read.
-				w.killNow()
+				w.killNow("mp: pool worker killed: its socket failed", err)
 			}
 			return
 		}
 		if err := w.e.onMessage(w, m); err != nil {
 			// A worker that breaks the protocol cannot be trusted with
 			// more work; its death fails its running task.
-			w.killNow()
+			w.killNow("mp: pool worker killed: it broke the protocol", err)
 		}
 	}
 }
 
 // killNow is killLocked for a caller that does not hold the engine's
-// mutex.
-func (w *worker) killNow() {
+// mutex, with the warning msg about err.
+func (w *worker) killNow(msg string, err error) {
 	w.e.mu.Lock()
 	defer w.e.mu.Unlock()
+	if !w.dying {
+		w.e.noteLocked(slog.LevelWarn, msg, "worker", w.name, "worker_pid", w.pid, "err", err)
+	}
 	w.killLocked()
 }
 
@@ -250,7 +256,7 @@ func (w *worker) takeBatchLocked() []*Task {
 		case t.resolved:
 			continue
 		case !t.Owner.Wanted():
-			w.e.dropLocked(t)
+			w.e.dropLocked(t, cancelled, nil)
 			continue
 		case len(batch) > 0 && (len(batch) >= maxBatchTasks || size+len(t.Arg) > batchBytes || nfds+len(t.FDs) > maxBatchFDs):
 		default:

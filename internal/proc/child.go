@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/mpgo/mp/internal/descr"
+	"github.com/mpgo/mp/internal/diag"
 	"github.com/mpgo/mp/internal/errs"
 	"github.com/mpgo/mp/internal/funcs"
 	"github.com/mpgo/mp/internal/transport"
@@ -34,6 +36,14 @@ It is not meant to be run by hand; unset %s to run the program normally.
 // returns the exit code.
 func runChild(marker string, beforeReply func()) int {
 	os.Unsetenv(envChild)
+	spare := isWarmSpare()
+	restoreArgv0()
+	if spare {
+		// The program's name while it waits for its own, rather than the
+		// "exe" of /proc/self/exe. Its main thread only: its name, when it
+		// comes, goes to every thread.
+		setComm(filepath.Base(argv0()), false)
+	}
 	fd, err := parseMarker(marker)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, notByHand, envChild, marker, err, envChild)
@@ -80,7 +90,12 @@ func serve(ctl *transport.Conn, m transport.Msg, beforeReply func()) int {
 		return reply(ctl, sm.Func, nil, nil, err)
 	}
 	setSelf(&sm)
-	slog.SetDefault(slog.New(&forwarder{ctl: ctl, level: slog.Level(sm.LogLevel)}))
+	setComm(sm.Name, true)
+	fwd := slog.New(&forwarder{ctl: ctl, level: slog.Level(sm.LogLevel)})
+	slog.SetDefault(fwd)
+	if sm.Diag {
+		diag.Forward(fwd)
+	}
 	if err := sendCtl(context.Background(), ctl, ctlHello, struct{}{}, nil); err != nil {
 		return 1
 	}

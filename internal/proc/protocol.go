@@ -39,8 +39,10 @@ type startMsg struct {
 	Dir      string
 	StdoutFD int // index into the descriptors, or -1
 	StderrFD int
-	// LogLevel is the lowest level of records the parent wants.
+	// LogLevel is the lowest level of records the parent wants; Diag
+	// says that it takes mp's own diagnostics too.
 	LogLevel int
+	Diag     bool
 }
 
 // maxResultFDs is the most handles' descriptors a result may carry: one

@@ -46,8 +46,9 @@ type child struct {
 
 // spawnWith starts a fresh run of this binary as a child that waits for its
 // start message on a control socket; goFn starts the goroutines that watch
-// the child (background.Go for process-lifetime children).
-func spawnWith(env []string, dir string, stdio childStdio, goFn func(func())) (*child, error) {
+// the child (background.Go for process-lifetime children). name is the
+// child's process name, for its title; warmTitle for a warm spare.
+func spawnWith(name string, env []string, dir string, stdio childStdio, goFn func(func())) (*child, error) {
 	CheckNotStrayChild() // a child that never reached Main must not spawn its own
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
@@ -62,8 +63,8 @@ func spawnWith(env []string, dir string, stdio childStdio, goFn func(func())) (*
 	c := &child{ctl: ctl, done: make(chan struct{}), ready: make(chan struct{}), goFn: goFn}
 	cmd := &exec.Cmd{
 		Path:       "/proc/self/exe",
-		Args:       []string{os.Args[0]},
-		Env:        append(childEnv(env), fmt.Sprintf("%s=v%d,fd=3", envChild, protoVersion)),
+		Args:       []string{title(name)},
+		Env:        append(childEnv(env), fmt.Sprintf("%s=v%d,fd=3", envChild, protoVersion), envArgv0+"="+argv0()),
 		Dir:        dir,
 		ExtraFiles: []*os.File{childEnd},
 	}
@@ -125,14 +126,17 @@ func (c *child) setStdio(cmd *exec.Cmd, stdio childStdio) ([]*os.File, error) {
 }
 
 // childEnv returns the environment of a new child: env (nil: this
-// process's) without a stale child marker. In a race-detector build, it
-// turns off the race runtime's one-second pause at exit, unless GORACE says
-// otherwise, so that short-lived children do not each cost a second.
+// process's) without a stale child marker or real argv[0]. In a
+// race-detector build, it turns off the race runtime's one-second pause at
+// exit, unless GORACE says otherwise, so that short-lived children do not
+// each cost a second.
 func childEnv(env []string) []string {
 	if env == nil {
 		env = os.Environ()
 	}
-	env = slices.DeleteFunc(slices.Clone(env), func(kv string) bool { return strings.HasPrefix(kv, envChild+"=") })
+	env = slices.DeleteFunc(slices.Clone(env), func(kv string) bool {
+		return strings.HasPrefix(kv, envChild+"=") || strings.HasPrefix(kv, envArgv0+"=")
+	})
 	if race.Enabled && !slices.ContainsFunc(env, func(kv string) bool { return strings.HasPrefix(kv, "GORACE=") }) {
 		env = append(env, "GORACE=atexit_sleep_ms=0")
 	}

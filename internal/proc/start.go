@@ -113,7 +113,7 @@ func Start(s *Spec) (Runner, error) {
 	CheckNotStrayChild()
 	sm := &startMsg{Func: s.Func, Arg: s.Arg, ArgFDs: len(s.ArgFDs), Name: s.Name, Identity: s.Identity,
 		Daemon: s.Daemon, AuthKey: Self().AuthKey, ParentPid: os.Getpid(), StdoutFD: -1, StderrFD: -1,
-		LogLevel: int(diag.MinLevel())}
+		LogLevel: int(diag.MinLevel()), Diag: diag.IsSet()}
 	var r Runner
 	var err error
 	switch {
@@ -148,7 +148,7 @@ func (s *Spec) goFn() func(func()) {
 
 // startSpawned starts sm in a freshly spawned child.
 func startSpawned(s *Spec, sm *startMsg) (Runner, error) {
-	c, err := spawnWith(s.Env, s.Dir, childStdio{s.Stdout, s.Stderr}, s.goFn())
+	c, err := spawnWith(s.Name, s.Env, s.Dir, childStdio{s.Stdout, s.Stderr}, s.goFn())
 	if err != nil {
 		return nil, err
 	}

@@ -58,7 +58,7 @@ func (w *warmPool) refillLocked() {
 // woken again once it has booted: its runtime and inits done, it waits for
 // work.
 func (w *warmPool) spawnOne() {
-	c, err := spawnWith(nil, "", childStdio{}, background.Go)
+	c, err := spawnWith(warmTitle, nil, "", childStdio{}, background.Go)
 	w.mu.Lock()
 	w.spawning--
 	w.lastErr = err
@@ -167,7 +167,7 @@ func (w *warmPool) takeSpare() (*child, error) {
 		}
 		if w.spawning == 0 {
 			w.mu.Unlock()
-			c, err := spawnWith(nil, "", childStdio{}, func(fn func()) { go fn() })
+			c, err := spawnWith(warmTitle, nil, "", childStdio{}, func(fn func()) { go fn() })
 			w.mu.Lock()
 			return c, err
 		}
