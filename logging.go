@@ -26,9 +26,16 @@ import (
 //     deadline), the pool's task timeout (timeout) or was cancelled, and
 //     did not return within the grace period (grace), with worker,
 //     worker_pid and func;
+//   - "mp: pool worker killed: its socket failed" or "…: it broke the
+//     protocol", with worker, worker_pid and err;
 //   - "mp: pool could not start a worker", with err;
 //   - "mp: the owner of a … died holding it; this process took it over",
 //     with lock (Mutex, ReentrantLock, …), pid and process;
+//   - a manager server's security events, unless its options name another
+//     logger: "manager: handshake failed; connection closed", "manager: too
+//     many connections; closing a new one", "manager: accept failed; the
+//     server stops", with remote (the peer's address, or for a Unix socket
+//     its pid and uid) and err;
 //
 // and at level Debug, the ordinary life of pool workers: "mp: pool worker
 // started", "mp: pool worker exited: …". Diagnostics of a child (a lock

@@ -67,6 +67,10 @@ type started struct {
 
 var serveFunc = mp.Register("mp.manager.serve", serveChild)
 
+// startDial is how Start connects to the server it started; tests replace
+// it to fail after the server is up.
+var startDial = dial
+
 // Start starts a manager server in a new process and returns a client
 // connected to it (Python: Manager(), BaseManager.start()). The server
 // process dies with this one (mp's lifeline), and Shutdown or Close stops
@@ -84,8 +88,11 @@ func Start(ctx context.Context, opts *Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := dial(ctx, addr, DialOptions{AuthKey: arg.AuthKey})
+	c, err := startDial(ctx, addr, DialOptions{AuthKey: arg.AuthKey})
 	if err != nil {
+		// The server waits for a client's Shutdown, which will not come:
+		// stop it before reaping it.
+		sp.p.Kill()
 		reap(context.Background(), sp)
 		return nil, err
 	}

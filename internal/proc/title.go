@@ -26,8 +26,10 @@ import (
 // Control characters of a name show as '?' in both, as ps shows them (a
 // NUL would make the exec fail).
 //
-// The child gets back its real os.Args[0] (passed in envArgv0) before its
-// function runs, so that nothing in it sees the title.
+// The child gets back its real os.Args[0] (passed in envArgv0) in Main,
+// before its function runs: the function sees the program's argv[0], but
+// package init functions, which run before Main, see the title (a flag
+// set made in an init names itself after it, for instance).
 
 // envArgv0 carries a child's real os.Args[0], which its title replaces.
 const envArgv0 = "_MP_ARGV0"
