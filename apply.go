@@ -60,8 +60,8 @@ func decodeResult[Out any](fn string, r TaskResult) (Out, error) {
 
 // Map runs fn over every item of in, on ex, and returns the results in the
 // order of in (Python: map). The items travel in chunks of chunk items,
-// each one task for a worker; chunk zero or less applies Python's rule
-// (four chunks per worker). The first item to fail fails the whole Map
+// each one task for a worker; chunk zero applies Python's rule (four
+// chunks per worker), and a negative chunk panics (Python: ValueError). The first item to fail fails the whole Map
 // with its error; chunks not yet sent to a worker are dropped (those
 // already sent run, their results unused). An empty in gives an empty
 // result.
@@ -79,6 +79,7 @@ func Map[In, Out any](ctx context.Context, ex Executor, fn Func[In, Out], in []I
 // the progress of the items (see Callback.Progress).
 func MapAsync[In, Out any](ctx context.Context, ex Executor, fn Func[In, Out], in []In, chunk int, cbs ...Callback[[]Out]) *Future[[]Out] {
 	checkCall(ex, fn.name)
+	checkChunk(chunk)
 	f := newFuture[[]Out]()
 	out := make([]Out, len(in))
 	if len(in) == 0 {
@@ -219,5 +220,13 @@ func checkCall(ex Executor, name string) {
 	}
 	if ex == nil {
 		panic("mp: a nil Executor (Pool)")
+	}
+}
+
+// checkChunk panics for a negative chunk size: a mistake, where zero asks
+// for the default.
+func checkChunk(chunk int) {
+	if chunk < 0 {
+		panic(fmt.Sprintf("mp: chunk size %d: want 0 (the default) or more", chunk))
 	}
 }

@@ -50,7 +50,11 @@
 // or result type, the queue constructors for such an item type, and a
 // value whose type is only known inside an interface fails to send with
 // an error matching ErrUnencodable. Tag a field `cbor:"-"` to leave it out
-// on purpose.
+// on purpose. This refuses, among others, a struct holding a sync.Mutex
+// and code-generated types with private state (protocol buffers' messages):
+// send their exported data in a struct of its own, or give the type
+// MarshalBinary and UnmarshalBinary (for a protocol buffer, proto.Marshal
+// and proto.Unmarshal).
 //
 // # Handles
 //

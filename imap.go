@@ -2,6 +2,7 @@ package mp
 
 import (
 	"context"
+	"fmt"
 	"iter"
 	"sync"
 	"time"
@@ -12,14 +13,14 @@ import (
 // ImapOptions tunes Imap and ImapUnordered. The zero value suits most
 // work.
 type ImapOptions struct {
-	// Chunk is how many items travel as one task. Zero or less adapts it
+	// Chunk is how many items travel as one task. Zero adapts it
 	// (see Imap); Python's default is 1, which costs a round trip to a
-	// worker per item.
+	// worker per item. A negative Chunk panics.
 	Chunk int
 	// ReadAhead bounds how many items are read from the input and given to
-	// the pool before their results are taken. Zero or less means 64 per
-	// worker, or four chunks per worker if that is more. Python reads the
-	// whole input at once.
+	// the pool before their results are taken. Zero means 64 per worker,
+	// or four chunks per worker if that is more; a negative ReadAhead
+	// panics. Python reads the whole input at once.
 	ReadAhead int
 	// Timeout, if positive, bounds each wait for the next result of Imap
 	// (Python: next(timeout)): when it passes, the iteration yields the
@@ -98,6 +99,10 @@ type imapRun[In, Out any] struct {
 }
 
 func imap[In, Out any](ctx context.Context, ex Executor, fn string, in iter.Seq[In], opts ImapOptions, ordered bool) iter.Seq2[int, Outcome[Out]] {
+	checkChunk(opts.Chunk)
+	if opts.ReadAhead < 0 || opts.Timeout < 0 {
+		panic(fmt.Sprintf("mp: ImapOptions ReadAhead %d, Timeout %v: want 0 (the default) or more", opts.ReadAhead, opts.Timeout))
+	}
 	workers := max(1, ex.Parallelism())
 	return func(yield func(int, Outcome[Out]) bool) {
 		r := &imapRun[In, Out]{ctx: ctx, ex: ex, fn: fn, readAhead: max(0, opts.ReadAhead), ordered: ordered,

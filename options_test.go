@@ -1,7 +1,9 @@
 package mp_test
 
 import (
+	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +17,12 @@ import (
 // (panicMessage is in unexported_test.go).
 func TestOptionsOutOfRange(t *testing.T) {
 	mptest.CheckLeaks(t)
+	p, err := mp.NewPool(mp.PoolOptions{Processes: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Terminate()
+	ctx := context.Background()
 	for _, c := range []struct {
 		name string
 		fn   func()
@@ -26,6 +34,10 @@ func TestOptionsOutOfRange(t *testing.T) {
 		{"BarrierParties", func() { mp.NewBarrier(0, mp.BarrierConfig{}) }, "mp: NewBarrier with 0 parties"},
 		{"BarrierTimeout", func() { mp.NewBarrier(2, mp.BarrierConfig{Timeout: -time.Millisecond}) }, "mp: NewBarrier with Timeout -1ms: want 0 (no bound) or more"},
 		{"Semaphore", func() { mp.NewSemaphore(-1) }, "mp: semaphore value -1 outside 0..MaxInt32"},
+		{"MapChunk", func() { mp.Map(ctx, p, cube, []int{1}, -1) }, "mp: chunk size -1: want 0 (the default) or more"},
+		{"MapEachChunk", func() { mp.MapEach(ctx, p, cube, []int{1}, -2) }, "mp: chunk size -2: want 0 (the default) or more"},
+		{"ImapChunk", func() { mp.Imap(ctx, p, cube, slices.Values([]int{1}), mp.ImapOptions{Chunk: -1}) }, "mp: chunk size -1: want 0 (the default) or more"},
+		{"ImapReadAhead", func() { mp.ImapUnordered(ctx, p, cube, slices.Values([]int{1}), mp.ImapOptions{ReadAhead: -1}) }, "mp: ImapOptions ReadAhead -1, Timeout 0s: want 0 (the default) or more"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if got := panicMessage(c.fn); got != c.want {

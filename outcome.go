@@ -36,6 +36,7 @@ type Outcome[T any] struct {
 // yields each item's index with its outcome.
 func MapEach[In, Out any](ctx context.Context, ex Executor, fn Func[In, Out], in []In, chunk int) []Outcome[Out] {
 	checkCall(ex, fn.name)
+	checkChunk(chunk)
 	out := make([]Outcome[Out], len(in))
 	if len(in) == 0 {
 		return out

@@ -11,8 +11,8 @@ package mp
 // terminated, in none).
 type PoolStats struct {
 	// Workers is the number of worker processes alive now: started, and
-	// not yet ended (those stopping or being killed included). Workers
-	// minus Running are idle.
+	// not yet ended (those stopping or being killed included). Those not
+	// Running are idle, starting or ending.
 	Workers int
 	// Started counts the worker processes started: the first ones and
 	// every replacement.

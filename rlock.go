@@ -37,7 +37,12 @@ import (
 // tell it from another goroutine of this process asking with the same
 // context (context.Background(), say), which must wait: Go gives
 // goroutines no identity that can be read at the cost of a Lock (reading
-// one from a stack trace takes microseconds).
+// one from a stack trace takes microseconds). The check is an error, not a
+// panic, because it cannot tell one legitimate pattern from the mistake: a
+// goroutine that locked, handed its owner context to another goroutine and
+// then asks for the lock as a new owner, to wait until the other unlocks.
+// Race builds report that pattern too; make the waiting goroutine's context
+// an owner with NewOwner to keep it working there.
 //
 // Like Mutex, a ReentrantLock survives its holder's death (the next Lock
 // returns ErrOwnerDead and holds it, at depth one), is a handle that travels
