@@ -77,6 +77,12 @@ type Core struct {
 	cancel context.CancelFunc
 
 	fd feeder
+
+	// atCommit, if not nil, is called by commit with the lock held, just
+	// before the new state becomes current (after false) and just after:
+	// tests set it to see what a process that died at either instant
+	// would leave in shared memory, or to die there.
+	atCommit func(after bool)
 }
 
 // New creates a queue of the given kind. maxsize ≤ 0 means no limit on the

@@ -104,7 +104,13 @@ func (c *Core) holdLocked(d int64) {
 }
 
 // reserveLocked counts d items buffered (or, negative, moved or dropped)
-// by this process. The lock is held.
+// by this process. The lock is held. An increase is counted before the
+// commit of the state that reserves the items, a decrease after the commit
+// that takes them off: at no instant does the slot count fewer items than
+// the committed state holds reserved for this process, so all of them are
+// written off if it dies at any point (a slot that counts more is clamped
+// to the state, see writeOffLocked; one that counts fewer would leave items
+// reserved for good).
 func (c *Core) reserveLocked(d int64) {
 	if h, ok := c.mySlot(); ok {
 		countLocked(h.reserved, d)
