@@ -47,10 +47,12 @@ func (c *Core) slot(i int) holder {
 }
 
 // claimSlot makes sure this process has a slot, claiming one if it has
-// none yet. When the table is full of live processes, this Core does not
-// count what it holds (the table has room for holderSlots processes at a
-// time): a death of this process then goes unnoticed by Join. It must be
-// called without the lock.
+// none yet. When the table is full of live processes (it has room for
+// holderSlots processes at a time), this Core counts nothing: a Get from
+// it counts no item held, so that a death of this process goes unnoticed
+// by Join, and a Put buffers nothing (it waits for room in shared memory,
+// as an unbuffered one does), so that a death never leaves items reserved
+// for good. It must be called without the lock.
 func (c *Core) claimSlot() {
 	if c.me.Load() != 0 {
 		return

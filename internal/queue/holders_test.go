@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -240,5 +241,48 @@ func TestProducerDiesAfterBuffering(t *testing.T) {
 	}
 	if l := d.Len(); l != 0 {
 		t.Errorf("Len() = %d, want 0", l)
+	}
+}
+
+// TestPutWithoutSlotWaits: a producer that finds the holder table full of
+// live processes buffers nothing (what it buffered would go uncounted, and
+// be waited for forever if it died): like an unbuffered Put, its Put waits
+// for room, or fails with ErrFull if it may not wait.
+func TestPutWithoutSlotWaits(t *testing.T) {
+	c := newCore(t, FIFO, 0, minCapacity, true)
+	live := uint64(os.Getppid()) // a live process, named by its pid alone
+	for i := range holderSlots {
+		c.slot(i).owner.Store(live)
+	}
+	big := bytes.Repeat([]byte("y"), 100)
+	n := 0
+	for {
+		ok, err := c.storeLockedForTest(big)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			break
+		}
+		n++
+	}
+	if err := c.Put(context.Background(), Item{Data: big}, false); !errors.Is(err, errs.ErrFull) {
+		t.Fatalf("Put(wait=false) without a slot on a full ring = %v, want ErrFull", err)
+	}
+	if c.me.Load() != -1 {
+		t.Fatalf("claimed slot %d of a table full of live processes", c.me.Load())
+	}
+	done := make(chan error, 1)
+	go func() { done <- c.Put(ctx10(t), Item{Data: big}, true) }()
+	waitUntil(t, "the Put sleeps for room", sleeping(c, 0, 1, 0))
+	if c.fd.has() {
+		t.Error("the Put buffered its item")
+	}
+	get(t, c)
+	if err := <-done; err != nil {
+		t.Fatalf("Put() once there is room = %v", err)
+	}
+	if l := c.Len(); l != n {
+		t.Errorf("Len() = %d, want %d", l, n)
 	}
 }
