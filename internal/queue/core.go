@@ -66,8 +66,10 @@ type Core struct {
 	rb recvBuf
 
 	// me is 1 + the index of this process's slot in the holder table
-	// (holders.go), 0 before claimSlot, -1 if the table had no room.
-	me atomic.Int32
+	// (holders.go), 0 before claimSlot, -1 if the table had no room. claim
+	// runs the one claim of this Core.
+	me    atomic.Int32
+	claim sync.Once
 
 	// live is held (shared) by every operation and exclusively by Close.
 	live   sync.RWMutex

@@ -47,35 +47,39 @@ func (c *Core) slot(i int) holder {
 }
 
 // claimSlot makes sure this process has a slot, claiming one if it has
-// none yet. When the table is full of live processes (it has room for
-// holderSlots processes at a time), this Core counts nothing: a Get from
-// it counts no item held, so that a death of this process goes unnoticed
-// by Join, and a Put buffers nothing (it waits for room in shared memory,
-// as an unbuffered one does), so that a death never leaves items reserved
-// for good. It must be called without the lock.
+// none yet. A Core claims once: goroutines that call it together wait for
+// the first one's claim (each taking a slot of its own would leave all but
+// one taken for nothing while the process lives). When the table is full
+// of live processes (it has room for holderSlots processes at a time),
+// this Core counts nothing: a Get from it counts no item held, so that a
+// death of this process goes unnoticed by Join, and a Put buffers nothing
+// (it waits for room in shared memory, as an unbuffered one does), so that
+// a death never leaves items reserved for good. It must be called without
+// the lock.
 func (c *Core) claimSlot() {
-	if c.me.Load() != 0 {
-		return
-	}
+	c.claim.Do(func() { c.me.Store(c.findSlot()) })
+}
+
+// findSlot returns 1 + the index of this process's slot, claiming a free
+// one (after a sweep, if none is free) if the process has none, or -1.
+func (c *Core) findSlot() int32 {
 	self := lockcore.Self()
 	for i := range holderSlots {
 		if c.slot(i).owner.Load() == self {
-			c.me.Store(int32(i + 1))
-			return
+			return int32(i + 1)
 		}
 	}
 	for attempt := range 2 {
 		for i := range holderSlots {
 			if c.slot(i).owner.CompareAndSwap(0, self) {
-				c.me.Store(int32(i + 1))
-				return
+				return int32(i + 1)
 			}
 		}
 		if attempt == 0 {
 			c.sweep(true)
 		}
 	}
-	c.me.Store(-1)
+	return -1
 }
 
 // mySlot returns this process's slot, if claimSlot found one.

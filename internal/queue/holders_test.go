@@ -286,3 +286,39 @@ func TestPutWithoutSlotWaits(t *testing.T) {
 		t.Errorf("Len() = %d, want %d", l, n)
 	}
 }
+
+// TestClaimSlotOnce: goroutines of one process that claim a slot at the
+// same time take one between them. The table is full of dead processes,
+// so that a claim sweeps it, and the sweep waits for the queue's lock,
+// which the test holds until both claims are under way.
+func TestClaimSlotOnce(t *testing.T) {
+	for range 5 {
+		c := newCore(t, FIFO, 0, minCapacity, true)
+		for i := range holderSlots {
+			c.slot(i).owner.Store(deadID)
+		}
+		c.lock()
+		var wg sync.WaitGroup
+		started := make(chan struct{}, 2)
+		for range 2 {
+			wg.Go(func() {
+				started <- struct{}{}
+				c.claimSlot()
+			})
+		}
+		<-started
+		<-started
+		waitUntil(t, "a claim sweeps the table", c.lk.HasWaiters)
+		c.unlock()
+		wg.Wait()
+		var mine []int
+		for i := range holderSlots {
+			if c.slot(i).owner.Load() == lockcore.Self() {
+				mine = append(mine, i)
+			}
+		}
+		if len(mine) != 1 || c.me.Load() != int32(mine[0]+1) {
+			t.Fatalf("slots owned after two claims: %v, and the Core's is %d; want one, the Core's", mine, c.me.Load()-1)
+		}
+	}
+}
