@@ -79,7 +79,12 @@ const (
 // someone gets from the queue: get the items before waiting for the child.
 // Python's feeder holds references to the objects put, while mp must copy
 // them, so a handle buffers at most 16 MiB: past that, Put waits until the
-// feeder has moved half of it.
+// feeder has moved half of it. A process buffers only while it has one of
+// the queue's 128 holder slots, which count what it buffers so that the
+// others stop waiting for those items if it dies: with 128 other live
+// processes getting from (a JoinableQueue) or buffering for the queue,
+// a Put in one more waits for room in shared memory instead, as a
+// SimpleQueue's does, and TryPut returns ErrFull.
 type Queue[T any] struct {
 	c *queue.Core
 }

@@ -66,8 +66,10 @@ type Core struct {
 	rb recvBuf
 
 	// me is 1 + the index of this process's slot in the holder table
-	// (holders.go), 0 before claimSlot, -1 if the table had no room.
-	me atomic.Int32
+	// (holders.go), 0 before claimSlot, -1 if the table had no room. claim
+	// runs the one claim of this Core.
+	me    atomic.Int32
+	claim sync.Once
 
 	// live is held (shared) by every operation and exclusively by Close.
 	live   sync.RWMutex
@@ -77,6 +79,12 @@ type Core struct {
 	cancel context.CancelFunc
 
 	fd feeder
+
+	// atCommit, if not nil, is called by commit with the lock held, just
+	// before the new state becomes current (after false) and just after:
+	// tests set it to see what a process that died at either instant
+	// would leave in shared memory, or to die there.
+	atCommit func(after bool)
 }
 
 // New creates a queue of the given kind. maxsize ≤ 0 means no limit on the

@@ -86,8 +86,8 @@ var feeding struct {
 func (c *Core) bufferLocked(s state, it Item, pk *packet) {
 	s.reserved++
 	s.unfinished++
+	c.reserveLocked(1) // before the commit: see reserveLocked
 	c.commit(s)
-	c.reserveLocked(1)
 	f := &c.fd
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -180,7 +180,6 @@ func (c *Core) moveBuffered(registered bool) (more bool, snap spaceSnap, err err
 			break
 		}
 		s.reserved--
-		c.reserveLocked(-1)
 		descr.Close(b.it.FDs)
 		b.pk.release()
 		moved++
@@ -195,6 +194,7 @@ func (c *Core) moveBuffered(registered bool) (more bool, snap spaceSnap, err err
 	f.shrunkLocked(n)
 	if moved > 0 {
 		c.commitPutLocked(s)
+		c.reserveLocked(-int64(moved)) // after the commit: see reserveLocked
 	}
 	if len(f.items) == 0 {
 		return false, snap, nil
@@ -223,7 +223,6 @@ func (c *Core) dropBuffered() {
 	}
 	s := c.load()
 	n := uint64(len(items))
-	c.reserveLocked(-int64(n))
 	s.reserved -= min(n, s.reserved)
 	s.unfinished -= min(n, s.unfinished)
 	if s.unfinished == 0 {
@@ -231,6 +230,7 @@ func (c *Core) dropBuffered() {
 	}
 	s.getSeq++ // slots were freed: space sleepers look again
 	c.commit(s)
+	c.reserveLocked(-int64(n)) // after the commit: see reserveLocked
 	if s.unfinished == 0 {
 		c.joined.ring()
 	}

@@ -47,33 +47,39 @@ func (c *Core) slot(i int) holder {
 }
 
 // claimSlot makes sure this process has a slot, claiming one if it has
-// none yet. When the table is full of live processes, this Core does not
-// count what it holds (the table has room for holderSlots processes at a
-// time): a death of this process then goes unnoticed by Join. It must be
-// called without the lock.
+// none yet. A Core claims once: goroutines that call it together wait for
+// the first one's claim (each taking a slot of its own would leave all but
+// one taken for nothing while the process lives). When the table is full
+// of live processes (it has room for holderSlots processes at a time),
+// this Core counts nothing: a Get from it counts no item held, so that a
+// death of this process goes unnoticed by Join, and a Put buffers nothing
+// (it waits for room in shared memory, as an unbuffered one does), so that
+// a death never leaves items reserved for good. It must be called without
+// the lock.
 func (c *Core) claimSlot() {
-	if c.me.Load() != 0 {
-		return
-	}
+	c.claim.Do(func() { c.me.Store(c.findSlot()) })
+}
+
+// findSlot returns 1 + the index of this process's slot, claiming a free
+// one (after a sweep, if none is free) if the process has none, or -1.
+func (c *Core) findSlot() int32 {
 	self := lockcore.Self()
 	for i := range holderSlots {
 		if c.slot(i).owner.Load() == self {
-			c.me.Store(int32(i + 1))
-			return
+			return int32(i + 1)
 		}
 	}
 	for attempt := range 2 {
 		for i := range holderSlots {
 			if c.slot(i).owner.CompareAndSwap(0, self) {
-				c.me.Store(int32(i + 1))
-				return
+				return int32(i + 1)
 			}
 		}
 		if attempt == 0 {
 			c.sweep(true)
 		}
 	}
-	c.me.Store(-1)
+	return -1
 }
 
 // mySlot returns this process's slot, if claimSlot found one.
@@ -104,7 +110,13 @@ func (c *Core) holdLocked(d int64) {
 }
 
 // reserveLocked counts d items buffered (or, negative, moved or dropped)
-// by this process. The lock is held.
+// by this process. The lock is held. An increase is counted before the
+// commit of the state that reserves the items, a decrease after the commit
+// that takes them off: at no instant does the slot count fewer items than
+// the committed state holds reserved for this process, so all of them are
+// written off if it dies at any point (a slot that counts more is clamped
+// to the state, see writeOffLocked; one that counts fewer would leave items
+// reserved for good).
 func (c *Core) reserveLocked(d int64) {
 	if h, ok := c.mySlot(); ok {
 		countLocked(h.reserved, d)

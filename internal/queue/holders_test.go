@@ -1,8 +1,12 @@
 package queue
 
 import (
+	"bytes"
+	"context"
 	"errors"
+	"fmt"
 	"os"
+	"sync"
 	"testing"
 
 	"github.com/mpgo/mp/internal/errs"
@@ -129,5 +133,192 @@ func TestSweepWritesOffDeadProducer(t *testing.T) {
 	}
 	if c.Len() != 0 || c.Unfinished() != 1 {
 		t.Errorf("Len() = %d, Unfinished() = %d; want 0, 1", c.Len(), c.Unfinished())
+	}
+}
+
+// TestSlotCountsWhatIsReserved: at each instant a producer can die at, just
+// before and just after every commit of the state, its slot counts at least
+// the items the state holds reserved for it (buffering them, moving them
+// over, dropping them at a shutdown), so that a sweep after its death
+// writes them all off.
+func TestSlotCountsWhatIsReserved(t *testing.T) {
+	c := newCore(t, FIFO, 0, minCapacity, true)
+	d := twin(t, c)
+	// The hook runs under the queue's lock, in Put and in the feeder; mu
+	// guards the counts of the test.
+	var mu sync.Mutex
+	var before state
+	var buffered, moved, dropped int // commits of each kind
+	failed := false
+	c.atCommit = func(after bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		s := c.load()
+		var counted uint64
+		if h, ok := c.mySlot(); ok {
+			counted = h.reserved.Load()
+		}
+		if counted < s.reserved && !failed {
+			failed = true
+			t.Errorf("just %s a commit, the slot counts %d items and the state reserves %d: a death there leaves %d reserved for good",
+				map[bool]string{false: "before", true: "after"}[after], counted, s.reserved, s.reserved-counted)
+		}
+		switch {
+		case !after:
+			before = s
+		case s.reserved > before.reserved:
+			buffered++
+		case s.reserved < before.reserved && s.count > before.count:
+			moved++
+		case s.reserved < before.reserved:
+			dropped++
+		}
+	}
+	kinds := func() (int, int, int) {
+		mu.Lock()
+		defer mu.Unlock()
+		return buffered, moved, dropped
+	}
+	for i := range 2000 {
+		put(t, c, fmt.Sprint(i))
+	}
+	for range 100 {
+		get(t, d)
+	}
+	waitUntil(t, "the feeder moves items", func() bool { _, m, _ := kinds(); return m > 0 })
+	d.Shutdown(true)
+	waitUntil(t, "the feeder drops its items", func() bool { return c.Len() == 0 })
+	if b, m, dr := kinds(); b == 0 || m == 0 || dr == 0 {
+		t.Errorf("commits seen: %d buffering, %d moving, %d dropping; the test needs each", b, m, dr)
+	}
+}
+
+// TestProducerDiesAfterBuffering: a producer that dies just after the
+// commit that counts an item it buffers, before the item is even in its
+// feeder, is written off: a Get on the queue, shut down, does not wait
+// for that item, and Len no longer counts it.
+func TestProducerDiesAfterBuffering(t *testing.T) {
+	c := newCore(t, FIFO, 0, minCapacity, true)
+	d := twin(t, c)
+	n := 0
+	for {
+		ok, err := c.storeLockedForTest([]byte("queued"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			break
+		}
+		n++
+	}
+	type died struct{}
+	c.atCommit = func(after bool) {
+		if after && c.load().reserved > 0 {
+			panic(died{})
+		}
+	}
+	func() {
+		defer func() {
+			if _, ok := recover().(died); !ok {
+				t.Fatal("the Put did not commit a buffered item")
+			}
+		}()
+		c.Put(context.Background(), Item{Data: []byte("buffered")}, true)
+	}()
+	c.atCommit = nil
+	h, ok := c.mySlot()
+	if !ok {
+		t.Fatal("the producer has no slot")
+	}
+	h.owner.Store(deadID) // the producer's process is gone
+	d.Shutdown(false)
+	ctx := ctx10(t)
+	for range n {
+		get(t, d)
+	}
+	if _, err := d.Get(ctx, true); !errors.Is(err, errs.ErrShutDown) {
+		t.Errorf("Get() with only a dead producer's item to come = %v, want ErrShutDown", err)
+	}
+	if l := d.Len(); l != 0 {
+		t.Errorf("Len() = %d, want 0", l)
+	}
+}
+
+// TestPutWithoutSlotWaits: a producer that finds the holder table full of
+// live processes buffers nothing (what it buffered would go uncounted, and
+// be waited for forever if it died): like an unbuffered Put, its Put waits
+// for room, or fails with ErrFull if it may not wait.
+func TestPutWithoutSlotWaits(t *testing.T) {
+	c := newCore(t, FIFO, 0, minCapacity, true)
+	live := uint64(os.Getppid()) // a live process, named by its pid alone
+	for i := range holderSlots {
+		c.slot(i).owner.Store(live)
+	}
+	big := bytes.Repeat([]byte("y"), 100)
+	n := 0
+	for {
+		ok, err := c.storeLockedForTest(big)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			break
+		}
+		n++
+	}
+	if err := c.Put(context.Background(), Item{Data: big}, false); !errors.Is(err, errs.ErrFull) {
+		t.Fatalf("Put(wait=false) without a slot on a full ring = %v, want ErrFull", err)
+	}
+	if c.me.Load() != -1 {
+		t.Fatalf("claimed slot %d of a table full of live processes", c.me.Load())
+	}
+	done := make(chan error, 1)
+	go func() { done <- c.Put(ctx10(t), Item{Data: big}, true) }()
+	waitUntil(t, "the Put sleeps for room", sleeping(c, 0, 1, 0))
+	if c.fd.has() {
+		t.Error("the Put buffered its item")
+	}
+	get(t, c)
+	if err := <-done; err != nil {
+		t.Fatalf("Put() once there is room = %v", err)
+	}
+	if l := c.Len(); l != n {
+		t.Errorf("Len() = %d, want %d", l, n)
+	}
+}
+
+// TestClaimSlotOnce: goroutines of one process that claim a slot at the
+// same time take one between them. The table is full of dead processes,
+// so that a claim sweeps it, and the sweep waits for the queue's lock,
+// which the test holds until both claims are under way.
+func TestClaimSlotOnce(t *testing.T) {
+	for range 5 {
+		c := newCore(t, FIFO, 0, minCapacity, true)
+		for i := range holderSlots {
+			c.slot(i).owner.Store(deadID)
+		}
+		c.lock()
+		var wg sync.WaitGroup
+		started := make(chan struct{}, 2)
+		for range 2 {
+			wg.Go(func() {
+				started <- struct{}{}
+				c.claimSlot()
+			})
+		}
+		<-started
+		<-started
+		waitUntil(t, "a claim sweeps the table", c.lk.HasWaiters)
+		c.unlock()
+		wg.Wait()
+		var mine []int
+		for i := range holderSlots {
+			if c.slot(i).owner.Load() == lockcore.Self() {
+				mine = append(mine, i)
+			}
+		}
+		if len(mine) != 1 || c.me.Load() != int32(mine[0]+1) {
+			t.Fatalf("slots owned after two claims: %v, and the Core's is %d; want one, the Core's", mine, c.me.Load()-1)
+		}
 	}
 }

@@ -111,6 +111,9 @@ func (c *Core) load() state {
 // held. The state fits one cache line: count and reserved share a word
 // (each stays far below 2³², bounded by the memory the items take).
 func (c *Core) commit(s state) {
+	if c.atCommit != nil {
+		c.atCommit(false)
+	}
 	next := c.r.u32(offCur).Load() ^ 1
 	b := c.r.mem[c.stateOff(next):]
 	le := binary.LittleEndian
@@ -124,6 +127,9 @@ func (c *Core) commit(s state) {
 	le.PutUint64(b[56:], s.bulkTail)
 	c.r.u32(offCur).Store(next)
 	c.hints(s)
+	if c.atCommit != nil {
+		c.atCommit(true)
+	}
 }
 
 func (c *Core) hints(s state) {

@@ -35,8 +35,9 @@ func (it Item) flags() byte {
 // Put waits for one to be taken (or returns errs.ErrFull when wait is false). If
 // the shared memory has no room, a buffered Core keeps the item in this
 // process (a feeder goroutine moves it over as room appears, keeping this
-// process's items in order); an unbuffered one waits, or returns errs.ErrFull
-// when wait is false. If ctx ends first, Put returns an error matching
+// process's items in order); an unbuffered one, or a buffered one that
+// found no slot in the holder table (see claimSlot), waits, or returns
+// errs.ErrFull when wait is false. If ctx ends first, Put returns an error matching
 // errs.ErrFull and ctx's error. On a queue that was shut down, it returns
 // errs.ErrShutDown, also to a Put that was waiting.
 func (c *Core) Put(ctx context.Context, it Item, wait bool) error {
@@ -153,7 +154,10 @@ func (c *Core) tryPut(it Item, pk *packet, wait, registered bool) (res putResult
 		s.unfinished++
 		c.commitPutLocked(s)
 		return putDone, snap, nil, nil
-	case !c.buffered:
+	case !c.buffered || c.me.Load() < 0:
+		// Without a slot, items buffered here would go uncounted, and a
+		// Get of a queue shut down would wait for them forever if this
+		// process died (see claimSlot): the Put waits for room instead.
 		res, snap = c.noRoomLocked(s, wait, c.needOf(s, it, pk, false))
 		return res, snap, nil, nil
 	}
