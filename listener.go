@@ -68,10 +68,9 @@ func Listen(network, address string, key []byte) (*Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mp: listen on %s: %w", address, err)
 	}
-	explicit := len(key) > 0
-	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && !explicit && !tcp.IP.IsLoopback() {
+	if err := auth.CheckAddr(ln.Addr(), len(key) > 0); err != nil {
 		ln.Close()
-		return nil, fmt.Errorf("%w: %s is reachable from other machines, and the default key is meant for this program and its children; choose a key and give it to the clients", ErrInsecure, tcp)
+		return nil, err
 	}
 	var id [8]byte
 	rand.Read(id[:])

@@ -220,3 +220,17 @@ func readVerdict(nc net.Conn, key, ns, nc2 []byte) (Peer, error) {
 	}
 	return v.Peer, nil
 }
+
+// CheckAddr refuses to listen on a, unless the key was chosen explicitly,
+// when a is a TCP address that other machines reach: the default key is
+// meant for one program and its children, and a stranger on the network
+// must not be able to try it. It returns an error matching errs.ErrInsecure
+// for such an address, and nil for a loopback or Unix address, or an
+// explicit key.
+func CheckAddr(a net.Addr, explicitKey bool) error {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok || explicitKey || tcp.IP.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("%w: %s is reachable from other machines, and the default key is meant for this program and its children; choose a key and give it to the clients", errs.ErrInsecure, tcp)
+}

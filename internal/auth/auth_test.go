@@ -108,3 +108,26 @@ func FuzzHandshake(f *testing.F) {
 		}
 	})
 }
+
+// TestCheckAddr: only a TCP address other machines reach, with the default
+// key, is refused.
+func TestCheckAddr(t *testing.T) {
+	for _, tc := range []struct {
+		addr     net.Addr
+		explicit bool
+		insecure bool
+	}{
+		{&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)}, false, false},
+		{&net.TCPAddr{IP: net.IPv6loopback}, false, false},
+		{&net.TCPAddr{IP: net.IPv4zero}, false, true},
+		{&net.TCPAddr{IP: net.IPv6unspecified}, false, true},
+		{&net.TCPAddr{IP: net.IPv4(192, 0, 2, 1)}, false, true},
+		{&net.TCPAddr{IP: net.IPv4zero}, true, false},
+		{&net.UnixAddr{Name: "@sock", Net: "unix"}, false, false},
+	} {
+		err := CheckAddr(tc.addr, tc.explicit)
+		if got := errors.Is(err, errs.ErrInsecure); got != tc.insecure {
+			t.Errorf("CheckAddr(%v, %v) = %v, want insecure %v", tc.addr, tc.explicit, err, tc.insecure)
+		}
+	}
+}
