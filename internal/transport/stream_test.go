@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"runtime"
 	"testing"
 
 	"github.com/mpgo/mp/internal/errs"
@@ -183,4 +184,26 @@ func FuzzStream(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestStreamGrowsAsDataArrives: a peer that declares a huge frame and sends
+// a few bytes of it costs the receiver memory for those bytes, not for the
+// size it declared; the receive ends with io.ErrUnexpectedEOF when the peer
+// closes.
+func TestStreamGrowsAsDataArrives(t *testing.T) {
+	mptest.CheckLeaks(t)
+	c, fd := streamPair(t)
+	hdr := binary.BigEndian.AppendUint32(nil, 1<<30)
+	unix.Write(fd, append(append(hdr, 1, 0), "ten bytes!"...))
+	unix.Shutdown(fd, unix.SHUT_WR)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := c.Recv(context.Background())
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("Recv of a frame cut after 10 of 1 GiB = %v, want io.ErrUnexpectedEOF", err)
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > 16<<20 {
+		t.Errorf("Recv allocated %d bytes for the 10 bytes of a frame that declared 1 GiB", got)
+	}
 }
