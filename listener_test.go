@@ -2,6 +2,7 @@ package mp_test
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mpgo/mp"
+	"github.com/mpgo/mp/internal/auth"
 	"github.com/mpgo/mp/mptest"
 )
 
@@ -329,5 +331,63 @@ func TestAcceptEnds(t *testing.T) {
 	}
 	if err := l.Close(); !errors.Is(err, mp.ErrClosed) {
 		t.Errorf("second Close = %v, want ErrClosed", err)
+	}
+}
+
+// TestWaitWholeMessageTCP: over TCP, Wait and Ready report a Conn ready
+// only once a whole message has arrived, not at its first bytes, so that
+// the Recv after them does not block.
+func TestWaitWholeMessageTCP(t *testing.T) {
+	mptest.CheckLeaks(t)
+	ctx := testContext(t)
+	key := []byte("k")
+	l := listen(t, "tcp", "127.0.0.1:0", key)
+	// The peer is a raw socket that has done the handshake.
+	raw, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	shook := make(chan error, 1)
+	go func() {
+		_, err := auth.ClientContext(ctx, raw, mp.ConnMagic, key)
+		shook <- err
+	}()
+	c, err := l.Accept(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := <-shook; err != nil {
+		t.Fatal(err)
+	}
+	// A frame as a Conn sends it, to send back in two parts.
+	if err := c.Send(ctx, "hello"); err != nil {
+		t.Fatal(err)
+	}
+	frame := make([]byte, 6)
+	if _, err := io.ReadFull(raw, frame); err != nil {
+		t.Fatal(err)
+	}
+	frame = append(frame, make([]byte, binary.BigEndian.Uint32(frame))...)
+	if _, err := io.ReadFull(raw, frame[6:]); err != nil {
+		t.Fatal(err)
+	}
+	ended, cancel := context.WithCancel(ctx)
+	cancel()
+	raw.Write(frame[:8])
+	if ready, err := mp.Wait(ended, c); len(ready) != 0 {
+		t.Errorf("Wait with part of a message arrived = %v, %v; want nothing ready", ready, err)
+	}
+	if c.Ready() {
+		t.Error("Ready with part of a message arrived = true")
+	}
+	raw.Write(frame[8:])
+	if ready, err := mp.Wait(ctx, c); err != nil || len(ready) != 1 || ready[0] != c {
+		t.Fatalf("Wait with the whole message arrived = %v, %v", ready, err)
+	}
+	var s string
+	if err := c.Recv(ended, &s); err != nil || s != "hello" {
+		t.Errorf("Recv after Wait, with an ended context = %q, %v; want hello", s, err)
 	}
 }

@@ -114,34 +114,76 @@ func (c *Conn) sendStream(ctx context.Context, m Msg) error {
 	return c.opErr("send", ctx, err)
 }
 
-// recvStream reads the next frame, or the rest of the one a receive before
-// it began.
+// recvStream reads the next frame, or the rest of the one a receive or a
+// Poll before it began.
 func (c *Conn) recvStream(ctx context.Context) (Msg, error) {
 	disarm := ctxio.ArmDeadline(ctx, c.f.SetReadDeadline)
 	defer disarm()
 	s := c.stream
-	for s.body == nil {
-		n, err := c.f.Read(s.hdr[s.hdrN:])
-		s.hdrN += n
+	err := c.fillFrame(func(b []byte) (int, error) {
+		n, err := c.f.Read(b)
 		if err != nil {
-			return Msg{}, c.streamErr(ctx, err, s.hdrN > 0)
+			err = c.streamErr(ctx, err, s.hdrN+n > 0)
 		}
-		if s.hdrN == len(s.hdr) {
-			if err := c.startBody(); err != nil {
-				return Msg{}, err
-			}
-		}
-	}
-	for len(s.body) < s.size {
-		n, err := c.f.Read(s.room())
-		s.body = s.body[:len(s.body)+n]
-		if err != nil {
-			return Msg{}, c.streamErr(ctx, err, true)
-		}
+		return n, err
+	})
+	if err != nil {
+		return Msg{}, err
 	}
 	m := Msg{Kind: s.hdr[4], Data: s.body}
 	s.hdrN, s.body, s.size = 0, nil, 0
 	return m, nil
+}
+
+// fillFrame reads into the frame being received with read until the frame
+// is whole or read fails, and returns read's error, or the header's if it
+// is not valid. Called with rmu held.
+func (c *Conn) fillFrame(read func([]byte) (int, error)) error {
+	s := c.stream
+	for s.body == nil {
+		n, err := read(s.hdr[s.hdrN:])
+		s.hdrN += n
+		if err != nil {
+			return err
+		}
+		if s.hdrN == len(s.hdr) {
+			if err := c.startBody(); err != nil {
+				return err
+			}
+		}
+	}
+	for len(s.body) < s.size {
+		n, err := read(s.room())
+		s.body = s.body[:len(s.body)+n]
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// frameReady reports whether a receive would return without blocking:
+// whether the frame being received is whole once what has arrived of it is
+// read, without blocking, from fd, or the stream has ended or failed. It
+// is Poll's test for a stream Conn: the socket is readable as soon as the
+// first byte of a frame arrives, and the receive would then wait for the
+// rest. Called with rmu held.
+func (c *Conn) frameReady(fd int) bool {
+	err := c.fillFrame(func(b []byte) (int, error) {
+		for {
+			n, err := unix.Read(fd, b)
+			switch {
+			case err == unix.EINTR:
+				continue
+			case err != nil:
+				return 0, err
+			case n == 0 && len(b) > 0:
+				return 0, io.EOF
+			}
+			return n, nil
+		}
+	})
+	return err != unix.EAGAIN
 }
 
 // firstChunk is the most a frame's buffer holds before its bytes arrive.

@@ -207,3 +207,72 @@ func TestStreamGrowsAsDataArrives(t *testing.T) {
 		t.Errorf("Recv allocated %d bytes for the 10 bytes of a frame that declared 1 GiB", got)
 	}
 }
+
+// endedContext returns a context that has already ended, for a Poll that
+// only looks.
+func endedContext() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}
+
+// TestStreamPollWholeFrame: a stream Conn is ready only once a whole frame
+// has arrived, or the stream has ended, so that a receive after a
+// successful Poll never blocks; a frame larger than the socket's buffer
+// still makes Poll ready.
+func TestStreamPollWholeFrame(t *testing.T) {
+	mptest.CheckLeaks(t)
+	c, fd := streamPair(t)
+	f := append(frame(3, []byte("hello")), frame(4, []byte("next"))...)
+	for _, part := range [][2]int{{0, 3}, {3, 8}} { // inside the header, inside the body
+		unix.Write(fd, f[part[0]:part[1]])
+		if ready, err := c.Poll(endedContext()); ready || err != nil {
+			t.Fatalf("Poll with %d of the 11 bytes of a frame = %v, %v; want false", part[1], ready, err)
+		}
+	}
+	unix.Write(fd, f[8:])
+	for _, want := range []string{"hello", "next"} {
+		if ready, err := c.Poll(endedContext()); !ready || err != nil {
+			t.Fatalf("Poll with the frame %q whole = %v, %v; want true", want, ready, err)
+		}
+		if m, err := c.Recv(endedContext()); err != nil || string(m.Data) != want {
+			t.Fatalf("Recv after Poll = %q, %v; want %q", m.Data, err, want)
+		}
+	}
+
+	// A frame many times the size of the socket's buffer.
+	c.Control(func(fd int) { unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, 4096) })
+	unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, 4096)
+	big := frame(5, bytes.Repeat([]byte("x"), 4<<20))
+	wrote := make(chan error, 1)
+	go func() {
+		for rest := big; len(rest) > 0; {
+			n, err := unix.Write(fd, rest)
+			if err != nil {
+				wrote <- err
+				return
+			}
+			rest = rest[n:]
+		}
+		wrote <- nil
+	}()
+	if ready, err := c.Poll(context.Background()); !ready || err != nil {
+		t.Fatalf("Poll for a frame larger than the socket's buffer = %v, %v", ready, err)
+	}
+	if err := <-wrote; err != nil {
+		t.Fatal(err)
+	}
+	if m, err := c.Recv(endedContext()); err != nil || len(m.Data) != 4<<20 {
+		t.Fatalf("Recv of the large frame = %d bytes, %v", len(m.Data), err)
+	}
+
+	// The end of the stream inside a frame: ready, and the receive fails.
+	unix.Write(fd, frame(6, []byte("cut"))[:7])
+	unix.Shutdown(fd, unix.SHUT_WR)
+	if ready, err := c.Poll(endedContext()); !ready || err != nil {
+		t.Fatalf("Poll at the end of the stream = %v, %v", ready, err)
+	}
+	if _, err := c.Recv(endedContext()); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("Recv of the cut frame = %v, want io.ErrUnexpectedEOF", err)
+	}
+}
