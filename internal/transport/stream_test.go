@@ -140,8 +140,9 @@ func TestStreamRefuses(t *testing.T) {
 }
 
 // FuzzStream feeds a stream Conn arbitrary bytes, then the end of the
-// stream: every receive returns a message or an error, never a panic or a
-// hang, and the messages returned are exactly the frames the bytes held.
+// stream: every Poll ends ready, every receive returns a message or an
+// error, never a panic or a hang, and the messages returned are exactly
+// the frames the bytes held.
 func FuzzStream(f *testing.F) {
 	f.Add(frame(1, []byte("hi")))
 	f.Add(append(frame(1, nil), frame(2, []byte("x"))...))
@@ -171,6 +172,9 @@ func FuzzStream(f *testing.F) {
 		}()
 		consumed := 0
 		for {
+			if ready, err := c.Poll(context.Background()); !ready || err != nil {
+				t.Fatalf("Poll = %v, %v; want ready", ready, err)
+			}
 			m, err := c.Recv(context.Background())
 			if err != nil {
 				if err == io.EOF && consumed != len(data) {
