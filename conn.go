@@ -146,7 +146,10 @@ func (c *Conn) recv(ctx context.Context) (transport.Msg, error) {
 // Poll waits until a message can be received without blocking (or the
 // other end is closed), and reports whether one can; it returns false when
 // ctx ends first. With an already-ended ctx it answers at once (Python:
-// poll(0)); Ready does the same.
+// poll(0)); Ready does the same. Over TCP (a Conn made by Listen and Dial
+// on a TCP address), a message can be received once the whole of it has
+// arrived, not at its first bytes: Poll takes what has arrived of it into
+// the Conn, where the next receive finds it.
 func (c *Conn) Poll(ctx context.Context) (bool, error) {
 	if !c.readable {
 		return false, ErrWriteOnly

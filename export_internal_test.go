@@ -21,3 +21,7 @@ func SetKillGrace(d time.Duration) (restore func()) {
 // tests use it to act once tasks have started instead of guessing with a
 // sleep.
 func PoolRunning(p *Pool) int { return p.e.Running() }
+
+// ConnMagic is the protocol magic of Listen and Dial's handshake, for
+// tests that play a peer by hand.
+const ConnMagic = connMagic

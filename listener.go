@@ -6,15 +6,15 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
-	"sync/atomic"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/mpgo/mp/internal/auth"
-	"github.com/mpgo/mp/internal/ctxio"
-	"github.com/mpgo/mp/internal/errs"
+	"github.com/mpgo/mp/internal/diag"
 	"github.com/mpgo/mp/internal/transport"
 	"golang.org/x/sys/unix"
 )
@@ -31,18 +31,59 @@ const connMagic = "mpconn\x00\x01"
 // key, so the key never crosses the wire, and neither side talks to a peer
 // that does not know it.
 //
+// A Listener accepts connections from its own goroutines, as soon as they
+// arrive, and runs their handshakes side by side: a client that connects
+// and says nothing holds up no other, and is given up after 5 s. Accept
+// takes the connections so authenticated, in the order their handshakes
+// ended. At most 32 connections are held at once between the socket and
+// Accept, in their handshake or waiting for Accept; past that, new ones
+// wait in the system's backlog until Accept takes one. Close the Listener
+// when done with it: until then, it holds its socket and goroutine.
+//
 // A Listener is safe for concurrent use. It can be given to Wait, which
-// reports it ready when a connection is waiting to be accepted.
+// reports it ready when Accept would return at once: a connection has been
+// authenticated (or refused) and waits to be taken.
 type Listener struct {
 	ln     net.Listener
 	packet bool // a Unix socket: its Conns carry handles
 	key    []byte
 	id     uint64
-	// accepting serializes Accept, since each arms the listener's deadline
-	// for its own context.
-	accepting ctxio.Lock
-	closed    atomic.Bool
+
+	// stop ends the accept loop and the handshakes under way; wg joins
+	// them.
+	stop context.CancelFunc
+	wg   sync.WaitGroup
+	// slots holds a token for each connection accepted from ln that Accept
+	// has not taken yet nor a failed handshake dropped.
+	slots chan struct{}
+	// ready is an eventfd that is readable, for Wait, while Accept would
+	// return at once.
+	ready *os.File
+
+	// mu guards the fields below.
+	mu       sync.Mutex
+	queue    []accepted    // ended handshakes, for Accept
+	changed  chan struct{} // closed, and replaced, when the fields change
+	failed   error         // why the accept loop stopped; nil while it runs
+	closed   bool
+	signaled bool // whether ready is readable
 }
+
+// accepted is a connection whose handshake has ended: a Conn, or the
+// error Accept returns for it.
+type accepted struct {
+	c   *Conn
+	err error
+}
+
+const (
+	// maxPending bounds the connections a Listener holds that Accept has
+	// not taken: in their handshake, or waiting.
+	maxPending = 32
+	// handshakeTimeout is how long a client has to prove it knows the
+	// key, once connected. The handshake takes three messages.
+	handshakeTimeout = 5 * time.Second
+)
 
 // Listen listens for Dial on address (Python: Listener(address,
 // authkey=key)). network is "unix", for a Unix socket at the path address
@@ -68,14 +109,26 @@ func Listen(network, address string, key []byte) (*Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mp: listen on %s: %w", address, err)
 	}
-	explicit := len(key) > 0
-	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && !explicit && !tcp.IP.IsLoopback() {
+	if err := auth.CheckAddr(ln.Addr(), len(key) > 0); err != nil {
 		ln.Close()
-		return nil, fmt.Errorf("%w: %s is reachable from other machines, and the default key is meant for this program and its children; choose a key and give it to the clients", ErrInsecure, tcp)
+		return nil, err
+	}
+	efd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	if err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("mp: listen on %s: eventfd: %w", address, err)
 	}
 	var id [8]byte
 	rand.Read(id[:])
-	return &Listener{ln: ln, packet: packet, key: keyOrOwn(key), id: binary.BigEndian.Uint64(id[:]), accepting: ctxio.NewLock()}, nil
+	l := &Listener{
+		ln: ln, packet: packet, key: keyOrOwn(key), id: binary.BigEndian.Uint64(id[:]),
+		slots: make(chan struct{}, maxPending), ready: os.NewFile(uintptr(efd), "mp-listener"),
+		changed: make(chan struct{}),
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	l.stop = cancel
+	l.wg.Go(func() { l.loop(ctx) })
+	return l, nil
 }
 
 // netFor returns the socket network for one of Listen's and Dial's, and
@@ -99,65 +152,198 @@ func keyOrOwn(key []byte) []byte {
 }
 
 // Accept waits for a process to connect, authenticates it and returns the
-// connection (Python: Listener.accept). A client that does not know the
-// key gives an error matching ErrAuthentication (the Listener goes on
-// listening); a client that says nothing is given up after 10 s, or when
-// ctx ends. After Close, Accept returns ErrClosed.
+// connection (Python: Listener.accept), or returns ctx's error if ctx ends
+// first. A client that does not know the key gives an error matching
+// ErrAuthentication (the Listener goes on listening); a client that goes
+// away, says nothing or speaks another protocol is closed without troubling
+// Accept. After Close, Accept returns ErrClosed.
 func (l *Listener) Accept(ctx context.Context) (*Conn, error) {
-	if err := l.accepting.Lock(ctx); err != nil {
-		return nil, err
+	for {
+		a, changed := l.next()
+		if changed == nil {
+			return a.c, a.err
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
-	defer l.accepting.Unlock()
-	if l.closed.Load() {
-		return nil, ErrClosed
-	}
-	dl := l.ln.(interface{ SetDeadline(time.Time) error })
-	disarm := ctxio.ArmDeadline(ctx, dl.SetDeadline)
-	nc, err := l.ln.Accept()
-	disarm()
+}
+
+// next takes the first ended handshake, or returns what Accept returns
+// now; if there is nothing to return, it returns a channel closed when
+// that may have changed.
+func (l *Listener) next() (accepted, <-chan struct{}) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	switch {
-	case err == nil:
-	case l.closed.Load() || errors.Is(err, net.ErrClosed):
-		return nil, ErrClosed
-	case errors.Is(err, os.ErrDeadlineExceeded):
-		return nil, ctxio.Err(ctx, err)
-	default:
-		return nil, fmt.Errorf("mp: accept: %w", err)
+	case l.closed:
+		return accepted{err: ErrClosed}, nil
+	case len(l.queue) > 0:
+		a := l.queue[0]
+		l.queue[0] = accepted{}
+		l.queue = l.queue[1:]
+		<-l.slots
+		l.changedLocked()
+		return a, nil
+	case l.failed != nil:
+		return accepted{err: l.failed}, nil
 	}
-	stop := context.AfterFunc(ctx, func() { nc.Close() }) // ctx ends the handshake
-	err = auth.Server(nc, connMagic, l.key, l.id, os.Getpid(), time.Now().Add(auth.Timeout))
-	if !stop() { // closed by ctx, maybe just after a handshake that went well
-		err = errs.WithContext(err, ctx.Err()) // ctx's error alone if err is nil
+	return accepted{}, l.changed
+}
+
+// changedLocked wakes the Accepts that wait, and makes ready readable while
+// Accept would return at once.
+func (l *Listener) changedLocked() {
+	close(l.changed)
+	l.changed = make(chan struct{})
+	want := !l.closed && (len(l.queue) > 0 || l.failed != nil)
+	if want == l.signaled {
+		return
 	}
-	if err != nil {
+	l.signaled = want
+	var b [8]byte
+	rc, _ := l.ready.SyscallConn() // never fails for a File
+	rc.Control(func(fd uintptr) {
+		if want {
+			binary.NativeEndian.PutUint64(b[:], 1)
+			unix.Write(int(fd), b[:])
+		} else {
+			unix.Read(int(fd), b[:]) // back to zero
+		}
+	})
+}
+
+// loop accepts connections from the socket, while a slot is free, and
+// starts each one's handshake, until ctx ends or the socket fails.
+func (l *Listener) loop(ctx context.Context) {
+	var pause time.Duration
+	for {
+		select {
+		case l.slots <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
+		nc, err := l.ln.Accept()
+		if err != nil {
+			<-l.slots
+			if !l.acceptFailed(ctx, err, &pause) {
+				return
+			}
+			continue
+		}
+		pause = 0
+		l.wg.Go(func() { l.handshake(ctx, nc) })
+	}
+}
+
+// acceptFailed reports whether the loop goes on after the socket's Accept
+// failed with err. It waits first when err may pass (too many open files:
+// the wait grows from 5 ms to 1 s, as net/http's does); an error that will
+// not pass stops the loop, and Accept returns it.
+func (l *Listener) acceptFailed(ctx context.Context, err error, pause *time.Duration) bool {
+	if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+		return false
+	}
+	if passing(err) {
+		*pause = min(max(2**pause, 5*time.Millisecond), time.Second)
+		t := time.NewTimer(*pause)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.failed = fmt.Errorf("mp: accept: %w", err)
+	l.changedLocked()
+	return false
+}
+
+// passing reports whether an error of accept may pass: the process or the
+// system is short of descriptors or memory for now.
+func passing(err error) bool {
+	return errors.Is(err, unix.EMFILE) || errors.Is(err, unix.ENFILE) ||
+		errors.Is(err, unix.ENOBUFS) || errors.Is(err, unix.ENOMEM)
+}
+
+// handshake authenticates nc and queues it, or the refusal of a client
+// that does not know the key, for Accept. It gives up when ctx ends (the
+// Listener closes).
+func (l *Listener) handshake(ctx context.Context, nc net.Conn) {
+	stop := afterFunc(ctx, func() { nc.Close() })
+	err := auth.Server(nc, connMagic, l.key, l.id, os.Getpid(), time.Now().Add(handshakeTimeout))
+	stop()
+	var a accepted
+	switch {
+	case err == nil && ctx.Err() == nil:
+		a.c, a.err = connOf(nc, l.packet)
+	case errors.Is(err, ErrAuthentication):
 		nc.Close()
-		return nil, fmt.Errorf("mp: accept a connection from %s: %w", nc.RemoteAddr(), err)
+		a.err = fmt.Errorf("mp: accept a connection from %s: %w", nc.RemoteAddr(), err)
+	default: // closed, gone, silent or of another protocol: nothing for Accept
+		nc.Close()
+		if !errors.Is(err, io.EOF) && ctx.Err() == nil {
+			diag.Logger().Warn("mp: a connection's handshake failed; it is closed", "listener", l.ln.Addr(), "remote", nc.RemoteAddr(), "err", err)
+		}
+		<-l.slots
+		return
 	}
-	return connOf(nc, l.packet)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		if a.c != nil {
+			a.c.Close()
+		}
+		<-l.slots
+		return
+	}
+	l.queue = append(l.queue, a)
+	l.changedLocked()
 }
 
 // Addr returns the address the Listener listens on (Python:
 // Listener.address).
 func (l *Listener) Addr() net.Addr { return l.ln.Addr() }
 
-// Close stops listening; a blocked Accept returns ErrClosed. Conns
-// accepted before stay open. A Unix socket's file is removed. Closing
-// twice returns ErrClosed.
+// Close stops listening, ends the handshakes under way, closes the
+// connections Accept has not taken and waits for the Listener's goroutines
+// to return; a blocked Accept returns ErrClosed. Conns accepted before
+// stay open. A Unix socket's file is removed. Closing twice returns
+// ErrClosed.
 func (l *Listener) Close() error {
-	if l.closed.Swap(true) {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
 		return ErrClosed
 	}
-	return l.ln.Close()
+	l.closed = true
+	queue := l.queue
+	l.queue = nil
+	l.changedLocked()
+	l.mu.Unlock()
+	l.stop()
+	err := l.ln.Close()
+	l.wg.Wait()
+	for _, a := range queue {
+		if a.c != nil {
+			a.c.Close()
+		}
+	}
+	l.ready.Close()
+	return err
 }
 
-// waitFD lets Wait poll the Listener: its socket is readable when a
-// connection waits to be accepted.
+// waitFD lets Wait poll the Listener: its eventfd is readable while Accept
+// would return at once.
 func (l *Listener) waitFD() int {
 	fd := -1
-	if sc, ok := l.ln.(syscall.Conn); ok && !l.closed.Load() {
-		if rc, err := sc.SyscallConn(); err == nil {
-			rc.Control(func(f uintptr) { fd = int(f) })
-		}
+	if rc, err := l.ready.SyscallConn(); err == nil {
+		rc.Control(func(f uintptr) { fd = int(f) }) // fails once closed
 	}
 	return fd
 }

@@ -2,16 +2,20 @@ package mp_test
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/mpgo/mp"
+	"github.com/mpgo/mp/internal/auth"
+	"github.com/mpgo/mp/internal/stacks"
 	"github.com/mpgo/mp/mptest"
 )
 
@@ -306,7 +310,7 @@ func TestAcceptEnds(t *testing.T) {
 	if _, err := l.Accept(ctx); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Accept past its deadline = %v, want DeadlineExceeded", err)
 	}
-	// A client that connects and says nothing holds Accept only until its
+	// While a client that connects says nothing, Accept waits until its
 	// context ends.
 	silent, err := net.Dial("tcp", l.Addr().String())
 	if err != nil {
@@ -329,5 +333,135 @@ func TestAcceptEnds(t *testing.T) {
 	}
 	if err := l.Close(); !errors.Is(err, mp.ErrClosed) {
 		t.Errorf("second Close = %v, want ErrClosed", err)
+	}
+}
+
+// TestWaitWholeMessageTCP: over TCP, Wait and Ready report a Conn ready
+// only once a whole message has arrived, not at its first bytes, so that
+// the Recv after them does not block.
+func TestWaitWholeMessageTCP(t *testing.T) {
+	mptest.CheckLeaks(t)
+	ctx := testContext(t)
+	key := []byte("k")
+	l := listen(t, "tcp", "127.0.0.1:0", key)
+	// The peer is a raw socket that has done the handshake.
+	raw, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	shook := make(chan error, 1)
+	go func() {
+		_, err := auth.ClientContext(ctx, raw, mp.ConnMagic, key)
+		shook <- err
+	}()
+	c, err := l.Accept(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := <-shook; err != nil {
+		t.Fatal(err)
+	}
+	// A frame as a Conn sends it, to send back in two parts.
+	if err := c.Send(ctx, "hello"); err != nil {
+		t.Fatal(err)
+	}
+	frame := make([]byte, 6)
+	if _, err := io.ReadFull(raw, frame); err != nil {
+		t.Fatal(err)
+	}
+	frame = append(frame, make([]byte, binary.BigEndian.Uint32(frame))...)
+	if _, err := io.ReadFull(raw, frame[6:]); err != nil {
+		t.Fatal(err)
+	}
+	ended, cancel := context.WithCancel(ctx)
+	cancel()
+	raw.Write(frame[:8])
+	if ready, err := mp.Wait(ended, c); len(ready) != 0 {
+		t.Errorf("Wait with part of a message arrived = %v, %v; want nothing ready", ready, err)
+	}
+	if c.Ready() {
+		t.Error("Ready with part of a message arrived = true")
+	}
+	raw.Write(frame[8:])
+	if ready, err := mp.Wait(ctx, c); err != nil || len(ready) != 1 || ready[0] != c {
+		t.Fatalf("Wait with the whole message arrived = %v, %v", ready, err)
+	}
+	var s string
+	if err := c.Recv(ended, &s); err != nil || s != "hello" {
+		t.Errorf("Recv after Wait, with an ended context = %q, %v; want hello", s, err)
+	}
+}
+
+// TestAcceptSilentClient: a client that connects and says nothing holds up
+// neither Accept nor the handshake of a client that knows the key. Close
+// ends the handshake still under way and closes a connection nobody
+// accepted, and leaves none of the Listener's goroutines running.
+func TestAcceptSilentClient(t *testing.T) {
+	mptest.CheckLeaks(t)
+	ctx := testContext(t)
+	key := []byte("k")
+	l, err := mp.Listen("tcp", "127.0.0.1:0", key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	silent, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	type result struct {
+		c   *mp.Conn
+		err error
+	}
+	accepted := make(chan result, 1)
+	go func() {
+		c, err := l.Accept(ctx)
+		accepted <- result{c, err}
+	}()
+	hello := make([]byte, 40)
+	if _, err := io.ReadFull(silent, hello); err != nil { // its handshake is under way
+		t.Fatal(err)
+	}
+	c, err := mp.Dial(ctx, "tcp", l.Addr().String(), key)
+	if err != nil {
+		t.Fatalf("Dial while a silent client is in its handshake = %v", err)
+	}
+	defer c.Close()
+	r := <-accepted
+	if r.err != nil {
+		t.Fatalf("Accept while a silent client is in its handshake = %v", r.err)
+	}
+	defer r.c.Close()
+	var s string
+	if err := c.Send(ctx, "ping"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.c.Recv(ctx, &s); err != nil || s != "ping" {
+		t.Fatalf("Recv = %q, %v; want ping", s, err)
+	}
+
+	// A second client authenticates, and nobody accepts it.
+	unaccepted, err := mp.Dial(ctx, "tcp", l.Addr().String(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unaccepted.Close()
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if dump := stacks.Dump(); strings.Contains(dump, "mp.(*Listener).") {
+		t.Errorf("goroutines of the Listener left after Close:\n%s", dump)
+	}
+	if _, err := silent.Read(hello); err != io.EOF {
+		t.Errorf("the silent client's read after Close = %v, want io.EOF", err)
+	}
+	if err := unaccepted.Recv(ctx, &s); err != io.EOF {
+		t.Errorf("Recv of the client nobody accepted, after Close = %v, want io.EOF", err)
+	}
+	if err := r.c.Send(ctx, "still"); err != nil {
+		t.Errorf("Send on an accepted Conn after Close = %v", err)
 	}
 }

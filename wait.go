@@ -17,9 +17,10 @@ type fdWaitable interface {
 // Wait waits until at least one of objects is ready and returns the ready
 // ones, in the order given (Python: multiprocessing.connection.wait). A Conn
 // or a queue is ready when a receive would not block (a message is waiting,
-// or the other end is closed); a *Listener when a connection waits to be
-// accepted; a *Process when it has ended. If ctx ends
-// first, Wait returns no objects and ctx's error.
+// or the other end is closed; over TCP, a message is waiting once all of it
+// has arrived, as for Conn.Poll); a *Listener when a connection waits to be
+// accepted; a *Process when it has ended. If ctx ends first, Wait returns
+// no objects and ctx's error.
 func Wait(ctx context.Context, objects ...any) ([]any, error) {
 	for _, o := range objects {
 		if _, ok := o.(*Process); !ok {
@@ -55,6 +56,11 @@ func readyNow(objects []any) []any {
 func isReady(o any) bool {
 	if p, ok := o.(*Process); ok {
 		return p.ended()
+	}
+	if c, ok := o.(*Conn); ok && c.t.Stream() {
+		// Its socket is readable from a message's first byte; Ready waits
+		// for the last.
+		return c.Ready()
 	}
 	fd := o.(fdWaitable).waitFD()
 	if fd < 0 {

@@ -398,12 +398,9 @@ func remote(nc net.Conn) string {
 }
 
 // checkListener refuses a listener reachable from other machines unless
-// the key was chosen explicitly.
+// the key (AuthKey) was chosen explicitly.
 func checkListener(ln net.Listener, explicitKey bool) error {
-	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && !explicitKey && !tcp.IP.IsLoopback() {
-		return fmt.Errorf("%w: %s is reachable from other machines, and the default key is meant for this program and its children; choose a key (AuthKey) and give it to the clients", ErrInsecure, tcp)
-	}
-	return nil
+	return auth.CheckAddr(ln.Addr(), explicitKey)
 }
 
 // addrString formats a listener's address as Dial takes it.

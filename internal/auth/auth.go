@@ -33,19 +33,19 @@ import (
 	"github.com/mpgo/mp/internal/errs"
 )
 
-// MagicLen is the length of a protocol's magic.
-const MagicLen = 8
+// magicLen is the length of a protocol's magic.
+const magicLen = 8
 
 const (
 	nonceLen = 32
 	macLen   = sha256.Size
-	// HelloLen, AnswerLen and VerdictOKLen are the sizes of the three
+	// helloLen, answerLen and verdictOKLen are the sizes of the three
 	// messages; a refusal is one byte.
-	HelloLen      = MagicLen + nonceLen
-	AnswerLen     = MagicLen + nonceLen + macLen
-	VerdictOKLen  = 1 + macLen + 8 + 4
+	helloLen      = magicLen + nonceLen
+	answerLen     = magicLen + nonceLen + macLen
+	verdictOKLen  = 1 + macLen + 8 + 4
 	verdictOK     = 0
-	VerdictDenied = 1
+	verdictDenied = 1
 )
 
 // Timeout bounds a handshake unless a context or option gives a shorter
@@ -74,25 +74,25 @@ func nonce() []byte {
 }
 
 func checkMagic(magic string) {
-	if len(magic) != MagicLen {
-		panic(fmt.Sprintf("auth: magic %q is not %d bytes", magic, MagicLen))
+	if len(magic) != magicLen {
+		panic(fmt.Sprintf("auth: magic %q is not %d bytes", magic, magicLen))
 	}
 }
 
-// ParseHello checks a hello and returns the server's nonce.
-func ParseHello(magic string, b []byte) ([]byte, error) {
-	if len(b) != HelloLen || string(b[:MagicLen]) != magic {
+// parseHello checks a hello and returns the server's nonce.
+func parseHello(magic string, b []byte) ([]byte, error) {
+	if len(b) != helloLen || string(b[:magicLen]) != magic {
 		return nil, fmt.Errorf("%w: the peer does not speak this protocol, or another version of it", errs.ErrProtocol)
 	}
-	return b[MagicLen:], nil
+	return b[magicLen:], nil
 }
 
-// ParseAnswer checks a client's answer and returns its nonce and MAC.
-func ParseAnswer(magic string, b []byte) (nonceC, sum []byte, err error) {
-	if len(b) != AnswerLen || string(b[:MagicLen]) != magic {
+// parseAnswer checks a client's answer and returns its nonce and MAC.
+func parseAnswer(magic string, b []byte) (nonceC, sum []byte, err error) {
+	if len(b) != answerLen || string(b[:magicLen]) != magic {
 		return nil, nil, fmt.Errorf("%w: malformed handshake answer", errs.ErrProtocol)
 	}
-	return b[MagicLen : MagicLen+nonceLen], b[MagicLen+nonceLen:], nil
+	return b[magicLen : magicLen+nonceLen], b[magicLen+nonceLen:], nil
 }
 
 // verdict is the server's last handshake message, once parsed.
@@ -101,21 +101,16 @@ type verdict struct {
 	Peer
 }
 
-// ParseVerdict checks the server's verdict: a refusal, or a well-formed
+// parseVerdict checks the server's verdict: a refusal, or a well-formed
 // acceptance (whose MAC the caller still has to check).
-func ParseVerdict(b []byte) error {
-	_, err := parseVerdict(b)
-	return err
-}
-
 func parseVerdict(b []byte) (verdict, error) {
 	if len(b) == 0 {
 		return verdict{}, fmt.Errorf("%w: empty handshake verdict", errs.ErrProtocol)
 	}
 	switch {
-	case b[0] == VerdictDenied:
+	case b[0] == verdictDenied:
 		return verdict{}, fmt.Errorf("%w: the server rejected this process's key", errs.ErrAuthentication)
-	case b[0] != verdictOK || len(b) != VerdictOKLen:
+	case b[0] != verdictOK || len(b) != verdictOKLen:
 		return verdict{}, fmt.Errorf("%w: malformed handshake verdict", errs.ErrProtocol)
 	}
 	return verdict{
@@ -138,16 +133,16 @@ func Server(nc net.Conn, magic string, key []byte, id uint64, pid int, deadline 
 	if _, err := nc.Write(append([]byte(magic), ns...)); err != nil {
 		return err
 	}
-	buf := make([]byte, AnswerLen)
+	buf := make([]byte, answerLen)
 	if _, err := io.ReadFull(nc, buf); err != nil {
 		return fmt.Errorf("%w: reading the handshake answer: %w", errs.ErrProtocol, err)
 	}
-	nc2, sum, err := ParseAnswer(magic, buf)
+	nc2, sum, err := parseAnswer(magic, buf)
 	if err != nil {
 		return err
 	}
 	if !hmac.Equal(sum, mac(key, "client", ns, nc2)) {
-		nc.Write([]byte{VerdictDenied})
+		nc.Write([]byte{verdictDenied})
 		return fmt.Errorf("%w: the client does not know the key", errs.ErrAuthentication)
 	}
 	var tail [12]byte
@@ -158,19 +153,11 @@ func Server(nc net.Conn, magic string, key []byte, id uint64, pid int, deadline 
 	return err
 }
 
-// Client authenticates the server and this client to each other under
-// magic's protocol and returns what the server said of itself. A server
-// that does not know key, or refuses this client's, gives an error
-// matching errs.ErrAuthentication.
-func Client(nc net.Conn, magic string, key []byte, deadline time.Time) (Peer, error) {
-	checkMagic(magic)
-	nc.SetDeadline(deadline)
-	defer nc.SetDeadline(time.Time{})
-	return client(nc, magic, key)
-}
-
-// ClientContext is Client under ctx: the handshake ends when ctx does, or
-// after Timeout. An error because ctx ended matches ctx's error.
+// ClientContext authenticates the server and this client to each other
+// under magic's protocol and returns what the server said of itself. A
+// server that does not know key, or refuses this client's, gives an error
+// matching errs.ErrAuthentication. The handshake ends when ctx does, or
+// after Timeout; an error because ctx ended matches ctx's error.
 func ClientContext(ctx context.Context, nc net.Conn, magic string, key []byte) (Peer, error) {
 	checkMagic(magic)
 	deadline := time.Now().Add(Timeout)
@@ -196,11 +183,11 @@ func ClientContext(ctx context.Context, nc net.Conn, magic string, key []byte) (
 }
 
 func client(nc net.Conn, magic string, key []byte) (Peer, error) {
-	buf := make([]byte, HelloLen)
+	buf := make([]byte, helloLen)
 	if _, err := io.ReadFull(nc, buf); err != nil {
 		return Peer{}, fmt.Errorf("reading the handshake hello: %w", err)
 	}
-	ns, err := ParseHello(magic, buf)
+	ns, err := parseHello(magic, buf)
 	if err != nil {
 		return Peer{}, err
 	}
@@ -213,9 +200,9 @@ func client(nc net.Conn, magic string, key []byte) (Peer, error) {
 }
 
 func readVerdict(nc net.Conn, key, ns, nc2 []byte) (Peer, error) {
-	buf := make([]byte, VerdictOKLen)
+	buf := make([]byte, verdictOKLen)
 	n, err := io.ReadFull(nc, buf)
-	if n > 0 && buf[0] == VerdictDenied {
+	if n > 0 && buf[0] == verdictDenied {
 		_, err := parseVerdict(buf[:1])
 		return Peer{}, err
 	}
@@ -232,4 +219,18 @@ func readVerdict(nc net.Conn, key, ns, nc2 []byte) (Peer, error) {
 		return Peer{}, fmt.Errorf("%w: the server does not know this process's key", errs.ErrAuthentication)
 	}
 	return v.Peer, nil
+}
+
+// CheckAddr refuses to listen on a, unless the key was chosen explicitly,
+// when a is a TCP address that other machines reach: the default key is
+// meant for one program and its children, and a stranger on the network
+// must not be able to try it. It returns an error matching errs.ErrInsecure
+// for such an address, and nil for a loopback or Unix address, or an
+// explicit key.
+func CheckAddr(a net.Addr, explicitKey bool) error {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok || explicitKey || tcp.IP.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("%w: %s is reachable from other machines, and the default key is meant for this program and its children; choose a key and give it to the clients", errs.ErrInsecure, tcp)
 }

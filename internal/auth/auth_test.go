@@ -51,8 +51,8 @@ func TestOtherProtocol(t *testing.T) {
 	defer a.Close()
 	defer b.Close()
 	go Server(a, "mpother\x01", []byte("k"), 1, 1, time.Now().Add(5*time.Second))
-	if _, err := Client(b, testMagic, []byte("k"), time.Now().Add(5*time.Second)); !errors.Is(err, errs.ErrProtocol) {
-		t.Errorf("Client against another protocol = %v, want ErrProtocol", err)
+	if _, err := ClientContext(context.Background(), b, testMagic, []byte("k")); !errors.Is(err, errs.ErrProtocol) {
+		t.Errorf("ClientContext against another protocol = %v, want ErrProtocol", err)
 	}
 }
 
@@ -77,17 +77,17 @@ func FuzzHandshake(f *testing.F) {
 	key := []byte("fuzz key")
 	f.Add([]byte(testMagic + string(make([]byte, 64))))
 	f.Add([]byte{})
-	f.Add([]byte{VerdictDenied})
-	f.Add(append([]byte{verdictOK}, make([]byte, VerdictOKLen-1)...))
+	f.Add([]byte{verdictDenied})
+	f.Add(append([]byte{verdictOK}, make([]byte, verdictOKLen-1)...))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		ParseHello(testMagic, data)
-		ParseAnswer(testMagic, data)
-		ParseVerdict(data)
+		parseHello(testMagic, data)
+		parseAnswer(testMagic, data)
+		parseVerdict(data)
 		a, b := net.Pipe()
 		defer a.Close()
 		defer b.Close()
 		go func() {
-			buf := make([]byte, HelloLen)
+			buf := make([]byte, helloLen)
 			b.Read(buf)
 			b.Write(data)
 			b.Close()
@@ -101,8 +101,33 @@ func FuzzHandshake(f *testing.F) {
 			d.Write(data)
 			d.Close()
 		}()
-		if _, err := Client(c, testMagic, key, time.Now().Add(time.Second)); err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		if _, err := ClientContext(ctx, c, testMagic, key); err == nil {
 			t.Fatalf("client accepted %x as a server", data)
 		}
 	})
+}
+
+// TestCheckAddr: only a TCP address other machines reach, with the default
+// key, is refused.
+func TestCheckAddr(t *testing.T) {
+	for _, tc := range []struct {
+		addr     net.Addr
+		explicit bool
+		insecure bool
+	}{
+		{&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)}, false, false},
+		{&net.TCPAddr{IP: net.IPv6loopback}, false, false},
+		{&net.TCPAddr{IP: net.IPv4zero}, false, true},
+		{&net.TCPAddr{IP: net.IPv6unspecified}, false, true},
+		{&net.TCPAddr{IP: net.IPv4(192, 0, 2, 1)}, false, true},
+		{&net.TCPAddr{IP: net.IPv4zero}, true, false},
+		{&net.UnixAddr{Name: "@sock", Net: "unix"}, false, false},
+	} {
+		err := CheckAddr(tc.addr, tc.explicit)
+		if got := errors.Is(err, errs.ErrInsecure); got != tc.insecure {
+			t.Errorf("CheckAddr(%v, %v) = %v, want insecure %v", tc.addr, tc.explicit, err, tc.insecure)
+		}
+	}
 }

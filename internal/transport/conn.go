@@ -351,7 +351,9 @@ func parseRights(oob []byte) ([]int, error) {
 
 // Poll reports whether a message (or the end of the stream) can be received
 // without blocking, waiting until one can or ctx ends; it returns false, nil
-// when ctx ends first. Nothing is consumed.
+// when ctx ends first. No message is consumed. On a stream Conn a message
+// can be received once the whole of its frame has arrived: Poll reads what
+// has arrived of it into the Conn, where the next receive takes it up.
 func (c *Conn) Poll(ctx context.Context) (bool, error) {
 	if c.closed.Load() {
 		return false, errs.ErrClosed
@@ -362,8 +364,12 @@ func (c *Conn) Poll(ctx context.Context) (bool, error) {
 	defer c.rmu.Unlock()
 	// Look once before arming anything: with a context that has already
 	// ended the poller would report the deadline without looking at all.
+	test := readable
+	if c.stream != nil {
+		test = c.frameReady
+	}
 	var ready bool
-	if err := c.rc.Control(func(fd uintptr) { ready = readable(int(fd)) }); err != nil {
+	if err := c.rc.Control(func(fd uintptr) { ready = test(int(fd)) }); err != nil {
 		return false, c.opErr("poll", ctx, err)
 	}
 	if ready || ctx.Err() != nil {
@@ -371,7 +377,7 @@ func (c *Conn) Poll(ctx context.Context) (bool, error) {
 	}
 	disarm := ctxio.ArmDeadline(ctx, c.f.SetReadDeadline)
 	defer disarm()
-	err := c.rc.Read(func(fd uintptr) bool { return readable(int(fd)) })
+	err := c.rc.Read(func(fd uintptr) bool { return test(int(fd)) })
 	if errors.Is(err, os.ErrDeadlineExceeded) {
 		return false, nil
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 
 	"github.com/mpgo/mp/internal/ctxio"
 	"github.com/mpgo/mp/internal/errs"
@@ -26,12 +27,18 @@ const streamHeaderLen = 4 + headerLen
 // place. A send cut in the middle of a frame cannot be resumed (the rest
 // of the frame would follow whatever the next send wrote): it breaks the
 // sending side for good.
+//
+// The payload's buffer grows as its bytes arrive, never ahead of them by
+// more than it already holds (or firstChunk): a peer that declares a frame
+// of 1 GiB and sends ten bytes of it costs this side 64 KiB, not 1 GiB,
+// while a frame that does arrive whole is copied about once more than it
+// would be into a buffer of its final size.
 type streamState struct {
-	// hdr, hdrN, body and bodyN are guarded by the Conn's rmu.
-	hdr   [streamHeaderLen]byte
-	hdrN  int
-	body  []byte // nil until the header is complete
-	bodyN int
+	// hdr, hdrN, body and size are guarded by the Conn's rmu.
+	hdr  [streamHeaderLen]byte
+	hdrN int
+	body []byte // nil until the header is complete; then what has arrived
+	size int    // the payload's length, once the header is complete
 	// broken, guarded by the Conn's wmu, is why the sending side can no
 	// longer be used; nil while it can.
 	broken error
@@ -107,34 +114,90 @@ func (c *Conn) sendStream(ctx context.Context, m Msg) error {
 	return c.opErr("send", ctx, err)
 }
 
-// recvStream reads the next frame, or the rest of the one a receive before
-// it began.
+// recvStream reads the next frame, or the rest of the one a receive or a
+// Poll before it began.
 func (c *Conn) recvStream(ctx context.Context) (Msg, error) {
 	disarm := ctxio.ArmDeadline(ctx, c.f.SetReadDeadline)
 	defer disarm()
 	s := c.stream
+	err := c.fillFrame(func(b []byte) (int, error) {
+		n, err := c.f.Read(b)
+		if err != nil {
+			err = c.streamErr(ctx, err, s.hdrN+n > 0)
+		}
+		return n, err
+	})
+	if err != nil {
+		return Msg{}, err
+	}
+	m := Msg{Kind: s.hdr[4], Data: s.body}
+	s.hdrN, s.body, s.size = 0, nil, 0
+	return m, nil
+}
+
+// fillFrame reads into the frame being received with read until the frame
+// is whole or read fails, and returns read's error, or the header's if it
+// is not valid. Called with rmu held.
+func (c *Conn) fillFrame(read func([]byte) (int, error)) error {
+	s := c.stream
 	for s.body == nil {
-		n, err := c.f.Read(s.hdr[s.hdrN:])
+		n, err := read(s.hdr[s.hdrN:])
 		s.hdrN += n
 		if err != nil {
-			return Msg{}, c.streamErr(ctx, err, s.hdrN > 0)
+			return err
 		}
 		if s.hdrN == len(s.hdr) {
 			if err := c.startBody(); err != nil {
-				return Msg{}, err
+				return err
 			}
 		}
 	}
-	for s.bodyN < len(s.body) {
-		n, err := c.f.Read(s.body[s.bodyN:])
-		s.bodyN += n
+	for len(s.body) < s.size {
+		n, err := read(s.room())
+		s.body = s.body[:len(s.body)+n]
 		if err != nil {
-			return Msg{}, c.streamErr(ctx, err, true)
+			return err
 		}
 	}
-	m := Msg{Kind: s.hdr[4], Data: s.body}
-	s.hdrN, s.body, s.bodyN = 0, nil, 0
-	return m, nil
+	return nil
+}
+
+// frameReady reports whether a receive would return without blocking:
+// whether the frame being received is whole once what has arrived of it is
+// read, without blocking, from fd, or the stream has ended or failed. It
+// is Poll's test for a stream Conn: the socket is readable as soon as the
+// first byte of a frame arrives, and the receive would then wait for the
+// rest. Called with rmu held.
+func (c *Conn) frameReady(fd int) bool {
+	err := c.fillFrame(func(b []byte) (int, error) {
+		for {
+			n, err := unix.Read(fd, b)
+			switch {
+			case err == unix.EINTR:
+				continue
+			case err != nil:
+				return 0, err
+			case n == 0 && len(b) > 0:
+				return 0, io.EOF
+			}
+			return n, nil
+		}
+	})
+	return err != unix.EAGAIN
+}
+
+// firstChunk is the most a frame's buffer holds before its bytes arrive.
+const firstChunk = 64 << 10
+
+// room returns the part of the payload's buffer the next read fills: the
+// free space after what has arrived, which it first doubles if there is
+// none, up to the frame's end (never beyond: the next frame's bytes are
+// not this one's).
+func (s *streamState) room() []byte {
+	if len(s.body) == cap(s.body) {
+		s.body = slices.Grow(s.body, min(s.size-len(s.body), max(len(s.body), firstChunk)))
+	}
+	return s.body[len(s.body):min(cap(s.body), s.size)]
 }
 
 // startBody checks a complete header and makes room for its payload.
@@ -151,15 +214,18 @@ func (c *Conn) startBody() error {
 	case uint64(size) > uint64(limit):
 		return fmt.Errorf("%w: %d bytes, cap %d", errs.ErrTooLarge, size, limit)
 	}
-	s.body = make([]byte, size)
+	s.body, s.size = make([]byte, 0, min(int(size), firstChunk)), int(size)
 	return nil
 }
 
 // streamErr turns a failed read into the receive's error; inside says
 // whether a frame had begun.
 func (c *Conn) streamErr(ctx context.Context, err error, inside bool) error {
+	if errors.Is(err, io.EOF) && c.stream.body != nil {
+		return fmt.Errorf("%w: the connection ended after %d of the %d bytes of a message", io.ErrUnexpectedEOF, len(c.stream.body), c.stream.size)
+	}
 	if errors.Is(err, io.EOF) && inside {
-		return fmt.Errorf("%w: the connection ended inside a message", io.ErrUnexpectedEOF)
+		return fmt.Errorf("%w: the connection ended inside a message's header", io.ErrUnexpectedEOF)
 	}
 	if errors.Is(err, io.EOF) {
 		return io.EOF

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"runtime"
 	"testing"
 
 	"github.com/mpgo/mp/internal/errs"
@@ -139,8 +140,9 @@ func TestStreamRefuses(t *testing.T) {
 }
 
 // FuzzStream feeds a stream Conn arbitrary bytes, then the end of the
-// stream: every receive returns a message or an error, never a panic or a
-// hang, and the messages returned are exactly the frames the bytes held.
+// stream: every Poll ends ready, every receive returns a message or an
+// error, never a panic or a hang, and the messages returned are exactly
+// the frames the bytes held.
 func FuzzStream(f *testing.F) {
 	f.Add(frame(1, []byte("hi")))
 	f.Add(append(frame(1, nil), frame(2, []byte("x"))...))
@@ -170,6 +172,9 @@ func FuzzStream(f *testing.F) {
 		}()
 		consumed := 0
 		for {
+			if ready, err := c.Poll(context.Background()); !ready || err != nil {
+				t.Fatalf("Poll = %v, %v; want ready", ready, err)
+			}
 			m, err := c.Recv(context.Background())
 			if err != nil {
 				if err == io.EOF && consumed != len(data) {
@@ -183,4 +188,95 @@ func FuzzStream(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestStreamGrowsAsDataArrives: a peer that declares a huge frame and sends
+// a few bytes of it costs the receiver memory for those bytes, not for the
+// size it declared; the receive ends with io.ErrUnexpectedEOF when the peer
+// closes.
+func TestStreamGrowsAsDataArrives(t *testing.T) {
+	mptest.CheckLeaks(t)
+	c, fd := streamPair(t)
+	hdr := binary.BigEndian.AppendUint32(nil, 1<<30)
+	unix.Write(fd, append(append(hdr, 1, 0), "ten bytes!"...))
+	unix.Shutdown(fd, unix.SHUT_WR)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := c.Recv(context.Background())
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("Recv of a frame cut after 10 of 1 GiB = %v, want io.ErrUnexpectedEOF", err)
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > 16<<20 {
+		t.Errorf("Recv allocated %d bytes for the 10 bytes of a frame that declared 1 GiB", got)
+	}
+}
+
+// endedContext returns a context that has already ended, for a Poll that
+// only looks.
+func endedContext() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}
+
+// TestStreamPollWholeFrame: a stream Conn is ready only once a whole frame
+// has arrived, or the stream has ended, so that a receive after a
+// successful Poll never blocks; a frame larger than the socket's buffer
+// still makes Poll ready.
+func TestStreamPollWholeFrame(t *testing.T) {
+	mptest.CheckLeaks(t)
+	c, fd := streamPair(t)
+	f := append(frame(3, []byte("hello")), frame(4, []byte("next"))...)
+	for _, part := range [][2]int{{0, 3}, {3, 8}} { // inside the header, inside the body
+		unix.Write(fd, f[part[0]:part[1]])
+		if ready, err := c.Poll(endedContext()); ready || err != nil {
+			t.Fatalf("Poll with %d of the 11 bytes of a frame = %v, %v; want false", part[1], ready, err)
+		}
+	}
+	unix.Write(fd, f[8:])
+	for _, want := range []string{"hello", "next"} {
+		if ready, err := c.Poll(endedContext()); !ready || err != nil {
+			t.Fatalf("Poll with the frame %q whole = %v, %v; want true", want, ready, err)
+		}
+		if m, err := c.Recv(endedContext()); err != nil || string(m.Data) != want {
+			t.Fatalf("Recv after Poll = %q, %v; want %q", m.Data, err, want)
+		}
+	}
+
+	// A frame many times the size of the socket's buffer.
+	c.Control(func(fd int) { unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, 4096) })
+	unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, 4096)
+	big := frame(5, bytes.Repeat([]byte("x"), 4<<20))
+	wrote := make(chan error, 1)
+	go func() {
+		for rest := big; len(rest) > 0; {
+			n, err := unix.Write(fd, rest)
+			if err != nil {
+				wrote <- err
+				return
+			}
+			rest = rest[n:]
+		}
+		wrote <- nil
+	}()
+	if ready, err := c.Poll(context.Background()); !ready || err != nil {
+		t.Fatalf("Poll for a frame larger than the socket's buffer = %v, %v", ready, err)
+	}
+	if err := <-wrote; err != nil {
+		t.Fatal(err)
+	}
+	if m, err := c.Recv(endedContext()); err != nil || len(m.Data) != 4<<20 {
+		t.Fatalf("Recv of the large frame = %d bytes, %v", len(m.Data), err)
+	}
+
+	// The end of the stream inside a frame: ready, and the receive fails.
+	unix.Write(fd, frame(6, []byte("cut"))[:7])
+	unix.Shutdown(fd, unix.SHUT_WR)
+	if ready, err := c.Poll(endedContext()); !ready || err != nil {
+		t.Fatalf("Poll at the end of the stream = %v, %v", ready, err)
+	}
+	if _, err := c.Recv(endedContext()); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("Recv of the cut frame = %v, want io.ErrUnexpectedEOF", err)
+	}
 }
