@@ -59,7 +59,8 @@ func (d *Dict[K, V]) accepts(k Kind) bool { return k == KindDict }
 
 func (d *Dict[K, V]) itemTypes() []string { return []string{typeName[K](), typeName[V]()} }
 
-// UnmarshalCBOR decodes a Dict that arrived from another process.
+// UnmarshalCBOR is plumbing: it decodes a Dict that arrived from another
+// process, as part of a message; not for direct use.
 func (d *Dict[K, V]) UnmarshalCBOR(data []byte) error {
 	return d.decodeTyped(data, d.itemTypes(), KindDict)
 }

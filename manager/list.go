@@ -34,7 +34,8 @@ func (l *List[T]) accepts(k Kind) bool { return k == KindList }
 
 func (l *List[T]) itemTypes() []string { return []string{typeName[T]()} }
 
-// UnmarshalCBOR decodes a List that arrived from another process.
+// UnmarshalCBOR is plumbing: it decodes a List that arrived from another
+// process, as part of a message; not for direct use.
 func (l *List[T]) UnmarshalCBOR(data []byte) error {
 	return l.decodeTyped(data, l.itemTypes(), KindList)
 }
@@ -142,7 +143,8 @@ func (a *Array[T]) accepts(k Kind) bool { return k == KindArray }
 
 func (a *Array[T]) itemTypes() []string { return []string{typeName[T]()} }
 
-// UnmarshalCBOR decodes an Array that arrived from another process.
+// UnmarshalCBOR is plumbing: it decodes an Array that arrived from another
+// process, as part of a message; not for direct use.
 func (a *Array[T]) UnmarshalCBOR(data []byte) error {
 	return a.decodeTyped(data, a.itemTypes(), KindArray)
 }

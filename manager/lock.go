@@ -27,7 +27,8 @@ func NewMutex(ctx context.Context, c *Client) (*Mutex, error) {
 
 func (m *Mutex) accepts(k Kind) bool { return k == KindMutex }
 
-// UnmarshalCBOR decodes a Mutex that arrived from another process.
+// UnmarshalCBOR is plumbing: it decodes a Mutex that arrived from another
+// process, as part of a message; not for direct use.
 func (m *Mutex) UnmarshalCBOR(data []byte) error { return m.decodeAs(data, KindMutex) }
 
 // Lock takes the lock, waiting while another holds it. If ctx ends first,
@@ -85,7 +86,8 @@ func NewReentrantLock(ctx context.Context, c *Client) (*ReentrantLock, error) {
 
 func (m *ReentrantLock) accepts(k Kind) bool { return k == KindReentrantLock }
 
-// UnmarshalCBOR decodes a ReentrantLock that arrived from another process.
+// UnmarshalCBOR is plumbing: it decodes a ReentrantLock that arrived from another
+// process, as part of a message; not for direct use.
 func (m *ReentrantLock) UnmarshalCBOR(data []byte) error {
 	return m.decodeAs(data, KindReentrantLock)
 }
@@ -136,14 +138,16 @@ func NewBoundedSemaphore(ctx context.Context, c *Client, value int) (*BoundedSem
 
 func (s *BoundedSemaphore) accepts(k Kind) bool { return k == KindBoundedSemaphore }
 
-// UnmarshalCBOR decodes a BoundedSemaphore that arrived from another process.
+// UnmarshalCBOR is plumbing: it decodes a BoundedSemaphore that arrived from another
+// process, as part of a message; not for direct use.
 func (s *BoundedSemaphore) UnmarshalCBOR(data []byte) error {
 	return s.decodeAs(data, KindBoundedSemaphore)
 }
 
 func (s *Semaphore) accepts(k Kind) bool { return k == KindSemaphore || k == KindBoundedSemaphore }
 
-// UnmarshalCBOR decodes a Semaphore that arrived from another process.
+// UnmarshalCBOR is plumbing: it decodes a Semaphore that arrived from another
+// process, as part of a message; not for direct use.
 func (s *Semaphore) UnmarshalCBOR(data []byte) error {
 	return s.decodeAs(data, KindSemaphore, KindBoundedSemaphore)
 }

@@ -64,7 +64,9 @@ func newOwner() uint64 {
 	return binary.BigEndian.Uint64(b[:]) | 1
 }
 
-// MarshalCBOR encodes the proxy as its address and object id.
+// MarshalCBOR is plumbing: it encodes the proxy as its address and
+// object id, so that a proxy travels inside a message to another process;
+// not for direct use.
 func (r *ref) MarshalCBOR() ([]byte, error) {
 	if r.form.ID == 0 {
 		return nil, fmt.Errorf("manager: encode a zero proxy: make proxies with the constructors or Lookup")

@@ -31,7 +31,8 @@ func (q *Queue[T]) accepts(k Kind) bool { return k == KindQueue || k == KindJoin
 
 func (q *Queue[T]) itemTypes() []string { return []string{typeName[T]()} }
 
-// UnmarshalCBOR decodes a Queue that arrived from another process.
+// UnmarshalCBOR is plumbing: it decodes a Queue that arrived from another
+// process, as part of a message; not for direct use.
 func (q *Queue[T]) UnmarshalCBOR(data []byte) error {
 	return q.decodeTyped(data, q.itemTypes(), KindQueue, KindJoinableQueue)
 }
@@ -119,7 +120,8 @@ func NewJoinableQueue[T any](ctx context.Context, c *Client, maxSize int) (*Join
 
 func (q *JoinableQueue[T]) accepts(k Kind) bool { return k == KindJoinableQueue }
 
-// UnmarshalCBOR decodes a JoinableQueue that arrived from another process.
+// UnmarshalCBOR is plumbing: it decodes a JoinableQueue that arrived from another
+// process, as part of a message; not for direct use.
 func (q *JoinableQueue[T]) UnmarshalCBOR(data []byte) error {
 	return q.decodeTyped(data, q.itemTypes(), KindJoinableQueue)
 }

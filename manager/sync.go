@@ -40,7 +40,8 @@ func NewCond(ctx context.Context, c *Client, lock LockProxy) (*Cond, error) {
 
 func (cd *Cond) accepts(k Kind) bool { return k == KindCond }
 
-// UnmarshalCBOR decodes a Cond that arrived from another process.
+// UnmarshalCBOR is plumbing: it decodes a Cond that arrived from another
+// process, as part of a message; not for direct use.
 func (cd *Cond) UnmarshalCBOR(data []byte) error { return cd.decodeAs(data, KindCond) }
 
 // Lock takes the Cond's lock.
@@ -102,7 +103,8 @@ func NewEvent(ctx context.Context, c *Client) (*Event, error) {
 
 func (e *Event) accepts(k Kind) bool { return k == KindEvent }
 
-// UnmarshalCBOR decodes an Event that arrived from another process.
+// UnmarshalCBOR is plumbing: it decodes an Event that arrived from another
+// process, as part of a message; not for direct use.
 func (e *Event) UnmarshalCBOR(data []byte) error { return e.decodeAs(data, KindEvent) }
 
 // Set sets the flag and wakes every waiter.
@@ -140,7 +142,8 @@ func NewBarrier(ctx context.Context, c *Client, parties int) (*Barrier, error) {
 
 func (b *Barrier) accepts(k Kind) bool { return k == KindBarrier }
 
-// UnmarshalCBOR decodes a Barrier that arrived from another process.
+// UnmarshalCBOR is plumbing: it decodes a Barrier that arrived from another
+// process, as part of a message; not for direct use.
 func (b *Barrier) UnmarshalCBOR(data []byte) error { return b.decodeAs(data, KindBarrier) }
 
 // Wait waits until parties callers are waiting, and returns this caller's
@@ -190,7 +193,8 @@ type Object struct{ ref }
 
 func (o *Object) accepts(Kind) bool { return true }
 
-// UnmarshalCBOR decodes an Object that arrived from another process.
+// UnmarshalCBOR is plumbing: it decodes an Object that arrived from another
+// process, as part of a message; not for direct use.
 func (o *Object) UnmarshalCBOR(data []byte) error { return o.decodeAs(data) }
 
 // Kind returns the kind of the object.

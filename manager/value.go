@@ -25,7 +25,8 @@ func (p *Value[T]) accepts(k Kind) bool { return k == KindValue }
 
 func (p *Value[T]) itemTypes() []string { return []string{typeName[T]()} }
 
-// UnmarshalCBOR decodes a Value that arrived from another process.
+// UnmarshalCBOR is plumbing: it decodes a Value that arrived from another
+// process, as part of a message; not for direct use.
 func (p *Value[T]) UnmarshalCBOR(data []byte) error {
 	return p.decodeTyped(data, p.itemTypes(), KindValue)
 }
@@ -80,7 +81,8 @@ func NewNamespace(ctx context.Context, c *Client) (*Namespace, error) {
 
 func (n *Namespace) accepts(k Kind) bool { return k == KindNamespace }
 
-// UnmarshalCBOR decodes a Namespace that arrived from another process.
+// UnmarshalCBOR is plumbing: it decodes a Namespace that arrived from another
+// process, as part of a message; not for direct use.
 func (n *Namespace) UnmarshalCBOR(data []byte) error { return n.decodeAs(data, KindNamespace) }
 
 // Set sets field name to v (Python: ns.name = v).
