@@ -100,12 +100,69 @@ func TestWatchGoneOwner(t *testing.T) {
 	if !w.rung() {
 		t.Fatal("no ring for a pid that another process reuses")
 	}
+	fds := openFDs(t)
 	w.follow(id)
 	if w.rung() || len(w.ids) != 1 {
 		t.Fatalf("following a live process: rung, or %d owners followed", len(w.ids))
 	}
 	w.stop()
 	watcher.idle()
+	if n := openFDs(t); n != fds || len(watcher.owners) != 0 {
+		t.Fatalf("after stop: %d descriptors open (%d before), %d owners", n, fds, len(watcher.owners))
+	}
+}
+
+// A process that claims a semaphore slot while an Acquire sleeps is
+// followed too, and its death gives its units back to the sleeper.
+func TestSemFollowsNewHolder(t *testing.T) {
+	if !canWatch {
+		t.Skip("no futex_waitv or no /proc here")
+	}
+	old := Backstop.Swap(int64(time.Hour))
+	defer Backstop.Store(old)
+	var s Sem
+	h := &SemHandle{S: &s}
+	type result struct {
+		died bool
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		died, err := h.Acquire(ctx)
+		done <- result{died, err}
+	}()
+	for deadline := time.Now().Add(20 * time.Second); s.Waiters() == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the Acquire does not sleep after 20 s")
+		}
+	}
+	// A holder of one unit arrives, as mySlot and an Acquire in another
+	// process would leave it.
+	id, cmd := sleeper(t)
+	s.slots[5].held.Store(1)
+	s.slots[5].owner.Store(id)
+	s.claimed()
+	for deadline := time.Now().Add(20 * time.Second); !followed(id); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the sleeping Acquire does not follow the new holder after 20 s")
+		}
+	}
+	cmd.Process.Kill()
+	if res := <-done; res.err != nil || !res.died {
+		t.Fatalf("Acquire = %v, %v; want ownerDied well before its 30 s deadline", res.died, res.err)
+	}
+	if s.slots[5].owner.Load() != 0 || h.Held() != 1 {
+		t.Fatalf("the dead holder's slot is still taken, or this process holds %d units", h.Held())
+	}
+}
+
+// followed reports whether some watch of this process follows id.
+func followed(id uint64) bool {
+	watcher.mu.Lock()
+	defer watcher.mu.Unlock()
+	return watcher.owners[id] != nil
 }
 
 // A watch follows nobody until its waiter has waited followAfter, and
