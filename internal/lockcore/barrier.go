@@ -26,8 +26,9 @@ const (
 // at the barrier is noticed: the parties waiting follow the others with a
 // watch and look for dead ones as soon as one exits (and, whatever the
 // watch says, at most once per Backstop between them all), and the last
-// to arrive looks before it completes a round. A dead party found breaks a filling barrier
-// (the round can never complete) and no longer counts as arrived.
+// to arrive looks before it completes a round. A dead party found breaks a
+// filling barrier (the round can never complete) and no longer counts as
+// arrived.
 type Barrier struct {
 	lock  Mutex
 	gen   atomic.Uint32
