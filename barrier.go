@@ -23,9 +23,9 @@ import (
 // timeout passes) or Abort is called, the barrier breaks: every party
 // waiting, and every later Wait until Reset, fails with ErrBrokenBarrier.
 // A party whose process dies while it waits breaks the barrier, as a
-// timeout does: the parties still waiting notice within about 50 ms, and the
-// last to arrive at once, and fail with ErrBrokenBarrier (Python's Barrier
-// leaves them waiting). The deaths of up to 64 processes waiting at once
+// timeout does: the parties still waiting notice as soon as it has exited
+// (see Mutex), and the last to arrive at once, and fail with
+// ErrBrokenBarrier (Python's Barrier leaves them waiting). The deaths of up to 64 processes waiting at once
 // are tracked.
 //
 // A Barrier is a handle: it travels to other processes, with its

@@ -3,7 +3,9 @@ package mp
 import (
 	"reflect"
 	"runtime"
+	"time"
 
+	"github.com/mpgo/mp/internal/lockcore"
 	"github.com/mpgo/mp/internal/queue"
 	"github.com/mpgo/mp/internal/stacks"
 )
@@ -38,4 +40,12 @@ func QueueSleepers(q interface{ core() *queue.Core }) (getters, putters, joiners
 // and then that poll sees what happened meanwhile).
 func WaitBlocked() int {
 	return stacks.Count("syscall", runtime.FuncForPC(reflect.ValueOf(block).Pointer()).Name())
+}
+
+// SetOwnerBackstop sets how often a waiter looks for a dead owner by
+// itself, whatever its watch says (lockcore.Backstop), and returns what
+// restores it.
+func SetOwnerBackstop(d time.Duration) (restore func()) {
+	old := lockcore.Backstop.Swap(int64(d))
+	return func() { lockcore.Backstop.Store(old) }
 }

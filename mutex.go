@@ -20,10 +20,12 @@ import (
 //
 // Unlike Python's Lock, a Mutex survives its holder's death: if the process
 // that holds it dies (killed, crashed, exited), the next Lock gets the lock
-// together with ErrOwnerDead, within about 50 ms of the death, and should
-// repair whatever the lock protects. Death is told from the holder's pid and
-// start time, so zombies and reused pids do not fool it. All processes that
-// share it must see the same pid namespace.
+// together with ErrOwnerDead, and should repair whatever the lock protects.
+// A Lock that has waited a millisecond follows the holder with a pidfd and
+// wakes the moment it exits (on Linux 5.16 and later; elsewhere it looks
+// every 50 ms). Death is told from the holder's pid and start time, so
+// zombies and reused pids do not fool it. All processes that share it must
+// see the same pid namespace.
 //
 // A Mutex is a handle: placed in a Process's argument, or in a message sent
 // to another process, it arrives there as a working Mutex on the same lock.

@@ -35,7 +35,8 @@ const (
 // Release takes one off it (a Release by a process that holds none is a plain
 // signal, as when a producer releases what a consumer acquires). When a
 // process dies holding units, they return to the semaphore, and an Acquire
-// that was waiting for them gets one together with ErrOwnerDead. A process
+// that was waiting for them gets one together with ErrOwnerDead, as soon as
+// the process has exited (see Mutex). A process
 // that acquires units it never means to give back (a consumer of items a
 // producer counts) should know that its units return if it dies. A process
 // killed in the few instructions between the count and the record may leave

@@ -68,17 +68,26 @@ func WakeAll(addr *atomic.Uint32) int { return Wake(addr, 1<<30) }
 // passed; the caller re-reads the word and re-checks whatever it must check
 // periodically (such as whether the holder of a lock is still alive).
 func WaitCtx(ctx context.Context, addr *atomic.Uint32, val uint32) error {
-	if err := ctx.Err(); err != nil {
+	timeout, err := sliceOf(ctx, Slice)
+	if err != nil {
 		return err
-	}
-	timeout := Slice
-	if d, ok := ctx.Deadline(); ok {
-		left := time.Until(d)
-		if left <= 0 {
-			return context.DeadlineExceeded
-		}
-		timeout = min(timeout, left)
 	}
 	Wait(addr, val, timeout)
 	return ctx.Err()
+}
+
+// sliceOf returns how long a sleep of at most limit may last under ctx, or
+// ctx's error if it has ended.
+func sliceOf(ctx context.Context, limit time.Duration) (time.Duration, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if d, ok := ctx.Deadline(); ok {
+		left := time.Until(d)
+		if left <= 0 {
+			return 0, context.DeadlineExceeded
+		}
+		limit = min(limit, left)
+	}
+	return limit, nil
 }

@@ -23,10 +23,12 @@ const (
 // sharing it; it must be 8-byte aligned.
 //
 // The processes that have arrived are recorded, so that a party that dies
-// at the barrier is noticed: the parties waiting look for dead ones at
-// most once per futex.Slice between them all, and the last to arrive looks
-// before it completes a round. A dead party found breaks a filling barrier
-// (the round can never complete) and no longer counts as arrived.
+// at the barrier is noticed: the parties waiting follow the others with a
+// watch and look for dead ones as soon as one exits (and, whatever the
+// watch says, at most once per Backstop between them all), and the last
+// to arrive looks before it completes a round. A dead party found breaks a
+// filling barrier (the round can never complete) and no longer counts as
+// arrived.
 type Barrier struct {
 	lock  Mutex
 	gen   atomic.Uint32
@@ -58,30 +60,37 @@ func (b *Barrier) setState(s int32) {
 }
 
 // sleep releases the lock, waits for a change of state or ctx's end, and
-// takes the lock again. A sleep that saw no change looks for dead parties,
-// if nobody did for a slice.
-func (b *Barrier) sleep(ctx context.Context) error {
-	g := b.gen.Load()
+// takes the lock again. It follows the parties that have arrived with wt,
+// and wakes when one more arrives (count changes), to follow it too. When
+// one of them exits, or when a sleep that saw no change finds that nobody
+// looked for a backstop period, it looks for dead parties.
+func (b *Barrier) sleep(ctx context.Context, wt *watch) error {
+	g, c := b.gen.Load(), b.count.Load()
+	wt.follow(b.arrived.Owners()...)
 	b.lock.Unlock()
-	err := futex.WaitCtx(ctx, &b.gen, g)
+	err := wt.sleep(ctx, futex.Word{Addr: &b.gen, Val: g}, futex.Word{Addr: &b.count, Val: c})
 	b.lockInternal()
-	if b.gen.Load() == g && b.sweepDue() {
+	if wt.rung() || (b.gen.Load() == g && b.sweepDue()) {
 		b.sweep()
 	}
 	return err
 }
 
-// sweepDue reports whether a slice has passed since dead parties were last
-// looked for, and if so records that the caller looks now. Looking reads
-// /proc for every process recorded, so it is rationed per barrier, not per
-// waiter. The lock is held.
+// sweepDue reports whether a Backstop period has passed since dead parties
+// were last looked for (or since the first sleep at the barrier), and if
+// so records that the caller looks now. Looking reads /proc for every
+// process recorded, so it is rationed per barrier, not per waiter. The
+// lock is held.
 func (b *Barrier) sweepDue() bool {
 	var ts unix.Timespec
 	if unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts) != nil {
 		return false
 	}
 	now := ts.Nano()
-	if now-b.swept.Load() < int64(futex.Slice) {
+	if last := b.swept.Load(); last == 0 || now-last < Backstop.Load() {
+		if last == 0 {
+			b.swept.Store(now)
+		}
 		return false
 	}
 	b.swept.Store(now)
@@ -115,8 +124,10 @@ func (b *Barrier) sweep() {
 func (b *Barrier) Wait(ctx context.Context, action func() error) (index int, ctxErr, err error) {
 	b.lockInternal()
 	defer b.lock.Unlock()
+	wt := new(watch)
+	defer wt.stop()
 	for s := b.state.Load(); s == draining || s == resetting; s = b.state.Load() {
-		if err := b.sleep(ctx); err != nil {
+		if err := b.sleep(ctx, wt); err != nil {
 			return 0, err, err
 		}
 	}
@@ -125,6 +136,9 @@ func (b *Barrier) Wait(ctx context.Context, action func() error) (index int, ctx
 	}
 	index = int(b.count.Add(1)) - 1
 	defer b.exit(b.arrived.Add())
+	if index > 0 {
+		futex.WakeAll(&b.count) // the parties asleep follow this one too
+	}
 	if index+1 == int(b.Parties.Load()) {
 		// A party that died here must not complete the round: the last
 		// to arrive always looks (one read of /proc per other process).
@@ -142,7 +156,7 @@ func (b *Barrier) Wait(ctx context.Context, action func() error) (index int, ctx
 		return index, nil, nil
 	}
 	for b.state.Load() == filling {
-		if err := b.sleep(ctx); err != nil && b.state.Load() == filling {
+		if err := b.sleep(ctx, wt); err != nil && b.state.Load() == filling {
 			b.setState(broken)
 			return index, err, errs.ErrBrokenBarrier
 		}

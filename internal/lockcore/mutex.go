@@ -23,9 +23,10 @@ const waitBit = 1 << 31
 // value is unlocked. It must be 8-byte aligned.
 //
 // An uncontended Lock and Unlock are one compare-and-swap each. A contended
-// Lock spins briefly, then sleeps on the word's low half with a futex; every
-// Slice, a sleeper checks that the owner is still alive, and takes the lock
-// over if it is not.
+// Lock spins briefly, then sleeps on the word's low half with a futex,
+// following the owner with a watch: when the owner exits, the sleeper wakes
+// within a millisecond or so, checks in /proc that it is dead, and takes the
+// lock over. Every Backstop it also checks by itself.
 type Mutex struct {
 	word atomic.Uint64
 }
@@ -64,6 +65,8 @@ func (m *Mutex) lockSlow(ctx context.Context) (bool, error) {
 		}
 		relax(i)
 	}
+	wt := new(watch)
+	defer wt.stop()
 	checked := time.Now()
 	for {
 		w := m.word.Load()
@@ -78,11 +81,13 @@ func (m *Mutex) lockSlow(ctx context.Context) (bool, error) {
 			continue
 		}
 		w |= waitBit
-		if err := futex.WaitCtx(ctx, lowHalf(&m.word), uint32(w)); err != nil {
+		// Following the owner after reading the word is enough: if the
+		// owner changes meanwhile, the word differs and the sleep ends.
+		wt.follow(w &^ waitBit)
+		if err := wt.sleep(ctx, futex.Word{Addr: lowHalf(&m.word), Val: uint32(w)}); err != nil {
 			return false, err
 		}
-		if time.Since(checked) >= futex.Slice {
-			checked = time.Now()
+		if wt.rung() || backstopDue(&checked) {
 			if m.word.Load() == w && !Alive(w&^waitBit) && m.word.CompareAndSwap(w, self|waitBit) {
 				return true, nil
 			}

@@ -20,14 +20,20 @@ const recovering = math.MaxUint64
 
 // Sem is a counting semaphore in shared memory. Value is the futex word; if
 // Bounded is not zero, Bound is the most Value may reach.
-// Each process that holds units has a slot recording how many. It must be
+// Each process that holds units has a slot recording how many. A sleeping
+// Acquire follows every process with a slot (see Mutex), and takes back
+// the units of one that died as soon as it learns of the death. It must be
 // 8-byte aligned; set Value and Bound before sharing it.
 type Sem struct {
 	Value   atomic.Uint32
 	waiters atomic.Uint32
 	Bound   atomic.Uint32
 	Bounded atomic.Uint32
-	slots   [SemSlots]semSlot
+	// claims counts the slots claimed, so that a sleeping Acquire, which
+	// follows every process with a slot, learns of a new one.
+	claims atomic.Uint32
+	_      uint32
+	slots  [SemSlots]semSlot
 }
 
 type semSlot struct {
@@ -54,6 +60,9 @@ func (h *SemHandle) mySlot() (s *semSlot, recovered int64, err error) {
 			o := h.S.slots[i].owner.Load()
 			if o == self || (o == 0 && h.S.slots[i].owner.CompareAndSwap(0, self)) {
 				h.slot.Store(int32(i + 1))
+				if o == 0 {
+					h.S.claimed()
+				}
 				return &h.S.slots[i], recovered, nil
 			}
 		}
@@ -88,6 +97,26 @@ func (s *Sem) sweep(take bool) (n int64, took bool) {
 		s.wake(int(back))
 	}
 	return n, took
+}
+
+// claimed tells sleeping Acquires that a process claimed a slot: it may
+// take units while they sleep, so they follow it too.
+func (s *Sem) claimed() {
+	s.claims.Add(1)
+	if s.waiters.Load() > 0 {
+		futex.WakeAll(&s.claims)
+	}
+}
+
+// holders returns the processes that have a slot.
+func (s *Sem) holders(buf []uint64) []uint64 {
+	buf = buf[:0]
+	for i := range s.slots {
+		if o := s.slots[i].owner.Load(); o != 0 && o != recovering {
+			buf = append(buf, o)
+		}
+	}
+	return buf
 }
 
 func (s *Sem) wake(n int) {
@@ -155,16 +184,23 @@ func (h *SemHandle) acquireSlow(ctx context.Context, rec int64) (int64, error) {
 	}
 	s.waiters.Add(1)
 	defer s.waiters.Add(^uint32(0))
+	wt := new(watch)
+	defer wt.stop()
+	var held []uint64
 	swept := time.Now()
 	for {
+		// claims is read before the slots: a slot claimed after the
+		// read changes it, and the sleep ends.
+		c := s.claims.Load()
 		if s.tryDec() {
 			return rec, nil
 		}
-		if err := futex.WaitCtx(ctx, &s.Value, 0); err != nil {
+		held = s.holders(held)
+		wt.follow(held...)
+		if err := wt.sleep(ctx, futex.Word{Addr: &s.Value, Val: 0}, futex.Word{Addr: &s.claims, Val: c}); err != nil {
 			return 0, err
 		}
-		if time.Since(swept) >= futex.Slice {
-			swept = time.Now()
+		if wt.rung() || backstopDue(&swept) {
 			if n, took := s.sweep(true); took {
 				return rec + n, nil
 			}

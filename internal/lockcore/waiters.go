@@ -71,3 +71,14 @@ func (t *Waiters) Sweep() uint32 {
 	}
 	return dead
 }
+
+// Owners returns the processes recorded.
+func (t *Waiters) Owners() []uint64 {
+	var out []uint64
+	for i := range t.slots {
+		if o := t.slots[i].owner.Load(); o != 0 {
+			out = append(out, o)
+		}
+	}
+	return out
+}
