@@ -45,6 +45,9 @@ const connMagic = "mpconn\x00\x01"
 // in the system's backlog. Close the Listener when done with it: until
 // then, it holds its socket and goroutine.
 //
+// A Conn that a Listener or Dial makes receives messages of at most
+// DefaultNetMaxMessageSize bytes (see Conn.SetMaxMessageSize).
+//
 // A Listener is safe for concurrent use. It can be given to Wait, which
 // reports it ready when Accept would return at once: a connection has been
 // authenticated (or refused) and waits to be taken.
@@ -449,5 +452,6 @@ func connOf(nc net.Conn, packet bool) (*Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Conn{t: t, readable: true, writable: true}, nil
+	t.SetMaxSize(DefaultNetMaxMessageSize)
+	return &Conn{t: t, readable: true, writable: true, network: true}, nil
 }
