@@ -2,6 +2,7 @@ package manager_test
 
 import (
 	"context"
+	"log/slog"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -123,7 +124,9 @@ func (f *flood) hold(nc *net.TCPConn, kind int) {
 func TestDialUnderFlood(t *testing.T) {
 	mptest.CheckLeaks(t)
 	key := []byte("k")
-	srv := manager.NewServer(&manager.ServerOptions{AuthKey: key, Limits: manager.Limits{MaxConns: 256}})
+	var records atomic.Int64
+	logger := slog.New(countingHandler{&records})
+	srv := manager.NewServer(&manager.ServerOptions{AuthKey: key, Logger: logger, Limits: manager.Limits{MaxConns: 256}})
 	addr := inProcess(t, srv, "")
 	f := startFlood(addr, 600, 0)
 	defer f.stopFlood()
@@ -149,4 +152,20 @@ func TestDialUnderFlood(t *testing.T) {
 	if ok != dials {
 		t.Errorf("%d of %d dials succeeded under the flood (%d connections opened by the attacker)", ok, dials, f.attempts.Load())
 	}
+	// At most one record a second for each reason: far fewer than the
+	// connections dropped.
+	if n, attempts := records.Load(), f.attempts.Load(); n > 40 || n >= attempts/10 {
+		t.Errorf("%d log records for a flood of %d connections", n, attempts)
+	}
 }
+
+// countingHandler is a slog.Handler that counts the records it is given.
+type countingHandler struct{ n *atomic.Int64 }
+
+func (h countingHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h countingHandler) Handle(context.Context, slog.Record) error {
+	h.n.Add(1)
+	return nil
+}
+func (h countingHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h countingHandler) WithGroup(string) slog.Handler      { return h }
