@@ -394,6 +394,9 @@ func Dial(ctx context.Context, network, address string, key []byte) (*Conn, erro
 	for try := 0; ; try++ {
 		nc, err := d.DialContext(ctx, netw, address)
 		if err != nil {
+			if try+1 < dialTries && auth.Retryable(err) && dialPause(ctx, try) {
+				continue // reset as soon as connected
+			}
 			return nil, fmt.Errorf("mp: dial %s: %w", address, err)
 		}
 		_, err = auth.ClientContext(ctx, nc, connMagic, keyOrOwn(key))

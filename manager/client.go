@@ -120,6 +120,9 @@ func connect(ctx context.Context, address string, tlsConf *tls.Config, key []byt
 	for try := 0; ; try++ {
 		nc, err := d.DialContext(ctx, network, addr)
 		if err != nil {
+			if try+1 < connectTries && auth.Retryable(err) && pause(ctx, try) {
+				continue // reset as soon as connected
+			}
 			return nil, auth.Peer{}, fmt.Errorf("manager: dial %s: %w", address, err)
 		}
 		if tlsConf != nil {

@@ -18,6 +18,7 @@ import (
 // as it can or at a given rate, keeping at most live of them open at once.
 type flood struct {
 	addr string
+	from net.Dialer    // its local address is the attacker's
 	live chan struct{} // a token per connection open
 	// every paces the attempts (zero: as fast as possible).
 	every    time.Duration
@@ -26,10 +27,14 @@ type flood struct {
 	wg       sync.WaitGroup
 }
 
-// startFlood starts the attack on addr; stopFlood ends it and joins every
-// goroutine it started.
-func startFlood(addr string, live int, every time.Duration) *flood {
+// startFlood starts the attack on addr from the IP address from (""
+// for the system's choice); stopFlood ends it and joins every goroutine it
+// started.
+func startFlood(addr, from string, live int, every time.Duration) *flood {
 	f := &flood{addr: addr, live: make(chan struct{}, live), every: every, stop: make(chan struct{})}
+	if from != "" {
+		f.from.LocalAddr = &net.TCPAddr{IP: net.ParseIP(from)}
+	}
 	for kind := range 3 {
 		f.wg.Go(func() { f.attacker(kind) })
 	}
@@ -63,7 +68,7 @@ func (f *flood) attacker(kind int) {
 				return
 			}
 		}
-		nc, err := net.Dial("tcp", f.addr)
+		nc, err := f.from.Dial("tcp", f.addr)
 		f.attempts.Add(1)
 		if err != nil {
 			<-f.live
@@ -128,7 +133,7 @@ func TestDialUnderFlood(t *testing.T) {
 	logger := slog.New(countingHandler{&records})
 	srv := manager.NewServer(&manager.ServerOptions{AuthKey: key, Logger: logger, Limits: manager.Limits{MaxConns: 256}})
 	addr := inProcess(t, srv, "")
-	f := startFlood(addr, 600, 0)
+	f := startFlood(addr, "", 600, 0)
 	defer f.stopFlood()
 	// The attack is under way once it has opened as many connections as
 	// it keeps, far more than the server keeps in their handshake.

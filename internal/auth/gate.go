@@ -14,15 +14,18 @@ import (
 // so it must never take what authenticated clients need.
 //
 // When the budget is full, a new connection displaces the oldest one still
-// in its handshake, whose socket is reset. This is OpenSSH's MaxStartups
-// turned around: sshd drops new connections at random once its table
-// fills, so a flood that keeps the table full keeps legitimate clients out
-// for as long as it lasts. Here a flood makes every connection's stay
-// short instead: a client that knows the key answers within a round trip
-// of the server's hello, before many newer connections arrive, while a
-// connection that says nothing is soon the oldest. A client displaced all
-// the same sees its connection reset before the verdict, and tries again
-// (see Retryable).
+// in its handshake from the peer address that holds the most of them,
+// whose socket is reset. This is OpenSSH's MaxStartups turned around: sshd
+// drops new connections at random once its table fills, so a flood that
+// keeps the table full keeps legitimate clients out for as long as it
+// lasts. Here a flood makes its own connections' stay short instead: it
+// displaces its own first, so a client from another address is not
+// displaced by it at all, and one from the same address (or over a Unix
+// socket, where peers have no address) answers within a round trip of the
+// server's hello, before many newer connections arrive, while a connection
+// that says nothing is soon the oldest. A client displaced all the same
+// sees its connection reset before the verdict, and tries again (see
+// Retryable).
 //
 // A Gate is safe for concurrent use.
 type Gate struct {
@@ -33,9 +36,10 @@ type Gate struct {
 	// log records dropped and refused connections, at most once a second.
 	log *RateLog
 
-	// mu guards waiting.
-	mu      sync.Mutex
-	waiting list.List // of *Ticket, oldest first
+	// mu guards count and hosts.
+	mu    sync.Mutex
+	count int                   // connections in their handshake
+	hosts map[string]*list.List // of *Ticket, oldest first, by peer address
 }
 
 // Ticket is one connection's place in a Gate, from Enter until its
@@ -43,13 +47,14 @@ type Gate struct {
 type Ticket struct {
 	g    *Gate
 	nc   net.Conn
-	elem *list.Element // nil once the ticket left the waiting list
+	host string        // the peer's address, without its port
+	elem *list.Element // nil once the ticket left its host's list
 }
 
 // NewGate returns a gate for at most max handshakes at once, which logs
 // what it drops through log.
 func NewGate(max int, log *RateLog) *Gate {
-	return &Gate{max: max, tokens: make(chan struct{}, 2*max), log: log}
+	return &Gate{max: max, tokens: make(chan struct{}, 2*max), log: log, hosts: map[string]*list.List{}}
 }
 
 // Enter counts nc in, displacing the oldest handshake if the budget is
@@ -63,14 +68,19 @@ func (g *Gate) Enter(ctx context.Context, nc net.Conn) *Ticket {
 		Reset(nc)
 		return nil
 	}
-	t := &Ticket{g: g, nc: nc}
+	t := &Ticket{g: g, nc: nc, host: hostOf(nc.RemoteAddr())}
 	g.mu.Lock()
 	var victim *Ticket
-	if g.waiting.Len() >= g.max {
-		victim = g.waiting.Remove(g.waiting.Front()).(*Ticket)
-		victim.elem = nil
+	if g.count >= g.max {
+		victim = g.displaceLocked()
 	}
-	t.elem = g.waiting.PushBack(t)
+	l := g.hosts[t.host]
+	if l == nil {
+		l = list.New()
+		g.hosts[t.host] = l
+	}
+	t.elem = l.PushBack(t)
+	g.count++
 	g.mu.Unlock()
 	if victim != nil {
 		Reset(victim.nc)
@@ -89,9 +99,42 @@ func (t *Ticket) Admit() bool {
 	if t.elem == nil {
 		return false
 	}
-	g.waiting.Remove(t.elem)
-	t.elem = nil
+	g.removeLocked(t)
 	return true
+}
+
+// displaceLocked takes out and returns the oldest ticket of the host with
+// the most; the gate is not empty.
+func (g *Gate) displaceLocked() *Ticket {
+	var most *list.List
+	for _, l := range g.hosts { // at most max hosts
+		if most == nil || l.Len() > most.Len() {
+			most = l
+		}
+	}
+	t := most.Front().Value.(*Ticket)
+	g.removeLocked(t)
+	return t
+}
+
+// removeLocked takes t out of its host's list.
+func (g *Gate) removeLocked(t *Ticket) {
+	l := g.hosts[t.host]
+	l.Remove(t.elem)
+	if l.Len() == 0 {
+		delete(g.hosts, t.host)
+	}
+	t.elem = nil
+	g.count--
+}
+
+// hostOf returns the address of a peer without its port: its IP address
+// for TCP, "" for peers without an address (Unix sockets).
+func hostOf(a net.Addr) string {
+	if tcp, ok := a.(*net.TCPAddr); ok {
+		return tcp.IP.String()
+	}
+	return ""
 }
 
 // Exit gives back the ticket's place when its handshake's goroutine
@@ -110,7 +153,7 @@ func (g *Gate) Log() *RateLog { return g.log }
 func (g *Gate) Waiting() int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return g.waiting.Len()
+	return g.count
 }
 
 // Reset closes nc so that its peer sees a reset rather than an orderly

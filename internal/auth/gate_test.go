@@ -78,3 +78,46 @@ func TestRateLog(t *testing.T) {
 		t.Errorf("record after the interval = %q, want 99 omitted", last)
 	}
 }
+
+// addrConn is a connection with a peer address of its own.
+type addrConn struct {
+	net.Conn
+	remote net.Addr
+}
+
+func (c addrConn) RemoteAddr() net.Addr { return c.remote }
+
+// TestGateDisplacesBusiestPeer: a full gate displaces the oldest connection
+// of the peer address that holds the most, so that a flood from one
+// address displaces its own connections, not another address's.
+func TestGateDisplacesBusiestPeer(t *testing.T) {
+	g := NewGate(3, NewRateLog(time.Hour, func(string, ...any) {}))
+	ctx := context.Background()
+	var peers []net.Conn
+	from := func(ip string) *Ticket {
+		a, b := net.Pipe()
+		peers = append(peers, b)
+		return g.Enter(ctx, addrConn{a, &net.TCPAddr{IP: net.ParseIP(ip), Port: 1000 + len(peers)}})
+	}
+	a1, a2, b1 := from("192.0.2.1"), from("192.0.2.1"), from("192.0.2.2")
+	a3 := from("192.0.2.1") // displaces a1, the oldest of the busiest
+	b2 := from("192.0.2.2") // A still holds two: displaces a2
+	for _, tc := range []struct {
+		name string
+		t    *Ticket
+		want bool
+	}{{"a1", a1, false}, {"a2", a2, false}, {"b1", b1, true}, {"a3", a3, true}, {"b2", b2, true}} {
+		if got := tc.t.Admit(); got != tc.want {
+			t.Errorf("Admit of %s = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	for _, tk := range []*Ticket{a1, a2, b1, a3, b2} {
+		tk.Exit()
+	}
+	if n := g.Waiting(); n != 0 {
+		t.Errorf("Waiting() after every Exit = %d, want 0", n)
+	}
+	for _, p := range peers {
+		p.Close()
+	}
+}
