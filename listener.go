@@ -36,8 +36,9 @@ const connMagic = "mpconn\x00\x01"
 // and says nothing holds up no other, and is given up after 5 s. Accept
 // takes the connections so authenticated, in the order their handshakes
 // ended. At most 64 connections are held in their handshake at once; when
-// another arrives, the oldest of them is reset, so that a flood of
-// connections without the key keeps each of them a short while only,
+// another arrives, the oldest of those from the peer address holding the
+// most is reset, so that a flood of connections without the key displaces
+// its own and keeps each of them a short while only,
 // while a client that knows the key answers within a round trip (Dial
 // tries again, within its context, if it was displaced all the same).
 // When 32 authenticated connections (or refusals) wait for Accept, the

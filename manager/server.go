@@ -60,11 +60,12 @@ type Limits struct {
 	MaxConns int
 	// MaxHandshakes bounds the connections in their handshake at once,
 	// which have not yet proved that they know the key. When that many
-	// are, a new connection displaces the oldest, which is reset: a
-	// flood of connections that say nothing (or say it slowly) keeps each
-	// of them for a short while only, while a client that knows the key
-	// answers within a round trip and is served (Dial tries again, within
-	// its context, if it was displaced all the same). Unlike OpenSSH's
+	// are, a new connection displaces the oldest one from the peer
+	// address that holds the most, which is reset: a flood from one
+	// address displaces its own connections, and keeps each of them a
+	// short while only, while a client that knows the key answers within
+	// a round trip and is served (Dial tries again, within its context,
+	// if it was displaced all the same). Unlike OpenSSH's
 	// MaxStartups, which drops new connections once its table is full,
 	// this lets keyed clients in during a flood. Zero means 64.
 	MaxHandshakes int
