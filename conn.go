@@ -32,7 +32,22 @@ type Conn struct {
 	t        *transport.Conn
 	readable bool
 	writable bool
+	// network: made by Listen or Dial, across a boundary of trust; its
+	// default cap is DefaultNetMaxMessageSize.
+	network bool
 }
+
+// Caps on the size of a message a Conn receives, unless SetMaxMessageSize
+// sets another.
+const (
+	// DefaultMaxMessageSize caps the messages a Pipe's ends receive: the
+	// other end is this program or one of its children.
+	DefaultMaxMessageSize = 1 << 30
+	// DefaultNetMaxMessageSize caps the messages a Conn made by Listen or
+	// Dial receives: its peer is any process that knows the key, perhaps
+	// on another machine.
+	DefaultNetMaxMessageSize = 32 << 20
+)
 
 // connMeta is what travels with a Conn's descriptor.
 type connMeta struct {
@@ -163,6 +178,22 @@ func (c *Conn) Ready() bool {
 	cancel()
 	ok, _ := c.Poll(ctx)
 	return ok
+}
+
+// SetMaxMessageSize caps the size of the messages this end receives, from
+// its next receive on: DefaultMaxMessageSize for a Pipe's end,
+// DefaultNetMaxMessageSize for a Conn made by Listen or Dial, unless set;
+// n zero or less restores that default. A larger message gives an error
+// matching ErrTooLarge: over a Unix socket, the message is discarded and
+// the next one can be received; over TCP, the stream cannot find the
+// message after it without reading the whole of it, so every receive
+// after it fails the same way. The cap is this end's, in this process: it
+// does not travel with the Conn. It is safe to call at any time.
+func (c *Conn) SetMaxMessageSize(n int) {
+	if n <= 0 && c.network {
+		n = DefaultNetMaxMessageSize
+	}
+	c.t.SetMaxSize(n)
 }
 
 // Fd returns the descriptor of this end (Python: fileno), or -1 once closed.

@@ -45,6 +45,11 @@ var (
 	// ErrProtocol is returned when a peer sends bytes mp cannot accept: a bad
 	// frame, an oversized message, a version mismatch, a malformed value.
 	ErrProtocol = errs.ErrProtocol
+	// ErrTooLarge is returned when a peer sends a message larger than the
+	// receiver's cap (Conn.SetMaxMessageSize), or one whose decoding would
+	// take more memory than mp allows for a message of its size. It matches
+	// ErrProtocol too.
+	ErrTooLarge = errs.ErrTooLarge
 	// ErrBufferTooShort is matched by *BufferTooShortError. Python:
 	// multiprocessing.BufferTooShort.
 	ErrBufferTooShort = errs.ErrBufferTooShort

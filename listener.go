@@ -35,10 +35,19 @@ const connMagic = "mpconn\x00\x01"
 // arrive, and runs their handshakes side by side: a client that connects
 // and says nothing holds up no other, and is given up after 5 s. Accept
 // takes the connections so authenticated, in the order their handshakes
-// ended. At most 32 connections are held at once between the socket and
-// Accept, in their handshake or waiting for Accept; past that, new ones
-// wait in the system's backlog until Accept takes one. Close the Listener
-// when done with it: until then, it holds its socket and goroutine.
+// ended. At most 64 connections are held in their handshake at once; when
+// another arrives, the oldest of those from the peer address holding the
+// most is reset, so that a flood of connections without the key displaces
+// its own and keeps each of them a short while only,
+// while a client that knows the key answers within a round trip (Dial
+// tries again, within its context, if it was displaced all the same).
+// When 32 authenticated connections (or refusals) wait for Accept, the
+// Listener stops accepting until Accept takes one: new connections wait
+// in the system's backlog. Close the Listener when done with it: until
+// then, it holds its socket and goroutine.
+//
+// A Conn that a Listener or Dial makes receives messages of at most
+// DefaultNetMaxMessageSize bytes (see Conn.SetMaxMessageSize).
 //
 // A Listener is safe for concurrent use. It can be given to Wait, which
 // reports it ready when Accept would return at once: a connection has been
@@ -53,9 +62,8 @@ type Listener struct {
 	// them.
 	stop context.CancelFunc
 	wg   sync.WaitGroup
-	// slots holds a token for each connection accepted from ln that Accept
-	// has not taken yet nor a failed handshake dropped.
-	slots chan struct{}
+	// gate holds the connections in their handshake.
+	gate *auth.Gate
 	// ready is an eventfd that is readable, for Wait, while Accept would
 	// return at once.
 	ready *os.File
@@ -77,9 +85,10 @@ type accepted struct {
 }
 
 const (
-	// maxPending bounds the connections a Listener holds that Accept has
-	// not taken: in their handshake, or waiting.
-	maxPending = 32
+	// maxPending is how many ended handshakes wait for Accept before the
+	// Listener stops accepting; maxHandshakes bounds those under way.
+	maxPending    = 32
+	maxHandshakes = 64
 	// handshakeTimeout is how long a client has to prove it knows the
 	// key, once connected. The handshake takes three messages.
 	handshakeTimeout = 5 * time.Second
@@ -122,9 +131,11 @@ func Listen(network, address string, key []byte) (*Listener, error) {
 	rand.Read(id[:])
 	l := &Listener{
 		ln: ln, packet: packet, key: keyOrOwn(key), id: binary.BigEndian.Uint64(id[:]),
-		slots: make(chan struct{}, maxPending), ready: os.NewFile(uintptr(efd), "mp-listener"),
-		changed: make(chan struct{}),
+		ready: os.NewFile(uintptr(efd), "mp-listener"), changed: make(chan struct{}),
 	}
+	l.gate = auth.NewGate(maxHandshakes, auth.NewRateLog(time.Second, func(msg string, args ...any) {
+		diag.Logger().Warn("mp: "+msg, append([]any{"listener", ln.Addr()}, args...)...)
+	}))
 	ctx, cancel := context.WithCancel(context.Background())
 	l.stop = cancel
 	l.wg.Go(func() { l.loop(ctx) })
@@ -184,7 +195,6 @@ func (l *Listener) next() (accepted, <-chan struct{}) {
 		a := l.queue[0]
 		l.queue[0] = accepted{}
 		l.queue = l.queue[1:]
-		<-l.slots
 		l.changedLocked()
 		return a, nil
 	case l.failed != nil:
@@ -215,26 +225,43 @@ func (l *Listener) changedLocked() {
 	})
 }
 
-// loop accepts connections from the socket, while a slot is free, and
-// starts each one's handshake, until ctx ends or the socket fails.
+// loop accepts connections from the socket, while fewer than maxPending
+// wait for Accept, and starts each one's handshake, until ctx ends or the
+// socket fails.
 func (l *Listener) loop(ctx context.Context) {
 	var pause time.Duration
-	for {
-		select {
-		case l.slots <- struct{}{}:
-		case <-ctx.Done():
-			return
-		}
+	for l.waitRoom(ctx) {
 		nc, err := l.ln.Accept()
 		if err != nil {
-			<-l.slots
 			if !l.acceptFailed(ctx, err, &pause) {
 				return
 			}
 			continue
 		}
 		pause = 0
-		l.wg.Go(func() { l.handshake(ctx, nc) })
+		t := l.gate.Enter(ctx, nc)
+		if t == nil {
+			return
+		}
+		l.wg.Go(func() { l.handshake(ctx, nc, t) })
+	}
+}
+
+// waitRoom waits until fewer than maxPending ended handshakes wait for
+// Accept, and reports whether ctx is still live.
+func (l *Listener) waitRoom(ctx context.Context) bool {
+	for {
+		l.mu.Lock()
+		full, changed := len(l.queue) >= maxPending, l.changed
+		l.mu.Unlock()
+		if !full {
+			return ctx.Err() == nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return false
+		}
 	}
 }
 
@@ -271,13 +298,15 @@ func passing(err error) bool {
 		errors.Is(err, unix.ENOBUFS) || errors.Is(err, unix.ENOMEM)
 }
 
-// handshake authenticates nc and queues it, or the refusal of a client
-// that does not know the key, for Accept. It gives up when ctx ends (the
-// Listener closes).
-func (l *Listener) handshake(ctx context.Context, nc net.Conn) {
+// handshake authenticates nc, which holds the ticket t of the Listener's
+// gate until then, and queues it, or the refusal of a client that does not
+// know the key, for Accept. It gives up when ctx ends (the Listener
+// closes).
+func (l *Listener) handshake(ctx context.Context, nc net.Conn, t *auth.Ticket) {
 	stop := afterFunc(ctx, func() { nc.Close() })
-	err := auth.Server(nc, connMagic, l.key, l.id, os.Getpid(), time.Now().Add(handshakeTimeout))
+	err := auth.Server(nc, connMagic, l.key, l.id, os.Getpid(), time.Now().Add(handshakeTimeout), t.Admit)
 	stop()
+	t.Exit()
 	var a accepted
 	switch {
 	case err == nil && ctx.Err() == nil:
@@ -285,12 +314,11 @@ func (l *Listener) handshake(ctx context.Context, nc net.Conn) {
 	case errors.Is(err, ErrAuthentication):
 		nc.Close()
 		a.err = fmt.Errorf("mp: accept a connection from %s: %w", nc.RemoteAddr(), err)
-	default: // closed, gone, silent or of another protocol: nothing for Accept
-		nc.Close()
-		if !errors.Is(err, io.EOF) && ctx.Err() == nil {
-			diag.Logger().Warn("mp: a connection's handshake failed; it is closed", "listener", l.ln.Addr(), "remote", nc.RemoteAddr(), "err", err)
+	default: // displaced, closed, gone, silent or of another protocol: nothing for Accept
+		auth.Reset(nc)
+		if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !errors.Is(err, auth.ErrNotAdmitted) && ctx.Err() == nil {
+			l.gate.Log().Note("a connection's handshake failed; it is closed", "remote", nc.RemoteAddr(), "err", err)
 		}
-		<-l.slots
 		return
 	}
 	l.mu.Lock()
@@ -299,7 +327,6 @@ func (l *Listener) handshake(ctx context.Context, nc net.Conn) {
 		if a.c != nil {
 			a.c.Close()
 		}
-		<-l.slots
 		return
 	}
 	l.queue = append(l.queue, a)
@@ -354,7 +381,9 @@ func (l *Listener) waitFD() int {
 // empty key (nil or of length zero) is this process's own key
 // (Current().AuthKey). A Listener with another key gives an error
 // matching ErrAuthentication. The handshake takes at most 10 s, or until
-// ctx ends.
+// ctx ends. A connection that the Listener resets before it has
+// authenticated the client (it displaces the oldest handshake when too many
+// are under way) is tried again a few times, within ctx.
 //
 // The Conn is duplex; see Listen for what it carries.
 func Dial(ctx context.Context, network, address string, key []byte) (*Conn, error) {
@@ -363,15 +392,44 @@ func Dial(ctx context.Context, network, address string, key []byte) (*Conn, erro
 		return nil, err
 	}
 	var d net.Dialer
-	nc, err := d.DialContext(ctx, netw, address)
-	if err != nil {
-		return nil, fmt.Errorf("mp: dial %s: %w", address, err)
-	}
-	if _, err := auth.ClientContext(ctx, nc, connMagic, keyOrOwn(key)); err != nil {
+	for try := 0; ; try++ {
+		nc, err := d.DialContext(ctx, netw, address)
+		if err != nil {
+			if try+1 < dialTries && auth.Retryable(err) && dialPause(ctx, try) {
+				continue // reset as soon as connected
+			}
+			return nil, fmt.Errorf("mp: dial %s: %w", address, err)
+		}
+		_, err = auth.ClientContext(ctx, nc, connMagic, keyOrOwn(key))
+		if err == nil {
+			return connOf(nc, packet)
+		}
 		nc.Close()
-		return nil, fmt.Errorf("mp: connect to %s: %w", address, err)
+		if try+1 >= dialTries || !auth.Retryable(err) || !dialPause(ctx, try) {
+			return nil, fmt.Errorf("mp: connect to %s: %w", address, err)
+		}
 	}
-	return connOf(nc, packet)
+}
+
+// dialTries bounds the attempts of a Dial whose connection the Listener
+// closed before its verdict: a Listener with a full handshake budget
+// resets the oldest connection in its handshake.
+const dialTries = 8
+
+// dialPause waits before the attempt after attempt try: not at all after
+// the first, then 1, 2, 4… ms. It reports whether ctx is still live.
+func dialPause(ctx context.Context, try int) bool {
+	if try == 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(time.Millisecond << (try - 1))
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // connOf makes a Conn of an authenticated connection, whose descriptor it
@@ -398,5 +456,6 @@ func connOf(nc net.Conn, packet bool) (*Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Conn{t: t, readable: true, writable: true}, nil
+	t.SetMaxSize(DefaultNetMaxMessageSize)
+	return &Conn{t: t, readable: true, writable: true, network: true}, nil
 }

@@ -91,19 +91,9 @@ func dial(ctx context.Context, address string, o DialOptions) (*Client, error) {
 	if len(key) == 0 {
 		key = mp.Current().AuthKey
 	}
-	network, addr := splitAddress(address)
-	var d net.Dialer
-	nc, err := d.DialContext(ctx, network, addr)
+	nc, v, err := connect(ctx, address, o.TLS, key)
 	if err != nil {
-		return nil, fmt.Errorf("manager: dial %s: %w", address, err)
-	}
-	if o.TLS != nil {
-		nc = tls.Client(nc, o.TLS)
-	}
-	v, err := auth.ClientContext(ctx, nc, magic, key)
-	if err != nil {
-		nc.Close()
-		return nil, fmt.Errorf("manager: connect to %s: %w", address, err)
+		return nil, err
 	}
 	c := &Client{addr: address, key: key, serverID: v.ID, serverPid: v.Pid, nc: nc, fw: frameWriter{w: nc},
 		done: make(chan struct{}), readDone: make(chan struct{}), pending: map[uint64]chan *reply{}}
@@ -113,6 +103,56 @@ func dial(ctx context.Context, address string, o DialOptions) (*Client, error) {
 	}
 	go c.readLoop(frameCap)
 	return c, nil
+}
+
+// connectTries bounds the attempts of a Dial whose connection the server
+// closed before its verdict.
+const connectTries = 8
+
+// connect connects to the server at address and authenticates. A server
+// under a flood of connections displaces the oldest of those in their
+// handshake (see Limits.MaxHandshakes): a connection closed before the
+// verdict is tried again at once, then after 1, 2, 4… ms, at most
+// connectTries times in all and as long as ctx lasts.
+func connect(ctx context.Context, address string, tlsConf *tls.Config, key []byte) (net.Conn, auth.Peer, error) {
+	network, addr := splitAddress(address)
+	var d net.Dialer
+	for try := 0; ; try++ {
+		nc, err := d.DialContext(ctx, network, addr)
+		if err != nil {
+			if try+1 < connectTries && auth.Retryable(err) && pause(ctx, try) {
+				continue // reset as soon as connected
+			}
+			return nil, auth.Peer{}, fmt.Errorf("manager: dial %s: %w", address, err)
+		}
+		if tlsConf != nil {
+			nc = tls.Client(nc, tlsConf)
+		}
+		v, err := auth.ClientContext(ctx, nc, magic, key)
+		if err == nil {
+			return nc, v, nil
+		}
+		nc.Close()
+		if try+1 >= connectTries || !auth.Retryable(err) || !pause(ctx, try) {
+			return nil, auth.Peer{}, fmt.Errorf("manager: connect to %s: %w", address, err)
+		}
+	}
+}
+
+// pause waits before the attempt after attempt try (none after the
+// first), and reports whether ctx is still live.
+func pause(ctx context.Context, try int) bool {
+	if try == 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(time.Millisecond << (try - 1))
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // splitAddress tells a Unix socket's path from a TCP address.

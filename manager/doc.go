@@ -107,9 +107,13 @@
 //
 // The server reads at most Limits.FrameCap bytes per request, decodes them
 // under mp's codec limits, waits at most Limits.IOTimeout for the rest of a
-// request once it has begun, serves at most Limits.MaxConns connections
-// and Limits.MaxPending blocking calls per connection; a client that breaks
-// these rules is disconnected, and other clients see nothing of it.
+// request once it has begun, serves at most Limits.MaxConns authenticated
+// connections and Limits.MaxPending blocking calls per connection; a client
+// that breaks these rules is disconnected, and other clients see nothing of
+// it. Connections that have not authenticated yet have a budget of their
+// own, Limits.MaxHandshakes, and 5 s: a flood of them, however fast, takes
+// no place a client with the key needs, and such a client connects while
+// it lasts.
 //
 // # Cost
 //

@@ -26,8 +26,9 @@ import (
 // (package auth).
 const magic = "mpmgr\x00\x00\x02"
 
-// HandshakeTimeout bounds the handshake on both sides unless a context or
-// option gives a shorter bound.
+// HandshakeTimeout bounds a client's handshake (Dial) unless its context
+// gives a shorter bound. The server gives a client 5 s, or
+// Limits.IOTimeout if that is shorter.
 const HandshakeTimeout = auth.Timeout
 
 // DefaultFrameCap is the largest request or reply a side accepts unless told

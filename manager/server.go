@@ -1,6 +1,7 @@
 package manager
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -38,8 +39,11 @@ type ServerOptions struct {
 	// malformed bytes, a request or a reply that stalled past IOTimeout,
 	// too many connections — with the peer ("remote": its address, or the
 	// pid and uid of a process on a Unix socket) and the reason ("err").
-	// If nil, the records go to mp's logger (mp.SetLogger), which drops
-	// them unless one was set.
+	// Connections that end before they are authenticated give at most one
+	// record per reason a second, whose "omitted" counts those left out
+	// since the one before: a flood of connections is not a flood of
+	// records. If nil, the records go to mp's logger (mp.SetLogger), which
+	// drops them unless one was set.
 	Logger *slog.Logger
 	// Limits bound what clients can make the server do.
 	Limits
@@ -48,9 +52,23 @@ type ServerOptions struct {
 // Limits bound the work and memory a server spends on its clients. The
 // zero value gives the defaults.
 type Limits struct {
-	// MaxConns bounds the connections served at once; more are closed at
-	// once. Zero means 1024.
+	// MaxConns bounds the authenticated connections served at once; a
+	// connection arriving while that many are served is closed at once,
+	// and one that authenticates when the last place has just been taken
+	// is closed before the server's verdict. Connections still in their
+	// handshake do not count: they have MaxHandshakes. Zero means 1024.
 	MaxConns int
+	// MaxHandshakes bounds the connections in their handshake at once,
+	// which have not yet proved that they know the key. When that many
+	// are, a new connection displaces the oldest one from the peer
+	// address that holds the most, which is reset: a flood from one
+	// address displaces its own connections, and keeps each of them a
+	// short while only, while a client that knows the key answers within
+	// a round trip and is served (Dial tries again, within its context,
+	// if it was displaced all the same). Unlike OpenSSH's
+	// MaxStartups, which drops new connections once its table is full,
+	// this lets keyed clients in during a flood. Zero means 64.
+	MaxHandshakes int
 	// MaxPending bounds the blocking calls (queue gets and puts, lock
 	// acquisitions, waits, custom methods) in flight on one connection;
 	// more fail with ErrBusy. Zero means 1024. Their arguments may hold
@@ -62,8 +80,9 @@ type Limits struct {
 	FrameCap int
 	// IOTimeout bounds the arrival of the rest of a request once it has
 	// begun, and the writing of a reply; a peer slower than that is
-	// disconnected. Zero means 30 s. The handshake takes at most
-	// HandshakeTimeout, or IOTimeout if that is shorter.
+	// disconnected. Zero means 30 s. A client has at most 5 s, or
+	// IOTimeout if that is shorter, from its connection to the end of its
+	// handshake (OpenSSH's LoginGraceTime).
 	IOTimeout time.Duration
 	// ReleaseDelay is how long an object no proxy refers to any more is
 	// kept before it is freed, so that a proxy on its way to another
@@ -94,13 +113,22 @@ type Server struct {
 	names   map[string]named
 	nextID  uint64
 	conns   map[*serverConn]struct{}
-	open    int                  // accepted connections, authenticated or not
+	served  int                  // authenticated connections, counted against MaxConns
 	dying   map[uint64]time.Time // unreferenced objects, and when to free them
 	addr    string
 	serving bool
 	stop    context.CancelFunc
 	done    chan struct{} // closed when Serve has returned
+
+	// gate holds the connections in their handshake; drops logs those
+	// that end there. Both are set by Serve before it accepts.
+	gate  *auth.Gate
+	drops *auth.RateLog
 }
+
+// handshakeGrace is how long a client has, from its connection, to end
+// its handshake on the server (IOTimeout if shorter).
+const handshakeGrace = 5 * time.Second
 
 // entry is an object in the server's table.
 type entry struct {
@@ -232,6 +260,8 @@ func (s *Server) begin(ln net.Listener) error {
 		return errors.New("manager: Serve called twice")
 	}
 	s.serving, s.addr, s.done = true, addrString(ln.Addr()), make(chan struct{})
+	s.drops = auth.NewRateLog(time.Second, s.log)
+	s.gate = auth.NewGate(cmp.Or(max(s.opts.MaxHandshakes, 0), 64), s.drops)
 	return nil
 }
 
@@ -249,37 +279,51 @@ func (s *Server) acceptLoop(ctx context.Context, ln net.Listener, wg *sync.WaitG
 			s.log("accept failed; the server stops", "err", err)
 			return
 		}
-		if !s.admit() {
-			s.log("too many connections; closing a new one", "remote", remote(nc))
-			nc.Close()
+		if s.full() {
+			s.drops.Note("too many connections; a new one is closed", "remote", remote(nc))
+			auth.Reset(nc)
 			continue
 		}
-		wg.Go(func() { s.handle(ctx, nc) })
+		t := s.gate.Enter(ctx, nc)
+		if t == nil {
+			return
+		}
+		wg.Go(func() { s.handle(ctx, nc, t) })
 	}
 }
 
-// closed closes an accepted connection and counts it out.
-func (s *Server) closed(nc net.Conn) {
-	nc.Close()
-	s.mu.Lock()
-	s.open--
-	s.mu.Unlock()
+// maxConns returns Limits.MaxConns or its default.
+func (s *Server) maxConns() int {
+	if s.opts.MaxConns > 0 {
+		return s.opts.MaxConns
+	}
+	return 1024
 }
 
-// admit reports whether one more connection may be served, and counts it
-// in if so.
+// full reports whether MaxConns authenticated connections are served.
+func (s *Server) full() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.served >= s.maxConns()
+}
+
+// admit reports whether one more authenticated connection may be served,
+// and counts it in if so.
 func (s *Server) admit() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	limit := s.opts.MaxConns
-	if limit <= 0 {
-		limit = 1024
-	}
-	if s.open >= limit {
+	if s.served >= s.maxConns() {
 		return false
 	}
-	s.open++
+	s.served++
 	return true
+}
+
+// unserve counts an authenticated connection out.
+func (s *Server) unserve() {
+	s.mu.Lock()
+	s.served--
+	s.mu.Unlock()
 }
 
 // Shutdown stops the server as a client's shutdown request does, and waits
@@ -320,23 +364,37 @@ func (s *Server) closeConns() {
 	}
 }
 
-// handle authenticates and serves one connection.
-func (s *Server) handle(ctx context.Context, nc net.Conn) {
-	defer s.closed(nc)
+// handle authenticates and serves one connection, which holds the ticket
+// t of the server's gate until its handshake ends.
+func (s *Server) handle(ctx context.Context, nc net.Conn, t *auth.Ticket) {
+	raw := nc
+	defer nc.Close()
 	if s.opts.TLS != nil {
 		nc = tls.Server(nc, s.opts.TLS)
 	}
-	limit := HandshakeTimeout
+	limit := handshakeGrace
 	if s.opts.IOTimeout > 0 {
 		limit = min(limit, s.opts.IOTimeout)
 	}
 	deadline := time.Now().Add(limit)
 	stop := context.AfterFunc(ctx, func() { nc.Close() }) // shutdown interrupts a handshake
-	err := auth.Server(nc, magic, s.key, s.id, s.pid, deadline)
+	counted, displaced := false, false
+	err := auth.Server(nc, magic, s.key, s.id, s.pid, deadline, func() bool {
+		if displaced = !t.Admit(); displaced {
+			return false
+		}
+		counted = s.admit()
+		return counted
+	})
 	stop()
+	t.Exit()
+	if counted {
+		defer s.unserve()
+	}
 	if err != nil {
-		if !errors.Is(err, io.EOF) {
-			s.log("handshake failed; connection closed", "remote", remote(nc), "err", err)
+		s.handshakeFailed(nc, err, displaced)
+		if !errors.Is(err, mp.ErrAuthentication) { // a reset could overtake the refusal
+			auth.Reset(raw)
 		}
 		return
 	}
@@ -369,6 +427,29 @@ func (s *Server) timeout(def time.Duration) time.Duration {
 		return s.opts.IOTimeout
 	}
 	return def
+}
+
+// handshakeFailed logs why a connection ended in its handshake, at most
+// once a second for each reason. A connection displaced by a newer one was
+// logged by the gate; one that ended without a word is not logged.
+func (s *Server) handshakeFailed(nc net.Conn, err error, displaced bool) {
+	var reason string
+	switch {
+	case displaced || errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed):
+		return
+	case errors.Is(err, auth.ErrNotAdmitted):
+		s.drops.Note("too many connections; an authenticated one is closed", "remote", remote(nc))
+		return
+	case errors.Is(err, mp.ErrAuthentication):
+		reason = "wrong key"
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		reason = "timeout"
+	case errors.Is(err, mp.ErrProtocol):
+		reason = "protocol"
+	default:
+		reason = "connection"
+	}
+	s.drops.Note("handshake failed ("+reason+"); connection closed", "remote", remote(nc), "err", err)
 }
 
 // log records a security event: a connection refused or dropped.

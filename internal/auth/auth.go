@@ -25,9 +25,11 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"net"
+	"syscall"
 	"time"
 
 	"github.com/mpgo/mp/internal/errs"
@@ -122,10 +124,19 @@ func parseVerdict(b []byte) (verdict, error) {
 	}, nil
 }
 
+// ErrNotAdmitted is returned by Server when admit refused a client that
+// knows the key: the server has no room for it, or it was displaced.
+var ErrNotAdmitted = errors.New("mp: connection not admitted")
+
 // Server authenticates a new connection under magic's protocol, telling
 // the client the server's id and pid; it returns nil when the client knows
 // key, and an error matching errs.ErrAuthentication when it does not.
-func Server(nc net.Conn, magic string, key []byte, id uint64, pid int, deadline time.Time) error {
+// Bytes that do not start with magic are refused as soon as its length
+// has arrived. admit, if not nil, is called once the client has proved it
+// knows the key and before the server says so: if it returns false, the
+// client is told nothing (the caller closes the connection, which the
+// client sees before the verdict) and Server returns ErrNotAdmitted.
+func Server(nc net.Conn, magic string, key []byte, id uint64, pid int, deadline time.Time, admit func() bool) error {
 	checkMagic(magic)
 	nc.SetDeadline(deadline)
 	defer nc.SetDeadline(time.Time{})
@@ -133,9 +144,9 @@ func Server(nc net.Conn, magic string, key []byte, id uint64, pid int, deadline 
 	if _, err := nc.Write(append([]byte(magic), ns...)); err != nil {
 		return err
 	}
-	buf := make([]byte, answerLen)
-	if _, err := io.ReadFull(nc, buf); err != nil {
-		return fmt.Errorf("%w: reading the handshake answer: %w", errs.ErrProtocol, err)
+	buf, err := readAnswer(nc, magic)
+	if err != nil {
+		return err
 	}
 	nc2, sum, err := parseAnswer(magic, buf)
 	if err != nil {
@@ -145,12 +156,51 @@ func Server(nc net.Conn, magic string, key []byte, id uint64, pid int, deadline 
 		nc.Write([]byte{verdictDenied})
 		return fmt.Errorf("%w: the client does not know the key", errs.ErrAuthentication)
 	}
+	if admit != nil && !admit() {
+		return ErrNotAdmitted
+	}
 	var tail [12]byte
 	binary.BigEndian.PutUint64(tail[:8], id)
 	binary.BigEndian.PutUint32(tail[8:], uint32(pid))
 	out := append([]byte{verdictOK}, mac(key, "server", nc2, ns, tail[:8])...)
 	_, err = nc.Write(append(out, tail[:]...))
 	return err
+}
+
+// readAnswer reads a client's answer, refusing it as soon as what has
+// arrived does not start as magic does: garbage is not waited on until the
+// deadline. Each read asks for the whole rest, so that an answer sent as
+// one datagram is read whole.
+func readAnswer(nc net.Conn, magic string) ([]byte, error) {
+	buf := make([]byte, answerLen)
+	for got := 0; got < answerLen; {
+		n, err := nc.Read(buf[got:])
+		got += n
+		if k := min(got, magicLen); string(buf[:k]) != magic[:k] {
+			return nil, fmt.Errorf("%w: malformed handshake answer", errs.ErrProtocol)
+		}
+		if err == io.EOF && got > 0 {
+			err = io.ErrUnexpectedEOF
+		}
+		if err != nil && got < answerLen {
+			return nil, fmt.Errorf("%w: reading the handshake answer: %w", errs.ErrProtocol, err)
+		}
+	}
+	return buf, nil
+}
+
+// Retryable reports whether a client's handshake that failed with err may
+// succeed if tried again on a new connection: the server closed or reset
+// the connection before its verdict, as a server whose handshake budget is
+// full does to the oldest handshake (see Gate). A refused key, another
+// protocol or an ended context are not retryable.
+func Retryable(err error) bool {
+	if errors.Is(err, errs.ErrAuthentication) || errors.Is(err, errs.ErrProtocol) ||
+		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
 // ClientContext authenticates the server and this client to each other

@@ -20,7 +20,7 @@ func handshake(serverKey, clientKey []byte) (p Peer, srvErr, cliErr error) {
 	defer b.Close()
 	done := make(chan error, 1)
 	go func() {
-		err := Server(a, testMagic, serverKey, 7, 42, time.Now().Add(5*time.Second))
+		err := Server(a, testMagic, serverKey, 7, 42, time.Now().Add(5*time.Second), nil)
 		if err != nil {
 			a.Close()
 		}
@@ -50,7 +50,7 @@ func TestOtherProtocol(t *testing.T) {
 	a, b := net.Pipe()
 	defer a.Close()
 	defer b.Close()
-	go Server(a, "mpother\x01", []byte("k"), 1, 1, time.Now().Add(5*time.Second))
+	go Server(a, "mpother\x01", []byte("k"), 1, 1, time.Now().Add(5*time.Second), nil)
 	if _, err := ClientContext(context.Background(), b, testMagic, []byte("k")); !errors.Is(err, errs.ErrProtocol) {
 		t.Errorf("ClientContext against another protocol = %v, want ErrProtocol", err)
 	}
@@ -92,7 +92,7 @@ func FuzzHandshake(f *testing.F) {
 			b.Write(data)
 			b.Close()
 		}()
-		if err := Server(a, testMagic, key, 1, 1, time.Now().Add(time.Second)); err == nil {
+		if err := Server(a, testMagic, key, 1, 1, time.Now().Add(time.Second), nil); err == nil {
 			t.Fatalf("handshake accepted %x without the key", data)
 		}
 		c, d := net.Pipe()

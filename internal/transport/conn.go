@@ -29,8 +29,8 @@ type Conn struct {
 	// stream is the state of a Conn over a byte stream; nil for a
 	// SOCK_SEQPACKET socket.
 	stream *streamState
-	// MaxSize caps the size of a received message; zero means 1 GiB.
-	maxSize int
+	// maxSize caps the size of a received message; zero means 1 GiB.
+	maxSize atomic.Int64
 
 	// inline is the largest payload sent in the datagram itself: what the
 	// socket's send buffer allows, at most maxInline.
@@ -97,9 +97,20 @@ func NewConn(fd int) (*Conn, error) {
 func (c *Conn) SetSpin(on bool) { c.wait.SetPolling(on) }
 
 // SetMaxSize caps the size of messages this end accepts (zero or less:
-// 1 GiB). A larger message is discarded with an error matching
-// errs.ErrTooLarge.
-func (c *Conn) SetMaxSize(n int) { c.maxSize = n }
+// 1 GiB), from the next receive on; it is safe to call at any time. A
+// larger datagram is discarded with an error matching errs.ErrTooLarge; on
+// a stream Conn, a larger frame's header gives that error, and so does
+// every receive after it, since the stream cannot find the frame after it
+// without reading the whole of it.
+func (c *Conn) SetMaxSize(n int) { c.maxSize.Store(int64(n)) }
+
+// limit returns the cap on the size of a received message.
+func (c *Conn) limit() int {
+	if n := c.maxSize.Load(); n > 0 {
+		return int(n)
+	}
+	return defaultCap
+}
 
 // Control calls fn with the socket's descriptor, which stays open until fn
 // returns.
@@ -269,11 +280,7 @@ func (c *Conn) recvmsg(ctx context.Context) (Msg, error) {
 		descr.Close(fds)
 		return Msg{}, protoErr("datagram truncated: larger than the inline limit")
 	}
-	limit := c.maxSize
-	if limit <= 0 {
-		limit = defaultCap
-	}
-	return parseDatagram(c.received(n), fds, limit)
+	return parseDatagram(c.received(n), fds, c.limit())
 }
 
 // recvBuffers returns the buffers a datagram is received into: the small

@@ -204,10 +204,7 @@ func (s *streamState) room() []byte {
 func (c *Conn) startBody() error {
 	s := c.stream
 	size := binary.BigEndian.Uint32(s.hdr[:4])
-	limit := c.maxSize
-	if limit <= 0 {
-		limit = defaultCap
-	}
+	limit := c.limit()
 	switch {
 	case s.hdr[5] != 0:
 		return protoErr(fmt.Sprintf("unknown frame flags %#x", s.hdr[5]))

@@ -81,10 +81,23 @@ func Marshal(v any) (data []byte, fds []int, err error) {
 // all land in handle-typed fields (for example one decoded into an interface)
 // is an error, so that no handle is dropped silently. So is a v whose type
 // would not receive every field sent (see Check): then nothing is decoded.
+//
+// A message whose decoding would allocate more than a budget of 64 times
+// its size plus 1 MiB, by an estimate made before anything is decoded, is
+// refused with an error matching errs.ErrTooLarge: the codec's limits
+// bound each array and map, and without a budget a message of a few KiB
+// could decode into hundreds of MiB.
 func Unmarshal(data []byte, fds []int, v any) error {
-	if err := info(reflect.TypeOf(v)).err; err != nil {
+	t := reflect.TypeOf(v)
+	if err := info(t).err; err != nil {
 		closeAll(fds)
 		return err
+	}
+	if t != nil && t.Kind() == reflect.Pointer {
+		if err := checkBudget(data, t.Elem(), budget(len(data))); err != nil {
+			closeAll(fds)
+			return err
+		}
 	}
 	if len(fds) == 0 {
 		return wrapDecode(decMode.Unmarshal(data, v))

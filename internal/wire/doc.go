@@ -1,6 +1,8 @@
 // Package wire is mp's data format between processes.
 //
-// Values are encoded with CBOR under explicit decode limits. Handles — values
+// Values are encoded with CBOR under explicit decode limits, and a budget
+// for the memory a message's decoding takes, in proportion to its size
+// (see Unmarshal). Handles — values
 // that stand for an open file descriptor, such as a pipe end, a queue or a
 // lock in shared memory — are encoded as CBOR tags whose content names slots
 // in the message's list of file descriptors; the descriptors themselves travel
