@@ -39,6 +39,10 @@ type streamState struct {
 	hdrN int
 	body []byte // nil until the header is complete; then what has arrived
 	size int    // the payload's length, once the header is complete
+	// ended is the end of the stream, or the error of a read, that a Poll
+	// found: the receive after it returns that instead of reading again
+	// (where an ended context could win over what the Poll saw).
+	ended error
 	// broken, guarded by the Conn's wmu, is why the sending side can no
 	// longer be used; nil while it can.
 	broken error
@@ -121,6 +125,9 @@ func (c *Conn) recvStream(ctx context.Context) (Msg, error) {
 	defer disarm()
 	s := c.stream
 	err := c.fillFrame(func(b []byte) (int, error) {
+		if s.ended != nil {
+			return 0, c.streamErr(ctx, s.ended, s.hdrN > 0)
+		}
 		n, err := c.f.Read(b)
 		if err != nil {
 			err = c.streamErr(ctx, err, s.hdrN+n > 0)
@@ -183,6 +190,9 @@ func (c *Conn) frameReady(fd int) bool {
 			return n, nil
 		}
 	})
+	if err != nil && err != unix.EAGAIN && !errors.Is(err, errs.ErrProtocol) {
+		c.stream.ended = err
+	}
 	return err != unix.EAGAIN
 }
 
