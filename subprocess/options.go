@@ -244,7 +244,7 @@ func (s *settings) command(ownGroup bool, pgid int, c containment) *exec.Cmd {
 		cmd.SysProcAttr.Setpgid, cmd.SysProcAttr.Pgid = true, pgid
 	}
 	if c.cg != nil {
-		cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD = true, c.cg.fd
+		c.cg.into(cmd.SysProcAttr)
 	}
 	return cmd
 }

@@ -9,13 +9,13 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/mpgo/mp/internal/background"
-	_ "github.com/mpgo/mp/internal/linuxonly"
 )
 
 // This process becomes a child subreaper (prctl PR_SET_CHILD_SUBREAPER)
@@ -31,7 +31,11 @@ import (
 var subreaper struct {
 	once sync.Once
 	err  error
+	on   atomic.Bool // set once it has succeeded
 }
+
+// isSubreaper reports whether becomeSubreaper has succeeded.
+func isSubreaper() bool { return subreaper.on.Load() }
 
 // becomeSubreaper makes this process a child subreaper and starts the
 // goroutine that reaps the orphans it adopts, once. It fails where Go's
@@ -57,6 +61,7 @@ func becomeSubreaper() error {
 		// goroutine. It lets a burst of exits pass before it looks: by
 		// then Go code has reaped its own children, so that a look finds
 		// only strangers, and one look serves the whole burst.
+		subreaper.on.Store(true)
 		background.Go(func() {
 			for range sigchld {
 				time.Sleep(strangerDelay)

@@ -155,7 +155,14 @@ func (cg *cgroup) end() {
 	cg.waitEmpty(time.Now().Add(containKillBound))
 	cg.remove()
 	// What was killed was reparented here, or to init.
-	reapStrangers()
+	if isSubreaper() {
+		reapStrangers()
+	}
+}
+
+// into has the child of attr start in the cgroup.
+func (cg *cgroup) into(attr *syscall.SysProcAttr) {
+	attr.UseCgroupFD, attr.CgroupFD = true, cg.fd
 }
 
 // waitEmpty waits until no process is left in the cgroup, or until
