@@ -130,9 +130,10 @@ func (p *Popen) signalContained(sig syscall.Signal) {
 }
 
 // killContained kills what the containment reaches beyond the group: the
-// whole cgroup, or every marked process, round after round, until none is
-// alive; then it reaps those that became this process's children. The
-// child's own process is left for reap.
+// whole cgroup (which reap then waits for and removes), or every marked
+// process, round after round until none is alive, reaping those that
+// became this process's children. The child's own process is left for
+// reap.
 func (p *Popen) killContained() {
 	switch {
 	case p.cg != nil:

@@ -313,3 +313,27 @@ func BenchmarkRunContain(b *testing.B) {
 		})
 	}
 }
+
+// TestMarkerNests: under ContainSubreaper the child's environment carries
+// its run's token after those of the runs it descends from, so that a stop
+// of an outer run still finds the processes of an inner one; a child that
+// nothing may stop gets no marker.
+func TestMarkerNests(t *testing.T) {
+	mptest.CheckLeaks(t)
+	opts := &subprocess.Options{
+		Env: []string{"MP_SUBPROCESS_RUN=outer.1"}, Stdout: subprocess.Pipe, Timeout: time.Minute,
+	}
+	cp, err := subprocess.Run(bg, []string{"/usr/bin/printenv", "MP_SUBPROCESS_RUN"}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens := strings.Fields(string(cp.Stdout))
+	if len(tokens) != 2 || tokens[0] != "outer.1" || !strings.HasPrefix(tokens[1], strconv.Itoa(os.Getpid())+".") {
+		t.Errorf("MP_SUBPROCESS_RUN = %q, want outer.1 and a token of this process", cp.Stdout)
+	}
+	opts.Timeout, opts.Env = 0, []string{}
+	cp, err = subprocess.Run(bg, []string{"/usr/bin/printenv", "MP_SUBPROCESS_RUN"}, opts)
+	if err != nil || cp.ReturnCode != 1 || len(cp.Stdout) != 0 {
+		t.Errorf("without a timeout: %q, %v; want no MP_SUBPROCESS_RUN", cp.Stdout, err)
+	}
+}

@@ -2,6 +2,7 @@ package subprocess
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -44,12 +45,9 @@ func isSubreaper() bool { return subreaper.on.Load() }
 // told from an adopted orphan.
 func becomeSubreaper() error {
 	subreaper.once.Do(func() {
-		fd, err := unix.PidfdOpen(os.Getpid(), 0)
-		if err != nil {
-			subreaper.err = err
+		if subreaper.err = checkPidfd(); subreaper.err != nil {
 			return
 		}
-		unix.Close(fd)
 		sigchld := make(chan os.Signal, 1)
 		signal.Notify(sigchld, syscall.SIGCHLD)
 		if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
@@ -70,6 +68,22 @@ func becomeSubreaper() error {
 		})
 	})
 	return subreaper.err
+}
+
+// checkPidfd checks, as Go's os package does before it uses them, that
+// pidfds work: pidfd_open, waitid(P_PIDFD) and pidfd_send_signal.
+func checkPidfd() error {
+	fd, err := unix.PidfdOpen(os.Getpid(), 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	var info unix.Siginfo
+	// This process is not its own child.
+	if err := unix.Waitid(unix.P_PIDFD, fd, &info, unix.WEXITED|unix.WNOHANG, nil); err != unix.ECHILD {
+		return fmt.Errorf("waitid(P_PIDFD) = %v, want ECHILD", err)
+	}
+	return unix.PidfdSendSignal(fd, 0, nil, 0)
 }
 
 // strangerDelay is how long after a SIGCHLD adopted orphans are looked for.
