@@ -48,7 +48,8 @@ const (
 	// waited for by Go code (a child of os.Process, os/exec or mp holds a
 	// pidfd, which tells them apart). A program that starts children in
 	// some other way (fork and waitpid in C) and waits for them by pid
-	// should use ContainGroup, or this process may reap them first.
+	// should use ContainGroup for every run, or this process may reap them
+	// first.
 	ContainSubreaper Contain = iota
 
 	// ContainGroup stops the child's process group (see Group) and nothing
@@ -59,8 +60,10 @@ const (
 	// ContainCgroup runs the child in a cgroup v2 of its own, created
 	// under this process's cgroup when it starts (clone3 with
 	// CLONE_INTO_CGROUP) and removed when it ends. Nothing the child starts
-	// can leave a cgroup, whatever its environment, session or parent, so
-	// a stop kills everything at once (cgroup.kill). When the child exits
+	// leaves the cgroup, whatever its environment, session or parent (only
+	// a process with the right to write to another cgroup, such as root,
+	// could move itself out), so a stop kills everything at once
+	// (cgroup.kill). When the child exits
 	// by itself, whatever it started that still runs is killed as well,
 	// as systemd does with a service's control group: the run is one
 	// unit, and Wait returns once the cgroup is gone. This process also

@@ -75,5 +75,6 @@
 // for it (Run waits in the caller's), plus one per pipe that Communicate
 // or a Reader/Writer serves, and one supervising it when a timeout, a
 // context that can end or a WaitDelay applies; all end once the process
-// has been waited for.
+// has been waited for. Once a child has been contained (see Contain), one
+// more goroutine lives as long as the program: it reaps adopted orphans.
 package subprocess
