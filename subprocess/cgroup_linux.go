@@ -125,21 +125,23 @@ func (cg *cgroup) started() {
 	}
 }
 
-// signal sends sig to every process in the cgroup.
-func (cg *cgroup) signal(sig syscall.Signal) {
+// term sends SIGTERM to every process in the cgroup that signalled does
+// not name, then waits until the cgroup is empty, or until deadline.
+func (cg *cgroup) term(deadline time.Time, signalled func(pid int) bool) {
 	data, _ := os.ReadFile(filepath.Join(cg.dir, "cgroup.procs"))
 	var fds []int
 	for f := range strings.FieldsSeq(string(data)) {
 		pid, err := strconv.Atoi(f)
-		if err != nil {
+		if err != nil || signalled(pid) {
 			continue
 		}
 		if fd, err := openTransient(pid); err == nil {
-			_ = unix.PidfdSendSignal(fd, sig, nil, 0)
+			_ = unix.PidfdSendSignal(fd, unix.SIGTERM, nil, 0)
 			fds = append(fds, fd)
 		}
 	}
 	closeTransient(fds)
+	cg.waitEmpty(deadline)
 }
 
 // kill kills every process in the cgroup at once.

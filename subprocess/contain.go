@@ -6,7 +6,7 @@ import (
 	"os"
 	"strings"
 	"sync/atomic"
-	"syscall"
+	"time"
 )
 
 // Contain says how far a stop reaches: which of the processes a child
@@ -121,15 +121,22 @@ func markEnv(env []string, mark string) []string {
 	return append(env, markKey+"="+value)
 }
 
-// signalContained sends sig to the processes the containment reaches
-// beyond the group, once.
-func (p *Popen) signalContained(sig syscall.Signal) {
+// termContained sends SIGTERM to the processes the containment reaches
+// that signalTree did not signal, then waits until every process it
+// reaches has exited, or until deadline.
+func (p *Popen) termContained(deadline time.Time) {
 	switch {
 	case p.cg != nil:
-		p.cg.signal(sig)
+		p.cg.term(deadline, p.signalledByTree)
 	case p.mark != "":
-		closeTransient(signalMarked(p.mark, sig))
+		termMarked(p.mark, deadline, p.signalledByTree)
 	}
+}
+
+// signalledByTree reports whether signalTree signals process pid: the
+// child itself, or a member of the group it leads.
+func (p *Popen) signalledByTree(pid int) bool {
+	return pid == p.Pid || p.pgid != 0 && procPgid(pid) == p.pgid
 }
 
 // killContained kills what the containment reaches beyond the group: the

@@ -24,7 +24,7 @@ const containKillBound = 5 * time.Second
 func killMarked(mark string) {
 	deadline := time.Now().Add(containKillBound)
 	for time.Now().Before(deadline) {
-		fds := signalMarked(mark, unix.SIGKILL)
+		fds := signalMarked(mark, unix.SIGKILL, nil)
 		if len(fds) == 0 {
 			break
 		}
@@ -35,11 +35,21 @@ func killMarked(mark string) {
 	reapStrangers()
 }
 
+// termMarked sends SIGTERM to every live process that carries mark and
+// that signalled does not name, then waits until they have all exited, or
+// until deadline.
+func termMarked(mark string, deadline time.Time, signalled func(pid int) bool) {
+	fds := signalMarked(mark, unix.SIGTERM, signalled)
+	waitExited(fds, deadline)
+	closeTransient(fds)
+}
+
 // signalMarked sends sig to every live process in this process's tree that
-// carries mark, and returns a pidfd for each one signalled (see
-// openTransient). Each process is signalled through a pidfd opened before
-// its marker is read, so that a reused pid cannot misdirect the signal.
-func signalMarked(mark string, sig syscall.Signal) []int {
+// carries mark, except those that spare (if not nil) names, and returns a
+// pidfd for each of them all (see openTransient). Each process is
+// signalled through a pidfd opened before its marker is read, so that a
+// reused pid cannot misdirect the signal.
+func signalMarked(mark string, sig syscall.Signal, spare func(pid int) bool) []int {
 	kids := map[int][]int{}
 	for pid, ppid := range procParents() {
 		kids[ppid] = append(kids[ppid], pid)
@@ -53,7 +63,8 @@ func signalMarked(mark string, sig syscall.Signal) []int {
 		if err != nil {
 			continue
 		}
-		if !carriesMark(pid, mark) || unix.PidfdSendSignal(fd, sig, nil, 0) != nil {
+		send := spare == nil || !spare(pid)
+		if !carriesMark(pid, mark) || send && unix.PidfdSendSignal(fd, sig, nil, 0) != nil {
 			closeTransient([]int{fd})
 			continue
 		}

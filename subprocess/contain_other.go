@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"syscall"
+	"time"
 )
 
 // Containment beyond the process group rests on Linux (a child subreaper,
@@ -16,12 +17,12 @@ var errNoContainment = errors.New("containment beyond the process group needs Li
 
 func becomeSubreaper() error { return errNoContainment }
 
-// killMarked and signalMarked are never reached: no child gets a marker.
+// killMarked and termMarked are never reached: no child gets a marker.
 func killMarked(string) {}
 
-func signalMarked(string, syscall.Signal) []int { return nil }
+func termMarked(string, time.Time, func(int) bool) {}
 
-func closeTransient([]int) {}
+func procPgid(int) int { return -1 }
 
 // cgroup is never made: newCgroup fails.
 type cgroup struct{}
@@ -30,9 +31,9 @@ func newCgroup() (*cgroup, error) {
 	return nil, fmt.Errorf("%w: %w", ErrNoCgroup, errNoContainment)
 }
 
-func (*cgroup) started()                  {}
-func (*cgroup) signal(syscall.Signal)     {}
-func (*cgroup) kill()                     {}
-func (*cgroup) end()                      {}
-func (*cgroup) remove()                   {}
-func (*cgroup) into(*syscall.SysProcAttr) {}
+func (*cgroup) started()                       {}
+func (*cgroup) term(time.Time, func(int) bool) {}
+func (*cgroup) kill()                          {}
+func (*cgroup) end()                           {}
+func (*cgroup) remove()                        {}
+func (*cgroup) into(*syscall.SysProcAttr)      {}

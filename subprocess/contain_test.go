@@ -1,7 +1,9 @@
 package subprocess_test
 
 import (
+	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -335,5 +337,53 @@ func TestMarkerNests(t *testing.T) {
 	cp, err = subprocess.Run(bg, []string{"/usr/bin/printenv", "MP_SUBPROCESS_RUN"}, opts)
 	if err != nil || cp.ReturnCode != 1 || len(cp.Stdout) != 0 {
 		t.Errorf("without a timeout: %q, %v; want no MP_SUBPROCESS_RUN", cp.Stdout, err)
+	}
+}
+
+// TestGraceReachesEscapees: with a grace period, a descendant that left the
+// group gets SIGTERM too and may clean up; the grace period ends once
+// every process the stop reaches has exited.
+func TestGraceReachesEscapees(t *testing.T) {
+	mptest.CheckLeaks(t)
+	for _, tc := range []struct {
+		name    string
+		contain subprocess.Contain
+	}{{"subreaper", subprocess.ContainSubreaper}, {"cgroup", subprocess.ContainCgroup}} {
+		t.Run(tc.name, func(t *testing.T) {
+			marker := escapeTree()
+			defer killMarked(marker)
+			file := filepath.Join(t.TempDir(), "cleaned")
+			// The escaped shell traps SIGTERM; its child says it is ready
+			// once it runs without the trap (a signal that reaches a child
+			// between fork and exec may be taken by the parent's handler).
+			escapee := fmt.Sprintf(`trap "echo cleaned > %s; exit 0" TERM; sh -c "echo ready; exec sleep %s" & wait`, file, marker)
+			ctx, cancel := context.WithCancel(bg)
+			defer cancel()
+			p, err := subprocess.Start(ctx, []string{fmt.Sprintf("( setsid sh -c '%s' & ) ; sleep %s", escapee, marker)}, &subprocess.Options{
+				Shell: true, Stdout: subprocess.Pipe, Grace: time.Minute, Contain: tc.contain,
+			})
+			if errors.Is(err, subprocess.ErrNoCgroup) {
+				t.Skipf("ContainCgroup is not available here: %v", err)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Stop the tree once the escaped process has set its trap.
+			if line, err := bufio.NewReader(p.Stdout).ReadString('\n'); line != "ready\n" {
+				t.Fatalf("read %q, %v; want ready", line, err)
+			}
+			started := time.Now()
+			cancel()
+			if _, err := p.Wait(bg); !errors.Is(err, context.Canceled) {
+				t.Fatalf("Wait() = %v, want context.Canceled", err)
+			}
+			if d := time.Since(started); d > promptly {
+				t.Errorf("returned after %v; the grace period should end when every process has", d)
+			}
+			if data, err := os.ReadFile(file); string(data) != "cleaned\n" {
+				t.Errorf("the escaped process did not clean up: %q, %v", data, err)
+			}
+			checkContained(t, marker)
+		})
 	}
 }

@@ -41,8 +41,9 @@ type Options struct {
 	// Grace is how long a process that a timeout or its context stops gets
 	// between SIGTERM and SIGKILL. Both go to the process's group when it
 	// leads one (see Group), and to what Contain reaches beyond it, so its
-	// descendants get them too. If zero, they all get SIGKILL at once, as
-	// the process alone does in Python's run.
+	// descendants get them too. The grace period ends early once the
+	// process and the others that got SIGTERM have exited. If zero, they
+	// all get SIGKILL at once, as the process alone does in Python's run.
 	Grace time.Duration
 
 	// WaitDelay bounds how long Wait, Communicate and Run keep reading and

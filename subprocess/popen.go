@@ -50,6 +50,7 @@ type Popen struct {
 	reapErr error         // error of the reaping wait, if any
 
 	superDone  chan struct{} // closed when the supervisor ends; nil if none
+	graceOver  chan struct{} // closed when a stop's grace period is over
 	releasedCh chan struct{} // closed when Wait has finished
 	cutCh      chan struct{} // closed when the pipes are cut
 
@@ -59,6 +60,7 @@ type Popen struct {
 	comm        *communicator
 	stopCause   error         // the context error that stopped the child
 	stopTimeout time.Duration // the Timeout that stopped it, if one did
+	inGrace     bool          // a stop has begun a grace period
 	released    bool          // Wait has finished
 	cut         bool          // the watched pipes have been cut
 	cutShort    bool          // a cut pipe was still open: output was lost
@@ -146,6 +148,7 @@ func newPopen(s *settings, proc *os.Process, ownGroup bool) *Popen {
 		waitDelay:  s.WaitDelay,
 		exited:     make(chan struct{}),
 		releasedCh: make(chan struct{}),
+		graceOver:  make(chan struct{}),
 		cutCh:      make(chan struct{}),
 		idle:       make(chan struct{}),
 	}
@@ -204,6 +207,13 @@ func (p *Popen) reap() {
 		p.code = returnCode(state)
 	}
 	if p.cg != nil {
+		// A stop's grace period lets the rest of the cgroup end by itself.
+		p.mu.Lock()
+		grace := p.inGrace
+		p.mu.Unlock()
+		if grace {
+			<-p.graceOver
+		}
 		p.cg.end()
 	}
 	close(p.exited)

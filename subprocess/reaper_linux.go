@@ -201,6 +201,24 @@ func procStat(pid int) (state byte, ppid int, ok bool) {
 	return f[0][0], ppid, err == nil
 }
 
+// procPgid returns the process group of process pid, or -1.
+func procPgid(pid int) int {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return -1
+	}
+	// pid (comm) state ppid pgrp …
+	f := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+1:]))
+	if len(f) < 3 {
+		return -1
+	}
+	pgid, err := strconv.Atoi(f[2])
+	if err != nil {
+		return -1
+	}
+	return pgid
+}
+
 // procParents maps every process on the system to its parent.
 func procParents() map[int]int {
 	ents, _ := os.ReadDir("/proc")
