@@ -12,6 +12,11 @@
 //     cancellation) stops the whole process group, not only the child:
 //     SIGTERM, a grace period if asked for, then SIGKILL. Python leaves the
 //     grandchildren running.
+//   - It also stops the descendants that left the group (setsid, a
+//     daemon's double fork): this process becomes a child subreaper and
+//     finds them by a marker in their environment, or, with
+//     Options.Contain: ContainCgroup, the child runs in a cgroup of its own
+//     (see Contain).
 //   - It returns promptly even when a grandchild holds the output pipes
 //     (python/cpython#81605, golang/go#23019), and the *TimeoutExpired
 //     carries the output read until then.
@@ -51,12 +56,16 @@
 //
 // Output is bytes ([]byte); Python's text=True is string(out).
 //
-// # Process groups
+// # Process groups and containment
 //
 // A child that a timeout or its context may stop is started in a new
 // process group (see Group), so that stopping it reaches its descendants.
-// A descendant that leaves the group (setsid, a daemon) escapes the kill;
-// the pipes it holds are still cut so that nothing hangs.
+// A descendant that leaves the group (setsid, a daemon) escapes the group's
+// kill; Options.Contain says what reaches it (by default, ContainSubreaper
+// does), and the pipes it holds are cut in any case so that nothing hangs.
+// None of this acts if this process dies first: like Python's and
+// os/exec's, the children of this package have no lifeline to it, unlike
+// mp's own processes.
 //
 // # Costs
 //
@@ -66,5 +75,6 @@
 // for it (Run waits in the caller's), plus one per pipe that Communicate
 // or a Reader/Writer serves, and one supervising it when a timeout, a
 // context that can end or a WaitDelay applies; all end once the process
-// has been waited for.
+// has been waited for. Once a child has been contained (see Contain), one
+// more goroutine lives as long as the program: it reaps adopted orphans.
 package subprocess

@@ -45,6 +45,11 @@ var (
 	// ErrNoGroup is returned by KillGroup for a child that does not lead a
 	// process group of its own.
 	ErrNoGroup = errors.New("subprocess: process does not lead a process group")
+	// ErrNoCgroup is matched by the error of Start or Run under
+	// ContainCgroup where this process cannot make a cgroup v2 for the
+	// child: no cgroup2 mount, its own cgroup not writable (not delegated),
+	// or a kernel before 5.14. The error wraps the cause.
+	ErrNoCgroup = errors.New("subprocess: no cgroup v2 to contain the process in")
 )
 
 // badOptions returns an error that matches ErrBadOptions and says why.

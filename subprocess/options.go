@@ -40,8 +40,10 @@ type Options struct {
 
 	// Grace is how long a process that a timeout or its context stops gets
 	// between SIGTERM and SIGKILL. Both go to the process's group when it
-	// leads one (see Group), so its descendants get them too. If zero, the
-	// process and its group get SIGKILL at once, as Python's run does.
+	// leads one (see Group), and to what Contain reaches beyond it, so its
+	// descendants get them too. The grace period ends early once the
+	// process and the others that got SIGTERM have exited. If zero, they
+	// all get SIGKILL at once, as the process alone does in Python's run.
 	Grace time.Duration
 
 	// WaitDelay bounds how long Wait, Communicate and Run keep reading and
@@ -81,6 +83,12 @@ type Options struct {
 
 	// Group chooses the child's process group; see Group.
 	Group Group
+
+	// Contain says how far a stop by a timeout or the context reaches
+	// among the processes the child started; see Contain. The default,
+	// ContainSubreaper, reaches those that left the process group too.
+	// It applies to each command of a pipeline.
+	Contain Contain
 }
 
 // Group says which process group a child joins. Stopping a process that
@@ -100,14 +108,15 @@ const (
 	// process_group=0.
 	GroupNew
 	// GroupParent leaves the child in the parent's process group, as
-	// Python and os/exec do. A stop then signals the child alone.
+	// Python and os/exec do. A stop then signals the child itself instead
+	// of a group, and what Options.Contain reaches beyond it.
 	GroupParent
 )
 
 // DefaultStopDrain is how long output pipes are read after a stopped
 // process has exited, when WaitDelay is zero. Its group was killed with it,
-// so this matters only for a descendant that left the group and still
-// holds a pipe.
+// and so was what Options.Contain reaches, so this matters only for a
+// descendant that escaped both and still holds a pipe.
 const DefaultStopDrain = 200 * time.Millisecond
 
 // shell is the program Shell runs.
@@ -163,6 +172,8 @@ func (s *settings) validate() error {
 		return badOptions("NewSession with GroupParent")
 	case s.Group < GroupAuto || s.Group > GroupParent:
 		return badOptions("unknown Group %d", s.Group)
+	case s.Contain < ContainSubreaper || s.Contain > ContainCgroup:
+		return badOptions("unknown Contain %d", s.Contain)
 	}
 	if err := checkRedirect("Stdin", s.Stdin, true); err != nil {
 		return err
@@ -213,22 +224,28 @@ func (s *settings) mayStop(ctx context.Context) bool {
 
 // command builds the exec.Cmd, without its standard streams. The child
 // joins process group pgid if it is not zero, or else leads a new group if
-// ownGroup is set.
-func (s *settings) command(ownGroup bool, pgid int) *exec.Cmd {
+// ownGroup is set; c says what contains it.
+func (s *settings) command(ownGroup bool, pgid int, c containment) *exec.Cmd {
 	cmd := exec.Command(s.argv[0], s.argv[1:]...)
 	cmd.Dir = s.Dir
-	if s.Env != nil || len(s.ExtraEnv) > 0 {
+	if s.Env != nil || len(s.ExtraEnv) > 0 || c.mark != "" {
 		env := s.Env
 		if env == nil {
 			env = os.Environ()
 		}
 		// exec.Cmd keeps the last of duplicate keys.
 		cmd.Env = append(append([]string{}, env...), s.ExtraEnv...)
+		if c.mark != "" {
+			cmd.Env = markEnv(cmd.Env, c.mark)
+		}
 	}
 	cmd.ExtraFiles = s.ExtraFiles
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: s.NewSession, Setpgid: ownGroup && !s.NewSession}
 	if pgid != 0 {
 		cmd.SysProcAttr.Setpgid, cmd.SysProcAttr.Pgid = true, pgid
+	}
+	if c.cg != nil {
+		c.cg.into(cmd.SysProcAttr)
 	}
 	return cmd
 }

@@ -58,7 +58,8 @@ func (r *PipelineResult) failed() int {
 // command leads it and the others join it. When the timeout expires or ctx
 // ends, the whole group is killed at once (after a SIGTERM and Grace, if
 // set), so that no command sees its input end and exits as if the work
-// were done: the ReturnCode of every command still running shows the
+// were done (Options.Contain then reaches each command's descendants that
+// left the group): the ReturnCode of every command still running shows the
 // signal, and the error is a *TimeoutExpired that names the pipeline. With GroupParent the
 // commands stay in the caller's group, and with NewSession each leads a
 // session of its own: then each command is stopped on its own, and one

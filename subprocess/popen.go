@@ -38,8 +38,10 @@ type Popen struct {
 	Stdout, Stderr io.ReadCloser
 
 	proc      *os.Process
-	pgid      int  // the group a stop signals (the child's own or its pipeline's), or 0
-	stdinPipe bool // Options.Stdin was Pipe
+	pgid      int     // the group a stop signals (the child's own or its pipeline's), or 0
+	mark      string  // the marker of its descendants under ContainSubreaper, or ""
+	cg        *cgroup // its cgroup under ContainCgroup, or nil
+	stdinPipe bool    // Options.Stdin was Pipe
 	grace     time.Duration
 	waitDelay time.Duration
 
@@ -48,6 +50,7 @@ type Popen struct {
 	reapErr error         // error of the reaping wait, if any
 
 	superDone  chan struct{} // closed when the supervisor ends; nil if none
+	graceOver  chan struct{} // closed when a stop's grace period is over
 	releasedCh chan struct{} // closed when Wait has finished
 	cutCh      chan struct{} // closed when the pipes are cut
 
@@ -57,6 +60,7 @@ type Popen struct {
 	comm        *communicator
 	stopCause   error         // the context error that stopped the child
 	stopTimeout time.Duration // the Timeout that stopped it, if one did
+	inGrace     bool          // a stop has begun a grace period
 	released    bool          // Wait has finished
 	cut         bool          // the watched pipes have been cut
 	cutShort    bool          // a cut pipe was still open: output was lost
@@ -69,8 +73,9 @@ type Popen struct {
 // Start starts args as a child process and returns without waiting for it,
 // as Python's Popen does. ctx bounds the life of the process, as with
 // exec.CommandContext: if ctx ends (or Options.Timeout expires) before the
-// process has been waited for, the process and its group are stopped (see
-// Options.Grace), and Wait, Communicate and Run report a *TimeoutExpired.
+// process has been waited for, the process, its group and what
+// Options.Contain reaches are stopped (see Options.Grace), and Wait,
+// Communicate and Run report a *TimeoutExpired.
 // Use context.Background for a process that only the caller stops.
 //
 // Starting a process costs about half a millisecond on a small Linux
@@ -95,14 +100,24 @@ func start(ctx context.Context, args []string, opts *Options, pgid int) (*Popen,
 		return nil, err
 	}
 	own := pgid == 0 && s.ownGroup(ctx)
-	cmd := s.command(own, pgid)
+	c, err := s.containment(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cmd := s.command(own, pgid, c)
 	st, err := s.setup()
 	if err != nil {
+		if c.cg != nil {
+			c.cg.remove()
+		}
 		return nil, err
 	}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = st.child[0], st.child[1], st.child[2]
 	if err := cmd.Start(); err != nil {
 		st.abort()
+		if c.cg != nil {
+			c.cg.remove()
+		}
 		return nil, fmt.Errorf("subprocess: start %s: %w", commandString(s.argv), startError(err, s.Dir))
 	}
 	for _, f := range st.closeAfterStart {
@@ -111,6 +126,10 @@ func start(ctx context.Context, args []string, opts *Options, pgid int) (*Popen,
 	p := newPopen(s, cmd.Process, own)
 	if pgid != 0 {
 		p.pgid = pgid
+	}
+	p.mark, p.cg = c.mark, c.cg
+	if c.cg != nil {
+		c.cg.started()
 	}
 	p.adopt(st)
 	if s.mayStop(ctx) || s.WaitDelay > 0 {
@@ -129,6 +148,7 @@ func newPopen(s *settings, proc *os.Process, ownGroup bool) *Popen {
 		waitDelay:  s.WaitDelay,
 		exited:     make(chan struct{}),
 		releasedCh: make(chan struct{}),
+		graceOver:  make(chan struct{}),
 		cutCh:      make(chan struct{}),
 		idle:       make(chan struct{}),
 	}
@@ -177,6 +197,7 @@ func (p *Popen) giveStdout() {
 // reap waits for the child to exit and records how it ended. It runs once
 // per process, in the one goroutine that waits on the child: Start gives it
 // a goroutine of its own, so the child is reaped even if nobody calls Wait.
+// Under ContainCgroup, the child counts as exited once its cgroup is gone.
 func (p *Popen) reap() {
 	state, err := p.proc.Wait()
 	if err != nil {
@@ -184,6 +205,16 @@ func (p *Popen) reap() {
 		p.code = -1
 	} else {
 		p.code = returnCode(state)
+	}
+	if p.cg != nil {
+		// A stop's grace period lets the rest of the cgroup end by itself.
+		p.mu.Lock()
+		grace := p.inGrace
+		p.mu.Unlock()
+		if grace {
+			<-p.graceOver
+		}
+		p.cg.end()
 	}
 	close(p.exited)
 }
@@ -294,8 +325,8 @@ func (p *Popen) SendSignal(sig os.Signal) error {
 func (p *Popen) Terminate() error { return p.SendSignal(syscall.SIGTERM) }
 
 // Kill sends SIGKILL to the child. Python: Popen.kill. To kill its
-// descendants too, start it in its own group (Options.Group) and let a
-// context or Options.Timeout stop it, or use KillGroup.
+// descendants too, let a context or Options.Timeout stop it (see
+// Options.Contain), or use KillGroup.
 func (p *Popen) Kill() error { return p.SendSignal(syscall.SIGKILL) }
 
 // KillGroup sends SIGKILL to the process group the child leads, which

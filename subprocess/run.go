@@ -32,12 +32,20 @@ func (cp *CompletedProcess) CheckReturnCode() error {
 // subprocess.run. opts may be nil. Pipe streams are captured (Input is
 // written to stdin); see Options for the rest.
 //
-// When ctx ends or Options.Timeout expires, Run stops the process and its
-// process group (see Options.Grace) and returns, once the process has been
-// reaped, a *TimeoutExpired that holds the output read until then. Nothing
-// it started is left running, even when a grandchild holds the output
+// When ctx ends or Options.Timeout expires, Run stops the process, its
+// process group and what Options.Contain reaches beyond the group (see
+// Options.Grace), and returns, once the process has been reaped, a
+// *TimeoutExpired that holds the output read until then. With the default
+// ContainSubreaper, nothing it started is left running, even a descendant
+// that left the group, except one that also dropped the marker in its
+// environment (see ContainSubreaper); with ContainCgroup, nothing at all;
+// with ContainGroup, what left the group runs on. Run returns promptly even when such a descendant holds the output
 // pipes. With Options.Check, a non-zero return code gives a
 // *CalledProcessError.
+//
+// When the process exits by itself, what it started in the background
+// runs on, as in Python, except under ContainCgroup, which kills it before
+// Run returns.
 //
 // Whenever the process started, the *CompletedProcess is returned, even
 // with an error. Run with Options.Check is Python's check_call when nothing
@@ -85,10 +93,11 @@ func (p *Popen) completed(stdout, stderr []byte, err error, opts *Options) (*Com
 
 // lonePipe returns the index of the process's only pipe when it is an
 // output that Run may read by itself: nothing else to serve and nothing to
-// enforce (no timeout, cancellable context or WaitDelay). Otherwise it
+// enforce (no timeout, cancellable context or WaitDelay, and no cgroup to
+// end when the child exits, which may close the pipe). Otherwise it
 // returns 0.
 func (p *Popen) lonePipe(input []byte) int {
-	if p.superDone != nil || input != nil || p.pipes[0] != nil {
+	if p.superDone != nil || p.cg != nil || input != nil || p.pipes[0] != nil {
 		return 0
 	}
 	switch {

@@ -306,6 +306,7 @@ func TestBadInput(t *testing.T) {
 		{"writer as stdin", []string{"true"}, subprocess.Options{Stdin: subprocess.Writer(os.Stdout)}, subprocess.ErrBadOptions},
 		{"negative timeout", []string{"true"}, subprocess.Options{Timeout: -time.Second}, subprocess.ErrBadOptions},
 		{"session in parent group", []string{"true"}, subprocess.Options{NewSession: true, Group: subprocess.GroupParent}, subprocess.ErrBadOptions},
+		{"unknown containment", []string{"true"}, subprocess.Options{Contain: subprocess.ContainCgroup + 1}, subprocess.ErrBadOptions},
 		{"not found", []string{"no-such-program-mp"}, subprocess.Options{}, exec.ErrNotFound},
 		{"bad dir", []string{"true"}, subprocess.Options{Dir: "/no/such/dir"}, fs.ErrNotExist},
 	}

@@ -43,11 +43,12 @@ func (p *Popen) supervise(ctx context.Context, timeout time.Duration) {
 }
 
 // stop ends the process and everything it left behind, unless Wait has
-// already finished: SIGTERM to the group and a grace period if one was
-// asked for, then SIGKILL to the group; once the child is reaped, the pipes
-// get a short drain and are cut, so that a descendant outside the group
-// that still holds them cannot hang Wait (python/cpython#81605,
-// golang/go#23019).
+// already finished: SIGTERM to the group and to what the containment
+// reaches, and a grace period if one was asked for (which ends early once
+// the child and the others signalled have exited), then SIGKILL to them
+// all; once the child is reaped, the pipes get a short drain and are cut,
+// so that a descendant that escaped and still holds them cannot hang Wait
+// (python/cpython#81605, golang/go#23019).
 func (p *Popen) stop(cause error, timeout time.Duration) {
 	p.mu.Lock()
 	if p.released {
@@ -55,10 +56,14 @@ func (p *Popen) stop(cause error, timeout time.Duration) {
 		return
 	}
 	p.stopCause, p.stopTimeout = cause, timeout
+	p.inGrace = p.grace > 0
 	p.mu.Unlock()
 	if p.grace > 0 {
+		deadline := time.Now().Add(p.grace)
 		p.signalTree(syscall.SIGTERM)
-		t := time.NewTimer(p.grace)
+		p.termContained(deadline)
+		close(p.graceOver)
+		t := time.NewTimer(time.Until(deadline))
 		select {
 		case <-p.exited:
 		case <-t.C:
@@ -67,9 +72,10 @@ func (p *Popen) stop(cause error, timeout time.Duration) {
 	}
 	// Even when the child obeyed SIGTERM, a descendant may have ignored it.
 	// The child is killed through its pidfd as well, in case it left the
-	// group.
+	// group; then whatever the containment reaches beyond the group.
 	p.signalTree(syscall.SIGKILL)
 	_ = p.proc.Signal(syscall.SIGKILL)
+	p.killContained()
 	<-p.exited
 	drain := p.waitDelay
 	if drain == 0 {
