@@ -135,7 +135,7 @@ type poolRun struct {
 func runPoolTasks(ctx context.Context, pool *mp.Pool, log string, tasks, kills int) poolRun {
 	res := poolRun{ok: make([]bool, tasks)}
 	seen := make([]int, tasks)
-	every := tasks / (kills + 1)
+	every := max(1, tasks/(kills+1))
 	in := func(yield func(poolTaskArg) bool) {
 		for i := range tasks {
 			if !yield(poolTaskArg{I: i, Log: log, Sleep: time.Duration(rand.IntN(2001)) * time.Microsecond}) {
