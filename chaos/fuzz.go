@@ -112,3 +112,44 @@ func lastLines(b []byte, n int) string {
 	}
 	return string(bytes.Join(lines, []byte(" | ")))
 }
+
+// KeepCorpus copies the inputs the go command found interesting while
+// fuzzing t, which it keeps in its cache, to the package's
+// testdata/fuzz/<Name>, where plain go test runs them as seeds and where
+// they can be committed. It returns how many files it added.
+func KeepCorpus(ctx context.Context, root string, t FuzzTarget) (int, error) {
+	out, err := exec.CommandContext(ctx, "go", "env", "GOCACHE").Output()
+	if err != nil {
+		return 0, err
+	}
+	cache := strings.TrimSpace(string(out))
+	list := exec.CommandContext(ctx, "go", "list", "-f", "{{.ImportPath}}", t.Pkg)
+	list.Dir = root
+	if out, err = list.Output(); err != nil {
+		return 0, err
+	}
+	from := filepath.Join(cache, "fuzz", strings.TrimSpace(string(out)), t.Name)
+	to := filepath.Join(root, filepath.FromSlash(t.Pkg), "testdata", "fuzz", t.Name)
+	entries, err := os.ReadDir(from)
+	if err != nil {
+		return 0, err
+	}
+	added := 0
+	for _, e := range entries {
+		if e.IsDir() || exists(filepath.Join(to, e.Name())) {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(from, e.Name()))
+		if err != nil {
+			return added, err
+		}
+		if err := os.MkdirAll(to, 0o755); err != nil {
+			return added, err
+		}
+		if err := os.WriteFile(filepath.Join(to, e.Name()), b, 0o644); err != nil {
+			return added, err
+		}
+		added++
+	}
+	return added, nil
+}

@@ -3,7 +3,6 @@ package chaos_test
 import (
 	"os"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -44,20 +43,4 @@ func ExampleWriteTable() {
 	// EXPERIMENT  RESULT  TIME  COUNTS                          FIGURES
 	// lock-kill   FAIL    3.0s  kills=50 ownerDead=49(want 50)  p99=4ms
 	// lock-kill: FAIL: ownerDead = 49, want 50
-}
-
-func TestFuzzTargets(t *testing.T) {
-	targets, err := chaos.FuzzTargets("..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := chaos.FuzzTarget{Pkg: "./internal/wire", Name: "FuzzReadFrame"}
-	if !slices.Contains(targets, want) {
-		t.Fatalf("FuzzTargets(..) = %v, missing %v", targets, want)
-	}
-	for _, tg := range targets {
-		if strings.HasPrefix(tg.Pkg, "./examples/progress") {
-			t.Errorf("FuzzTargets(..) lists %v, of another module", tg)
-		}
-	}
 }

@@ -1,5 +1,8 @@
 // Command chaos runs mp's chaos experiments and prints their table; with
-// -fuzztime it also runs every fuzz target of the module for that long.
+// -fuzztime it also runs every fuzz target of the module for that long,
+// and with -keepcorpus copies what the fuzzer found interesting to each
+// package's testdata/fuzz, to be committed as seeds. Run it from inside the
+// module:
 //
 //	go run ./chaos/cmd/chaos -mode long -runs 3 -fuzztime 1m
 //
@@ -51,6 +54,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	runs := fs.Int("runs", 1, "how many times to run the experiments")
 	only := fs.String("only", "", "comma-separated names of the experiments to run (default all)")
 	fuzztime := fs.Duration("fuzztime", 0, "run every fuzz target of the module for this long (0: none)")
+	keep := fs.Bool("keepcorpus", false, "copy the inputs fuzzing found interesting to each package's testdata/fuzz")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -73,7 +77,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		failed = failed || slices.ContainsFunc(rows, func(r chaos.Row) bool { return !r.Pass() })
 	}
 	if *fuzztime > 0 {
-		ok, err := fuzzAll(ctx, *fuzztime, stdout, stderr)
+		ok, err := fuzzAll(ctx, *fuzztime, *keep, stdout, stderr)
 		if err != nil {
 			return err
 		}
@@ -102,8 +106,9 @@ func pick(names string) ([]chaos.Experiment, error) {
 }
 
 // fuzzAll runs every fuzz target of the module for d and prints their
-// table; it reports whether none found anything.
-func fuzzAll(ctx context.Context, d time.Duration, stdout, stderr io.Writer) (bool, error) {
+// table; it reports whether none found anything. With keep, it copies each
+// target's new corpus entries to its testdata.
+func fuzzAll(ctx context.Context, d time.Duration, keep bool, stdout, stderr io.Writer) (bool, error) {
 	out, err := exec.CommandContext(ctx, "go", "list", "-m", "-f", "{{.Dir}}").Output()
 	if err != nil {
 		return false, fmt.Errorf("finding the module's root (run from inside it): %w", err)
@@ -116,7 +121,15 @@ func fuzzAll(ctx context.Context, d time.Duration, stdout, stderr io.Writer) (bo
 	var rows []chaos.Row
 	for _, t := range targets {
 		fmt.Fprintf(stderr, "fuzzing %s %s for %v\n", t.Pkg, t.Name, d)
-		rows = append(rows, chaos.Fuzz(ctx, root, t, d))
+		r := chaos.Fuzz(ctx, root, t, d)
+		if keep {
+			n, err := chaos.KeepCorpus(ctx, root, t)
+			if err != nil {
+				r.Errors = append(r.Errors, fmt.Sprintf("keeping the corpus: %v", err))
+			}
+			r.Counts = append(r.Counts, chaos.Count{Name: "kept", N: n})
+		}
+		rows = append(rows, r)
 	}
 	fmt.Fprintf(stdout, "fuzz targets, %v each\n", d)
 	chaos.WriteTable(stdout, rows)
