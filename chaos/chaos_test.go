@@ -24,7 +24,7 @@ func TestChaos(t *testing.T) {
 	}
 	mptest.CheckLeaks(t)
 	cfg := chaos.Config{Long: mode == "long", Logf: t.Logf}
-	rows := chaos.RunAll(context.Background(), cfg, chaos.Experiments)
+	rows := chaos.RunAll(context.Background(), cfg, chaos.Experiments())
 	var b strings.Builder
 	if err := chaos.WriteTable(&b, rows); err != nil {
 		t.Fatal(err)

@@ -121,15 +121,17 @@ type Experiment struct {
 	Run  func(ctx context.Context, cfg Config) Row
 }
 
-// Experiments lists every experiment, in the order the table shows them.
-var Experiments = []Experiment{
-	{"pool-kill", PoolKill},
-	{"parent-kill", ParentKill},
-	{"cycles", Cycles},
-	{"queue-kill", QueueKill},
-	{"lock-kill", LockKill},
-	{"manager-hostile", ManagerHostile},
-	{"subprocess-escape", SubprocessEscape},
+// Experiments returns every experiment, in the order the table shows them.
+func Experiments() []Experiment {
+	return []Experiment{
+		{"pool-kill", PoolKill},
+		{"parent-kill", ParentKill},
+		{"cycles", Cycles},
+		{"queue-kill", QueueKill},
+		{"lock-kill", LockKill},
+		{"manager-hostile", ManagerHostile},
+		{"subprocess-escape", SubprocessEscape},
+	}
 }
 
 // RunAll runs the experiments one after the other, timing each, and

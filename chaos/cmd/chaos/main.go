@@ -91,16 +91,17 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 // pick returns the experiments named in a comma-separated list, or all.
 func pick(names string) ([]chaos.Experiment, error) {
+	all := chaos.Experiments()
 	if names == "" {
-		return chaos.Experiments, nil
+		return all, nil
 	}
 	var out []chaos.Experiment
 	for n := range strings.SplitSeq(names, ",") {
-		i := slices.IndexFunc(chaos.Experiments, func(e chaos.Experiment) bool { return e.Name == n })
+		i := slices.IndexFunc(all, func(e chaos.Experiment) bool { return e.Name == n })
 		if i < 0 {
 			return nil, fmt.Errorf("no experiment %q", n)
 		}
-		out = append(out, chaos.Experiments[i])
+		out = append(out, all[i])
 	}
 	return out, nil
 }
