@@ -239,14 +239,17 @@ func encodeItem[T any](v T) (queue.Item, error) {
 	return queue.Item{Data: data, FDs: fds}, nil
 }
 
-// getItem gets an item from c and decodes it.
+// getItem gets an item from c and decodes it. The item is decoded before
+// the queue commits its removal (see queue.Core.Get), so that a process
+// that dies here leaves the item in the queue.
 func getItem[T any](ctx context.Context, c *queue.Core, wait bool) (T, error) {
 	var v T
-	it, err := c.Get(ctx, wait)
-	if err != nil {
-		return v, err
-	}
-	return decodeItem[T](it)
+	err := c.Get(ctx, wait, func(it queue.Item) error {
+		var err error
+		v, err = decodeItem[T](it)
+		return err
+	})
+	return v, err
 }
 
 // decodeItem decodes an item got from a queue.
