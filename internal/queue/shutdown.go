@@ -2,7 +2,6 @@ package queue
 
 import (
 	"context"
-
 )
 
 // A queue's shutdown state lives in its header (offShutdown), so that every
