@@ -1,0 +1,248 @@
+package mp_test
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/mpgo/mp"
+	"github.com/mpgo/mp/mptest"
+	"github.com/mpgo/mp/shm"
+)
+
+// getKillsEnv sets how many consumers TestQueueGetKills kills inside Get
+// (50 if unset): the long run of the experiment sets it to 200 or more.
+const getKillsEnv = "MP_QUEUE_GET_KILLS"
+
+// killConsumer is the argument of getKillConsumer: the queue, the tally of
+// deliveries (Got[id] counts the decodings of item id, in every process),
+// and the consumer's two words of Slots: whether it is inside Get, and 1 +
+// the id of the item it decoded in the Get under way (0: none).
+type killConsumer struct {
+	Q     *mp.Queue[deathItem]
+	Got   *shm.Array[int64]
+	Slots *shm.Array[int64]
+	Slot  int
+}
+
+// getKillConsumer gets items until the queue is shut down, keeping its
+// slot true, and returns how many it got.
+var getKillConsumer = mp.Register("test.getKillConsumer", func(ctx context.Context, a killConsumer) (int, error) {
+	got, slots := a.Got.Slice(), a.Slots.Slice()
+	in, cur := &slots[2*a.Slot], &slots[2*a.Slot+1]
+	onDecode = func(id int) {
+		atomic.StoreInt64(cur, int64(id)+1)
+		atomic.AddInt64(&got[id], 1)
+	}
+	n := 0
+	for {
+		atomic.StoreInt64(in, 1)
+		v, err := a.Q.Get(ctx)
+		atomic.StoreInt64(cur, 0)
+		atomic.StoreInt64(in, 0)
+		if errors.Is(err, mp.ErrShutDown) {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+		if v.File != nil {
+			v.File.Close()
+		}
+		n++
+	}
+})
+
+// getKills is the outcome of one run of the experiment.
+type getKills struct {
+	items, kills, passes int // passes: consumers stopped outside Get, and let go on
+	holding              int // kills of consumers that had decoded their item
+	lost, duplicated     int
+}
+
+// A queue's consumers killed (SIGKILL) at random moments inside Get, with
+// small items, large ones (through the socket, in a memfd) and items with
+// a handle, lose no item and deliver none twice; the queue goes on.
+func TestQueueGetKills(t *testing.T) {
+	mptest.CheckLeaks(t)
+	kills := 50
+	if s := os.Getenv(getKillsEnv); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			t.Fatalf("%s=%q: want a number of kills", getKillsEnv, s)
+		}
+		kills = n
+	}
+	r := runGetKills(t, 4, kills)
+	t.Logf("%d items, %d kills inside Get (%d of them holding the item decoded; %d stops outside Get), %d lost, %d duplicated",
+		r.items, r.kills, r.holding, r.passes, r.lost, r.duplicated)
+	if r.lost != 0 || r.duplicated != 0 {
+		t.Errorf("%d items lost, %d duplicated, want none", r.lost, r.duplicated)
+	}
+}
+
+// runGetKills runs the experiment: a producer puts items on a bounded
+// queue while consumers get them; the test stops a random consumer
+// (SIGSTOP), kills it if it is inside Get (SIGKILL) and starts another,
+// or lets it go on, until it has killed kills of them. Then the queue is
+// shut down, the consumers get what is left, and every item must have
+// been delivered once, or twice when the first consumer was killed while
+// it held the item and had not returned it (its Get had not committed, or
+// had and not yet returned).
+func runGetKills(t *testing.T, consumers, kills int) getKills {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	const maxItems = 1 << 20
+	q, err := mp.NewQueue[deathItem](64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	got := newSharedInts(t, maxItems)
+	slots := newSharedInts(t, 2*(consumers+kills))
+	rp, wp, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rp.Close()
+	defer wp.Close()
+
+	// Two producers put the items with even and odd ids.
+	var produced [2]atomic.Int64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for k := range produced {
+		wg.Go(func() {
+			for id := k; id < maxItems; id += 2 {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				v := deathItem{ID: itemID(id)}
+				switch id % 16 {
+				case 3:
+					v.File = &mp.File{File: wp}
+				case 6:
+					v.Pad = make([]byte, 3<<19)
+				}
+				if err := q.Put(ctx, v); err != nil {
+					t.Errorf("Put(%d): %v", id, err)
+					return
+				}
+				produced[k].Store(int64(id) + 1)
+			}
+		})
+	}
+
+	type consumer struct {
+		p    *mp.Process
+		slot int
+	}
+	var live []consumer
+	for slot := range consumers + kills {
+		if slot >= consumers {
+			break
+		}
+		live = append(live, consumer{start(t, mp.Command(getKillConsumer, killConsumer{Q: q, Got: got, Slots: slots, Slot: slot})), slot})
+	}
+	next := consumers
+	var r getKills
+	allowed := map[int]int{} // item id: deliveries to consumers killed holding it
+	sl := slots.Slice()
+	for r.kills < kills {
+		// Stop one while there are items to get, so that most kills
+		// land while an item is being got rather than waited for.
+		waitUntil(t, "the queue holds items", func() bool { return q.Len() >= 16 })
+		i := rand.IntN(len(live))
+		c := live[i]
+		pid := c.p.Pid()
+		syscall.Kill(pid, syscall.SIGSTOP)
+		waitUntil(t, "the consumer stops", func() bool { return stopped(pid) })
+		if atomic.LoadInt64(&sl[2*c.slot]) == 0 {
+			syscall.Kill(pid, syscall.SIGCONT)
+			r.passes++
+			continue
+		}
+		if cur := atomic.LoadInt64(&sl[2*c.slot+1]); cur != 0 {
+			allowed[int(cur-1)]++
+			r.holding++
+		}
+		syscall.Kill(pid, syscall.SIGKILL)
+		<-c.p.Done()
+		r.kills++
+		live[i] = consumer{start(t, mp.Command(getKillConsumer, killConsumer{Q: q, Got: got, Slots: slots, Slot: next})), next}
+		next++
+	}
+	close(stop)
+	wg.Wait()
+	if err := q.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Shutdown(); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range live {
+		if err := c.p.Wait(ctx); err != nil {
+			t.Fatalf("a consumer: %v", err)
+		}
+	}
+	g := got.Slice()
+	for id := range maxItems {
+		if int64(id) >= produced[id%2].Load() {
+			continue // never put
+		}
+		r.items++
+		n := int(atomic.LoadInt64(&g[id]))
+		switch {
+		case n == 0:
+			r.lost++
+			t.Logf("item %d was lost", id)
+		case n > 1+allowed[id]:
+			r.duplicated++
+			t.Logf("item %d was delivered %d times (%d to consumers killed holding it)", id, n, allowed[id])
+		}
+	}
+	return r
+}
+
+// newSharedInts returns n int64s in shared memory, all zero.
+func newSharedInts(t *testing.T, n int) *shm.Array[int64] {
+	t.Helper()
+	a, err := shm.NewRawArray(make([]int64, n))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	return a
+}
+
+// stopped reports whether every thread of process pid is stopped by a
+// signal.
+func stopped(pid int) bool {
+	tasks, err := filepath.Glob("/proc/" + strconv.Itoa(pid) + "/task/*/stat")
+	if err != nil || len(tasks) == 0 {
+		return false
+	}
+	for _, f := range tasks {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return false
+		}
+		// The state follows the command, which is in parentheses.
+		_, rest, ok := strings.Cut(string(b), ") ")
+		if !ok || !strings.HasPrefix(rest, "T") {
+			return false
+		}
+	}
+	return true
+}
