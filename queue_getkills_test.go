@@ -20,23 +20,32 @@ import (
 )
 
 // getKillsEnv sets how many consumers TestQueueGetKills kills inside Get
-// (50 if unset): the long run of the experiment sets it to 200 or more.
+// on each kind of queue (if unset, 50 on a Queue, 20 on the others): the
+// long run of the experiment sets it to 200 or more.
 const getKillsEnv = "MP_QUEUE_GET_KILLS"
 
-// killConsumer is the argument of getKillConsumer: the queue, the tally of
-// deliveries (Got[id] counts the decodings of item id, in every process),
-// and the consumer's two words of Slots: whether it is inside Get, and 1 +
-// the id of the item it decoded in the Get under way (0: none).
-type killConsumer struct {
-	Q     *mp.Queue[deathItem]
+// killQueue is any of mp's queues of deathItems.
+type killQueue interface {
+	getter
+	Shutdown() error
+	Close() error
+}
+
+// killConsumer is the argument of a consumer of the experiment: the
+// queue, the tally of deliveries (Got[id] counts the decodings of item id,
+// in every process), and the consumer's two words of Slots: whether it is
+// inside Get, and 1 + the id of the item it decoded in the Get under way
+// (0: none).
+type killConsumer[Q killQueue] struct {
+	Q     Q
 	Got   *shm.Array[int64]
 	Slots *shm.Array[int64]
 	Slot  int
 }
 
-// getKillConsumer gets items until the queue is shut down, keeping its
+// consumeUntilKilled gets items until the queue is shut down, keeping its
 // slot true, and returns how many it got.
-var getKillConsumer = mp.Register("test.getKillConsumer", func(ctx context.Context, a killConsumer) (int, error) {
+func consumeUntilKilled[Q killQueue](ctx context.Context, a killConsumer[Q]) (int, error) {
 	got, slots := a.Got.Slice(), a.Slots.Slice()
 	in, cur := &slots[2*a.Slot], &slots[2*a.Slot+1]
 	onDecode = func(id int) {
@@ -60,7 +69,15 @@ var getKillConsumer = mp.Register("test.getKillConsumer", func(ctx context.Conte
 		}
 		n++
 	}
-})
+}
+
+var (
+	killQueueConsumer    = mp.Register("test.killQueueConsumer", consumeUntilKilled[*mp.Queue[deathItem]])
+	killJoinableConsumer = mp.Register("test.killJoinableConsumer", consumeUntilKilled[*mp.JoinableQueue[deathItem]])
+	killSimpleConsumer   = mp.Register("test.killSimpleConsumer", consumeUntilKilled[*mp.SimpleQueue[deathItem]])
+	killLifoConsumer     = mp.Register("test.killLifoConsumer", consumeUntilKilled[*mp.LifoQueue[deathItem]])
+	killPriorityConsumer = mp.Register("test.killPriorityConsumer", consumeUntilKilled[*mp.PriorityQueue[deathItem]])
+)
 
 // getKills is the outcome of one run of the experiment.
 type getKills struct {
@@ -69,12 +86,12 @@ type getKills struct {
 	lost, duplicated     int
 }
 
-// A queue's consumers killed (SIGKILL) at random moments inside Get, with
-// small items, large ones (through the socket, in a memfd) and items with
-// a handle, lose no item and deliver none twice; the queue goes on.
+// A queue's consumers killed (SIGKILL) at random moments inside Get lose
+// no item and get none twice, and the queue goes on; on every kind of
+// queue, with small items, large ones (on a FIFO queue through the socket,
+// in a memfd) and items with a handle (FIFO queues only).
 func TestQueueGetKills(t *testing.T) {
-	mptest.CheckLeaks(t)
-	kills := 50
+	kills := 0
 	if s := os.Getenv(getKillsEnv); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 {
@@ -82,7 +99,35 @@ func TestQueueGetKills(t *testing.T) {
 		}
 		kills = n
 	}
-	r := runGetKills(t, 4, kills)
+	or := func(n int) int {
+		if kills > 0 {
+			return kills
+		}
+		return n
+	}
+	t.Run("Queue", func(t *testing.T) {
+		q, err := mp.NewQueue[deathItem](64)
+		reportGetKills(t, runGetKills(t, q, err, killQueueConsumer, true, 4, or(50)))
+	})
+	t.Run("JoinableQueue", func(t *testing.T) {
+		q, err := mp.NewJoinableQueue[deathItem](64)
+		reportGetKills(t, runGetKills(t, q, err, killJoinableConsumer, true, 4, or(20)))
+	})
+	t.Run("SimpleQueue", func(t *testing.T) {
+		q, err := mp.NewSimpleQueue[deathItem]()
+		reportGetKills(t, runGetKills(t, q, err, killSimpleConsumer, true, 4, or(20)))
+	})
+	t.Run("LifoQueue", func(t *testing.T) {
+		q, err := mp.NewLifoQueue[deathItem](64)
+		reportGetKills(t, runGetKills(t, q, err, killLifoConsumer, false, 4, or(20)))
+	})
+	t.Run("PriorityQueue", func(t *testing.T) {
+		q, err := mp.NewPriorityQueueFunc(64, deathItemOrder)
+		reportGetKills(t, runGetKills(t, q, err, killPriorityConsumer, false, 4, or(20)))
+	})
+}
+
+func reportGetKills(t *testing.T, r getKills) {
 	t.Logf("%d items, %d kills inside Get (%d of them holding the item decoded; %d stops outside Get), %d lost, %d duplicated",
 		r.items, r.kills, r.holding, r.passes, r.lost, r.duplicated)
 	if r.lost != 0 || r.duplicated != 0 {
@@ -90,23 +135,24 @@ func TestQueueGetKills(t *testing.T) {
 	}
 }
 
-// runGetKills runs the experiment: a producer puts items on a bounded
-// queue while consumers get them; the test stops a random consumer
+// runGetKills runs the experiment on q (made with err), with consumers
+// that run fn: two producers put items on the queue while consumers get
+// them; the test stops a random consumer
 // (SIGSTOP), kills it if it is inside Get (SIGKILL) and starts another,
 // or lets it go on, until it has killed kills of them. Then the queue is
 // shut down, the consumers get what is left, and every item must have
 // been delivered once, or twice when the first consumer was killed while
 // it held the item and had not returned it (its Get had not committed, or
 // had and not yet returned).
-func runGetKills(t *testing.T, consumers, kills int) getKills {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	const maxItems = 1 << 20
-	q, err := mp.NewQueue[deathItem](64)
+func runGetKills[Q killQueue](t *testing.T, q Q, err error, fn mp.Func[killConsumer[Q], int], fifo bool, consumers, kills int) getKills {
+	mptest.CheckLeaks(t)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer q.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	const maxItems = 1 << 20
 	got := newSharedInts(t, maxItems)
 	slots := newSharedInts(t, 2*(consumers+kills))
 	rp, wp, err := os.Pipe()
@@ -129,11 +175,13 @@ func runGetKills(t *testing.T, consumers, kills int) getKills {
 				default:
 				}
 				v := deathItem{ID: itemID(id)}
-				switch id % 16 {
-				case 3:
+				switch {
+				case id%16 == 3 && fifo:
 					v.File = &mp.File{File: wp}
-				case 6:
+				case id%16 == 6 && fifo:
 					v.Pad = make([]byte, 3<<19)
+				case id%16 == 6:
+					v.Pad = make([]byte, 64<<10)
 				}
 				if err := q.Put(ctx, v); err != nil {
 					t.Errorf("Put(%d): %v", id, err)
@@ -153,7 +201,7 @@ func runGetKills(t *testing.T, consumers, kills int) getKills {
 		if slot >= consumers {
 			break
 		}
-		live = append(live, consumer{start(t, mp.Command(getKillConsumer, killConsumer{Q: q, Got: got, Slots: slots, Slot: slot})), slot})
+		live = append(live, consumer{start(t, mp.Command(fn, killConsumer[Q]{Q: q, Got: got, Slots: slots, Slot: slot})), slot})
 	}
 	next := consumers
 	var r getKills
@@ -162,7 +210,7 @@ func runGetKills(t *testing.T, consumers, kills int) getKills {
 	for r.kills < kills {
 		// Stop one while there are items to get, so that most kills
 		// land while an item is being got rather than waited for.
-		waitUntil(t, "the queue holds items", func() bool { return q.Len() >= 16 })
+		waitUntil(t, "the queue holds items", func() bool { return mp.QueueLen(q) >= 16 })
 		i := rand.IntN(len(live))
 		c := live[i]
 		pid := c.p.Pid()
@@ -180,13 +228,15 @@ func runGetKills(t *testing.T, consumers, kills int) getKills {
 		syscall.Kill(pid, syscall.SIGKILL)
 		<-c.p.Done()
 		r.kills++
-		live[i] = consumer{start(t, mp.Command(getKillConsumer, killConsumer{Q: q, Got: got, Slots: slots, Slot: next})), next}
+		live[i] = consumer{start(t, mp.Command(fn, killConsumer[Q]{Q: q, Got: got, Slots: slots, Slot: next})), next}
 		next++
 	}
 	close(stop)
 	wg.Wait()
-	if err := q.Flush(ctx); err != nil {
-		t.Fatal(err)
+	if f, ok := any(q).(interface{ Flush(context.Context) error }); ok {
+		if err := f.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := q.Shutdown(); err != nil {
 		t.Fatal(err)
