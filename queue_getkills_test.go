@@ -152,7 +152,8 @@ func runGetKills[Q killQueue](t *testing.T, q Q, err error, fn mp.Func[killConsu
 	defer q.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	const maxItems = 1 << 20
+	// About 1500 items go by between two kills.
+	maxItems := max(1<<20, 4096*kills)
 	got := newSharedInts(t, maxItems)
 	slots := newSharedInts(t, 2*(consumers+kills))
 	rp, wp, err := os.Pipe()
@@ -210,7 +211,12 @@ func runGetKills[Q killQueue](t *testing.T, q Q, err error, fn mp.Func[killConsu
 	for r.kills < kills {
 		// Stop one while there are items to get, so that most kills
 		// land while an item is being got rather than waited for.
-		waitUntil(t, "the queue holds items", func() bool { return mp.QueueLen(q) >= 16 })
+		waitUntil(t, "the queue holds items", func() bool {
+			if produced[0].Load() >= int64(maxItems-1) || produced[1].Load() >= int64(maxItems-1) {
+				t.Fatalf("the items ran out after %d kills", r.kills)
+			}
+			return mp.QueueLen(q) >= 16
+		})
 		i := rand.IntN(len(live))
 		c := live[i]
 		pid := c.p.Pid()
