@@ -65,12 +65,12 @@ func (c *Core) spinForItem() {
 // caller as a sleeper on the not-empty bell.
 func (c *Core) tryGet(wait, registered bool, accept func(Item) error) (bool, error) {
 	c.lock()
-	defer c.unlock()
 	if registered {
 		c.r.u32(offEmptySleepers).Add(^uint32(0))
 	}
 	s := c.load()
 	if c.shutGetLocked(s) {
+		c.unlock()
 		return false, errs.ErrShutDown
 	}
 	if s.count == 0 {
@@ -78,6 +78,7 @@ func (c *Core) tryGet(wait, registered bool, accept func(Item) error) (bool, err
 			// The bell was left alone while nobody slept: make it true.
 			c.syncNotEmptyLocked(s)
 		}
+		c.unlock()
 		return false, nil
 	}
 	it, ticket, err := c.takeLocked(&s)
@@ -86,6 +87,7 @@ func (c *Core) tryGet(wait, registered bool, accept func(Item) error) (bool, err
 		// without it.
 		c.commitGetLocked(s)
 		if s.count == 0 {
+			c.unlock()
 			return false, nil
 		}
 		it, ticket, err = c.takeLocked(&s)
@@ -95,17 +97,19 @@ func (c *Core) tryGet(wait, registered bool, accept func(Item) error) (bool, err
 		discardPacket(c.sock[1])
 	}
 	if err != nil {
+		c.unlock()
 		return false, err
 	}
-	return true, c.handOverLocked(s, it, ticket, accept)
+	return true, c.handOverAndUnlock(s, it, ticket, accept)
 }
 
-// handOverLocked gives it, the item that s no longer holds, to accept, and
-// then commits s, also when accept fails or panics (the item was taken).
-// A ticket's datagram, which stayed in the socket until then, is dropped
-// after the commit: a process that dies in between leaves a datagram whose
-// ticket is gone, which the next receive discards (recvTicketLocked).
-func (c *Core) handOverLocked(s state, it Item, ticket bool, accept func(Item) error) error {
+// handOverAndUnlock gives it, the item that s no longer holds, to accept,
+// then commits s and releases the lock, also when accept fails or panics
+// (the item was taken). A ticket's datagram, which stayed in the socket
+// until then, is dropped after the commit: a process that dies in between
+// leaves a datagram whose ticket is gone, which the next ticket's Get
+// discards (peekTicketLocked).
+func (c *Core) handOverAndUnlock(s state, it Item, ticket bool, accept func(Item) error) error {
 	defer func() {
 		// Counted before the commit: a holder that dies in between is
 		// written off for no more than the state says is in hand.
@@ -114,6 +118,7 @@ func (c *Core) handOverLocked(s state, it Item, ticket bool, accept func(Item) e
 		if ticket {
 			discardPacket(c.sock[1])
 		}
+		c.unlock()
 	}()
 	return accept(it)
 }
