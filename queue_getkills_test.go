@@ -81,7 +81,7 @@ var (
 
 // getKills is the outcome of one run of the experiment.
 type getKills struct {
-	items, kills, passes int // passes: consumers stopped outside Get, and let go on
+	items, kills, outside int // kills inside Get, and between two Gets
 	holding              int // kills of consumers that had decoded their item
 	lost, duplicated     int
 }
@@ -128,8 +128,8 @@ func TestQueueGetKills(t *testing.T) {
 }
 
 func reportGetKills(t *testing.T, r getKills) {
-	t.Logf("%d items, %d kills inside Get (%d of them holding the item decoded; %d stops outside Get), %d lost, %d duplicated",
-		r.items, r.kills, r.holding, r.passes, r.lost, r.duplicated)
+	t.Logf("%d items, %d kills inside Get (%d of them holding the item decoded), %d between Gets; %d lost, %d duplicated",
+		r.items, r.kills, r.holding, r.outside, r.lost, r.duplicated)
 	if r.lost != 0 || r.duplicated != 0 {
 		t.Errorf("%d items lost, %d duplicated, want none", r.lost, r.duplicated)
 	}
@@ -137,9 +137,9 @@ func reportGetKills(t *testing.T, r getKills) {
 
 // runGetKills runs the experiment on q (made with err), with consumers
 // that run fn: two producers put items on the queue while consumers get
-// them; the test stops a random consumer
-// (SIGSTOP), kills it if it is inside Get (SIGKILL) and starts another,
-// or lets it go on, until it has killed kills of them. Then the queue is
+// them; the test stops a random consumer (SIGSTOP), looks whether it is
+// inside Get, kills it (SIGKILL) and starts another, until it has killed
+// kills of them inside Get. Then the queue is
 // shut down, the consumers get what is left, and every item must have
 // been delivered once, or twice when the first consumer was killed while
 // it held the item and had not returned it (its Get had not committed, or
@@ -155,7 +155,7 @@ func runGetKills[Q killQueue](t *testing.T, q Q, err error, fn mp.Func[killConsu
 	// About 1500 items go by between two kills.
 	maxItems := max(1<<20, 4096*kills)
 	got := newSharedInts(t, maxItems)
-	slots := newSharedInts(t, 2*(consumers+kills))
+	slots := newSharedInts(t, 2*consumers)
 	rp, wp, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
@@ -163,18 +163,16 @@ func runGetKills[Q killQueue](t *testing.T, q Q, err error, fn mp.Func[killConsu
 	defer rp.Close()
 	defer wp.Close()
 
-	// Two producers put the items with even and odd ids.
+	// Two producers put the items with even and odd ids, until
+	// stopProducers.
 	var produced [2]atomic.Int64
-	stop := make(chan struct{})
+	pctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
+	stopProducers := sync.OnceFunc(func() { stop(); wg.Wait() })
+	defer stopProducers()
 	for k := range produced {
 		wg.Go(func() {
-			for id := k; id < maxItems; id += 2 {
-				select {
-				case <-stop:
-					return
-				default:
-				}
+			for id := k; id < maxItems && pctx.Err() == nil; id += 2 {
 				v := deathItem{ID: itemID(id)}
 				switch {
 				case id%16 == 3 && fifo:
@@ -184,8 +182,10 @@ func runGetKills[Q killQueue](t *testing.T, q Q, err error, fn mp.Func[killConsu
 				case id%16 == 6:
 					v.Pad = make([]byte, 64<<10)
 				}
-				if err := q.Put(ctx, v); err != nil {
-					t.Errorf("Put(%d): %v", id, err)
+				if err := q.Put(pctx, v); err != nil {
+					if pctx.Err() == nil {
+						t.Errorf("Put(%d): %v", id, err)
+					}
 					return
 				}
 				produced[k].Store(int64(id) + 1)
@@ -197,14 +197,13 @@ func runGetKills[Q killQueue](t *testing.T, q Q, err error, fn mp.Func[killConsu
 		p    *mp.Process
 		slot int
 	}
-	var live []consumer
-	for slot := range consumers + kills {
-		if slot >= consumers {
-			break
-		}
-		live = append(live, consumer{start(t, mp.Command(fn, killConsumer[Q]{Q: q, Got: got, Slots: slots, Slot: slot})), slot})
+	newConsumer := func(slot int) consumer {
+		return consumer{start(t, mp.Command(fn, killConsumer[Q]{Q: q, Got: got, Slots: slots, Slot: slot})), slot}
 	}
-	next := consumers
+	var live []consumer
+	for slot := range consumers {
+		live = append(live, newConsumer(slot))
+	}
 	var r getKills
 	allowed := map[int]int{} // item id: deliveries to consumers killed holding it
 	sl := slots.Slice()
@@ -221,24 +220,31 @@ func runGetKills[Q killQueue](t *testing.T, q Q, err error, fn mp.Func[killConsu
 		c := live[i]
 		pid := c.p.Pid()
 		syscall.Kill(pid, syscall.SIGSTOP)
-		waitUntil(t, "the consumer stops", func() bool { return stopped(pid) })
-		if atomic.LoadInt64(&sl[2*c.slot]) == 0 {
-			syscall.Kill(pid, syscall.SIGCONT)
-			r.passes++
-			continue
+		waitUntil(t, "the consumer stops", func() bool {
+			select {
+			case <-c.p.Done():
+				t.Fatalf("a consumer ended: %v", c.p.Wait(ctx))
+			default:
+			}
+			return stopped(pid)
+		})
+		in, cur := &sl[2*c.slot], &sl[2*c.slot+1]
+		if atomic.LoadInt64(in) == 0 {
+			r.outside++
+		} else {
+			r.kills++
 		}
-		if cur := atomic.LoadInt64(&sl[2*c.slot+1]); cur != 0 {
-			allowed[int(cur-1)]++
+		if id := atomic.LoadInt64(cur); id != 0 {
+			allowed[int(id-1)]++
 			r.holding++
 		}
 		syscall.Kill(pid, syscall.SIGKILL)
 		<-c.p.Done()
-		r.kills++
-		live[i] = consumer{start(t, mp.Command(fn, killConsumer[Q]{Q: q, Got: got, Slots: slots, Slot: next})), next}
-		next++
+		atomic.StoreInt64(in, 0)
+		atomic.StoreInt64(cur, 0)
+		live[i] = newConsumer(c.slot)
 	}
-	close(stop)
-	wg.Wait()
+	stopProducers()
 	if f, ok := any(q).(interface{ Flush(context.Context) error }); ok {
 		if err := f.Flush(ctx); err != nil {
 			t.Fatal(err)
