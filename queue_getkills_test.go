@@ -82,8 +82,8 @@ var (
 // getKills is the outcome of one run of the experiment.
 type getKills struct {
 	items, kills, outside int // kills inside Get, and between two Gets
-	holding              int // kills of consumers that had decoded their item
-	lost, duplicated     int
+	holding               int // kills of consumers that had decoded their item
+	lost, duplicated      int
 }
 
 // A queue's consumers killed (SIGKILL) at random moments inside Get lose
