@@ -193,3 +193,30 @@ func checkDeathItem(t *testing.T, got Item, want string, fd bool, r int) {
 		t.Error("the item's descriptor does not reach its pipe")
 	}
 }
+
+// An item that accept refuses, or panics on, is removed all the same, and
+// the lock is released.
+func TestAcceptFails(t *testing.T) {
+	c := newCore(t, FIFO, 0, 0, false)
+	put(t, c, "bad")
+	put(t, c, "worse")
+	put(t, c, "good")
+	refused := errors.New("refused")
+	if err := c.Get(context.Background(), false, func(Item) error { return refused }); err != refused {
+		t.Errorf("Get() with accept failing = %v, want its error", err)
+	}
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("accept's panic did not reach the caller")
+			}
+		}()
+		c.Get(context.Background(), false, func(Item) error { panic("accept") })
+	}()
+	if got := get(t, c); got != "good" {
+		t.Errorf("Get() after two failed hand-overs = %q, want good", got)
+	}
+	if c.lk.Owner() != 0 {
+		t.Error("the lock is still held")
+	}
+}
