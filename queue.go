@@ -55,8 +55,9 @@ const (
 // any value. A Get decodes the item holding the queue's lock, so the
 // UnmarshalCBOR method of an item type must not use the same queue. A
 // process that dies holding the queue's lock (a Get or Put under way) does
-// not block the others: after about 50 ms the next one takes the lock
-// over, and the queue goes on from its last complete change. A producer that dies with items still buffered (see
+// not block the others: the next one takes the lock over once it notices
+// the death (as a Mutex's next owner does), and the queue goes on from its
+// last complete change. A producer that dies with items still buffered (see
 // below) loses them, as in Python, and they stay counted in Len and against
 // maxsize until a JoinableQueue's Join, or a Get waiting on a queue that
 // was shut down, finds the producer dead and writes them off.
