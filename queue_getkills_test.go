@@ -152,8 +152,11 @@ func runGetKills[Q killQueue](t *testing.T, q Q, err error, fn mp.Func[killConsu
 	defer q.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	// About 1500 items go by between two kills.
-	maxItems := max(1<<20, 4096*kills)
+	// The producers may put perStop more items for each consumer stopped
+	// (so that the ids do not run out however fast the queue goes), for
+	// up to 3 stops a kill inside Get.
+	const perStop = 2048
+	maxItems := perStop * (3*kills + 2)
 	got := newSharedInts(t, maxItems)
 	slots := newSharedInts(t, 2*consumers)
 	rp, wp, err := os.Pipe()
@@ -163,16 +166,38 @@ func runGetKills[Q killQueue](t *testing.T, q Q, err error, fn mp.Func[killConsu
 	defer rp.Close()
 	defer wp.Close()
 
-	// Two producers put the items with even and odd ids, until
-	// stopProducers.
+	// Two producers put the items with even and odd ids below the limit,
+	// until stopProducers.
 	var produced [2]atomic.Int64
 	pctx, stop := context.WithCancel(ctx)
+	var mu sync.Mutex
+	raised := sync.NewCond(&mu)
+	limit := 0 // guarded by mu
+	raise := func() {
+		mu.Lock()
+		limit = min(limit+perStop, maxItems)
+		mu.Unlock()
+		raised.Broadcast()
+	}
+	below := func(id int) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		for id >= limit && limit < maxItems && pctx.Err() == nil {
+			raised.Wait()
+		}
+		return id < limit && pctx.Err() == nil
+	}
 	var wg sync.WaitGroup
-	stopProducers := sync.OnceFunc(func() { stop(); wg.Wait() })
+	stopProducers := sync.OnceFunc(func() {
+		stop()
+		raised.Broadcast()
+		wg.Wait()
+	})
 	defer stopProducers()
+	raise()
 	for k := range produced {
 		wg.Go(func() {
-			for id := k; id < maxItems && pctx.Err() == nil; id += 2 {
+			for id := k; below(id); id += 2 {
 				v := deathItem{ID: itemID(id)}
 				switch {
 				case id%16 == 3 && fifo:
@@ -210,12 +235,11 @@ func runGetKills[Q killQueue](t *testing.T, q Q, err error, fn mp.Func[killConsu
 	for r.kills < kills {
 		// Stop one while there are items to get, so that most kills
 		// land while an item is being got rather than waited for.
-		waitUntil(t, "the queue holds items", func() bool {
-			if produced[0].Load() >= int64(maxItems-1) || produced[1].Load() >= int64(maxItems-1) {
-				t.Fatalf("the items ran out after %d kills", r.kills)
-			}
-			return mp.QueueLen(q) >= 16
-		})
+		if r.kills+r.outside >= 3*kills {
+			t.Fatalf("%d consumers stopped for %d kills inside Get", r.kills+r.outside, r.kills)
+		}
+		raise()
+		waitUntil(t, "the queue holds items", func() bool { return mp.QueueLen(q) >= 16 })
 		i := rand.IntN(len(live))
 		c := live[i]
 		pid := c.p.Pid()
