@@ -187,6 +187,11 @@ func runGetKills[Q killQueue](t *testing.T, q Q, err error, fn mp.Func[killConsu
 		}
 		return id < limit && pctx.Err() == nil
 	}
+	allPut := func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return produced[0].Load() >= int64(limit-1) && produced[1].Load() >= int64(limit)
+	}
 	var wg sync.WaitGroup
 	stopProducers := sync.OnceFunc(func() {
 		stop()
@@ -233,13 +238,15 @@ func runGetKills[Q killQueue](t *testing.T, q Q, err error, fn mp.Func[killConsu
 	allowed := map[int]int{} // item id: deliveries to consumers killed holding it
 	sl := slots.Slice()
 	for r.kills < kills {
-		// Stop one while there are items to get, so that most kills
-		// land while an item is being got rather than waited for.
 		if r.kills+r.outside >= 3*kills {
 			t.Fatalf("%d consumers stopped for %d kills inside Get", r.kills+r.outside, r.kills)
 		}
 		raise()
-		waitUntil(t, "the queue holds items", func() bool { return mp.QueueLen(q) >= 16 })
+		// Stop one while there are items to get, so that most kills
+		// land while an item is being got rather than waited for, or
+		// once the producers have put all they may (the consumers may
+		// be quicker than they are).
+		waitUntil(t, "the queue holds items", func() bool { return mp.QueueLen(q) >= 16 || allPut() })
 		i := rand.IntN(len(live))
 		c := live[i]
 		pid := c.p.Pid()
