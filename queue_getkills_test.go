@@ -127,6 +127,7 @@ func TestQueueGetKills(t *testing.T) {
 	})
 }
 
+// reportGetKills logs r and fails t if an item was lost or delivered twice.
 func reportGetKills(t *testing.T, r getKills) {
 	t.Logf("%d items, %d kills inside Get (%d of them holding the item decoded), %d between Gets; %d lost, %d duplicated",
 		r.items, r.kills, r.holding, r.outside, r.lost, r.duplicated)
@@ -136,14 +137,15 @@ func reportGetKills(t *testing.T, r getKills) {
 }
 
 // runGetKills runs the experiment on q (made with err), with consumers
-// that run fn: two producers put items on the queue while consumers get
-// them; the test stops a random consumer (SIGSTOP), looks whether it is
-// inside Get, kills it (SIGKILL) and starts another, until it has killed
-// kills of them inside Get. Then the queue is
-// shut down, the consumers get what is left, and every item must have
-// been delivered once, or twice when the first consumer was killed while
-// it held the item and had not returned it (its Get had not committed, or
-// had and not yet returned).
+// that run fn: two producers put items on the queue while the consumers
+// get them; the test stops a random consumer (SIGSTOP), looks whether it
+// is inside Get, kills it (SIGKILL) and starts another in its slot, until
+// it has killed kills of them inside Get. Then the queue is shut down, the
+// consumers get what is left, and every item must have been delivered
+// once, plus once for each consumer killed after it had decoded the item
+// (its Get had not committed, and the item went to another; or it had, and
+// had not returned yet). It is the entry point for longer runs, such as
+// the chaos suite's: set MP_QUEUE_GET_KILLS, or call it with more kills.
 func runGetKills[Q killQueue](t *testing.T, q Q, err error, fn mp.Func[killConsumer[Q], int], fifo bool, consumers, kills int) getKills {
 	mptest.CheckLeaks(t)
 	if err != nil {
