@@ -47,12 +47,17 @@ const (
 // Items put by one goroutine are got in the order they were put (FIFO per
 // producer); items of different producers interleave in the order their
 // Puts took the queue's lock. Each item is got exactly once. An item stays
-// in shared memory until a Get removes it, so a consumer that is killed
-// between two Gets loses nothing; one killed inside a Get may take the item
-// it was removing with it. A process that dies holding the queue's lock (a
-// window of microseconds) does not block the others: after about 50 ms the
-// next one takes the lock over, and the queue goes on from its last
-// complete change. A producer that dies with items still buffered (see
+// in shared memory until a Get removes it, and a Get removes it only once
+// it has decoded it, as the last thing it does before it returns: a
+// consumer killed between two Gets, or anywhere inside a Get before that
+// point, leaves the item where it was (first in line) for the next Get,
+// handles included; one killed after it holds the item, as it would hold
+// any value. A Get decodes the item holding the queue's lock, so the
+// UnmarshalCBOR method of an item type must not use the same queue. A
+// process that dies holding the queue's lock (a Get or Put under way) does
+// not block the others: the next one takes the lock over once it notices
+// the death (as a Mutex's next owner does), and the queue goes on from its
+// last complete change. A producer that dies with items still buffered (see
 // below) loses them, as in Python, and they stay counted in Len and against
 // maxsize until a JoinableQueue's Join, or a Get waiting on a queue that
 // was shut down, finds the producer dead and writes them off.
@@ -239,14 +244,17 @@ func encodeItem[T any](v T) (queue.Item, error) {
 	return queue.Item{Data: data, FDs: fds}, nil
 }
 
-// getItem gets an item from c and decodes it.
+// getItem gets an item from c and decodes it. The item is decoded before
+// the queue commits its removal (see queue.Core.Get), so that a process
+// that dies here leaves the item in the queue.
 func getItem[T any](ctx context.Context, c *queue.Core, wait bool) (T, error) {
 	var v T
-	it, err := c.Get(ctx, wait)
-	if err != nil {
-		return v, err
-	}
-	return decodeItem[T](it)
+	err := c.Get(ctx, wait, func(it queue.Item) error {
+		var err error
+		v, err = decodeItem[T](it)
+		return err
+	})
+	return v, err
 }
 
 // decodeItem decodes an item got from a queue.

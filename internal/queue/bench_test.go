@@ -47,7 +47,7 @@ func benchStream(b *testing.B, size int, buffered bool) {
 		}
 	}()
 	for range b.N {
-		if _, err := c.Get(b.Context(), true); err != nil {
+		if _, err := c.take(b.Context(), true); err != nil {
 			b.Fatal(err)
 		}
 	}

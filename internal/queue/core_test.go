@@ -56,11 +56,21 @@ func put(t *testing.T, c *Core, s string) {
 	}
 }
 
+// take gets an item with Get, keeping it as it was handed over.
+func (c *Core) take(ctx context.Context, wait bool) (Item, error) {
+	var it Item
+	err := c.Get(ctx, wait, func(got Item) error {
+		it = got
+		return nil
+	})
+	return it, err
+}
+
 func get(t *testing.T, c *Core) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	it, err := c.Get(ctx, true)
+	it, err := c.take(ctx, true)
 	if err != nil {
 		t.Fatalf("Get: %v", err)
 	}
@@ -114,7 +124,7 @@ func TestOrders(t *testing.T) {
 			if got != tc.want {
 				t.Errorf("order %q, want %q", got, tc.want)
 			}
-			if _, err := c.Get(context.Background(), false); !errors.Is(err, errs.ErrEmpty) {
+			if _, err := c.take(context.Background(), false); !errors.Is(err, errs.ErrEmpty) {
 				t.Errorf("Get on empty = %v, want ErrEmpty", err)
 			}
 		})
@@ -245,7 +255,7 @@ func TestSocketItems(t *testing.T) {
 	if got := get(t, d); got != "first" {
 		t.Errorf("got %q", got)
 	}
-	it, err := d.Get(context.Background(), true)
+	it, err := d.take(context.Background(), true)
 	if err != nil || string(it.Data) != "with fd" || len(it.FDs) != 1 {
 		t.Fatalf("got %q %v %v", it.Data, it.FDs, err)
 	}
@@ -291,7 +301,7 @@ func TestManyGoroutines(t *testing.T) {
 		wg.Go(func() {
 			for {
 				ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
-				it, err := d.Get(ctx, true)
+				it, err := d.take(ctx, true)
 				cancel()
 				if err != nil {
 					return
@@ -383,7 +393,7 @@ func TestCloseWakesGetter(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() {
-		_, err := c.Get(context.Background(), true)
+		_, err := c.take(context.Background(), true)
 		done <- err
 	}()
 	waitUntil(t, "the Get sleeps", sleeping(c, 1, 0, 0))
@@ -404,7 +414,7 @@ func TestCorruptMemory(t *testing.T) {
 		put(t, c, "hello")
 		// Scribble over the record's length.
 		copy(c.data[0:4], []byte{0xff, 0xff, 0xff, 0x7f})
-		if _, err := c.Get(context.Background(), false); err == nil {
+		if _, err := c.take(context.Background(), false); err == nil {
 			t.Errorf("%v: Get on corrupt memory gave no error", kind)
 		}
 	}
@@ -430,7 +440,7 @@ func TestBufferLimit(t *testing.T) {
 	}()
 	for i := range n {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		it, err := d.Get(ctx, true)
+		it, err := d.take(ctx, true)
 		cancel()
 		if err != nil {
 			t.Fatalf("item %d: %v", i, err)

@@ -46,7 +46,7 @@ func TestStackBoundsDoNotWrap(t *testing.T) {
 			writeState(c, s)
 			wantCorrupt(t, kind.String()+" "+op, func() error {
 				if op == "Get" {
-					_, err := c.Get(context.Background(), false)
+					_, err := c.take(context.Background(), false)
 					return err
 				}
 				return c.Put(context.Background(), Item{Data: []byte("b"), After: func([]byte) bool { return false }}, false)
@@ -175,37 +175,66 @@ func sockItem(t *testing.T, s string) Item {
 	return Item{Data: []byte(s), FDs: []int{fd}}
 }
 
-// A consumer killed after its recvmsg and before its commit leaves the
-// ticket without its datagram: the item counts as taken (by the dead), and
-// the queue goes on with the next one.
-func TestConsumerDiesAfterReceive(t *testing.T) {
+// A ticket whose datagram is missing (no Get takes a datagram before it
+// commits the ticket's removal, but memory is shared with processes that
+// may run anything) counts as taken, and the queue goes on with the next
+// item.
+func TestTicketWithoutDatagram(t *testing.T) {
 	c := newCore(t, FIFO, 0, 0, false)
 	if err := c.Put(context.Background(), sockItem(t, "one"), true); err != nil {
 		t.Fatal(err)
 	}
 	put(t, c, "two")
-	// The dying consumer: lock, pop the ticket (uncommitted), receive, die.
 	c.lock()
-	var rb recvBuf
-	_, fds, err := recvPacket(c.sock[1], &rb)
-	descr.Close(fds)
+	discardPacket(c.sock[1])
 	c.unlock()
-	if err != nil {
-		t.Fatal(err)
-	}
 	if got := get(t, c); got != "two" {
-		t.Fatalf("Get after the death = %q, want the next item", got)
+		t.Fatalf("Get after the datagram went = %q, want the next item", got)
 	}
-	if _, err := c.Get(context.Background(), false); !errors.Is(err, errs.ErrEmpty) {
+	if _, err := c.take(context.Background(), false); !errors.Is(err, errs.ErrEmpty) {
 		t.Fatalf("Get on the emptied queue: %v, want ErrEmpty", err)
 	}
 	if err := c.Put(context.Background(), sockItem(t, "three"), true); err != nil {
 		t.Fatal(err)
 	}
-	it, err := c.Get(context.Background(), false)
+	it, err := c.take(context.Background(), false)
 	descr.Close(it.FDs)
 	if err != nil || string(it.Data) != "three" {
-		t.Fatalf("a socket item after the death: %q, %v", it.Data, err)
+		t.Fatalf("a socket item after the datagram went: %q, %v", it.Data, err)
+	}
+}
+
+// A consumer killed after it committed a ticket's removal and before it
+// dropped the datagram leaves the datagram first in the socket: the next
+// ticket's Get discards it on the way to its own.
+func TestConsumerDiesBeforeDrop(t *testing.T) {
+	c := newCore(t, FIFO, 0, 0, false)
+	for _, s := range []string{"one", "three"} {
+		if err := c.Put(context.Background(), sockItem(t, s), true); err != nil {
+			t.Fatal(err)
+		}
+		if s == "one" {
+			put(t, c, "two")
+		}
+	}
+	c.lock()
+	s := c.load()
+	it, ticket, err := c.takeLocked(&s)
+	if err != nil || !ticket || string(it.Data) != "one" {
+		c.unlock()
+		t.Fatalf("takeLocked() = %q, %v, %v; want the socket item one", it.Data, ticket, err)
+	}
+	descr.Close(it.FDs)
+	c.commitGetLocked(s) // and dies before discardPacket
+	c.unlock()
+	if got := get(t, c); got != "two" {
+		t.Fatalf("Get after the death = %q, want two", got)
+	}
+	if got := get(t, c); got != "three" {
+		t.Fatalf("Get after the death = %q, want three", got)
+	}
+	if _, present, _ := peekSeq(c.sock[1]); present {
+		t.Error("a datagram is left in the socket")
 	}
 }
 
@@ -232,7 +261,7 @@ func TestProducerDiesAfterSend(t *testing.T) {
 	if got != "committed" {
 		t.Errorf("Get = %q, want %q (the committed item is stranded in the socket)", got, "committed")
 	}
-	if _, err := c.Get(context.Background(), false); !errors.Is(err, errs.ErrEmpty) {
+	if _, err := c.take(context.Background(), false); !errors.Is(err, errs.ErrEmpty) {
 		t.Errorf("second Get: %v, want ErrEmpty", err)
 	}
 }
@@ -262,18 +291,18 @@ func TestItemDamagedOnReceipt(t *testing.T) {
 		}
 		dups = append(dups, d)
 	}
-	_, err := c.Get(context.Background(), false)
+	_, err := c.take(context.Background(), false)
 	descr.Close(dups)
 	unix.Setrlimit(unix.RLIMIT_NOFILE, &old)
 	if !errors.Is(err, errDamaged) {
 		t.Fatalf("Get while out of descriptors: %v, want errDamaged", err)
 	}
-	it, err := c.Get(context.Background(), false)
+	it, err := c.take(context.Background(), false)
 	descr.Close(it.FDs)
 	if err != nil || string(it.Data) != "B" || len(it.FDs) != 1 {
 		t.Fatalf("next Get: %q with %d descriptors, %v; want B with its descriptor", it.Data, len(it.FDs), err)
 	}
-	if _, err := c.Get(context.Background(), false); !errors.Is(err, errs.ErrEmpty) {
+	if _, err := c.take(context.Background(), false); !errors.Is(err, errs.ErrEmpty) {
 		t.Fatalf("last Get: %v, want ErrEmpty", err)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,32 +15,40 @@ import (
 const childEnv = "MP_QUEUE_TEST_CHILD"
 
 func TestMain(m *testing.M) {
-	if os.Getenv(childEnv) == "die-holding-lock" {
+	mode, arg, _ := strings.Cut(os.Getenv(childEnv), ":")
+	switch mode {
+	case "die-holding-lock":
 		dieHoldingLock()
+	case "die-in-get":
+		dieInGet(arg)
 	}
 	os.Exit(m.Run())
 }
 
-// dieHoldingLock runs in a child: it takes the lock of the queue whose
-// descriptors it inherited, scribbles over the state copy that is not
-// current (as a Put that dies halfway would), and exits.
-func dieHoldingLock() {
-	fds := []int{3, 4, 5, 6, 7, 8}
+const childFDsEnv = "MP_QUEUE_TEST_FDS"
+
+// inherited attaches the queue whose descriptors a child inherited (see
+// runChild).
+func inherited() *Core {
+	n, err := strconv.Atoi(os.Getenv(childFDsEnv))
+	if err != nil {
+		os.Exit(2)
+	}
+	fds := make([]int, n)
+	for i := range fds {
+		fds[i] = 3 + i
+	}
 	c, err := Attach(fds, false)
 	if err != nil {
 		os.Exit(2)
 	}
-	c.lock()
-	next := c.r.u32(offCur).Load() ^ 1
-	for i := range stateSize {
-		c.r.mem[c.stateOff(next)+i] = 0xee
-	}
-	os.Exit(0)
+	return c
 }
 
-func TestLockHolderDies(t *testing.T) {
-	c := newCore(t, FIFO, 0, 0, false)
-	put(t, c, "kept")
+// runChild runs this test binary as a child in the given mode (see
+// TestMain), with the descriptors of c's queue from descriptor 3 on.
+func runChild(t *testing.T, c *Core, mode string) error {
+	t.Helper()
 	var files []*os.File
 	err := c.FDs(func(fds []int) error {
 		for _, fd := range fds {
@@ -50,17 +60,37 @@ func TestLockHolderDies(t *testing.T) {
 		}
 		return nil
 	})
+	defer func() {
+		for _, f := range files {
+			f.Close()
+		}
+	}()
 	if err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"=die-holding-lock")
+	cmd.Env = append(os.Environ(), childEnv+"="+mode, childFDsEnv+"="+strconv.Itoa(len(files)))
 	cmd.ExtraFiles = files
-	err = cmd.Run()
-	for _, f := range files {
-		f.Close()
+	return cmd.Run()
+}
+
+// dieHoldingLock runs in a child: it takes the lock of the queue whose
+// descriptors it inherited, scribbles over the state copy that is not
+// current (as a Put that dies halfway would), and exits.
+func dieHoldingLock() {
+	c := inherited()
+	c.lock()
+	next := c.r.u32(offCur).Load() ^ 1
+	for i := range stateSize {
+		c.r.mem[c.stateOff(next)+i] = 0xee
 	}
-	if err != nil {
+	os.Exit(0)
+}
+
+func TestLockHolderDies(t *testing.T) {
+	c := newCore(t, FIFO, 0, 0, false)
+	put(t, c, "kept")
+	if err := runChild(t, c, "die-holding-lock"); err != nil {
 		t.Fatalf("child: %v", err)
 	}
 	if owner := c.lk.Owner(); owner == 0 {
@@ -69,7 +99,7 @@ func TestLockHolderDies(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	start := time.Now()
-	it, err := c.Get(ctx, true)
+	it, err := c.take(ctx, true)
 	if err != nil || string(it.Data) != "kept" {
 		t.Fatalf("Get() after the holder died = %q, %v", it.Data, err)
 	}

@@ -12,7 +12,9 @@
 // SOCK_SEQPACKET pair with a ticket in the ring (sock.go). Sleepers wait on
 // eventfds in Go's poller (bell.go). A Core that may buffer keeps items
 // that find no room in its process and feeds them over in order
-// (feeder.go), as Python's feeder thread does. A shutdown state in the
+// (feeder.go), as Python's feeder thread does. A Get hands the item to its
+// caller under the lock and commits the removal only then (get.go), so a
+// getter that dies inside Get leaves the item in the queue. A shutdown state in the
 // header ends the queue for every process (shutdown.go), and a table of
 // the processes holding items lets Join notice a dead consumer
 // (holders.go).

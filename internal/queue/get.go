@@ -10,14 +10,26 @@ import (
 	"github.com/mpgo/mp/internal/spin"
 )
 
-// Get removes the next item and returns it; the caller owns its
-// descriptors. If the queue is empty, Get waits for an item, or returns
-// errs.ErrEmpty when wait is false. If ctx ends first, it returns an error
-// matching errs.ErrEmpty and ctx's error. On a queue that was shut down,
-// it returns errs.ErrShutDown once no item is left (see Shutdown).
-func (c *Core) Get(ctx context.Context, wait bool) (Item, error) {
+// Get removes the next item and hands it to accept, which owns its
+// descriptors from then on. If the queue is empty, Get waits for an item,
+// or returns errs.ErrEmpty when wait is false. If ctx ends first, it
+// returns an error matching errs.ErrEmpty and ctx's error. On a queue that
+// was shut down, it returns errs.ErrShutDown once no item is left (see
+// Shutdown). If accept returns an error, the item is removed all the same
+// (it could not be used) and Get returns that error.
+//
+// accept runs with the queue's lock held, before the removal commits: a
+// process that dies before the commit, in accept or anywhere else in Get,
+// leaves the item where it was (the front of a FIFO queue, the top of a
+// LIFO one, its place in a priority queue), for the next process that
+// takes the lock over (see lockcore). The commit is the last thing Get
+// does with the lock; from then on the item is the caller's, and a process
+// that dies after it loses the item as it would any value in its memory.
+// So accept must be quick (it delays every other Put and Get), and must
+// not use this queue.
+func (c *Core) Get(ctx context.Context, wait bool, accept func(Item) error) error {
 	if err := c.enter(); err != nil {
-		return Item{}, err
+		return err
 	}
 	defer c.leave()
 	if c.r.u32(offJoinable).Load() != 0 {
@@ -27,16 +39,16 @@ func (c *Core) Get(ctx context.Context, wait bool) (Item, error) {
 		c.spinForItem()
 	}
 	for registered := false; ; registered = true {
-		it, got, err := c.tryGet(wait, registered)
+		got, err := c.tryGet(wait, registered, accept)
 		if err != nil || got {
-			return it, err
+			return err
 		}
 		if !wait {
-			return Item{}, errs.ErrEmpty
+			return errs.ErrEmpty
 		}
 		if err := c.waitItem(ctx); err != nil {
 			c.unregister(offEmptySleepers)
-			return Item{}, ctxWaitErr(errs.ErrEmpty, err)
+			return ctxWaitErr(errs.ErrEmpty, err)
 		}
 	}
 }
@@ -48,9 +60,10 @@ func (c *Core) spinForItem() {
 	spin.Until(c.gettable)
 }
 
-// tryGet makes one attempt under the lock. If the queue is empty and wait
-// is set, it registers the caller as a sleeper on the not-empty bell.
-func (c *Core) tryGet(wait, registered bool) (Item, bool, error) {
+// tryGet makes one attempt under the lock, handing the item to accept if
+// there is one. If the queue is empty and wait is set, it registers the
+// caller as a sleeper on the not-empty bell.
+func (c *Core) tryGet(wait, registered bool, accept func(Item) error) (bool, error) {
 	c.lock()
 	if registered {
 		c.r.u32(offEmptySleepers).Add(^uint32(0))
@@ -58,7 +71,7 @@ func (c *Core) tryGet(wait, registered bool) (Item, bool, error) {
 	s := c.load()
 	if c.shutGetLocked(s) {
 		c.unlock()
-		return Item{}, false, errs.ErrShutDown
+		return false, errs.ErrShutDown
 	}
 	if s.count == 0 {
 		if wait && c.r.u32(offEmptySleepers).Add(1) == 1 && c.r.u32(offArmed).Load() == 0 {
@@ -66,44 +79,55 @@ func (c *Core) tryGet(wait, registered bool) (Item, bool, error) {
 			c.syncNotEmptyLocked(s)
 		}
 		c.unlock()
-		return Item{}, false, nil
+		return false, nil
 	}
-	it, dgram, err := c.takeLocked(&s)
+	it, ticket, err := c.takeLocked(&s)
 	for err == errGone {
-		// The ticket's item went to a consumer that died before it
-		// committed: it counts as taken. Go on to the next item.
+		// The ticket has no datagram (see errGone): the queue goes on
+		// without it.
 		c.commitGetLocked(s)
 		if s.count == 0 {
 			c.unlock()
-			return Item{}, false, nil
+			return false, nil
 		}
-		it, dgram, err = c.takeLocked(&s)
+		it, ticket, err = c.takeLocked(&s)
 	}
 	if errors.Is(err, errDamaged) {
-		c.commitGetLocked(s) // taken from the socket: the queue goes on without it
+		c.commitGetLocked(s) // the queue goes on without it
+		discardPacket(c.sock[1])
 	}
 	if err != nil {
 		c.unlock()
-		return Item{}, false, err
+		return false, err
 	}
-	// Counted before the commit: a holder that dies in between is
-	// written off for no more than the state says is in hand.
-	c.holdLocked(1)
-	c.commitGetLocked(s)
-	c.unlock()
-	if dgram != nil {
-		it, err = openPacket(dgram, it.FDs)
-		if err != nil {
-			return Item{}, false, err
-		}
-	}
-	return it, true, nil
+	return true, c.handOverAndUnlock(s, it, ticket, accept)
 }
 
-// takeLocked removes the next item from s. An item that came through the
-// socket is returned as its datagram (with the item's descriptors), to be
-// opened once the lock is released.
-func (c *Core) takeLocked(s *state) (it Item, dgram []byte, err error) {
+// handOverAndUnlock gives it, the item that s no longer holds, to accept,
+// then commits s and releases the lock, also when accept fails or panics
+// (the item was taken). A ticket's datagram, which stayed in the socket
+// until then, is dropped after the commit: a process that dies in between
+// leaves a datagram whose ticket is gone, which the next ticket's Get
+// discards (peekTicketLocked).
+func (c *Core) handOverAndUnlock(s state, it Item, ticket bool, accept func(Item) error) error {
+	defer func() {
+		// Counted before the commit: a holder that dies in between is
+		// written off for no more than the state says is in hand.
+		c.holdLocked(1)
+		c.commitGetLocked(s)
+		if ticket {
+			discardPacket(c.sock[1])
+		}
+		c.unlock()
+	}()
+	return accept(it)
+}
+
+// takeLocked reads the next item and takes it off s; the shared memory is
+// not changed, so the item stays in the queue until s is committed. An
+// item that came through the socket (ticket) stays there too: takeLocked
+// reads a copy of its datagram, with copies of its descriptors.
+func (c *Core) takeLocked(s *state) (it Item, ticket bool, err error) {
 	var flags byte
 	switch {
 	case c.kind != FIFO:
@@ -114,13 +138,18 @@ func (c *Core) takeLocked(s *state) (it Item, dgram []byte, err error) {
 		switch {
 		case err != nil:
 		case typ == recTicket:
-			dgram, it.FDs, err = c.recvTicketLocked(it.Data)
-			it.Data = nil
+			it, err = c.peekTicketLocked(it.Data)
 			if err == errGone || errors.Is(err, errDamaged) {
 				s.count--
 				s.getSeq++
-				return Item{}, nil, err
+				return Item{}, false, err
 			}
+			if err != nil {
+				return Item{}, false, err
+			}
+			s.count--
+			s.getSeq++
+			return it, true, nil
 		case typ == recBulk:
 			var btyp byte
 			btyp, flags, it.Data, err = ringPop(c.bulk, &s.bulkHead, s.bulkTail)
@@ -130,48 +159,55 @@ func (c *Core) takeLocked(s *state) (it Item, dgram []byte, err error) {
 		}
 	}
 	if err != nil {
-		return Item{}, nil, err
+		return Item{}, false, err
 	}
 	it.Raw = flags&flagRaw != 0
 	s.count--
 	s.getSeq++
-	return it, dgram, nil
+	return it, false, nil
 }
 
-// errGone says that a ticket's datagram is no longer in the socket: a
-// consumer took it and died before committing the ticket's removal.
-// errDamaged says that the ticket's datagram was taken from the socket but
-// cannot be used (its descriptors did not fit: this process is out of
-// them). Either way the ticket is removed.
+// errGone says that a ticket's datagram is not in the socket: its sender
+// committed the ticket without sending it, which a Put never does, or
+// another process took the datagram out of order. errDamaged says that
+// the ticket's datagram cannot be used (its descriptors did not fit: this
+// process is out of them, or it is malformed). Either way the ticket is
+// removed.
 var (
 	errGone    = errors.New("queue ticket without its datagram")
 	errDamaged = errors.New("mp: a queue item that travelled through the socket was damaged on receipt")
 )
 
-// recvTicketLocked receives the datagram of the ticket whose payload is
-// given: its sequence number. Datagrams with lower numbers, whose senders
-// died before committing their tickets, are discarded on the way.
-func (c *Core) recvTicketLocked(payload []byte) ([]byte, []int, error) {
+// peekTicketLocked reads the item of the ticket whose payload is given
+// (its sequence number) from a copy of its datagram, which stays first in
+// the socket. Datagrams with lower numbers, whose senders died before
+// committing their tickets, or whose receivers died after committing the
+// ticket's removal and before dropping them, are discarded on the way.
+func (c *Core) peekTicketLocked(payload []byte) (Item, error) {
 	if len(payload) != seqLen {
-		return nil, nil, errCorrupt
+		return Item{}, errCorrupt
 	}
 	want := binary.LittleEndian.Uint64(payload)
 	for {
 		seq, present, err := peekSeq(c.sock[1])
 		switch {
 		case err != nil:
-			return nil, nil, err
+			return Item{}, err
 		case !present || seq > want:
-			return nil, nil, errGone
+			return Item{}, errGone
 		case seq < want:
-			discardPacket(c.sock[1], &c.rb)
+			discardPacket(c.sock[1])
 			continue
 		}
-		dgram, fds, err := recvPacket(c.sock[1], &c.rb)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%w: %w", errDamaged, err)
+		dgram, fds, err := peekPacket(c.sock[1], &c.rb)
+		if err == nil {
+			var it Item
+			it, err = openPacket(dgram, fds)
+			if err == nil {
+				return it, nil
+			}
 		}
-		return dgram, fds, nil
+		return Item{}, fmt.Errorf("%w: %w", errDamaged, err)
 	}
 }
 

@@ -128,7 +128,7 @@ func TestSweepWritesOffDeadProducer(t *testing.T) {
 	if got := get(t, c); got != "queued" {
 		t.Errorf("Get() = %q", got)
 	}
-	if _, err := c.Get(ctx, true); !errors.Is(err, errs.ErrShutDown) {
+	if _, err := c.take(ctx, true); !errors.Is(err, errs.ErrShutDown) {
 		t.Errorf("Get() with only a dead producer's items to come = %v, want ErrShutDown", err)
 	}
 	if c.Len() != 0 || c.Unfinished() != 1 {
@@ -236,7 +236,7 @@ func TestProducerDiesAfterBuffering(t *testing.T) {
 	for range n {
 		get(t, d)
 	}
-	if _, err := d.Get(ctx, true); !errors.Is(err, errs.ErrShutDown) {
+	if _, err := d.take(ctx, true); !errors.Is(err, errs.ErrShutDown) {
 		t.Errorf("Get() with only a dead producer's item to come = %v, want ErrShutDown", err)
 	}
 	if l := d.Len(); l != 0 {

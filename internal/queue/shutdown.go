@@ -2,8 +2,6 @@ package queue
 
 import (
 	"context"
-
-	"github.com/mpgo/mp/internal/descr"
 )
 
 // A queue's shutdown state lives in its header (offShutdown), so that every
@@ -73,9 +71,9 @@ func (c *Core) discardLocked() {
 	c.joined.ring()
 }
 
-// drainSocketLocked receives every datagram in the queue's socket and
-// closes the descriptors that came with them. Sends happen under the lock,
-// so every datagram there belongs to a ticket being discarded, or to a
+// drainSocketLocked removes every datagram from the queue's socket, with
+// the descriptors that came with them. Sends happen under the lock, so
+// every datagram there belongs to a ticket being discarded, or to a
 // producer that died before writing its ticket.
 func (c *Core) drainSocketLocked() {
 	for {
@@ -83,11 +81,7 @@ func (c *Core) drainSocketLocked() {
 		if err != nil || !present {
 			return
 		}
-		_, fds, err := recvPacket(c.sock[1], &c.rb)
-		if err != nil {
-			return
-		}
-		descr.Close(fds)
+		discardPacket(c.sock[1])
 	}
 }
 

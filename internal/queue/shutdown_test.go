@@ -60,7 +60,7 @@ func TestShutdownDrains(t *testing.T) {
 			}
 			got := ""
 			for range 3 {
-				it, err := c.Get(ctx, true)
+				it, err := c.take(ctx, true)
 				if err != nil {
 					t.Fatalf("Get() of an item left = %v", err)
 				}
@@ -71,14 +71,14 @@ func TestShutdownDrains(t *testing.T) {
 				t.Errorf("items left came out as %q, want %q", got, want)
 			}
 			for _, wait := range []bool{true, false} {
-				if _, err := c.Get(ctx, wait); !errors.Is(err, errs.ErrShutDown) {
+				if _, err := c.take(ctx, wait); !errors.Is(err, errs.ErrShutDown) {
 					t.Errorf("Get(wait=%v) on a drained queue = %v, want ErrShutDown", wait, err)
 				}
 			}
 			// A handle made after the shutdown, as a process that receives
 			// the queue then gets it, sees it too.
 			e := twin(t, c)
-			if _, err := e.Get(ctx, true); !errors.Is(err, errs.ErrShutDown) {
+			if _, err := e.take(ctx, true); !errors.Is(err, errs.ErrShutDown) {
 				t.Errorf("Get() on a later handle = %v, want ErrShutDown", err)
 			}
 			if c.Len() != 0 || c.Unfinished() != 3 {
@@ -100,7 +100,7 @@ func TestShutdownWakesSleepers(t *testing.T) {
 			getter, putter := twin(t, empty), twin(t, full)
 			errc := make(chan error, 2)
 			go func() {
-				_, err := getter.Get(ctx, true)
+				_, err := getter.take(ctx, true)
 				errc <- err
 			}()
 			go func() { errc <- putter.Put(ctx, item("late"), true) }()
@@ -113,7 +113,7 @@ func TestShutdownWakesSleepers(t *testing.T) {
 					t.Errorf("blocked call after Shutdown = %v, want ErrShutDown", err)
 				}
 			}
-			if it, err := full.Get(ctx, true); err != nil || string(it.Data) != "kept" {
+			if it, err := full.take(ctx, true); err != nil || string(it.Data) != "kept" {
 				t.Errorf("Get() = %q, %v; want the item put before the shutdown", it.Data, err)
 			}
 		})
@@ -131,7 +131,7 @@ func TestShutdownNowDiscards(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			got, err := c.Get(ctx, true)
+			got, err := c.take(ctx, true)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -141,7 +141,7 @@ func TestShutdownNowDiscards(t *testing.T) {
 			if err := d.Shutdown(true); err != nil {
 				t.Fatalf("Shutdown(immediate) = %v", err)
 			}
-			if _, err := c.Get(ctx, true); !errors.Is(err, errs.ErrShutDown) {
+			if _, err := c.take(ctx, true); !errors.Is(err, errs.ErrShutDown) {
 				t.Errorf("Get() after an immediate shutdown = %v, want ErrShutDown", err)
 			}
 			// The two discarded items count as done, the one got does not.
@@ -213,12 +213,12 @@ func TestShutdownWaitsForBufferedItems(t *testing.T) {
 	}
 	ctx := ctx10(t)
 	for i := range n {
-		it, err := d.Get(ctx, true)
+		it, err := d.take(ctx, true)
 		if err != nil || string(it.Data) != fmt.Sprint(i) {
 			t.Fatalf("item %d = %q, %v", i, it.Data, err)
 		}
 	}
-	if _, err := d.Get(ctx, true); !errors.Is(err, errs.ErrShutDown) {
+	if _, err := d.take(ctx, true); !errors.Is(err, errs.ErrShutDown) {
 		t.Errorf("Get() after the last item = %v, want ErrShutDown", err)
 	}
 }
@@ -235,7 +235,7 @@ func TestShutdownNowDropsBuffered(t *testing.T) {
 		t.Fatal("no item is buffered: the test tests nothing")
 	}
 	d.Shutdown(true)
-	if _, err := d.Get(context.Background(), true); !errors.Is(err, errs.ErrShutDown) {
+	if _, err := d.take(context.Background(), true); !errors.Is(err, errs.ErrShutDown) {
 		t.Errorf("Get() = %v, want ErrShutDown", err)
 	}
 	waitUntil(t, "the feeder drops its items", func() bool { return c.Len() == 0 && c.Unfinished() == 0 })

@@ -145,23 +145,28 @@ func peekSeq(fd int) (seq uint64, present bool, err error) {
 	}
 }
 
-// discardPacket takes the first datagram out of the socket and closes the
-// descriptors that came with it.
-func discardPacket(fd int, rb *recvBuf) {
-	_, fds, _ := recvPacket(fd, rb)
-	descr.Close(fds)
+// discardPacket takes the first datagram out of the socket without taking
+// its descriptors: the kernel closes them with it.
+func discardPacket(fd int) {
+	var b [1]byte
+	for {
+		_, _, _, _, err := unix.Recvmsg(fd, b[:], nil, unix.MSG_DONTWAIT)
+		if err != unix.EINTR {
+			return
+		}
+	}
 }
 
-// recvPacket receives one datagram that is known to be waiting, and
-// returns the item's bytes and descriptors. The blob, if any, is read
-// before recvPacket returns; the caller owns the descriptors.
-func recvPacket(fd int, rb *recvBuf) (dgram []byte, fds []int, err error) {
+// peekPacket reads a copy of the datagram first in the socket, which is
+// known to be waiting, and returns the item's bytes and copies of its
+// descriptors (the caller owns them); the datagram stays in the socket.
+func peekPacket(fd int, rb *recvBuf) (dgram []byte, fds []int, err error) {
 	if rb.data == nil {
 		rb.data = make([]byte, dgramInline+dgramHdr+8)
 		rb.oob = make([]byte, unix.CmsgSpace(4*(maxItemFDs+3)))
 	}
 	for {
-		n, oobn, flags, _, err := unix.Recvmsg(fd, rb.data, rb.oob, unix.MSG_DONTWAIT|unix.MSG_CMSG_CLOEXEC)
+		n, oobn, flags, _, err := unix.Recvmsg(fd, rb.data, rb.oob, unix.MSG_PEEK|unix.MSG_DONTWAIT|unix.MSG_CMSG_CLOEXEC)
 		if err == unix.EINTR {
 			continue
 		}
