@@ -383,7 +383,7 @@ func (l *Listener) waitFD() int {
 // matching ErrAuthentication. The handshake takes at most 10 s, or until
 // ctx ends. A connection that the Listener resets before it has
 // authenticated the client (it displaces the oldest handshake when too many
-// are under way) is tried again a few times, within ctx.
+// are under way) is tried again for up to 2 s, within ctx.
 //
 // The Conn is duplex; see Listen for what it carries.
 func Dial(ctx context.Context, network, address string, key []byte) (*Conn, error) {
@@ -392,10 +392,11 @@ func Dial(ctx context.Context, network, address string, key []byte) (*Conn, erro
 		return nil, err
 	}
 	var d net.Dialer
-	for try := 0; ; try++ {
+	var retry auth.Retry
+	for {
 		nc, err := d.DialContext(ctx, netw, address)
 		if err != nil {
-			if try+1 < dialTries && auth.Retryable(err) && dialPause(ctx, try) {
+			if retry.Again(ctx, err) {
 				continue // reset as soon as connected
 			}
 			return nil, fmt.Errorf("mp: dial %s: %w", address, err)
@@ -405,30 +406,9 @@ func Dial(ctx context.Context, network, address string, key []byte) (*Conn, erro
 			return connOf(nc, packet)
 		}
 		nc.Close()
-		if try+1 >= dialTries || !auth.Retryable(err) || !dialPause(ctx, try) {
+		if !retry.Again(ctx, err) {
 			return nil, fmt.Errorf("mp: connect to %s: %w", address, err)
 		}
-	}
-}
-
-// dialTries bounds the attempts of a Dial whose connection the Listener
-// closed before its verdict: a Listener with a full handshake budget
-// resets the oldest connection in its handshake.
-const dialTries = 8
-
-// dialPause waits before the attempt after attempt try: not at all after
-// the first, then 1, 2, 4… ms. It reports whether ctx is still live.
-func dialPause(ctx context.Context, try int) bool {
-	if try == 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(time.Millisecond << (try - 1))
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
 	}
 }
 

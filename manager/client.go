@@ -105,22 +105,19 @@ func dial(ctx context.Context, address string, o DialOptions) (*Client, error) {
 	return c, nil
 }
 
-// connectTries bounds the attempts of a Dial whose connection the server
-// closed before its verdict.
-const connectTries = 8
-
 // connect connects to the server at address and authenticates. A server
 // under a flood of connections displaces the oldest of those in their
 // handshake (see Limits.MaxHandshakes): a connection closed before the
-// verdict is tried again at once, then after 1, 2, 4… ms, at most
-// connectTries times in all and as long as ctx lasts.
+// verdict is tried again at once, then after 1, 2, 4… ms (at most 32 ms
+// apart), for up to 2 s and as long as ctx lasts.
 func connect(ctx context.Context, address string, tlsConf *tls.Config, key []byte) (net.Conn, auth.Peer, error) {
 	network, addr := splitAddress(address)
 	var d net.Dialer
-	for try := 0; ; try++ {
+	var retry auth.Retry
+	for {
 		nc, err := d.DialContext(ctx, network, addr)
 		if err != nil {
-			if try+1 < connectTries && auth.Retryable(err) && pause(ctx, try) {
+			if retry.Again(ctx, err) {
 				continue // reset as soon as connected
 			}
 			return nil, auth.Peer{}, fmt.Errorf("manager: dial %s: %w", address, err)
@@ -133,25 +130,9 @@ func connect(ctx context.Context, address string, tlsConf *tls.Config, key []byt
 			return nc, v, nil
 		}
 		nc.Close()
-		if try+1 >= connectTries || !auth.Retryable(err) || !pause(ctx, try) {
+		if !retry.Again(ctx, err) {
 			return nil, auth.Peer{}, fmt.Errorf("manager: connect to %s: %w", address, err)
 		}
-	}
-}
-
-// pause waits before the attempt after attempt try (none after the
-// first), and reports whether ctx is still live.
-func pause(ctx context.Context, try int) bool {
-	if try == 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(time.Millisecond << (try - 1))
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
 	}
 }
 

@@ -284,3 +284,46 @@ func CheckAddr(a net.Addr, explicitKey bool) error {
 	}
 	return fmt.Errorf("%w: %s is reachable from other machines, and the default key is meant for this program and its children; choose a key and give it to the clients", errs.ErrInsecure, tcp)
 }
+
+// RetryFor bounds how long a client keeps trying connections that a server
+// resets before its verdict.
+const RetryFor = 2 * time.Second
+
+// Retry paces a client's attempts to connect to a server that resets
+// connections in their handshake when too many are under way (see Gate):
+// the first retry comes at once, the next after 1, 2, 4… ms, at most
+// maxPause apart, for RetryFor in all. The zero value is ready for use.
+type Retry struct {
+	start time.Time
+	tries int
+}
+
+// maxPause is the longest pause between two attempts.
+const maxPause = 32 * time.Millisecond
+
+// Again reports whether an attempt that failed with err should be made
+// again, after waiting its turn: only for an error Retryable allows, while
+// ctx lasts and RetryFor has not passed since the first failure.
+func (r *Retry) Again(ctx context.Context, err error) bool {
+	if !Retryable(err) {
+		return false
+	}
+	if r.start.IsZero() {
+		r.start = time.Now()
+	}
+	r.tries++
+	if time.Since(r.start) > RetryFor {
+		return false
+	}
+	if r.tries == 1 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(min(maxPause, time.Millisecond<<min(r.tries-2, 10)))
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
