@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/fxamacker/cbor/v2"
 	"github.com/mpgo/mp"
 	"github.com/mpgo/mp/shm"
 )
@@ -26,10 +27,30 @@ const (
 	slotLogging = 2 // Get returned an item, not yet logged
 )
 
+// item is what QueueKill's queue carries: an id, whose decoding in a
+// consumer (inside Get, before its removal commits) is noted by onDecode.
+type item int
+
+// onDecode, in a consumer, notes the id of the item it decoded in the Get
+// under way.
+var onDecode = func(int) {}
+
+// UnmarshalCBOR decodes the id and notes it, so that the experiment knows
+// which item a consumer killed inside Get had in hand.
+func (x *item) UnmarshalCBOR(data []byte) error {
+	var id int
+	if err := cbor.Unmarshal(data, &id); err != nil {
+		return err
+	}
+	*x = item(id)
+	onDecode(id)
+	return nil
+}
+
 // consumerArg is what a consumer of QueueKill gets.
 type consumerArg struct {
-	Q     *mp.Queue[int]
-	Slots *shm.Array[int64]
+	Q     *mp.Queue[item]
+	Slots *shm.Array[int64] // two words a consumer: where it is, 1 + the id it decoded
 	Slot  int
 	Log   string
 }
@@ -42,7 +63,8 @@ var consumer = mp.Register("chaos.consumer", func(ctx context.Context, a consume
 		return struct{}{}, err
 	}
 	defer f.Close()
-	slot := &a.Slots.Slice()[a.Slot]
+	slot, held := &a.Slots.Slice()[2*a.Slot], &a.Slots.Slice()[2*a.Slot+1]
+	onDecode = func(id int) { atomic.StoreInt64(held, int64(id)+1) }
 	for {
 		atomic.StoreInt64(slot, slotInGet)
 		x, err := a.Q.Get(ctx)
@@ -54,7 +76,8 @@ var consumer = mp.Register("chaos.consumer", func(ctx context.Context, a consume
 			return struct{}{}, err
 		}
 		atomic.StoreInt64(slot, slotLogging)
-		_, err = f.Write([]byte(strconv.Itoa(x) + "\n"))
+		_, err = f.Write([]byte(strconv.Itoa(int(x)) + "\n"))
+		atomic.StoreInt64(held, 0)
 		atomic.StoreInt64(slot, slotOutside)
 		if err != nil {
 			return struct{}{}, err
@@ -72,6 +95,7 @@ type queueRun struct {
 	next      int           // the next free slot
 	inside    int           // kills that found the victim inside Get
 	outside   int           // and outside
+	held      map[int]bool  // ids that victims killed inside Get had decoded
 }
 
 // QueueKill runs 2 producers and 4 consumer processes over one queue and
@@ -123,9 +147,15 @@ func QueueKill(ctx context.Context, cfg Config) (r Row) {
 		r.fail("%v", err)
 		return r
 	}
-	lost, twice := 0, 0
-	for _, n := range counts {
-		if n == 0 {
+	// A victim that had decoded its item either died before its Get
+	// committed (the item stayed, and another consumer logged it) or
+	// after (the item was in its hands, and went with it: a value lost
+	// with the process that held it, not by the queue).
+	lost, twice, heldLost := 0, 0, 0
+	for id, n := range counts {
+		if n == 0 && run.held[id] {
+			heldLost++
+		} else if n == 0 {
 			lost++
 		}
 		if n > 1 {
@@ -135,6 +165,8 @@ func QueueKill(ctx context.Context, cfg Config) (r Row) {
 	r.count("items", items)
 	r.count("killsInGet", run.inside)
 	r.count("killsOutside", run.outside)
+	r.count("killedHolding", len(run.held))
+	r.count("goneWithHolder", heldLost)
 	r.expect("lost", lost, 0)
 	r.expect("twice", twice, 0)
 	r.expect("wedged", wedged, 0)
@@ -145,16 +177,16 @@ func newQueueRun(log string, kills int) (*queueRun, error) {
 	if err := os.WriteFile(log, nil, 0o600); err != nil {
 		return nil, err
 	}
-	q, err := mp.NewQueue[int](100)
+	q, err := mp.NewQueue[item](100)
 	if err != nil {
 		return nil, err
 	}
-	slots, err := shm.NewRawArray(make([]int64, 4+kills))
+	slots, err := shm.NewRawArray(make([]int64, 2*(4+kills)))
 	if err != nil {
 		q.Close()
 		return nil, err
 	}
-	return &queueRun{arg: consumerArg{Q: q, Slots: slots, Log: log}}, nil
+	return &queueRun{arg: consumerArg{Q: q, Slots: slots, Log: log}, held: map[int]bool{}}, nil
 }
 
 func (q *queueRun) close() {
@@ -195,7 +227,7 @@ func (q *queueRun) produce(ctx context.Context, wg *sync.WaitGroup, items, kills
 	for p := range 2 {
 		wg.Go(func() {
 			for x := p; x < items; x += 2 {
-				if err := q.arg.Q.Put(ctx, x); err != nil {
+				if err := q.arg.Q.Put(ctx, item(x)); err != nil {
 					errs[p] = err
 					return
 				}
@@ -227,7 +259,8 @@ func (q *queueRun) kill(ctx context.Context, inGet bool) error {
 			continue
 		}
 		stopped(p.Pid())
-		state := atomic.LoadInt64(&q.arg.Slots.Slice()[q.slots[i]])
+		state := atomic.LoadInt64(&q.arg.Slots.Slice()[2*q.slots[i]])
+		held := atomic.LoadInt64(&q.arg.Slots.Slice()[2*q.slots[i]+1])
 		if state == slotLogging || (try < 1000 && (state == slotInGet) != inGet) {
 			unix.Kill(p.Pid(), unix.SIGCONT)
 			continue
@@ -237,6 +270,9 @@ func (q *queueRun) kill(ctx context.Context, inGet bool) error {
 		p.Close()
 		if state == slotInGet {
 			q.inside++
+			if held != 0 {
+				q.held[int(held-1)] = true
+			}
 		} else {
 			q.outside++
 		}
