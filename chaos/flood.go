@@ -22,6 +22,13 @@ type floodRun struct {
 	rss      int             // the server's resident set at the end, KiB
 }
 
+// attacker dials from 127.0.0.2, another address than the keyed client's
+// (127.0.0.1): the flood is one attacker's, as it would be from another
+// machine. A server cannot tell a flood from its own clients' address
+// apart from those clients before they authenticate (see
+// manager.Limits.MaxHandshakes).
+var attacker = net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}}
+
 // flood holds hold connections open without the key (a third idle, a
 // third writing a byte now and then, a third having sent a little
 // garbage), each reopened as soon as the server closes it, and opens and
@@ -72,9 +79,8 @@ func flood(ctx context.Context, addr string, key []byte, pid, hold, probes int, 
 // holdOpen keeps one unauthenticated connection open until ctx ends,
 // reopening it whenever the server closes it.
 func holdOpen(ctx context.Context, addr string, kind int, attempts, past *atomic.Int64) {
-	var d net.Dialer
 	for ctx.Err() == nil {
-		c, err := d.DialContext(ctx, "tcp", addr)
+		c, err := attacker.DialContext(ctx, "tcp", addr)
 		attempts.Add(1)
 		if err != nil {
 			continue
@@ -120,9 +126,8 @@ func slowWrite(ctx context.Context, c net.Conn) {
 
 // churn opens and closes connections as fast as it can until ctx ends.
 func churn(ctx context.Context, addr string, attempts *atomic.Int64) {
-	var d net.Dialer
 	for ctx.Err() == nil {
-		c, err := d.DialContext(ctx, "tcp", addr)
+		c, err := attacker.DialContext(ctx, "tcp", addr)
 		attempts.Add(1)
 		if err == nil {
 			c.Close()
