@@ -68,21 +68,32 @@ func Pair() (*Conn, *Conn, error) {
 	return a, b, nil
 }
 
-// NewConn makes a Conn of fd, a SOCK_SEQPACKET socket, and takes ownership
-// of it.
-func NewConn(fd int) (*Conn, error) {
-	if typ, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TYPE); err != nil || typ != unix.SOCK_SEQPACKET {
+// adopt takes ownership of fd, a socket of type typ (named typName in
+// errors), and makes it non-blocking under Go's poller as a file named
+// name. It closes fd if it fails.
+func adopt(fd, typ int, typName, name string) (*os.File, syscall.RawConn, error) {
+	if t, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TYPE); err != nil || t != typ {
 		unix.Close(fd)
-		return nil, protoErr("descriptor is not a SOCK_SEQPACKET socket")
+		return nil, nil, protoErr("descriptor is not a " + typName + " socket")
 	}
 	if err := unix.SetNonblock(fd, true); err != nil {
 		unix.Close(fd)
-		return nil, err
+		return nil, nil, err
 	}
-	f := os.NewFile(uintptr(fd), "mp-socket")
+	f := os.NewFile(uintptr(fd), name)
 	rc, err := f.SyscallConn()
 	if err != nil {
 		f.Close()
+		return nil, nil, err
+	}
+	return f, rc, nil
+}
+
+// NewConn makes a Conn of fd, a SOCK_SEQPACKET socket, and takes ownership
+// of it.
+func NewConn(fd int) (*Conn, error) {
+	f, rc, err := adopt(fd, unix.SOCK_SEQPACKET, "SOCK_SEQPACKET", "mp-socket")
+	if err != nil {
 		return nil, err
 	}
 	c := &Conn{f: f, rc: rc, inline: inlineLimit(fd), rmu: ctxio.NewLock(), wmu: ctxio.NewLock()}

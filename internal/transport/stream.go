@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 
 	"github.com/mpgo/mp/internal/ctxio"
@@ -53,18 +52,8 @@ type streamState struct {
 // carry descriptors (a send with some fails with an error matching
 // errs.ErrHandles).
 func NewStream(fd int) (*Conn, error) {
-	if typ, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TYPE); err != nil || typ != unix.SOCK_STREAM {
-		unix.Close(fd)
-		return nil, protoErr("descriptor is not a SOCK_STREAM socket")
-	}
-	if err := unix.SetNonblock(fd, true); err != nil {
-		unix.Close(fd)
-		return nil, err
-	}
-	f := os.NewFile(uintptr(fd), "mp-stream")
-	rc, err := f.SyscallConn()
+	f, rc, err := adopt(fd, unix.SOCK_STREAM, "SOCK_STREAM", "mp-stream")
 	if err != nil {
-		f.Close()
 		return nil, err
 	}
 	return &Conn{f: f, rc: rc, stream: new(streamState), rmu: ctxio.NewLock(), wmu: ctxio.NewLock()}, nil
