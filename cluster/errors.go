@@ -1,0 +1,38 @@
+package cluster
+
+import (
+	"errors"
+
+	"github.com/mpgo/mp"
+)
+
+var (
+	// ErrAuthentication reports a key the engine refused, or an engine that
+	// could not prove it knows the key. It matches mp.ErrAuthentication.
+	ErrAuthentication error = &sentinel{"cluster: authentication failed", mp.ErrAuthentication}
+	// ErrInsecure reports an engine asked to listen off loopback without a
+	// key and TLS. It matches mp.ErrInsecure.
+	ErrInsecure error = &sentinel{"cluster: refusing to listen off loopback without a key and TLS", mp.ErrInsecure}
+	// ErrClosed reports the use of a Cluster, or of something made on it,
+	// after Close.
+	ErrClosed = errors.New("cluster: closed")
+	// ErrEngine reports an engine that could not be started or reached.
+	ErrEngine = errors.New("cluster: engine unavailable")
+)
+
+// sentinel is an error of this package that also matches the core
+// module's sentinel of the same meaning.
+type sentinel struct {
+	msg  string
+	also error
+}
+
+func (s *sentinel) Error() string        { return s.msg }
+func (s *sentinel) Is(target error) bool { return target == s.also }
+
+func init() {
+	mp.RegisterError("cluster.ErrAuthentication", ErrAuthentication)
+	mp.RegisterError("cluster.ErrInsecure", ErrInsecure)
+	mp.RegisterError("cluster.ErrClosed", ErrClosed)
+	mp.RegisterError("cluster.ErrEngine", ErrEngine)
+}

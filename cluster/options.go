@@ -1,0 +1,48 @@
+package cluster
+
+import (
+	"crypto/tls"
+	"log/slog"
+)
+
+// Options configure the engine Start runs. The zero value runs it in this
+// process, on loopback, with a file store in the user's cache directory.
+type Options struct {
+	// Dir is the file store's directory. Empty means a directory for this
+	// program under os.UserCacheDir.
+	Dir string
+	// Listen is the address other processes and machines reach the engine
+	// at, host:port; empty means 127.0.0.1 on a port the system chooses.
+	// An address off loopback needs Key and TLS (ErrInsecure).
+	Listen string
+	// Key authenticates clients and workers: each proves it holds the key
+	// without sending it. Empty means this process's mp.Current().AuthKey,
+	// which mp's child processes inherit; programs started by other means
+	// must be given the key.
+	Key []byte
+	// TLS, if set, is the engine's TLS configuration (a certificate, and
+	// ClientCAs with ClientAuth for mutual TLS).
+	TLS *tls.Config
+	// Process runs the engine in a child process of this program instead
+	// of in this process; it is started again if it dies, with the same
+	// store and address, and clients reconnect.
+	Process bool
+	// SyncAlways makes the store write every message to disk before it is
+	// acknowledged, instead of every two minutes; see docs/cluster.md for
+	// what each loses to a power cut.
+	SyncAlways bool
+	// Logger receives the engine's logs; nil means mp's logger.
+	Logger *slog.Logger
+}
+
+// ConnectOptions configure Connect.
+type ConnectOptions struct {
+	// Key is the engine's key (see Options.Key); empty means this
+	// process's mp.Current().AuthKey.
+	Key []byte
+	// TLS is the client's TLS configuration: RootCAs to trust the engine,
+	// a certificate for mutual TLS. Needed for a tls:// URL.
+	TLS *tls.Config
+	// Name names the connection in the engine's monitoring.
+	Name string
+}
