@@ -19,8 +19,8 @@ type Cluster struct {
 	nc     *nats.Conn
 	closed <-chan struct{} // closed once nc is
 	js     jetstream.JetStream
-	url string
-	key []byte
+	url    string
+	key    []byte
 
 	// engine is the engine Start ran, nil after Connect.
 	engine engine
