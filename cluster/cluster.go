@@ -78,7 +78,11 @@ func Connect(ctx context.Context, url string, o *ConnectOptions) (*Cluster, erro
 		o = &ConnectOptions{}
 	}
 	key := keyOr(o.Key)
-	nc, closed, err := dial(ctx, url, identityOf(key, roleClient), o.TLS, o.Name)
+	role := roleClient
+	if o.Worker {
+		role = roleWorker
+	}
+	nc, closed, err := dial(ctx, url, identityOf(key, role), o.TLS, o.Name)
 	if err != nil {
 		return nil, err
 	}

@@ -75,7 +75,7 @@ func serverOptions(o Options, key []byte) (*server.Options, error) {
 func users(key []byte) []*server.NkeyUser {
 	return []*server.NkeyUser{
 		{Nkey: identityOf(key, roleClient).pub},
-		{Nkey: identityOf(key, roleWorker).pub},
+		{Nkey: identityOf(key, roleWorker).pub, Permissions: workerPermissions()},
 	}
 }
 

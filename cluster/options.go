@@ -45,4 +45,8 @@ type ConnectOptions struct {
 	TLS *tls.Config
 	// Name names the connection in the engine's monitoring.
 	Name string
+	// Worker connects with the key's worker identity, which may do only
+	// what a Pool's worker needs (see workerPermissions), instead of its
+	// client identity, which may do anything.
+	Worker bool
 }
