@@ -18,7 +18,8 @@ import (
 var seeds embed.FS
 
 // Source returns the Go file that holds the example's Run function, as a
-// path from the repository's root ("examples/queue/many.go"), or the
+// path from the repository's root ("examples/queue/many.go",
+// "cluster/examples/tasks.go"), or the
 // file's name alone for an example defined elsewhere.
 func (e Example) Source() string {
 	fn := runtime.FuncForPC(reflect.ValueOf(e.Run).Pointer())
@@ -28,6 +29,9 @@ func (e Example) Source() string {
 	file, _ := fn.FileLine(fn.Entry())
 	// The path is the build machine's, or the module's with -trimpath.
 	if i := strings.LastIndex(file, "/examples/"); i >= 0 {
+		if j := i - len("/cluster"); j >= 0 && file[j:i] == "/cluster" { // the cluster module's
+			i = j
+		}
 		return file[i+1:]
 	}
 	return path.Base(file)

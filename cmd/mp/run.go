@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+
+	"github.com/mpgo/mp/examples/tour"
 )
 
 const usage = `usage: mp <command> [arguments]
@@ -23,7 +25,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	switch args[0] {
 	case "tour":
-		return tour(ctx, args[1:], stdout, stderr)
+		return tour.Run(ctx, "mp tour", args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

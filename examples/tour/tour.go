@@ -1,4 +1,7 @@
-package main
+// Package tour runs examples of package examples under headings that say
+// what each shows, where its source is, and how it ended: the tour of the
+// mp command, and of the cluster module's command.
+package tour
 
 import (
 	"context"
@@ -17,14 +20,14 @@ const exampleTimeout = 2 * time.Minute
 
 // tourHeader tells a reader how to read the tour. The tour, its list and
 // its help print it first.
-const tourHeader = `mp tour runs the Go ports of the Python seed programs, grouped by topic.
+const tourHeader = `%[1]s runs the Go ports of the Python seed programs, grouped by topic.
 
 How to read it:
   === 29 queue-write-read-terminate — what it shows
         An example starts. 29 is the number of the seed program it ports.
   go: examples/queue/many.go  python: examples/seeds/29-queue-write-read-terminate.py
         Its Go source and its Python original, from the repository's root
-        (mp tour -python 29 prints the original).
+        (%[1]s -python 29 prints the original).
   note: ...
         Where the port differs from the Python program, and why.
   --- 29 took 312ms
@@ -37,11 +40,14 @@ sleeps tenths of a second, so the times printed are shorter than Python's.
 `
 
 // tourUsage is the tour's synopsis.
-const tourUsage = "usage: mp tour [-list | -python] [topic|seed|name ...]\n"
+const tourUsage = "usage: %s [-list | -python] [topic|seed|name ...]\n"
 
-// tour runs the examples that args select (all by default), each under a
-// heading, and returns 1 if any failed.
-func tour(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+// Run runs the examples that args select (all those registered, by
+// default), each under a heading, and returns the exit code: 1 if any
+// failed, 2 for a usage error. cmd is the command as a user types it,
+// "mp tour".
+func Run(ctx context.Context, cmd string, args []string, stdout, stderr io.Writer) int {
+	header, usage := fmt.Sprintf(tourHeader, cmd), fmt.Sprintf(tourUsage, cmd)
 	fs := flag.NewFlagSet("tour", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {}
@@ -49,28 +55,28 @@ func tour(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	python := fs.Bool("python", false, "print the Python originals of the examples instead of running them")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stdout, tourHeader+"\n"+tourUsage)
+			fmt.Fprint(stdout, header+"\n"+usage)
 			fs.SetOutput(stdout)
 			fs.PrintDefaults()
 			return 0
 		}
-		fmt.Fprint(stderr, tourUsage)
+		fmt.Fprint(stderr, usage)
 		return 2
 	}
 	sel, err := selectExamples(fs.Args())
 	if err != nil {
-		fmt.Fprintln(stderr, "mp tour:", err)
+		fmt.Fprintf(stderr, "%s: %v\n", cmd, err)
 		return 2
 	}
 	switch {
 	case *python:
-		return printOriginals(stdout, stderr, sel)
+		return printOriginals(cmd, stdout, stderr, sel)
 	case *list:
-		fmt.Fprint(stdout, tourHeader+"\n")
+		fmt.Fprint(stdout, header+"\n")
 		listExamples(stdout, sel)
 		return 0
 	}
-	fmt.Fprint(stdout, tourHeader)
+	fmt.Fprint(stdout, header)
 	return runExamples(ctx, sel, stdout)
 }
 
@@ -101,7 +107,7 @@ func listExamples(w io.Writer, sel []examples.Example) {
 }
 
 // printOriginals prints the Python programs the examples port.
-func printOriginals(stdout, stderr io.Writer, sel []examples.Example) int {
+func printOriginals(cmd string, stdout, stderr io.Writer, sel []examples.Example) int {
 	code := 0
 	for _, e := range sel {
 		for _, n := range append([]int{e.Seed}, e.Also...) {
@@ -110,7 +116,7 @@ func printOriginals(stdout, stderr io.Writer, sel []examples.Example) int {
 			}
 			src, err := examples.Original(n)
 			if err != nil {
-				fmt.Fprintln(stderr, "mp tour:", err)
+				fmt.Fprintf(stderr, "%s: %v\n", cmd, err)
 				code = 1
 				continue
 			}
