@@ -19,8 +19,8 @@ var seeds embed.FS
 
 // Source returns the Go file that holds the example's Run function, as a
 // path from the repository's root ("examples/queue/many.go",
-// "cluster/examples/tasks.go"), or the
-// file's name alone for an example defined elsewhere.
+// "cluster/examples/tasks.go"), or the file's name alone for an example
+// defined elsewhere.
 func (e Example) Source() string {
 	fn := runtime.FuncForPC(reflect.ValueOf(e.Run).Pointer())
 	if fn == nil {
