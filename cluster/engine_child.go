@@ -106,7 +106,7 @@ func startChild(ctx context.Context, cfg engineConfig, o Options) (*child, error
 		return nil, err
 	}
 	if c.arg.Config.Port, err = portOf(u); err != nil {
-		return nil, errors.Join(err, cp.stop())
+		return nil, errors.Join(err, cp.stop(c.logger))
 	}
 	c.url, c.cur, c.tc = u, cp, m.clientConfig()
 	sctx, cancel := context.WithCancel(context.Background())
@@ -249,12 +249,16 @@ func (c *child) stop() error {
 	if c.cur == nil { // the supervisor gave up restarting: nothing runs
 		return nil
 	}
-	return c.cur.stop()
+	return c.cur.stop(c.logger)
 }
 
 // stop asks the process to stop (SIGTERM: the engine shuts down and
 // flushes its store), kills it if it has not within 10 s, and reaps it.
-func (cp *childProc) stop() error {
+// It returns the engine's error in shutting down, if any. A process that
+// ended by a signal other than this SIGTERM died on its own, as it may at
+// any time, before it could be started again: that is logged, not
+// returned.
+func (cp *childProc) stop(logger *slog.Logger) error {
 	p := cp.p
 	p.Terminate()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -264,6 +268,13 @@ func (cp *childProc) stop() error {
 		p.Kill()
 		<-p.Done()
 		err = fmt.Errorf("%w: the engine's process did not stop in 10 s and was killed", ErrEngine)
+	}
+	var exit *mp.ExitError
+	if errors.As(err, &exit) {
+		if code, _ := p.ExitCode(); code != -int(syscall.SIGTERM) {
+			logger.Warn("cluster: the engine's process had died", "pid", p.Pid(), "exit", code)
+		}
+		err = nil
 	}
 	p.Close()
 	<-cp.logs

@@ -180,3 +180,107 @@ func TestStoreInUse(t *testing.T) {
 		})
 	}
 }
+
+// TestProcessEngineCloseWhileDown closes a Cluster right after its
+// engine's process was killed: Close neither hangs nor leaves a process.
+func TestProcessEngineCloseWhileDown(t *testing.T) {
+	mptest.CheckLeaks(t)
+	c, err := cluster.Start(within(t, 10*time.Second), &cluster.Options{Process: true, Dir: t.TempDir(), Logger: slog.New(&recorder{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(cluster.EnginePID(c), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(); err != nil {
+		t.Errorf("Close() = %v", err)
+	}
+}
+
+// engineInChild starts an engine's process from a child of the test, and
+// sends the engine's pid to the test.
+var engineInChild = mp.Register("cluster_test.engineInChild", func(ctx context.Context, a engineInChildArg) (struct{}, error) {
+	c, err := cluster.Start(ctx, &cluster.Options{Process: true, Dir: a.Dir})
+	if err != nil {
+		return struct{}{}, err
+	}
+	defer c.Close()
+	if err := a.Report.Send(ctx, cluster.EnginePID(c)); err != nil {
+		return struct{}{}, err
+	}
+	<-ctx.Done()
+	return struct{}{}, nil
+})
+
+type engineInChildArg struct {
+	Dir    string
+	Report *mp.Conn
+}
+
+// TestProcessEngineDiesWithParent kills, with SIGKILL, a process that
+// started an engine's process: the engine's process ends too.
+func TestProcessEngineDiesWithParent(t *testing.T) {
+	r, w, err := mp.Pipe(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	p := mp.Command(engineInChild, engineInChildArg{Dir: t.TempDir(), Report: w})
+	if err := p.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	ctx := within(t, 30*time.Second)
+	var pid int
+	if err := r.Recv(ctx, &pid); err != nil {
+		p.Kill()
+		t.Fatal(err)
+	}
+	pidfd, err := pidfdOpen(pid)
+	if err != nil {
+		p.Kill()
+		t.Fatal(err)
+	}
+	defer syscall.Close(pidfd)
+	p.Kill()
+	p.Wait(ctx)
+	if !waitReadable(t, pidfd, 30*time.Second) {
+		syscall.Kill(pid, syscall.SIGKILL)
+		t.Fatalf("the engine's process %d outlived its parent", pid)
+	}
+}
+
+// pidfdOpen returns a descriptor of process pid, readable once it ends.
+func pidfdOpen(pid int) (int, error) {
+	const sysPidfdOpen = 434 // the same on every Linux architecture
+	fd, _, errno := syscall.Syscall(sysPidfdOpen, uintptr(pid), 0, 0)
+	if errno != 0 {
+		return -1, errno
+	}
+	return int(fd), nil
+}
+
+// waitReadable waits up to d for fd to be readable.
+func waitReadable(t *testing.T, fd int, d time.Duration) bool {
+	t.Helper()
+	ep, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(ep)
+	if err := syscall.EpollCtl(ep, syscall.EPOLL_CTL_ADD, fd, &syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: int32(fd)}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(d)
+	events := make([]syscall.EpollEvent, 1)
+	for {
+		n, err := syscall.EpollWait(ep, events, int(time.Until(deadline).Milliseconds()))
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n > 0
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -154,5 +155,24 @@ func TestNoSignalHandlers(t *testing.T) {
 	}
 	if code, _ := p.ExitCode(); code != -int(syscall.SIGTERM) {
 		t.Errorf("exit code %d, want %d (killed by SIGTERM)", code, -int(syscall.SIGTERM))
+	}
+}
+
+// TestDefaultStoreDir checks that an engine given no directory keeps its
+// store under the user's cache directory, one directory per program.
+func TestDefaultStoreDir(t *testing.T) {
+	cache := t.TempDir()
+	t.Setenv("XDG_CACHE_HOME", cache)
+	c, err := cluster.Start(within(t, 10*time.Second), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	want := filepath.Join(cache, "mp", "cluster", filepath.Base(os.Args[0]))
+	if got := cluster.StoreDir(c); got != want {
+		t.Errorf("store directory %s, want %s", got, want)
+	}
+	if _, err := os.Stat(filepath.Join(want, "jetstream")); err != nil {
+		t.Errorf("no store in %s: %v", want, err)
 	}
 }
