@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -51,6 +52,11 @@ func Start(ctx context.Context, o *Options) (*Cluster, error) {
 	if o == nil {
 		o = &Options{}
 	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, startTimeout)
+		defer cancel()
+	}
 	key := keyOr(o.Key)
 	e, err := startEngine(ctx, *o, key)
 	if err != nil {
@@ -93,6 +99,9 @@ func Connect(ctx context.Context, url string, o *ConnectOptions) (*Cluster, erro
 	}
 	return c, nil
 }
+
+// startTimeout bounds Start when its ctx has no deadline.
+const startTimeout = 10 * time.Second
 
 // startEngine starts the engine o asks for.
 func startEngine(ctx context.Context, o Options, key []byte) (engine, error) {

@@ -176,3 +176,31 @@ func TestDefaultStoreDir(t *testing.T) {
 		t.Errorf("no store in %s: %v", want, err)
 	}
 }
+
+// TestConnectSilentEngine connects to an address that takes the
+// connection and never answers: Connect ends with ctx, with ErrEngine.
+func TestConnectSilentEngine(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err == nil {
+			accepted <- c
+		}
+		close(accepted)
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	_, err = cluster.Connect(ctx, "nats://"+ln.Addr().String(), nil)
+	if !errors.Is(err, cluster.ErrEngine) {
+		t.Errorf("Connect() = %v, want ErrEngine", err)
+	}
+	ln.Close()
+	for c := range accepted {
+		c.Close()
+	}
+}
