@@ -109,10 +109,16 @@ func startEngine(ctx context.Context, o Options, key []byte) (engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	var e engine
 	if o.Process {
-		return startChild(ctx, cfg, o)
+		e, err = startChild(ctx, cfg, o)
+	} else {
+		e, err = startEmbedded(ctx, cfg, o.TLS, o.Logger)
 	}
-	return startEmbedded(ctx, cfg, o.TLS, o.Logger)
+	if err != nil {
+		return nil, err // not e, which holds a nil pointer
+	}
+	return e, nil
 }
 
 func newCluster(nc *nats.Conn, closed <-chan struct{}, url string, key []byte) (*Cluster, error) {

@@ -125,6 +125,10 @@ func (c *child) spawn(ctx context.Context) (*childProc, string, error) {
 	arg.Report = w
 	p := mp.Command(engineFunc, arg)
 	p.Name = "cluster-engine"
+	// A process of its own, whatever the program's default: the Goroutine
+	// method would run the engine in this process, and a warm process
+	// saves nothing on a start that happens once.
+	p.StartMethod = mp.Spawn
 	err = p.Start()
 	w.Close()
 	if err != nil {
@@ -164,7 +168,7 @@ func spawnError(ctx context.Context, cp *childProc, recvErr error) error {
 	if ctx.Err() != nil {
 		err = ctx.Err()
 	}
-	if errors.Is(err, ErrEngine) || errors.Is(err, ErrStoreInUse) {
+	if errors.Is(err, ErrEngine) {
 		return fmt.Errorf("cluster: the engine's process: %w", err)
 	}
 	return fmt.Errorf("%w: the engine's process: %w", ErrEngine, err)

@@ -173,7 +173,7 @@ func TestStoreInUse(t *testing.T) {
 			dir := cluster.StoreDir(c)
 			for _, second := range []bool{false, true} {
 				_, err := cluster.Start(within(t, 10*time.Second), &cluster.Options{Dir: dir, Process: second})
-				if !errors.Is(err, cluster.ErrStoreInUse) {
+				if !errors.Is(err, cluster.ErrStoreInUse) || !errors.Is(err, cluster.ErrEngine) {
 					t.Errorf("second engine (process %v) on %s: %v, want ErrStoreInUse", second, dir, err)
 				}
 			}

@@ -14,7 +14,7 @@ import (
 const lockName = "mp-engine.lock"
 
 // lockStore locks the store directory dir for one engine, or fails with
-// ErrStoreInUse. The lock goes with the returned file, and with the
+// ErrStoreInUse (and ErrEngine). The lock goes with the returned file, and with the
 // process however it ends.
 func lockStore(dir string) (*os.File, error) {
 	f, err := os.OpenFile(filepath.Join(dir, lockName), os.O_RDWR|os.O_CREATE, 0o600)
@@ -24,7 +24,7 @@ func lockStore(dir string) (*os.File, error) {
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("%w: %s", ErrStoreInUse, dir)
+			return nil, fmt.Errorf("%w: %w: %s", ErrEngine, ErrStoreInUse, dir)
 		}
 		return nil, fmt.Errorf("%w: lock %s: %w", ErrEngine, dir, err)
 	}

@@ -24,7 +24,7 @@ var (
 	ErrTLS = errors.New("cluster: TLS failed")
 	// ErrStoreInUse reports a store directory that another engine, in this
 	// process or another, is using; two engines on one store would corrupt
-	// it.
+	// it. An error that matches it matches ErrEngine too.
 	ErrStoreInUse = errors.New("cluster: store directory in use by another engine")
 )
 
