@@ -35,17 +35,13 @@ func dial(ctx context.Context, url string, id identity, tc *tls.Config, name str
 	}
 	closed := make(chan struct{})
 	d := &firstDialer{ctx: ctx}
-	timeout := connectTimeout
-	if dl, ok := ctx.Deadline(); ok {
-		timeout = min(timeout, max(time.Until(dl), time.Millisecond))
-	}
 	opts := []nats.Option{
 		id.option(),
 		nats.Name(name),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(50 * time.Millisecond),
 		nats.ClosedHandler(func(*nats.Conn) { close(closed) }),
-		nats.Timeout(timeout),
+		nats.Timeout(connectTimeout),
 		nats.SetCustomDialer(d),
 	}
 	if tc != nil {
@@ -63,8 +59,9 @@ func dial(ctx context.Context, url string, id identity, tc *tls.Config, name str
 	return nc, closed, nil
 }
 
-// firstDialer dials under ctx until the first connection is made, so that
-// cancelling ctx stops it, and without it afterwards, for reconnections.
+// firstDialer bounds the first connection by ctx as well as by
+// connectTimeout: its TCP connection, and the handshake's deadlines on
+// it. Reconnections, later, have connectTimeout alone.
 type firstDialer struct {
 	ctx   context.Context
 	first atomic.Bool // set once the first connection was made or failed
@@ -78,7 +75,26 @@ func (d *firstDialer) Dial(network, address string) (net.Conn, error) {
 	var nd net.Dialer
 	ctx, cancel := context.WithTimeout(ctx, connectTimeout)
 	defer cancel()
-	return nd.DialContext(ctx, network, address)
+	c, err := nd.DialContext(ctx, network, address)
+	if err != nil {
+		return nil, err
+	}
+	return &firstConn{Conn: c, d: d}, nil
+}
+
+// firstConn is a connection whose deadlines, during the first connection's
+// handshake, come no later than the first connection's ctx's.
+type firstConn struct {
+	net.Conn
+	d *firstDialer
+}
+
+func (c *firstConn) SetDeadline(t time.Time) error {
+	// A zero t lifts the deadline once the handshake is done: keep it so.
+	if dl, ok := c.d.ctx.Deadline(); ok && !t.IsZero() && !c.d.first.Load() && dl.Before(t) {
+		t = dl
+	}
+	return c.Conn.SetDeadline(t)
 }
 
 // connectError turns the client's error on connecting into one of this
