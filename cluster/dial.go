@@ -51,12 +51,25 @@ func dial(ctx context.Context, url string, id identity, tc *tls.Config, name str
 	nc, err := nats.Connect(url, opts...)
 	d.first.Store(true)
 	if err != nil {
-		if cerr := ctx.Err(); cerr != nil {
+		if cerr := ctxErr(ctx); cerr != nil {
 			err = errors.Join(cerr, err)
 		}
 		return nil, nil, connectError(url, tc != nil, err)
 	}
 	return nc, closed, nil
+}
+
+// ctxErr is ctx.Err(), or context.DeadlineExceeded once ctx's deadline
+// has passed, even if ctx has not noticed yet (a connection's deadline
+// set from it may fire first).
+func ctxErr(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if dl, ok := ctx.Deadline(); ok && !time.Now().Before(dl) {
+		return context.DeadlineExceeded
+	}
+	return nil
 }
 
 // firstDialer bounds the first connection by ctx as well as by

@@ -34,8 +34,15 @@ func startEmbedded(ctx context.Context, cfg engineConfig, tc *tls.Config, logger
 	}
 	la := newLogAdapter(logger)
 	s.SetLoggerV2(la, false, false, false)
-	go s.Start()
+	started := make(chan struct{})
+	go func() {
+		defer close(started)
+		s.Start()
+	}()
 	if err := waitReady(ctx, s, la.fatal); err != nil {
+		// Start goes on after a Shutdown that comes while it runs (it
+		// would enable JetStream after it): let it finish first.
+		<-started
 		s.Shutdown()
 		s.WaitForShutdown()
 		lock.Close()
