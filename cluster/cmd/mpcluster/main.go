@@ -16,8 +16,8 @@
 // JetStream usage, each stream of mp with its messages, and each consumer
 // with its pending and acknowledgement-pending messages. For a pool's task
 // stream (MPPOOL_<pool>), the consumer's pending messages are the tasks
-// queued and its acknowledgement-pending ones the tasks running. -all
-// shows every stream, not only mp's.
+// queued and its acknowledgement-pending ones the tasks running; a last
+// table sums them per pool. -all shows every stream, not only mp's.
 //
 // The exit code is 0 on success, 1 on failure, 2 for a usage error and 3
 // when the engine refuses the key.

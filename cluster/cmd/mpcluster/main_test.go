@@ -109,6 +109,7 @@ func TestServeStatus(t *testing.T) {
 	for _, want := range [][]string{
 		{"MPPOOL_demo", "3", "*", "1", "3", "1", "mp.pool.demo.task"},
 		{"MPPOOL_demo", "mp-workers", "2", "1", "0", "0"},
+		{"demo", "2", "1", "0"},
 	} {
 		if !hasRow(stdout, want) {
 			t.Errorf("status shows no row %q", want)

@@ -131,5 +131,42 @@ func (st *engineState) print(w io.Writer) error {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\n", ci.Stream, ci.Name, ci.NumPending, ci.NumAckPending,
 			ci.NumRedelivered, ci.NumWaiting)
 	}
+	if pools := st.pools(); len(pools) > 0 {
+		fmt.Fprintln(tw)
+		fmt.Fprintln(tw, "POOL\tQUEUED\tRUNNING\tREDELIVERED")
+		for _, p := range pools {
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\n", p.name, p.queued, p.running, p.redelivered)
+		}
+	}
 	return tw.Flush()
+}
+
+// poolTasks is the prefix of a Pool's task stream, MPPOOL_<pool>: its
+// workers' consumer holds the tasks queued (pending) and running (taken
+// and not yet acknowledged).
+const poolTasks = "MPPOOL_"
+
+// poolState is the work of one pool.
+type poolState struct {
+	name                         string
+	queued, running, redelivered uint64
+}
+
+// pools sums, per pool, the consumers of its task stream, by name.
+func (st *engineState) pools() []poolState {
+	var ps []poolState
+	for _, ci := range st.consumers {
+		name, ok := strings.CutPrefix(ci.Stream, poolTasks)
+		if !ok {
+			continue
+		}
+		if len(ps) == 0 || ps[len(ps)-1].name != name {
+			ps = append(ps, poolState{name: name})
+		}
+		p := &ps[len(ps)-1]
+		p.queued += ci.NumPending
+		p.running += uint64(ci.NumAckPending)
+		p.redelivered += uint64(ci.NumRedelivered)
+	}
+	return ps
 }
