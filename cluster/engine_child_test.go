@@ -110,6 +110,7 @@ func TestProcessEngineSurvivesKill(t *testing.T) {
 	}
 	died := rec.await(slog.LevelWarn, "died")
 	again := rec.await(slog.LevelWarn, "runs again")
+	killed := time.Now()
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -122,6 +123,7 @@ func TestProcessEngineSurvivesKill(t *testing.T) {
 	}
 	select {
 	case <-reconnected:
+		t.Logf("reconnected %v after the kill", time.Since(killed).Round(time.Millisecond))
 	case <-ctx.Done():
 		t.Fatal("the connection did not come back")
 	}
