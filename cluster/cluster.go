@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -40,19 +41,24 @@ type engine interface {
 }
 
 // Start runs a JetStream engine as o says (nil means the zero Options)
-// and connects to it.
+// and connects to it. ctx bounds the start (10 s if ctx has no deadline);
+// when Start fails, nothing it started is left running.
+//
+// Start fails with ErrInsecure for an address off loopback without an
+// explicit key and TLS, with ErrStoreInUse if another engine uses the
+// store directory, and with ErrEngine if the engine cannot start (a port
+// in use, a store it cannot open).
 func Start(ctx context.Context, o *Options) (*Cluster, error) {
 	if o == nil {
 		o = &Options{}
 	}
-	key := keyOr(o.Key)
-	var e engine
-	var err error
-	if o.Process {
-		e, err = startChild(ctx, *o, key)
-	} else {
-		e, err = startEmbedded(ctx, *o, key)
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, startTimeout)
+		defer cancel()
 	}
+	key := keyOr(o.Key)
+	e, err := startEngine(ctx, *o, key)
 	if err != nil {
 		return nil, err
 	}
@@ -94,6 +100,27 @@ func Connect(ctx context.Context, url string, o *ConnectOptions) (*Cluster, erro
 	return c, nil
 }
 
+// startTimeout bounds Start when its ctx has no deadline.
+const startTimeout = 10 * time.Second
+
+// startEngine starts the engine o asks for.
+func startEngine(ctx context.Context, o Options, key []byte) (engine, error) {
+	cfg, err := configFor(o, key)
+	if err != nil {
+		return nil, err
+	}
+	var e engine
+	if o.Process {
+		e, err = startChild(ctx, cfg, o)
+	} else {
+		e, err = startEmbedded(ctx, cfg, o.TLS, o.Logger)
+	}
+	if err != nil {
+		return nil, err // not e, which holds a nil pointer
+	}
+	return e, nil
+}
+
 func newCluster(nc *nats.Conn, closed <-chan struct{}, url string, key []byte) (*Cluster, error) {
 	js, err := jetstream.New(nc)
 	if err != nil {
@@ -122,7 +149,9 @@ func (c *Cluster) NATS() *nats.Conn { return c.nc }
 func (c *Cluster) JetStream() jetstream.JetStream { return c.js }
 
 // Close closes the connection, after flushing what it has to send, and
-// stops the engine if Start ran it. It is safe to call twice.
+// stops the engine if Start ran it (for good, with Options.Process). It
+// returns the error of stopping the engine, and the same error on later
+// calls: it is safe to call twice.
 func (c *Cluster) Close() error {
 	c.closeOnce.Do(func() {
 		if err := c.nc.Drain(); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {

@@ -2,11 +2,11 @@ package cluster
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
-	"net"
+	"log/slog"
+	"net/url"
 	"os"
-	"path/filepath"
-	"strconv"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -15,113 +15,73 @@ import (
 
 // embedded is an engine running in this process.
 type embedded struct {
-	s *server.Server
+	s    *server.Server
+	dir  string   // the store directory
+	lock *os.File // the store's lock, held while s runs
 }
 
 // startEmbedded starts an engine in this process and waits until it
-// takes connections.
-func startEmbedded(ctx context.Context, o Options, key []byte) (*embedded, error) {
-	so, err := serverOptions(o, key)
+// takes connections, or until ctx ends (10 s if ctx has no deadline).
+func startEmbedded(ctx context.Context, cfg engineConfig, tc *tls.Config, logger *slog.Logger) (*embedded, error) {
+	lock, err := lockStore(cfg.Dir)
 	if err != nil {
 		return nil, err
 	}
-	s, err := server.NewServer(so)
+	s, err := server.NewServer(serverOptions(cfg, tc))
 	if err != nil {
+		lock.Close()
 		return nil, fmt.Errorf("%w: %w", ErrEngine, err)
 	}
-	s.SetLoggerV2(newLogAdapter(o.Logger), false, false, false)
-	go s.Start()
-	wait := 10 * time.Second
-	if d, ok := ctx.Deadline(); ok {
-		wait = time.Until(d)
-	}
-	if !s.ReadyForConnections(wait) {
+	la := newLogAdapter(logger)
+	s.SetLoggerV2(la, false, false, false)
+	started := make(chan struct{})
+	go func() {
+		defer close(started)
+		s.Start()
+	}()
+	if err := waitReady(ctx, s, la.fatal); err != nil {
+		// Start goes on after a Shutdown that comes while it runs (it
+		// would enable JetStream after it): let it finish first.
+		<-started
 		s.Shutdown()
 		s.WaitForShutdown()
-		return nil, fmt.Errorf("%w: the engine was not ready within %v", ErrEngine, wait)
-	}
-	return &embedded{s: s}, nil
-}
-
-// serverOptions are the engine's options for o.
-func serverOptions(o Options, key []byte) (*server.Options, error) {
-	dir, err := storeDir(o.Dir)
-	if err != nil {
+		lock.Close()
 		return nil, err
 	}
-	host, port, err := listenAddr(o.Listen)
-	if err != nil {
-		return nil, err
-	}
-	so := &server.Options{
-		ServerName: "mp",
-		Host:       host,
-		Port:       port,
-		NoSigs:     true,
-		JetStream:  true,
-		StoreDir:   dir,
-		SyncAlways: o.SyncAlways,
-		TLSConfig:  o.TLS,
-		Nkeys:      users(key),
-	}
-	if o.TLS != nil {
-		so.TLS = true
-		so.TLSVerify = o.TLS.ClientAuth == 0x4 // tls.RequireAndVerifyClientCert
-	}
-	return so, nil
+	return &embedded{s: s, dir: cfg.Dir, lock: lock}, nil
 }
 
-// users are the engine's users for key: one identity per role.
-func users(key []byte) []*server.NkeyUser {
-	return []*server.NkeyUser{
-		{Nkey: identityOf(key, roleClient).pub},
-		{Nkey: identityOf(key, roleWorker).pub, Permissions: workerPermissions()},
-	}
-}
-
-// storeDir returns dir, or the default store directory, created.
-func storeDir(dir string) (string, error) {
-	if dir == "" {
-		cache, err := os.UserCacheDir()
-		if err != nil {
-			return "", fmt.Errorf("%w: no store directory given and no cache directory: %w", ErrEngine, err)
+// waitReady waits until s takes connections, fails (a fatal record, such
+// as a port in use), or ctx ends (10 s if ctx has no deadline).
+func waitReady(ctx context.Context, s *server.Server, fatal <-chan string) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	for {
+		select {
+		case msg := <-fatal:
+			return fmt.Errorf("%w: %s", ErrEngine, msg)
+		case <-ctx.Done():
+			return fmt.Errorf("%w: the engine was not ready: %w", ErrEngine, ctx.Err())
+		default:
 		}
-		dir = filepath.Join(cache, "mp", "cluster", filepath.Base(os.Args[0]))
+		// ReadyForConnections polls; a short bound keeps fatal and ctx heard.
+		if s.ReadyForConnections(20 * time.Millisecond) {
+			return nil
+		}
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", fmt.Errorf("%w: %w", ErrEngine, err)
-	}
-	return dir, nil
-}
-
-// listenAddr splits addr, "127.0.0.1:0" when empty; port 0 becomes the
-// engine's "any free port".
-func listenAddr(addr string) (string, int, error) {
-	if addr == "" {
-		addr = "127.0.0.1:0"
-	}
-	host, p, err := net.SplitHostPort(addr)
-	if err != nil {
-		return "", 0, fmt.Errorf("cluster: listen address %q: %w", addr, err)
-	}
-	port, err := strconv.Atoi(p)
-	if err != nil || port < 0 || port > 65535 {
-		return "", 0, fmt.Errorf("cluster: listen address %q: bad port", addr)
-	}
-	if port == 0 {
-		port = server.RANDOM_PORT
-	}
-	return host, port, nil
 }
 
 func (e *embedded) URL() string { return e.s.ClientURL() }
 
+// connect connects in process, without the network and so without TLS
+// (hence a nats:// URL, which does not ask for it).
 func (e *embedded) connect(ctx context.Context, id identity) (*nats.Conn, <-chan struct{}, error) {
-	return dial(ctx, e.URL(), id, nil, "mp", nats.InProcessServer(e.s))
+	u := (&url.URL{Scheme: "nats", Host: e.s.Addr().String()}).String()
+	return dial(ctx, u, id, nil, "mp", nats.InProcessServer(e.s))
 }
 
 func (e *embedded) stop() error {
 	e.s.Shutdown()
 	e.s.WaitForShutdown()
-	return nil
+	return e.lock.Close()
 }

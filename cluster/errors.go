@@ -30,6 +30,23 @@ type sentinel struct {
 func (s *sentinel) Error() string        { return s.msg }
 func (s *sentinel) Is(target error) bool { return target == s.also }
 
+// Connections and stores.
+var (
+	// ErrTLS reports a connection that failed for TLS: a certificate the
+	// other side does not trust, TLS on one side only, or mutual TLS
+	// without a client certificate. The error it comes with says which.
+	ErrTLS = errors.New("cluster: TLS failed")
+	// ErrStoreInUse reports a store directory that another engine, in this
+	// process or another, is using; two engines on one store would corrupt
+	// it. An error that matches it matches ErrEngine too.
+	ErrStoreInUse = errors.New("cluster: store directory in use by another engine")
+)
+
+func init() {
+	mp.RegisterError("cluster.ErrTLS", ErrTLS)
+	mp.RegisterError("cluster.ErrStoreInUse", ErrStoreInUse)
+}
+
 func init() {
 	mp.RegisterError("cluster.ErrAuthentication", ErrAuthentication)
 	mp.RegisterError("cluster.ErrInsecure", ErrInsecure)

@@ -8,12 +8,19 @@ import (
 	"github.com/mpgo/mp/internal/diag"
 )
 
-// logAdapter routes the engine's logs to slog.
+// logAdapter routes the engine's logs to slog: notices at Info, warnings
+// at Warn, errors and fatal errors at Error (the engine's debug and trace
+// records are off).
 type logAdapter struct {
 	l *slog.Logger // nil: mp's logger at the time of each record
+	// fatal receives the first fatal record, which the engine reports
+	// instead of returning an error (a port in use, a store it cannot open).
+	fatal chan string
 }
 
-func newLogAdapter(l *slog.Logger) *logAdapter { return &logAdapter{l: l} }
+func newLogAdapter(l *slog.Logger) *logAdapter {
+	return &logAdapter{l: l, fatal: make(chan string, 1)}
+}
 
 func (a *logAdapter) log(level slog.Level, format string, v []any) {
 	l := a.l
@@ -28,7 +35,14 @@ func (a *logAdapter) log(level slog.Level, format string, v []any) {
 
 func (a *logAdapter) Noticef(format string, v ...any) { a.log(slog.LevelInfo, format, v) }
 func (a *logAdapter) Warnf(format string, v ...any)   { a.log(slog.LevelWarn, format, v) }
-func (a *logAdapter) Fatalf(format string, v ...any)  { a.log(slog.LevelError, format, v) }
 func (a *logAdapter) Errorf(format string, v ...any)  { a.log(slog.LevelError, format, v) }
 func (a *logAdapter) Debugf(format string, v ...any)  { a.log(slog.LevelDebug, format, v) }
 func (a *logAdapter) Tracef(format string, v ...any)  { a.log(slog.LevelDebug-4, format, v) }
+
+func (a *logAdapter) Fatalf(format string, v ...any) {
+	a.log(slog.LevelError, format, v)
+	select {
+	case a.fatal <- fmt.Sprintf(format, v...):
+	default:
+	}
+}

@@ -9,11 +9,15 @@ import (
 // process, on loopback, with a file store in the user's cache directory.
 type Options struct {
 	// Dir is the file store's directory. Empty means a directory for this
-	// program under os.UserCacheDir.
+	// program, by the name of its executable, under os.UserCacheDir
+	// (~/.cache/mp/cluster/<program> on Linux). One engine at a time uses
+	// a store: Start fails with ErrStoreInUse while another engine of this
+	// package, in any process, runs on it.
 	Dir string
 	// Listen is the address other processes and machines reach the engine
 	// at, host:port; empty means 127.0.0.1 on a port the system chooses.
-	// An address off loopback needs Key and TLS (ErrInsecure).
+	// An address off loopback, or with no host (every interface), needs
+	// Key and TLS (ErrInsecure).
 	Listen string
 	// Key authenticates clients and workers: each proves it holds the key
 	// without sending it. Empty means this process's mp.Current().AuthKey,
@@ -21,17 +25,24 @@ type Options struct {
 	// must be given the key.
 	Key []byte
 	// TLS, if set, is the engine's TLS configuration (a certificate, and
-	// ClientCAs with ClientAuth for mutual TLS).
+	// ClientCAs with ClientAuth tls.RequireAndVerifyClientCert for mutual
+	// TLS); ServerTLS builds one from PEM files. This process reaches its
+	// own engine without TLS.
 	TLS *tls.Config
 	// Process runs the engine in a child process of this program instead
-	// of in this process; it is started again if it dies, with the same
-	// store and address, and clients reconnect.
+	// of in this process. The child dies with this process; if it dies
+	// alone, it is started again, with the same store and port, and
+	// clients reconnect by themselves; each restart is logged at Warn.
+	// Close stops it for good. Its TLS configuration must hold its
+	// certificates in Certificates, and it cannot do mutual TLS.
 	Process bool
 	// SyncAlways makes the store write every message to disk before it is
 	// acknowledged, instead of every two minutes; see docs/cluster.md for
 	// what each loses to a power cut.
 	SyncAlways bool
-	// Logger receives the engine's logs; nil means mp's logger.
+	// Logger receives the engine's logs (notices at Info, warnings at
+	// Warn, errors at Error) and the restarts of its process; nil means
+	// mp's logger (see mp.SetLogger).
 	Logger *slog.Logger
 }
 
