@@ -206,8 +206,14 @@ func isFull(err error) bool {
 // getter acknowledged an item and every recheck, until ctx ends; then the
 // error matches sentinel and ctx's error.
 func (q *Queue[T]) waitAcked(ctx context.Context, sentinel error, try func() (bool, error)) error {
-	hints := make(chan *nats.Msg, 1)
-	sub, err := q.c.nc.ChanSubscribe(q.acked, hints)
+	// Hints coalesce: one waiting is as good as many.
+	hints := make(chan struct{}, 1)
+	sub, err := q.c.nc.Subscribe(q.acked, func(*nats.Msg) {
+		select {
+		case hints <- struct{}{}:
+		default:
+		}
+	})
 	if err != nil {
 		return q.error("wait", err)
 	}
