@@ -125,7 +125,7 @@ func checkType[T any](what string) {
 // engineError says what failed, keeping err matchable; a closed
 // connection becomes ErrClosed.
 func engineError(what string, err error) error {
-	if errors.Is(err, nats.ErrConnectionClosed) || errors.Is(err, jetstream.ErrConnectionClosed) {
+	if isClosed(err) {
 		return fmt.Errorf("cluster: %s: %w", what, ErrClosed)
 	}
 	return fmt.Errorf("cluster: %s: %w", what, err)
@@ -157,4 +157,9 @@ func stateKey(kind, name string) string {
 // expected a revision of a key (or its absence) found another.
 func isConflict(err error) bool {
 	return errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.Is(err, jetstream.ErrKeyExists)
+}
+
+// isClosed reports whether err comes from a closed connection.
+func isClosed(err error) bool {
+	return errors.Is(err, nats.ErrConnectionClosed) || errors.Is(err, jetstream.ErrConnectionClosed) || errors.Is(err, ErrClosed)
 }
