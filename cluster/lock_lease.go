@@ -89,19 +89,16 @@ func tryAcquire(ctx context.Context, cl cell, st leaseState) (*lease, error) {
 	if err != nil {
 		return nil, err
 	}
-	e, err := cl.kv.Get(ctx, cl.key)
+	_, err = cl.kv.Get(ctx, cl.key)
 	switch {
-	case errors.Is(err, jetstream.ErrKeyNotFound):
-		e = nil
-	case errors.Is(err, jetstream.ErrKeyDeleted):
-		// Create writes over a delete marker.
-		e = nil
+	case errors.Is(err, jetstream.ErrKeyNotFound), errors.Is(err, jetstream.ErrKeyDeleted):
+		// Free: Create writes over nothing or over a delete marker.
 	case err != nil:
 		return nil, cl.error("lock", err)
 	default:
 		return nil, nil
 	}
-	return cl.take(ctx, data, e)
+	return cl.take(ctx, data, nil)
 }
 
 // ttlOf returns the TTL a held key's holder declared.
