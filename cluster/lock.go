@@ -2,7 +2,6 @@ package cluster
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"sync"
 	"time"
@@ -77,7 +76,7 @@ func (l *Lock) Name() string { return l.cl.name }
 
 // state is what an acquisition writes: a new owner each time.
 func (l *Lock) state() leaseState {
-	return leaseState{Owner: rand.Text(), TTL: l.ttl}
+	return leaseState{Owner: randomOwner(), TTL: l.ttl}
 }
 
 // Lock acquires the lock, waiting while another holds it, and returns its
@@ -88,7 +87,7 @@ func (l *Lock) state() leaseState {
 // mp.ErrOwnerDead: the lock is held, and the state it guards may be half
 // changed.
 func (l *Lock) Lock(ctx context.Context) (uint64, error) {
-	ls, dead, err := acquire(ctx, l.cl, l.state())
+	ls, dead, err := acquire(ctx, l.cl, []string{l.cl.key}, l.state())
 	if err != nil {
 		return 0, err
 	}
@@ -103,7 +102,7 @@ func (l *Lock) Lock(ctx context.Context) (uint64, error) {
 // token and true. It never waits, so it never takes over the lock of a
 // dead holder: only Lock does, after the TTL.
 func (l *Lock) TryLock(ctx context.Context) (uint64, bool, error) {
-	ls, err := tryAcquire(ctx, l.cl, l.state())
+	ls, err := tryAcquire(ctx, l.cl, []string{l.cl.key}, l.state())
 	if ls == nil || err != nil {
 		return 0, false, err
 	}

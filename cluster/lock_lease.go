@@ -2,8 +2,10 @@ package cluster
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -25,6 +27,7 @@ type leaseState struct {
 // third of the TTL, so that each write moves the revision on.
 type lease struct {
 	cl    cell
+	key   string
 	data  []byte
 	token uint64 // the revision of the acquiring write
 
@@ -34,71 +37,142 @@ type lease struct {
 	lost bool          // another took the key over: this lease ended
 }
 
-// acquire takes the lease on cl's key, waiting while another holds it. A
-// key that is deleted (released) or absent is taken at once; a key whose
-// revision has not moved for its holder's TTL, measured on this process's
-// monotonic clock from when this process saw that revision, is taken
-// over, and dead reports it. Every take is a write that expects the
-// revision seen, so of several waiters exactly one takes the key.
-func acquire(ctx context.Context, cl cell, st leaseState) (l *lease, dead bool, err error) {
+// acquire takes a lease on one of keys (keys of cl's bucket; several
+// only when they are cl.key's children, cl.key.*), waiting while others
+// hold them all. A key that is deleted (released) or absent is taken at
+// once; a key whose revision has not moved for its holder's TTL, measured
+// on this process's monotonic clock from when this process saw that
+// revision, is taken over, and dead reports it. Every take is a write that
+// expects the revision seen, so of several waiters exactly one takes a
+// key.
+func acquire(ctx context.Context, cl cell, keys []string, st leaseState) (l *lease, dead bool, err error) {
 	data, err := encode(st)
 	if err != nil {
 		return nil, false, err
 	}
-	w, err := cl.kv.Watch(ctx, cl.key)
+	filter := cl.key
+	if len(keys) > 1 {
+		filter = cl.key + ".*"
+	}
+	w, err := cl.kv.Watch(ctx, filter)
 	if err != nil {
 		return nil, false, cl.error("watch", err)
 	}
 	defer w.Stop()
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	defer timer.Stop()
-	var cur jetstream.KeyValueEntry
+	ws := newWaitState(cl, keys)
+	defer ws.timer.Stop()
 	for {
-		take, stale := false, false
+		var try []string
+		stale := false
 		select {
 		case e, ok := <-w.Updates():
 			if !ok {
 				return nil, false, cl.error("lock", ErrClosed)
 			}
-			if e == nil && cur != nil {
-				continue // the end of the initial value
-			}
-			cur, take = e, e == nil || e.Operation() != jetstream.KeyValuePut
-			if !take {
-				timer.Reset(cl.ttlOf(e))
-			}
-		case <-timer.C:
-			take, stale = true, true
+			try = ws.saw(e)
+		case <-ws.timer.C:
+			try, stale = ws.expired(), true
 		case <-ctx.Done():
 			return nil, false, fmt.Errorf("cluster: %s %q: %w", cl.kind, cl.name, errs.Deadline(ctx.Err()))
 		}
-		if !take {
-			continue
+		for _, key := range try {
+			l, err := cl.take(ctx, key, data, ws.cur[key])
+			if l != nil || err != nil {
+				return l, stale, err
+			}
 		}
-		l, err := cl.take(ctx, data, cur)
-		if l != nil || err != nil {
-			return l, stale, err
-		}
+		ws.arm()
 	}
 }
 
-// tryAcquire takes the lease if the key is free now.
-func tryAcquire(ctx context.Context, cl cell, st leaseState) (*lease, error) {
+// waitState is what acquire knows of the keys it waits for.
+type waitState struct {
+	cl     cell
+	keys   []string
+	cur    map[string]jetstream.KeyValueEntry // each key's last entry seen
+	since  map[string]time.Time               // held keys: when their last entry was seen
+	listed bool                               // the initial entries are all in
+	timer  *time.Timer                        // fires at the first lease to expire
+}
+
+func newWaitState(cl cell, keys []string) *waitState {
+	ws := &waitState{cl: cl, keys: keys, cur: map[string]jetstream.KeyValueEntry{}, since: map[string]time.Time{}}
+	ws.timer = time.NewTimer(time.Hour)
+	ws.timer.Stop()
+	return ws
+}
+
+// saw records entry e (nil: the end of the initial entries) and returns
+// the keys worth trying to take.
+func (ws *waitState) saw(e jetstream.KeyValueEntry) []string {
+	if e == nil {
+		ws.listed = true
+		var absent []string
+		for _, k := range ws.keys {
+			if ws.cur[k] == nil {
+				absent = append(absent, k)
+			}
+		}
+		return absent
+	}
+	k := e.Key()
+	if !slices.Contains(ws.keys, k) {
+		return nil
+	}
+	ws.cur[k] = e
+	if e.Operation() != jetstream.KeyValuePut {
+		delete(ws.since, k)
+		return []string{k}
+	}
+	ws.since[k] = time.Now()
+	return nil
+}
+
+// expired returns the held keys whose revision has stood still for their
+// TTL.
+func (ws *waitState) expired() []string {
+	var keys []string
+	for k, t := range ws.since {
+		if time.Since(t) >= ws.cl.ttlOf(ws.cur[k]) {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+// arm sets the timer to the first lease to expire.
+func (ws *waitState) arm() {
+	ws.timer.Stop()
+	first := time.Duration(-1)
+	for k, t := range ws.since {
+		if d := time.Until(t.Add(ws.cl.ttlOf(ws.cur[k]))); first < 0 || d < first {
+			first = max(d, 0)
+		}
+	}
+	if first >= 0 {
+		ws.timer.Reset(first)
+	}
+}
+
+// tryAcquire takes a lease on one of keys if one is free now.
+func tryAcquire(ctx context.Context, cl cell, keys []string, st leaseState) (*lease, error) {
 	data, err := encode(st)
 	if err != nil {
 		return nil, err
 	}
-	_, err = cl.kv.Get(ctx, cl.key)
-	switch {
-	case errors.Is(err, jetstream.ErrKeyNotFound), errors.Is(err, jetstream.ErrKeyDeleted):
-		// Free: Create writes over nothing or over a delete marker.
-	case err != nil:
-		return nil, cl.error("lock", err)
-	default:
-		return nil, nil
+	for _, key := range keys {
+		_, err = cl.kv.Get(ctx, key)
+		switch {
+		case errors.Is(err, jetstream.ErrKeyNotFound), errors.Is(err, jetstream.ErrKeyDeleted):
+			// Free: Create writes over nothing or over a delete marker.
+			if l, err := cl.take(ctx, key, data, nil); l != nil || err != nil {
+				return l, err
+			}
+		case err != nil:
+			return nil, cl.error("lock", err)
+		}
 	}
-	return cl.take(ctx, data, nil)
+	return nil, nil
 }
 
 // ttlOf returns the TTL a held key's holder declared.
@@ -112,13 +186,13 @@ func (cl cell) ttlOf(e jetstream.KeyValueEntry) time.Duration {
 
 // take writes data over cur (nil: over nothing, or a delete marker) and
 // starts refreshing it; it returns nil, nil if another write came first.
-func (cl cell) take(ctx context.Context, data []byte, cur jetstream.KeyValueEntry) (*lease, error) {
+func (cl cell) take(ctx context.Context, key string, data []byte, cur jetstream.KeyValueEntry) (*lease, error) {
 	var rev uint64
 	var err error
 	if cur == nil {
-		rev, err = cl.kv.Create(ctx, cl.key, data)
+		rev, err = cl.kv.Create(ctx, key, data)
 	} else {
-		rev, err = cl.kv.Update(ctx, cl.key, data, cur.Revision())
+		rev, err = cl.kv.Update(ctx, key, data, cur.Revision())
 	}
 	if isConflict(err) {
 		return nil, nil
@@ -128,7 +202,7 @@ func (cl cell) take(ctx context.Context, data []byte, cur jetstream.KeyValueEntr
 	}
 	var st leaseState
 	decode(data, &st)
-	l := &lease{cl: cl, data: data, token: rev, rev: rev, stop: make(chan struct{}), done: make(chan struct{})}
+	l := &lease{cl: cl, key: key, data: data, token: rev, rev: rev, stop: make(chan struct{}), done: make(chan struct{})}
 	go l.refresh(st.TTL / 3)
 	return l, nil
 }
@@ -149,7 +223,7 @@ func (l *lease) refresh(period time.Duration) {
 		case <-t.C:
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), period)
-		rev, err := l.cl.kv.Update(ctx, l.cl.key, l.data, l.rev)
+		rev, err := l.cl.kv.Update(ctx, l.key, l.data, l.rev)
 		cancel()
 		switch {
 		case err == nil:
@@ -172,7 +246,7 @@ func (l *lease) release(ctx context.Context) error {
 	if l.lost {
 		return notOwner
 	}
-	err := l.cl.kv.Delete(ctx, l.cl.key, jetstream.LastRevision(l.rev))
+	err := l.cl.kv.Delete(ctx, l.key, jetstream.LastRevision(l.rev))
 	if isConflict(err) {
 		return notOwner
 	}
@@ -181,3 +255,6 @@ func (l *lease) release(ctx context.Context) error {
 	}
 	return nil
 }
+
+// randomOwner names a new holder.
+func randomOwner() string { return rand.Text() }

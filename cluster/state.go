@@ -163,3 +163,8 @@ func isConflict(err error) bool {
 func isClosed(err error) bool {
 	return errors.Is(err, nats.ErrConnectionClosed) || errors.Is(err, jetstream.ErrConnectionClosed) || errors.Is(err, ErrClosed)
 }
+
+// isAbsent reports whether err is a key-value Get finding no value.
+func isAbsent(err error) bool {
+	return errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted)
+}

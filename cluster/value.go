@@ -3,7 +3,6 @@ package cluster
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"reflect"
 
@@ -170,7 +169,7 @@ func (cl cell) error(what string, err error) error {
 // get returns the key's entry, nil if it is not there.
 func (cl cell) get(ctx context.Context) (jetstream.KeyValueEntry, error) {
 	e, err := cl.kv.Get(ctx, cl.key)
-	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
+	if isAbsent(err) {
 		return nil, nil
 	}
 	if err != nil {
