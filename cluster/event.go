@@ -12,9 +12,9 @@ import (
 // Event is a flag shared by every process that opens its name on the same
 // engine (Python: a manager's Event): Set raises it, Clear lowers it, and
 // Wait waits until it is raised. It is a key of the engine's MP_STATE
-// bucket; Wait watches the key, so it wakes on the engine's push, without
-// polling. A Wait under way when Set happens returns, even if Clear
-// follows at once. The flag outlives every process: it lives on the
+// bucket, holding the flag and a count of Sets; Wait watches the key, so
+// it wakes on the engine's push, without polling. A Wait under way when
+// Set happens returns, even if Clear follows at once. The flag outlives every process: it lives on the
 // engine.
 //
 // An *Event is safe for concurrent use. It holds nothing to close.
@@ -34,39 +34,60 @@ func NewEvent(ctx context.Context, c *Cluster, name string) (*Event, error) {
 // Name returns the event's name.
 func (e *Event) Name() string { return e.cl.name }
 
+// eventState is an event's value.
+type eventState struct {
+	// Set is the flag.
+	Set bool
+	// Sets counts the Sets, so that a waiter that misses a Set quickly
+	// undone (the bucket keeps only a key's last value) still sees it
+	// happened.
+	Sets uint64
+}
+
 // Set raises the flag.
-func (e *Event) Set(ctx context.Context) error { return e.put(ctx, true) }
+func (e *Event) Set(ctx context.Context) error {
+	return e.cl.modify(ctx, func(cur []byte) ([]byte, error) {
+		st, err := decodeEvent(cur)
+		if err != nil {
+			return nil, err
+		}
+		return encode(eventState{Set: true, Sets: st.Sets + 1})
+	})
+}
 
 // Clear lowers the flag.
-func (e *Event) Clear(ctx context.Context) error { return e.put(ctx, false) }
+func (e *Event) Clear(ctx context.Context) error {
+	return e.cl.modify(ctx, func(cur []byte) ([]byte, error) {
+		st, err := decodeEvent(cur)
+		if err != nil || !st.Set {
+			return nil, err
+		}
+		return encode(eventState{Sets: st.Sets})
+	})
+}
 
-func (e *Event) put(ctx context.Context, set bool) error {
-	data, err := encode(set)
-	if err != nil {
-		return err
+// decodeEvent decodes an event's value; none is a clear event.
+func decodeEvent(data []byte) (eventState, error) {
+	var st eventState
+	if len(data) == 0 {
+		return st, nil
 	}
-	if _, err := e.cl.kv.Put(ctx, e.cl.key, data); err != nil {
-		return e.cl.error("set", err)
-	}
-	return nil
+	err := decode(data, &st)
+	return st, err
 }
 
 // IsSet reports whether the flag is raised.
 func (e *Event) IsSet(ctx context.Context) (bool, error) {
-	ent, err := e.cl.get(ctx)
-	if err != nil || ent == nil {
-		return false, err
-	}
-	return isSet(ent)
+	st, err := e.state(ctx)
+	return st.Set, err
 }
 
-func isSet(ent jetstream.KeyValueEntry) (bool, error) {
-	if ent.Operation() != jetstream.KeyValuePut {
-		return false, nil
+func (e *Event) state(ctx context.Context) (eventState, error) {
+	ent, err := e.cl.get(ctx)
+	if err != nil || ent == nil {
+		return eventState{}, err
 	}
-	var set bool
-	err := decode(ent.Value(), &set)
-	return set, err
+	return decodeEvent(ent.Value())
 }
 
 // Wait waits until the flag is raised (at once if it is). If ctx ends
@@ -74,21 +95,26 @@ func isSet(ent jetstream.KeyValueEntry) (bool, error) {
 // deadline); Python's wait(timeout) returning False is a Wait whose
 // context has that timeout returning an error.
 func (e *Event) Wait(ctx context.Context) error {
-	w, err := e.cl.kv.Watch(ctx, e.cl.key)
+	w, err := e.cl.kv.Watch(ctx, e.cl.key, jetstream.UpdatesOnly())
 	if err != nil {
 		return e.cl.error("wait", err)
 	}
 	defer w.Stop()
+	st, err := e.state(ctx)
+	if st.Set || err != nil {
+		return err
+	}
 	for {
 		select {
 		case ent, ok := <-w.Updates():
 			if !ok {
 				return e.cl.error("wait", ErrClosed)
 			}
-			if ent == nil {
+			if ent == nil || ent.Operation() != jetstream.KeyValuePut {
 				continue
 			}
-			if set, err := isSet(ent); set || err != nil {
+			now, err := decodeEvent(ent.Value())
+			if now.Set || now.Sets > st.Sets || err != nil {
 				return err
 			}
 		case <-ctx.Done():
