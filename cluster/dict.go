@@ -43,7 +43,12 @@ type Item[K comparable, V any] struct {
 func NewDict[K comparable, V any](ctx context.Context, c *Cluster, name string) (*Dict[K, V], error) {
 	checkType[K]("dict key type")
 	checkType[V]("dict value type")
-	kv, err := openBucket(ctx, c, dictBucketPrefix+escapeName("dict", name))
+	return openDict[K, V](ctx, c, dictBucketPrefix+escapeName("dict", name), name)
+}
+
+// openDict opens the dict in bucket.
+func openDict[K comparable, V any](ctx context.Context, c *Cluster, bucket, name string) (*Dict[K, V], error) {
+	kv, err := openBucket(ctx, c, bucket)
 	if err != nil {
 		return nil, err
 	}

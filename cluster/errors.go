@@ -36,3 +36,13 @@ func init() {
 	mp.RegisterError("cluster.ErrClosed", ErrClosed)
 	mp.RegisterError("cluster.ErrEngine", ErrEngine)
 }
+
+// Shared state.
+var (
+	// ErrNotFound reports a Namespace field that is not there.
+	ErrNotFound = errors.New("cluster: not found")
+)
+
+func init() {
+	mp.RegisterError("cluster.ErrNotFound", ErrNotFound)
+}

@@ -33,6 +33,8 @@ const (
 	queueConsumer = "get"
 	// dictBucketPrefix + name is a Dict's key-value bucket.
 	dictBucketPrefix = "MP_D_"
+	// namespaceBucketPrefix + name is a Namespace's key-value bucket.
+	namespaceBucketPrefix = "MP_NS_"
 	// stateBucket holds the small objects, one key each (kind.name):
 	// values, locks, events, semaphores.
 	stateBucket = "MP_STATE"
