@@ -136,3 +136,10 @@ func (l *Lock) Locked(ctx context.Context) (bool, error) {
 	e, err := l.cl.get(ctx)
 	return e != nil, err
 }
+
+// holds reports whether this proxy holds the lock, as far as it knows.
+func (l *Lock) holds() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.held != nil
+}
