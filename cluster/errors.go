@@ -41,8 +41,11 @@ func init() {
 var (
 	// ErrNotFound reports a Namespace field that is not there.
 	ErrNotFound = errors.New("cluster: not found")
+	// ErrIndex reports a List index out of range (Python: IndexError).
+	ErrIndex = errors.New("cluster: index out of range")
 )
 
 func init() {
 	mp.RegisterError("cluster.ErrNotFound", ErrNotFound)
+	mp.RegisterError("cluster.ErrIndex", ErrIndex)
 }
