@@ -3,7 +3,6 @@ package cluster
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -46,6 +45,11 @@ type lease struct {
 // expects the revision seen, so of several waiters exactly one takes a
 // key.
 func acquire(ctx context.Context, cl cell, keys []string, st leaseState) (l *lease, dead bool, err error) {
+	// A free key is taken without a watch, which costs the engine a
+	// consumer.
+	if l, err := tryAcquire(ctx, cl, keys, st); l != nil || err != nil {
+		return l, false, err
+	}
 	data, err := encode(st)
 	if err != nil {
 		return nil, false, err
@@ -161,15 +165,10 @@ func tryAcquire(ctx context.Context, cl cell, keys []string, st leaseState) (*le
 		return nil, err
 	}
 	for _, key := range keys {
-		_, err = cl.kv.Get(ctx, key)
-		switch {
-		case errors.Is(err, jetstream.ErrKeyNotFound), errors.Is(err, jetstream.ErrKeyDeleted):
-			// Free: Create writes over nothing or over a delete marker.
-			if l, err := cl.take(ctx, key, data, nil); l != nil || err != nil {
-				return l, err
-			}
-		case err != nil:
-			return nil, cl.error("lock", err)
+		// Create writes if the key is absent or deleted, and reads it to
+		// tell which.
+		if l, err := cl.take(ctx, key, data, nil); l != nil || err != nil {
+			return l, err
 		}
 	}
 	return nil, nil
