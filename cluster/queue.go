@@ -51,9 +51,15 @@ type QueueOptions struct {
 // acknowledgement is lost, the item is delivered again, to any getter,
 // after QueueOptions.AckWait. An item is never lost that way, and in the
 // normal case every item is got exactly once; a process that dies just
-// after Get returned loses the item it was given, as on one machine.
-// Items are got in the order they were put, except the ones delivered
-// again.
+// after Get returned loses the item it was given, as on one machine. A Get
+// whose ctx ends while the engine is handing it an item leaves that item
+// to be delivered again after AckWait. Items are got in the order they
+// were put, except the ones delivered again.
+//
+// A Put costs one request to the engine (about 26 µs on loopback here), a
+// Get two: a pull and an acknowledgement that waits for the engine's
+// confirmation (about 75 µs with a backlog; about 0.5 ms when the
+// acknowledgement empties the stream, which the file store pays for).
 //
 // A *Queue is safe for concurrent use. It holds nothing to close: the
 // queue lives on the engine until Remove.
