@@ -245,7 +245,11 @@ func (l *lease) release(ctx context.Context) error {
 	if l.lost {
 		return notOwner
 	}
-	err := l.cl.kv.Delete(ctx, l.key, jetstream.LastRevision(l.rev))
+	// The delete is cleanup that others wait for: a ctx already ended must
+	// not leave the key to expire, which would report this holder dead.
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ackTimeout)
+	defer cancel()
+	err := l.cl.kv.Delete(dctx, l.key, jetstream.LastRevision(l.rev))
 	if isConflict(err) {
 		return notOwner
 	}
