@@ -11,6 +11,68 @@ import (
 	"github.com/mpgo/mp/cluster"
 )
 
+// barrierWaitOnce waits at the barrier Name of 3 parties, with a short
+// lease.
+var barrierWaitOnce = mp.Register("cluster.test.barrierWaitOnce", func(ctx context.Context, j dictJob) (int, error) {
+	c, err := cluster.Connect(ctx, j.URL, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer c.Close()
+	b, err := cluster.NewBarrier(ctx, c, j.Name, 3, &cluster.BarrierOptions{TTL: 500 * time.Millisecond})
+	if err != nil {
+		return 0, err
+	}
+	return b.Wait(ctx)
+})
+
+// TestBarrierPartyKilled kills a party while it waits: the others fail
+// with ErrBrokenBarrier once its lease has lapsed, long before their
+// deadlines.
+func TestBarrierPartyKilled(t *testing.T) {
+	c := start(t, nil)
+	ctx := testContext(t)
+	b, err := cluster.NewBarrier(ctx, c, "three", 3, &cluster.BarrierOptions{TTL: 500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := startChild(t, mp.Command(barrierWaitOnce, dictJob{URL: c.URL(), Name: "three"}))
+	for n := 0; n != 1; {
+		// Waits for the child's arrival by reading the state it writes:
+		// the barrier offers no event for it.
+		if n, err = b.NWaiting(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_, err = b.Wait(ctx)
+	if !errors.Is(err, mp.ErrBrokenBarrier) || errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Wait after a party was killed = %v, want ErrBrokenBarrier without a deadline", err)
+	}
+	if err := b.Reset(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// The dead party's lease is gone: a new round completes.
+	other, err := cluster.NewBarrier(ctx, c, "three", 3, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 2)
+	for _, w := range []*cluster.Barrier{b, other} {
+		go func() { _, err := w.Wait(ctx); done <- err }()
+	}
+	if _, err := other.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := recv(t, ctx, done); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // barrierRounds waits at the barrier Name N times and returns its
 // arrival indices.
 var barrierRounds = mp.Register("cluster.test.barrierRounds", func(ctx context.Context, j dictJob) ([]int, error) {
@@ -19,7 +81,7 @@ var barrierRounds = mp.Register("cluster.test.barrierRounds", func(ctx context.C
 		return nil, err
 	}
 	defer c.Close()
-	b, err := cluster.NewBarrier(ctx, c, j.Name, 4)
+	b, err := cluster.NewBarrier(ctx, c, j.Name, 4, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -37,7 +99,7 @@ var barrierRounds = mp.Register("cluster.test.barrierRounds", func(ctx context.C
 func TestBarrierAcrossProcesses(t *testing.T) {
 	c := start(t, nil)
 	ctx := testContext(t)
-	b, err := cluster.NewBarrier(ctx, c, "step", 4)
+	b, err := cluster.NewBarrier(ctx, c, "step", 4, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +132,7 @@ func TestBarrierAcrossProcesses(t *testing.T) {
 func TestBarrierBreaks(t *testing.T) {
 	c := start(t, nil)
 	ctx := testContext(t)
-	b, err := cluster.NewBarrier(ctx, c, "pair", 2)
+	b, err := cluster.NewBarrier(ctx, c, "pair", 2, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
