@@ -190,6 +190,14 @@ func TestQueueTryAndBounds(t *testing.T) {
 	if !errors.Is(err, mp.ErrEmpty) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Get on empty with a deadline = %v, want ErrEmpty and DeadlineExceeded", err)
 	}
+	// A Get waiting in the engine ends when its ctx is cancelled.
+	cctx, cancel := context.WithCancel(ctx)
+	stop := time.AfterFunc(50*time.Millisecond, cancel)
+	defer stop.Stop()
+	_, err = q.Get(cctx)
+	if !errors.Is(err, mp.ErrEmpty) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("Get on empty, cancelled = %v, want ErrEmpty and Canceled", err)
+	}
 	if empty, err := q.Empty(ctx); err != nil || !empty {
 		t.Fatalf("Empty() = %v, %v; want true", empty, err)
 	}
