@@ -84,6 +84,9 @@ func acquire(ctx context.Context, cl cell, keys []string, st leaseState) (l *lea
 			if l != nil || err != nil {
 				return l, stale, err
 			}
+			// Another write came first; the watch will bring it, and
+			// until then the key is not worth trying.
+			delete(ws.since, key)
 		}
 		ws.arm()
 	}

@@ -140,15 +140,52 @@ func TestLockHolderKilled(t *testing.T) {
 	if !errors.Is(err, mp.ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Lock while a living process holds it = %v, want ErrTimeout and DeadlineExceeded", err)
 	}
+	// Two waiters, in separate proxies, when the holder is killed: one
+	// takes the lock over, the other gets it when that one unlocks.
+	other, err := cluster.NewLock(ctx, c, "guard", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		token uint64
+		err   error
+	}
+	second := make(chan result, 1)
+	go func() {
+		token, err := other.Lock(ctx)
+		if err == nil || errors.Is(err, mp.ErrOwnerDead) {
+			err = errors.Join(err, other.Unlock(ctx))
+		}
+		second <- result{token, err}
+	}()
 	if err := p.Kill(); err != nil {
 		t.Fatal(err)
 	}
 	token, err := l.Lock(ctx)
-	if !errors.Is(err, mp.ErrOwnerDead) {
-		t.Fatalf("Lock after the holder was killed = %v, want ErrOwnerDead", err)
+	if err != nil && !errors.Is(err, mp.ErrOwnerDead) {
+		t.Fatal(err)
 	}
 	if token <= old {
 		t.Fatalf("token %d after the kill, not greater than the dead holder's %d", token, old)
+	}
+	if errors.Is(err, mp.ErrOwnerDead) {
+		// This waiter took over; the other waits for this Unlock.
+		if err := l.Unlock(ctx); err != nil {
+			t.Fatal(err)
+		}
+		r := recv(t, ctx, second)
+		if r.err != nil || r.token <= token {
+			t.Fatalf("the other waiter got %d, %v; want a token over %d without error", r.token, r.err, token)
+		}
+		if token, err = l.Lock(ctx); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		// The other took over, with ErrOwnerDead, and unlocked.
+		r := recv(t, ctx, second)
+		if !errors.Is(r.err, mp.ErrOwnerDead) || r.token <= old || r.token >= token {
+			t.Fatalf("the other waiter got %d, %v; want ErrOwnerDead and a token between %d and %d", r.token, r.err, old, token)
+		}
 	}
 	if locked, err := l.Locked(ctx); err != nil || !locked {
 		t.Fatalf("Locked() = %v, %v; want true", locked, err)
