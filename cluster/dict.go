@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -361,4 +362,39 @@ func (d *Dict[K, V]) Remove(ctx context.Context) error {
 		return d.error("remove", err)
 	}
 	return nil
+}
+
+// Add adds delta to k's value, atomically, and returns the sum; a k that
+// is not there counts as zero. It panics if V is not an integer or
+// floating-point type.
+func (d *Dict[K, V]) Add(ctx context.Context, k K, delta V) (V, error) {
+	if !isNumber(reflect.TypeFor[V]()) {
+		panic(fmt.Sprintf("cluster: Dict[%v, %v].Add: not a number type", reflect.TypeFor[K](), reflect.TypeFor[V]()))
+	}
+	for {
+		v, rev, _, err := d.Entry(ctx, k)
+		if err != nil {
+			return v, err
+		}
+		sum := add(v, delta)
+		if _, ok, err := d.SetIfRevision(ctx, k, sum, rev); ok || err != nil {
+			return sum, err
+		}
+	}
+}
+
+// PopItem removes some key and returns it with its value, and false if
+// the dict is empty (Python: popitem, which raises KeyError then).
+func (d *Dict[K, V]) PopItem(ctx context.Context) (Item[K, V], bool, error) {
+	for {
+		keys, err := d.Keys(ctx)
+		if err != nil || len(keys) == 0 {
+			return Item[K, V]{}, false, err
+		}
+		k := keys[len(keys)-1]
+		v, ok, err := d.Pop(ctx, k)
+		if ok || err != nil {
+			return Item[K, V]{Key: k, Value: v}, ok, err
+		}
+	}
 }

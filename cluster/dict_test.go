@@ -191,6 +191,21 @@ func TestDictMethods(t *testing.T) {
 	if _, ok, err := d.Get(ctx, k3); err != nil || ok {
 		t.Fatalf("Get(k3) after Clear = %v, %v", ok, err)
 	}
+	counts, err := cluster.NewDict[string, int](ctx, c, "counts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for want := 1; want <= 3; want++ {
+		if n, err := counts.Add(ctx, "x", 1); err != nil || n != want {
+			t.Fatalf("Add() = %d, %v; want %d", n, err, want)
+		}
+	}
+	if it, ok, err := counts.PopItem(ctx); err != nil || !ok || it.Key != "x" || it.Value != 3 {
+		t.Fatalf("PopItem() = %+v, %v, %v; want x 3", it, ok, err)
+	}
+	if _, ok, err := counts.PopItem(ctx); err != nil || ok {
+		t.Fatalf("PopItem() on empty = %v, %v; want false", ok, err)
+	}
 	if err := d.Remove(ctx); err != nil {
 		t.Fatal(err)
 	}
