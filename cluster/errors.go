@@ -53,3 +53,16 @@ func init() {
 	mp.RegisterError("cluster.ErrClosed", ErrClosed)
 	mp.RegisterError("cluster.ErrEngine", ErrEngine)
 }
+
+// Shared state.
+var (
+	// ErrNotFound reports a Namespace field that is not there.
+	ErrNotFound = errors.New("cluster: not found")
+	// ErrIndex reports a List index out of range (Python: IndexError).
+	ErrIndex = errors.New("cluster: index out of range")
+)
+
+func init() {
+	mp.RegisterError("cluster.ErrNotFound", ErrNotFound)
+	mp.RegisterError("cluster.ErrIndex", ErrIndex)
+}
