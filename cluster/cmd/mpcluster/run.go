@@ -7,10 +7,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"os/signal"
 	"syscall"
 
 	"github.com/mpgo/mp/cluster"
+	_ "github.com/mpgo/mp/cluster/examples"
+	"github.com/mpgo/mp/examples/tour"
 )
 
 // The exit codes.
@@ -28,6 +31,7 @@ var errUsage = errors.New("usage")
 const usage = `usage:
   mpcluster serve -listen host:port -dir D -key-file F [-tls-cert C -tls-key K [-tls-ca CA]] [-sync-always]
   mpcluster status -url U -key-file F [-tls-ca CA [-tls-cert C -tls-key K]] [-all]
+  mpcluster tour [-list | -python] [name ...]
 `
 
 // run runs the command line args and returns the exit code.
@@ -42,6 +46,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = serve(ctx, args[1:], stdout, stderr)
 	case "status":
 		err = status(ctx, args[1:], stdout, stderr)
+	case "tour":
+		tctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return tour.Run(tctx, "mpcluster tour", args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
