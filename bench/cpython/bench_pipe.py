@@ -1,5 +1,6 @@
 """Pipe figures: a 64-byte round trip to a child that echoes, and one-way
-streams of 1 MiB and 64-byte messages to a child that acknowledges the last."""
+streams of 1 MiB, 64 KiB and 64-byte messages to a child that acknowledges
+the last."""
 import multiprocessing as mp
 import time
 
@@ -56,4 +57,5 @@ def one_way(count, size):
 def run(quick):
     round_trip(n(20000, quick))
     one_way(n(1000, quick), 1 << 20)
+    one_way(n(10000, quick), 64 << 10)
     one_way(n(200000, quick), 64)

@@ -48,6 +48,9 @@ func benchPipe(ctx context.Context, b *bench) error {
 	if err := pipeOneWay(ctx, b, b.n(1000), 1<<20); err != nil {
 		return err
 	}
+	if err := pipeOneWay(ctx, b, b.n(10000), 64<<10); err != nil {
+		return err
+	}
 	return pipeOneWay(ctx, b, b.n(200000), 64)
 }
 
