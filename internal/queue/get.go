@@ -131,9 +131,10 @@ func (c *Core) handOverAndUnlock(s state, it Item, ticket bool, accept func(Item
 // memory is not cleared (and, fresh from the system, faulted in) while
 // every other Put and Get waits, and the copy under the lock is only a
 // copy. A stream of large items is usually of one size; for another size
-// the memory goes unused, and the next spare has the new size.
+// the memory goes unused, and the next spare has the new size. An empty
+// queue gets none.
 func (c *Core) spareBulk() []byte {
-	if n := c.lastBulk.Load(); n > 0 {
+	if n := c.lastBulk.Load(); n > 0 && c.r.u64(offCountHint).Load() > 0 {
 		return make([]byte, n)
 	}
 	return nil

@@ -257,7 +257,13 @@ func (c *Conn) writeOnce(fd uintptr) bool {
 // Recv receives one message, blocking until one arrives or ctx ends. It
 // returns io.EOF once every copy of the other end is closed and everything
 // sent has been received. The caller owns the message's descriptors.
-func (c *Conn) Recv(ctx context.Context) (Msg, error) {
+func (c *Conn) Recv(ctx context.Context) (Msg, error) { return c.RecvInto(ctx, nil) }
+
+// RecvInto is Recv, with buf as the place for the message's bytes: a
+// message whose payload fits buf is received into it (its Data is then a
+// prefix of buf), with no memory made for it; a longer one, or one over a
+// byte stream, comes in memory of its own, whole.
+func (c *Conn) RecvInto(ctx context.Context, buf []byte) (Msg, error) {
 	if c.closed.Load() {
 		return Msg{}, errs.ErrClosed
 	}
@@ -275,6 +281,11 @@ func (c *Conn) Recv(ctx context.Context) (Msg, error) {
 		c.rbuf = make([]byte, smallRecv)
 		c.oob = make([]byte, unix.CmsgSpace(4*maxFDs+12))
 	}
+	if len(buf) == 0 {
+		buf = nil
+	}
+	c.recv.into = buf
+	defer func() { c.recv.into = nil }()
 	return c.recvmsg(ctx)
 }
 
@@ -284,7 +295,8 @@ func (c *Conn) Recv(ctx context.Context) (Msg, error) {
 // the poller are made once.
 type recvState struct {
 	msg            unix.Msghdr
-	iov            [2]unix.Iovec
+	iov            [3]unix.Iovec
+	into           []byte // the caller's memory for the payload (RecvInto)
 	fd             int
 	first          []byte // what the datagram was received into ahead of the spill region
 	owned          bool   // first was made for this datagram: it can become the message
@@ -329,7 +341,11 @@ func (c *Conn) tryRecv() bool {
 	r := &c.recv
 	for {
 		r.first, r.owned = c.rbuf, false
-		if r.large {
+		if r.into != nil {
+			// The header, then the payload in the caller's memory, then
+			// the spill region for what does not fit.
+			r.first = c.rbuf[:headerLen]
+		} else if r.large {
 			size, err := peekSize(r.fd)
 			switch {
 			case err == unix.EAGAIN:
@@ -340,17 +356,21 @@ func (c *Conn) tryRecv() bool {
 				r.large = false
 			}
 		}
-		r.iov[0] = unix.Iovec{Base: &r.first[0]}
-		r.iov[0].SetLen(len(r.first))
-		r.iov[1] = unix.Iovec{Base: &c.spill.mem[0]}
-		r.iov[1].SetLen(len(c.spill.mem))
+		iov := r.iov[:0]
+		for _, b := range [][]byte{r.first, r.into, c.spill.mem} {
+			if len(b) > 0 {
+				v := unix.Iovec{Base: &b[0]}
+				v.SetLen(len(b))
+				iov = append(iov, v)
+			}
+		}
 		r.msg.Iov = &r.iov[0]
-		r.msg.Iovlen = 2
+		r.msg.SetIovlen(len(iov))
 		r.msg.Control = &c.oob[0]
 		r.msg.SetControllen(len(c.oob))
 		r.msg.Flags = 0
 		n, _, e := unix.Syscall(unix.SYS_RECVMSG, uintptr(r.fd), uintptr(unsafe.Pointer(&r.msg)), unix.MSG_CMSG_CLOEXEC)
-		r.iov[0] = unix.Iovec{}
+		r.iov = [3]unix.Iovec{}
 		if e == unix.EINTR {
 			continue
 		}
@@ -420,21 +440,28 @@ func (c *Conn) recvmsg(ctx context.Context) (Msg, error) {
 		return Msg{}, protoErr("datagram truncated: larger than the inline limit")
 	}
 	r.large = n > peekAbove
+	if into := r.into; into != nil && n >= headerLen && n-headerLen <= len(into) {
+		return parseParts(c.rbuf[:headerLen], into[:n-headerLen], true, fds, c.limit())
+	}
 	dgram, owned := c.received(first, owned, n)
 	return parseDatagram(dgram, owned, fds, c.limit())
 }
 
-// received returns the n bytes of the datagram just received into first
-// and the spill region, contiguous, and whether they are memory of their
-// own (which can become the message) rather than the Conn's buffer.
+// received returns the n bytes of the datagram just received into first,
+// the caller's memory (RecvInto) and the spill region, contiguous, and
+// whether they are memory of their own (which can become the message)
+// rather than the Conn's buffer.
 func (c *Conn) received(first []byte, owned bool, n int) ([]byte, bool) {
 	if n <= len(first) {
 		return first[:n], owned
 	}
 	buf := make([]byte, n)
-	copy(buf, first)
-	copy(buf[len(first):], c.spill.mem[:n-len(first)])
-	c.spill.release(n - len(first))
+	k := copy(buf, first)
+	k += copy(buf[k:], c.recv.into)
+	if k < n {
+		copy(buf[k:], c.spill.mem[:n-k])
+		c.spill.release(n - k)
+	}
 	return buf, true
 }
 

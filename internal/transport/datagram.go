@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 
@@ -85,6 +86,21 @@ func parse(buf []byte, owned bool, fds []int, maxSize int) (Msg, error) {
 	if len(buf) < headerLen {
 		return Msg{}, protoErr("datagram shorter than its header")
 	}
+	return parseParts(buf[:headerLen], buf[headerLen:], owned, fds, maxSize)
+}
+
+// parseParts is parseDatagram of a datagram received in two parts: its
+// header and what follows it.
+func parseParts(hdr, payload []byte, owned bool, fds []int, maxSize int) (Msg, error) {
+	m, err := parseHeaderAnd(hdr, payload, owned, fds, maxSize)
+	if err != nil {
+		descr.Close(fds)
+		return Msg{}, err
+	}
+	return m, nil
+}
+
+func parseHeaderAnd(buf, payload []byte, owned bool, fds []int, maxSize int) (Msg, error) {
 	kind, flags := buf[0], buf[1]
 	if flags&^knownFlags != 0 {
 		return Msg{}, protoErr(fmt.Sprintf("unknown datagram flags %#x", flags))
@@ -97,17 +113,16 @@ func parse(buf []byte, owned bool, fds []int, maxSize int) (Msg, error) {
 		if size != 0 {
 			return Msg{}, protoErr("datagram header with a memfd size and no memfd")
 		}
-		if len(buf)-headerLen > maxSize {
-			return Msg{}, fmt.Errorf("%w: %d bytes, cap %d", errs.ErrTooLarge, len(buf)-headerLen, maxSize)
+		if len(payload) > maxSize {
+			return Msg{}, fmt.Errorf("%w: %d bytes, cap %d", errs.ErrTooLarge, len(payload), maxSize)
 		}
-		data := buf[headerLen:len(buf):len(buf)]
+		data := payload[:len(payload):len(payload)]
 		if !owned {
-			data = make([]byte, len(buf)-headerLen)
-			copy(data, buf[headerLen:])
+			data = bytes.Clone(payload)
 		}
 		return Msg{Kind: kind, Data: data, FDs: fds}, nil
 	}
-	if len(buf) != headerLen || len(fds) == 0 {
+	if len(payload) != 0 || len(fds) == 0 {
 		return Msg{}, protoErr("malformed large-message datagram")
 	}
 	if size > uint64(maxSize) {

@@ -359,3 +359,51 @@ func TestRivalReceiversKeepMessagesWhole(t *testing.T) {
 		t.Errorf("%d messages received, want %d", len(seen), n)
 	}
 }
+
+// RecvInto receives a message that fits straight into the caller's memory,
+// and one that does not whole, in memory of its own; descriptors and the
+// end of the stream come as with Recv.
+func TestRecvInto(t *testing.T) {
+	mptest.CheckLeaks(t)
+	a, b := pair(t)
+	ctx := context.Background()
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(p[0])
+	defer unix.Close(p[1])
+	buf := make([]byte, 1<<20)
+	sizes := []int{0, 5, 64 << 10, 1 << 20, 1<<20 + 1, 3 << 20, 100, 9 << 20, 1 << 20}
+	go func() {
+		for i, n := range sizes {
+			m := transport.Msg{Kind: byte(i), Data: bytes.Repeat([]byte{byte(i + 1)}, n)}
+			if i == 3 {
+				m.FDs = []int{p[1]}
+			}
+			if a.Send(ctx, m) != nil {
+				return
+			}
+		}
+		a.Close()
+	}()
+	for i, n := range sizes {
+		m, err := b.RecvInto(ctx, buf)
+		if err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+		if m.Kind != byte(i) || !bytes.Equal(m.Data, bytes.Repeat([]byte{byte(i + 1)}, n)) {
+			t.Fatalf("message %d: kind %d, %d bytes; want kind %d, %d bytes of %d", i, m.Kind, len(m.Data), i, n, i+1)
+		}
+		if inBuf := n > 0 && &m.Data[0] == &buf[0]; inBuf != (n > 0 && n <= len(buf) && n < 8<<20) {
+			t.Errorf("message %d of %d bytes: received into the caller's memory: %v", i, n, inBuf)
+		}
+		if want := map[bool]int{true: 1}[i == 3]; len(m.FDs) != want {
+			t.Errorf("message %d: %d descriptors, want %d", i, len(m.FDs), want)
+		}
+		m.Close()
+	}
+	if _, err := b.RecvInto(ctx, buf); err != io.EOF {
+		t.Fatalf("RecvInto after the last message = %v, want io.EOF", err)
+	}
+}
