@@ -66,7 +66,8 @@ func benchPipe(ctx context.Context, b *bench) error {
 	return pipeOneWay(ctx, b, b.n(200000), 64, false)
 }
 
-// pipeRoundTrip measures a 64-byte message sent to a child and back.
+// pipeRoundTrip measures a 64-byte message sent to a child and back: the
+// median of n round trips.
 func pipeRoundTrip(ctx context.Context, b *bench, n int) error {
 	a, c, err := mp.Pipe(true)
 	if err != nil {
@@ -91,15 +92,12 @@ func pipeRoundTrip(ctx context.Context, b *bench, n int) error {
 			return err
 		}
 	}
-	t := time.Now()
-	for range n {
-		if err := trip(); err != nil {
-			return err
-		}
+	d, err := medianTime(n, trip)
+	if err != nil {
+		return err
 	}
-	dt := time.Since(t)
 	a.SendBytes(ctx, nil)
-	b.emit("pipe_roundtrip_64B", us(dt)/float64(n), "us")
+	b.emit("pipe_roundtrip_64B", us(d), "us")
 	return p.Wait(ctx)
 }
 
