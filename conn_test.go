@@ -205,6 +205,42 @@ func TestRecvBytesLimits(t *testing.T) {
 	}
 }
 
+// RecvBytesInto takes large messages whole: one that fits lands in the
+// buffer, one that does not comes whole in the error, and one sent with
+// Send comes as its encoding.
+func TestRecvBytesIntoLarge(t *testing.T) {
+	mptest.CheckLeaks(t)
+	ctx := context.Background()
+	a, b, _ := mp.Pipe(true)
+	defer a.Close()
+	defer b.Close()
+	buf := make([]byte, 1<<20)
+	sizes := []int{64 << 10, 1 << 20, 1<<20 + 1, 6 << 20, 100, 1 << 20}
+	go func() {
+		for i, n := range sizes {
+			a.SendBytes(ctx, bytes.Repeat([]byte{byte(i + 1)}, n))
+		}
+		a.Send(ctx, "a value")
+	}()
+	for i, n := range sizes {
+		want := bytes.Repeat([]byte{byte(i + 1)}, n)
+		got, err := b.RecvBytesInto(ctx, buf)
+		var short *mp.BufferTooShortError
+		switch {
+		case n > len(buf):
+			if !errors.As(err, &short) || !bytes.Equal(short.Message, want) {
+				t.Fatalf("message %d of %d bytes into %d: %v, want BufferTooShortError with the message", i, n, len(buf), err)
+			}
+		case err != nil || got != n || !bytes.Equal(buf[:got], want):
+			t.Fatalf("message %d of %d bytes: got %d, %v", i, n, got, err)
+		}
+	}
+	got, err := b.RecvBytesInto(ctx, buf)
+	if err != nil || !bytes.Contains(buf[:got], []byte("a value")) {
+		t.Fatalf("RecvBytesInto of a sent value = %q, %v; want its encoding", buf[:got], err)
+	}
+}
+
 func TestPollAndReady(t *testing.T) {
 	mptest.CheckLeaks(t)
 	a, b, _ := mp.Pipe(true)

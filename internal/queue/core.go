@@ -59,6 +59,9 @@ type Core struct {
 	// A FIFO item of up to inline bytes goes in the ring, one of up to
 	// bulkMax bytes in the bulk ring, a larger one through the socket.
 	inline, bulkMax int
+	// lastBulk is the size of the last item this process took from the
+	// bulk ring, zero if the last it took was not one (see spareBulk).
+	lastBulk atomic.Int64
 
 	notEmpty, space, joined *bell
 

@@ -472,3 +472,71 @@ func TestPutRefusals(t *testing.T) {
 		t.Errorf("Put of a handle on a LIFO queue = %v, want ErrHandles", err)
 	}
 }
+
+// Bulk items of changing sizes come out whole and in order: a Get makes
+// memory of the last bulk item's size before it takes the lock, and uses
+// it only for an item of that size.
+func TestBulkSizesChange(t *testing.T) {
+	c := newCore(t, FIFO, 0, DefaultCapacity, false)
+	d := twin(t, c)
+	sizes := []int{300 << 10, 300 << 10, 1 << 20, 100, 1 << 20, 1<<20 - 8, 64<<10 + 1, 2 << 20, 300 << 10}
+	ctx := context.Background()
+	go func() {
+		for i, n := range sizes {
+			c.Put(ctx, Item{Data: bytes.Repeat([]byte{byte(i + 1)}, n), Raw: i%2 == 0}, true)
+		}
+	}()
+	for i, n := range sizes {
+		it, err := d.take(ctx, true)
+		if err != nil {
+			t.Fatalf("item %d: %v", i, err)
+		}
+		descr.Close(it.FDs)
+		if !bytes.Equal(it.Data, bytes.Repeat([]byte{byte(i + 1)}, n)) || it.Raw != (i%2 == 0) {
+			t.Fatalf("item %d: %d bytes (raw %v), want %d bytes of %d", i, len(it.Data), it.Raw, n, i+1)
+		}
+	}
+}
+
+// Putters in two processes wait for room in a full queue while a consumer
+// empties it: every one of them is woken, though a Get rings the space
+// bell only once for the sleepers registered before it.
+func TestSpaceSleepersAllWake(t *testing.T) {
+	c := newCore(t, FIFO, 0, minCapacity, false)
+	d := twin(t, c)
+	e := twin(t, c)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	item := bytes.Repeat([]byte("x"), 1000)
+	for c.Put(ctx, Item{Data: item}, false) == nil {
+	}
+	const each = 50
+	var wg sync.WaitGroup
+	for _, p := range []*Core{c, d} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range each {
+				if err := p.Put(ctx, Item{Data: item}, true); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	got := 0
+	for {
+		_, err := e.take(ctx, got < 2*each)
+		if errors.Is(err, errs.ErrEmpty) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("after %d items: %v", got, err)
+		}
+		got++
+	}
+	wg.Wait()
+	if got < 2*each {
+		t.Fatalf("got %d items, want at least %d", got, 2*each)
+	}
+}

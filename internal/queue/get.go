@@ -39,7 +39,7 @@ func (c *Core) Get(ctx context.Context, wait bool, accept func(Item) error) erro
 		c.spinForItem()
 	}
 	for registered := false; ; registered = true {
-		got, err := c.tryGet(wait, registered, accept)
+		got, err := c.tryGet(wait, registered, c.spareBulk(), accept)
 		if err != nil || got {
 			return err
 		}
@@ -63,7 +63,10 @@ func (c *Core) spinForItem() {
 // tryGet makes one attempt under the lock, handing the item to accept if
 // there is one. If the queue is empty and wait is set, it registers the
 // caller as a sleeper on the not-empty bell.
-func (c *Core) tryGet(wait, registered bool, accept func(Item) error) (bool, error) {
+//
+// spare, if not nil, is memory for the item's bytes, made outside the lock
+// (see spareBulk); it is used if the item is a bulk record of its size.
+func (c *Core) tryGet(wait, registered bool, spare []byte, accept func(Item) error) (bool, error) {
 	c.lock()
 	if registered {
 		c.r.u32(offEmptySleepers).Add(^uint32(0))
@@ -81,7 +84,7 @@ func (c *Core) tryGet(wait, registered bool, accept func(Item) error) (bool, err
 		c.unlock()
 		return false, nil
 	}
-	it, ticket, err := c.takeLocked(&s)
+	it, ticket, err := c.takeLocked(&s, spare)
 	for err == errGone {
 		// The ticket has no datagram (see errGone): the queue goes on
 		// without it.
@@ -90,7 +93,7 @@ func (c *Core) tryGet(wait, registered bool, accept func(Item) error) (bool, err
 			c.unlock()
 			return false, nil
 		}
-		it, ticket, err = c.takeLocked(&s)
+		it, ticket, err = c.takeLocked(&s, nil)
 	}
 	if errors.Is(err, errDamaged) {
 		c.commitGetLocked(s) // the queue goes on without it
@@ -123,18 +126,33 @@ func (c *Core) handOverAndUnlock(s state, it Item, ticket bool, accept func(Item
 	return accept(it)
 }
 
+// spareBulk returns memory for the next item's bytes if the last item this
+// process took was a bulk record: made here, before the lock is taken, the
+// memory is not cleared (and, fresh from the system, faulted in) while
+// every other Put and Get waits, and the copy under the lock is only a
+// copy. A stream of large items is usually of one size; for another size
+// the memory goes unused, and the next spare has the new size. An empty
+// queue gets none.
+func (c *Core) spareBulk() []byte {
+	if n := c.lastBulk.Load(); n > 0 && c.r.u64(offCountHint).Load() > 0 {
+		return make([]byte, n)
+	}
+	return nil
+}
+
 // takeLocked reads the next item and takes it off s; the shared memory is
 // not changed, so the item stays in the queue until s is committed. An
 // item that came through the socket (ticket) stays there too: takeLocked
-// reads a copy of its datagram, with copies of its descriptors.
-func (c *Core) takeLocked(s *state) (it Item, ticket bool, err error) {
+// reads a copy of its datagram, with copies of its descriptors. A bulk
+// record of spare's size is copied into spare.
+func (c *Core) takeLocked(s *state, spare []byte) (it Item, ticket bool, err error) {
 	var flags byte
 	switch {
 	case c.kind != FIFO:
 		it.Data, flags, err = c.stackPop(s)
 	default:
 		var typ byte
-		typ, flags, it.Data, err = ringPop(c.data, &s.head, s.tail)
+		typ, flags, it.Data, err = ringPop(c.data, &s.head, s.tail, nil)
 		switch {
 		case err != nil:
 		case typ == recTicket:
@@ -152,9 +170,14 @@ func (c *Core) takeLocked(s *state) (it Item, ticket bool, err error) {
 			return it, true, nil
 		case typ == recBulk:
 			var btyp byte
-			btyp, flags, it.Data, err = ringPop(c.bulk, &s.bulkHead, s.bulkTail)
+			btyp, flags, it.Data, err = ringPop(c.bulk, &s.bulkHead, s.bulkTail, spare)
 			if err == nil && btyp != recInline {
 				err = errCorrupt
+			}
+			c.lastBulk.Store(int64(len(it.Data)))
+		default:
+			if spare != nil {
+				c.lastBulk.Store(0)
 			}
 		}
 	}
@@ -220,21 +243,34 @@ func (c *Core) commitGetLocked(s state) {
 	}
 	if c.r.u32(offSpaceSleepers).Load() != 0 && c.roomyLocked(s) {
 		c.space.ring()
+		// Every sleeper registered until now wakes, looks again and
+		// registers anew if it still finds no room: until one does, the
+		// Gets that follow have nobody to ring for. Without this, each
+		// Get until the sleepers ran would ring again, a system call
+		// each.
+		c.r.u64(offNeedMain).Store(rung)
+		c.r.u64(offNeedBulk).Store(rung)
 	}
 }
+
+// rung, as the need of the space sleepers, says that every one of them
+// was woken since it registered.
+const rung = ^uint64(0)
 
 // roomyLocked reports whether s leaves room worth waking putters for: a
 // slot just freed in a full bounded queue, the free memory the sleepers
 // need (see sleepSpaceLocked), or an empty queue. Waking putters at every
 // removal would cost a system call each.
 func (c *Core) roomyLocked(s state) bool {
+	main, bulk := c.r.u64(offNeedMain).Load(), c.r.u64(offNeedBulk).Load()
 	switch {
+	case main == rung && bulk == rung:
+		return false
 	case s.count == 0:
 		return true
 	case c.maxsize > 0 && s.count+s.reserved+1 == uint64(c.maxsize):
 		return true
 	}
-	main, bulk := c.r.u64(offNeedMain).Load(), c.r.u64(offNeedBulk).Load()
 	if c.kind != FIFO {
 		return uint64(len(c.data)) >= s.head-s.tail+idxEntry*s.count+main
 	}

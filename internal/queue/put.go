@@ -21,6 +21,8 @@ type Item struct {
 	// After, for a priority queue, reports whether the existing item whose
 	// bytes it is given comes out after this one.
 	After func(existing []byte) bool
+	// owned marks raw bytes already copied by Put, which a buffer can keep.
+	owned bool
 }
 
 func (it Item) flags() byte {
@@ -58,6 +60,12 @@ func (c *Core) Put(ctx context.Context, it Item, wait bool) error {
 			descr.Close(it.FDs)
 		}
 	}()
+	if it.Raw && c.buffered && c.fd.has() {
+		// This process buffers items already, so this one will be
+		// buffered too (see tryPut): copy it before taking the lock, not
+		// while every other Put and Get waits.
+		it.Data, it.owned = slices.Clone(it.Data), true
+	}
 	registered := false // as a space sleeper, by the last attempt
 	for {
 		res, snap, drained, err := c.tryPut(it, pk, wait, registered)
@@ -322,7 +330,7 @@ func (c *Core) unregister(off int) {
 // ownBytes returns it with its bytes copied if they are the caller's (raw),
 // for an item kept past Put.
 func ownBytes(it Item) Item {
-	if it.Raw {
+	if it.Raw && !it.owned {
 		it.Data = slices.Clone(it.Data)
 	}
 	return it

@@ -81,10 +81,10 @@ func putRecHdr(b []byte, n int, typ, flags byte) {
 }
 
 // ringPop removes the record at *head and returns its type, flags and a
-// copy of its payload (none for bulk tickets). Records are checked against the
-// ring's bounds: memory written by a faulty process yields an error, never
-// a crash.
-func ringPop(d []byte, head *uint64, tail uint64) (typ, flags byte, payload []byte, err error) {
+// copy of its payload (none for bulk tickets), made in spare if the payload
+// is of its size. Records are checked against the ring's bounds: memory
+// written by a faulty process yields an error, never a crash.
+func ringPop(d []byte, head *uint64, tail uint64, spare []byte) (typ, flags byte, payload []byte, err error) {
 	capacity := uint64(len(d))
 	for range 2 {
 		if tail-*head < recHdr || tail-*head > capacity || *head%8 != 0 || capacity%8 != 0 {
@@ -102,7 +102,10 @@ func ringPop(d []byte, head *uint64, tail uint64) (typ, flags byte, payload []by
 			return 0, 0, nil, errCorrupt
 		}
 		if typ == recInline || typ == recTicket {
-			payload = make([]byte, n)
+			payload = spare
+			if len(spare) != n {
+				payload = make([]byte, n)
+			}
 			copy(payload, d[off+recHdr:])
 		}
 		*head += uint64(size)

@@ -2,7 +2,6 @@ package transport
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +9,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"github.com/mpgo/mp/internal/ctxio"
 	"github.com/mpgo/mp/internal/descr"
@@ -45,8 +45,10 @@ type Conn struct {
 	spill *spillRegion
 	oob   []byte
 	recv  recvState
-	// wmu serializes senders, so that each can arm its own write deadline.
-	wmu ctxio.Lock
+	// wmu serializes senders, so that each can arm its own write deadline;
+	// it guards send.
+	wmu  ctxio.Lock
+	send sendState
 }
 
 // Pair returns the two ends of a new socket.
@@ -97,7 +99,8 @@ func NewConn(fd int) (*Conn, error) {
 		return nil, err
 	}
 	c := &Conn{f: f, rc: rc, inline: inlineLimit(fd), rmu: ctxio.NewLock(), wmu: ctxio.NewLock()}
-	c.recv.readFn, c.recv.tryFn = c.pollRecv, c.tryRecv
+	c.recv.pollFn, c.recv.readFn, c.recv.tryFn = c.pollRecv, c.readRecv, c.tryRecv
+	c.send.tryFn, c.send.writeFn = c.tryWrite, c.writeOnce
 	return c, nil
 }
 
@@ -158,52 +161,109 @@ func (c *Conn) Send(ctx context.Context, m Msg) error {
 	if len(m.FDs) > maxFDs {
 		return fmt.Errorf("mp: %d descriptors in one message, at most %d", len(m.FDs), maxFDs)
 	}
-	hdr := []byte{m.Kind, 0}
-	bufs := [][]byte{hdr, m.Data}
-	fds := m.FDs
+	if c.closed.Load() {
+		return errs.ErrClosed
+	}
 	if len(m.Data) > c.inline {
 		memfd, err := writeMemfd(m.Data)
 		if err != nil {
 			return err
 		}
 		defer unix.Close(memfd)
-		hdr[1] = flagMemfd
-		hdr = binary.BigEndian.AppendUint64(hdr, uint64(len(m.Data)))
-		bufs = [][]byte{hdr}
-		fds = append(fds[:len(fds):len(fds)], memfd)
+		fds := append(m.FDs[:len(m.FDs):len(m.FDs)], memfd)
+		return c.sendmsg(ctx, m.Kind, flagMemfd, uint64(len(m.Data)), nil, unix.UnixRights(fds...))
 	}
 	var oob []byte
-	if len(fds) > 0 {
-		oob = unix.UnixRights(fds...)
+	if len(m.FDs) > 0 {
+		oob = unix.UnixRights(m.FDs...)
 	}
-	return c.sendmsg(ctx, bufs, oob)
+	return c.sendmsg(ctx, m.Kind, 0, 0, m.Data, oob)
 }
 
-func (c *Conn) sendmsg(ctx context.Context, bufs [][]byte, oob []byte) error {
-	if c.closed.Load() {
-		return errs.ErrClosed
-	}
+// sendState is the state of one send, kept in the Conn (under wmu) so that
+// a send allocates nothing: the message header, its vector and the
+// function given to the raw connection are made once.
+type sendState struct {
+	msg     unix.Msghdr
+	iov     [2]unix.Iovec
+	hdr     [headerLen]byte
+	err     error
+	tryFn   func(fd uintptr)
+	writeFn func(fd uintptr) bool
+}
+
+// sendmsg sends one datagram, a header (see putHeader) and data, with the
+// control message oob. It tries once at once; only a send that finds the socket's
+// buffer full arms ctx's deadline and waits in the poller.
+func (c *Conn) sendmsg(ctx context.Context, kind, flags byte, memfdSize uint64, data, oob []byte) error {
 	if err := c.wmu.Lock(ctx); err != nil {
 		return err
 	}
 	defer c.wmu.Unlock()
-	disarm := ctxio.ArmDeadline(ctx, c.f.SetWriteDeadline)
-	defer disarm()
-	var serr error
-	err := c.rc.Write(func(fd uintptr) bool {
-		_, serr = unix.SendmsgBuffers(int(fd), bufs, oob, nil, unix.MSG_NOSIGNAL)
-		return serr != unix.EAGAIN
-	})
+	s := &c.send
+	putHeader(&s.hdr, kind, flags, memfdSize)
+	s.iov[0] = unix.Iovec{Base: &s.hdr[0]}
+	s.iov[0].SetLen(headerLen)
+	s.msg.Iov = &s.iov[0]
+	s.msg.Iovlen = 1
+	if len(data) > 0 {
+		s.iov[1] = unix.Iovec{Base: &data[0]}
+		s.iov[1].SetLen(len(data))
+		s.msg.Iovlen = 2
+	}
+	s.msg.Control = nil
+	s.msg.SetControllen(0)
+	if len(oob) > 0 {
+		s.msg.Control = &oob[0]
+		s.msg.SetControllen(len(oob))
+	}
+	s.err = unix.EAGAIN
+	defer func() {
+		// Keep no reference to the caller's memory.
+		s.iov[1], s.msg.Control = unix.Iovec{}, nil
+		s.err = nil
+	}()
+	err := c.rc.Control(s.tryFn)
+	if err == nil && s.err == unix.EAGAIN {
+		disarm := ctxio.ArmDeadline(ctx, c.f.SetWriteDeadline)
+		err = c.rc.Write(s.writeFn)
+		disarm()
+	}
 	if err == nil {
-		err = serr
+		err = s.err
 	}
 	return c.opErr("send", ctx, err)
+}
+
+func (c *Conn) tryWrite(fd uintptr) { c.writeOnce(fd) }
+
+// writeOnce makes one send of the prepared datagram, and reports whether
+// it got an answer other than a full buffer.
+func (c *Conn) writeOnce(fd uintptr) bool {
+	s := &c.send
+	for {
+		_, _, e := unix.Syscall(unix.SYS_SENDMSG, fd, uintptr(unsafe.Pointer(&s.msg)), unix.MSG_NOSIGNAL)
+		if e == unix.EINTR {
+			continue
+		}
+		s.err = nil
+		if e != 0 {
+			s.err = e
+		}
+		return e != unix.EAGAIN
+	}
 }
 
 // Recv receives one message, blocking until one arrives or ctx ends. It
 // returns io.EOF once every copy of the other end is closed and everything
 // sent has been received. The caller owns the message's descriptors.
-func (c *Conn) Recv(ctx context.Context) (Msg, error) {
+func (c *Conn) Recv(ctx context.Context) (Msg, error) { return c.RecvInto(ctx, nil) }
+
+// RecvInto is Recv, with buf as the place for the message's bytes: a
+// message whose payload fits buf is received into it (its Data is then a
+// prefix of buf), with no memory made for it; a longer one, or one over a
+// byte stream, comes in memory of its own, whole.
+func (c *Conn) RecvInto(ctx context.Context, buf []byte) (Msg, error) {
 	if c.closed.Load() {
 		return Msg{}, errs.ErrClosed
 	}
@@ -221,37 +281,104 @@ func (c *Conn) Recv(ctx context.Context) (Msg, error) {
 		c.rbuf = make([]byte, smallRecv)
 		c.oob = make([]byte, unix.CmsgSpace(4*maxFDs+12))
 	}
-	disarm := ctxio.ArmDeadline(ctx, c.f.SetReadDeadline)
-	defer disarm()
+	if len(buf) == 0 {
+		buf = nil
+	}
+	c.recv.into = buf
+	defer func() { c.recv.into = nil }()
 	return c.recvmsg(ctx)
 }
 
-// recvState is the state of one receive, kept in the Conn so that the
-// functions given to the raw connection and to the poller are made once,
-// not once per receive.
+// recvState is the state of one receive, kept in the Conn (under rmu) so
+// that a receive allocates only the message it returns: the message
+// header, its vector and the functions given to the raw connection and to
+// the poller are made once.
 type recvState struct {
-	bufs           [][]byte
+	msg            unix.Msghdr
+	iov            [3]unix.Iovec
+	into           []byte // the caller's memory for the payload (RecvInto)
 	fd             int
+	first          []byte // what the datagram was received into ahead of the spill region
+	owned          bool   // first was made for this datagram: it can become the message
 	n, oobn, flags int
 	err            error
 	reset          bool
-	readFn         func(fd uintptr) bool
-	tryFn          func() bool
+	// large: the last datagram was larger than peekAbove, so the next
+	// receive first asks the size of the datagram (see tryRecv).
+	large  bool
+	done   bool
+	pollFn func(fd uintptr)
+	readFn func(fd uintptr) bool
+	tryFn  func() bool
 }
 
-// pollRecv receives, polling for a while (package spin); it returns false
-// to park until the socket is readable, after which the runtime calls it
-// again.
-func (c *Conn) pollRecv(fd uintptr) bool {
+// pollRecv receives, polling for a while (package spin), without parking;
+// r.done reports whether it got an answer.
+func (c *Conn) pollRecv(fd uintptr) {
 	c.recv.fd = int(fd)
-	return c.wait.Until(c.recv.tryFn)
+	c.recv.done = c.wait.Until(c.recv.tryFn)
+}
+
+// readRecv makes one receive; it returns false to park until the socket
+// is readable, after which the runtime calls it again.
+func (c *Conn) readRecv(fd uintptr) bool {
+	c.recv.fd = int(fd)
+	return c.tryRecv()
 }
 
 // tryRecv makes one receive, and reports whether it got an answer.
+//
+// A datagram is received into the small buffer and, beyond it, into the
+// spill region: one system call for a small message. After a large one
+// (over peekAbove),
+// the next receive first asks the size of the datagram waiting
+// (MSG_PEEK|MSG_TRUNC, which copies nothing), so that a large message is
+// received straight into memory of its own size, which becomes the
+// message: no copy in this process, and the spill region stays untouched.
+// If another process takes that datagram in between, the one received
+// instead still fits (the spill region follows), and is copied as usual.
 func (c *Conn) tryRecv() bool {
 	r := &c.recv
 	for {
-		r.n, r.oobn, r.flags, _, r.err = unix.RecvmsgBuffers(r.fd, r.bufs, c.oob, unix.MSG_CMSG_CLOEXEC)
+		r.first, r.owned = c.rbuf, false
+		if r.into != nil {
+			// The header, then the payload in the caller's memory, then
+			// the spill region for what does not fit.
+			r.first = c.rbuf[:headerLen]
+		} else if r.large {
+			size, err := peekSize(r.fd)
+			switch {
+			case err == unix.EAGAIN:
+				return false
+			case err == nil && size > peekAbove && size <= maxDatagram && size-headerLen <= c.limit():
+				r.first, r.owned = make([]byte, size), true
+			case err == nil && size <= peekAbove:
+				r.large = false
+			}
+		}
+		iov := r.iov[:0]
+		for _, b := range [][]byte{r.first, r.into, c.spill.mem} {
+			if len(b) > 0 {
+				v := unix.Iovec{Base: &b[0]}
+				v.SetLen(len(b))
+				iov = append(iov, v)
+			}
+		}
+		r.msg.Iov = &r.iov[0]
+		r.msg.SetIovlen(len(iov))
+		r.msg.Control = &c.oob[0]
+		r.msg.SetControllen(len(c.oob))
+		r.msg.Flags = 0
+		n, _, e := unix.Syscall(unix.SYS_RECVMSG, uintptr(r.fd), uintptr(unsafe.Pointer(&r.msg)), unix.MSG_CMSG_CLOEXEC)
+		r.iov = [3]unix.Iovec{}
+		if e == unix.EINTR {
+			continue
+		}
+		r.err = nil
+		if e != 0 {
+			r.err = e
+		}
+		r.n, r.oobn, r.flags = int(n), int(r.msg.Controllen), int(r.msg.Flags)
 		if r.err != unix.ECONNRESET || r.reset {
 			return r.err != unix.EAGAIN
 		}
@@ -262,21 +389,42 @@ func (c *Conn) tryRecv() bool {
 	}
 }
 
+// peekSize returns the size of the datagram waiting on fd, without taking
+// it or its descriptors.
+func peekSize(fd int) (int, error) {
+	var b [1]byte
+	for {
+		n, _, err := unix.Recvfrom(fd, b[:], unix.MSG_PEEK|unix.MSG_TRUNC)
+		if err != unix.EINTR {
+			return n, err
+		}
+	}
+}
+
 func (c *Conn) recvmsg(ctx context.Context) (Msg, error) {
-	bufs, err := c.recvBuffers()
-	if err != nil {
-		return Msg{}, err
+	if c.spill == nil {
+		s, err := newSpillRegion(maxDatagram - smallRecv)
+		if err != nil {
+			return Msg{}, err
+		}
+		c.spill = s
 	}
 	r := &c.recv
-	r.bufs, r.err, r.reset = bufs, nil, false
+	r.err, r.reset = nil, false
 	start := time.Now()
-	err = c.rc.Read(r.readFn)
+	err := c.rc.Control(r.pollFn)
+	if err == nil && !r.done {
+		disarm := ctxio.ArmDeadline(ctx, c.f.SetReadDeadline)
+		err = c.rc.Read(r.readFn)
+		disarm()
+	}
 	c.wait.Waited(time.Since(start))
 	n, oobn, flags := r.n, r.oobn, r.flags
 	if err == nil {
 		err = r.err
 	}
-	r.bufs, r.err = nil, nil
+	first, owned := r.first, r.owned
+	r.err, r.first = nil, nil
 	if err != nil {
 		return Msg{}, c.opErr("receive", ctx, err)
 	}
@@ -291,32 +439,30 @@ func (c *Conn) recvmsg(ctx context.Context) (Msg, error) {
 		descr.Close(fds)
 		return Msg{}, protoErr("datagram truncated: larger than the inline limit")
 	}
-	return parseDatagram(c.received(n), fds, c.limit())
-}
-
-// recvBuffers returns the buffers a datagram is received into: the small
-// buffer, then the spill region for the rest of the largest datagram.
-func (c *Conn) recvBuffers() ([][]byte, error) {
-	if c.spill == nil {
-		s, err := newSpillRegion(maxInline + headerLen + memfdExtra - smallRecv)
-		if err != nil {
-			return nil, err
-		}
-		c.spill = s
+	r.large = n > peekAbove
+	if into := r.into; into != nil && n >= headerLen && n-headerLen <= len(into) {
+		return parseParts(c.rbuf[:headerLen], into[:n-headerLen], true, fds, c.limit())
 	}
-	return [][]byte{c.rbuf, c.spill.mem}, nil
+	dgram, owned := c.received(first, owned, n)
+	return parseDatagram(dgram, owned, fds, c.limit())
 }
 
-// received returns the n bytes of the datagram just received, contiguous.
-func (c *Conn) received(n int) []byte {
-	if n <= len(c.rbuf) {
-		return c.rbuf[:n]
+// received returns the n bytes of the datagram just received into first,
+// the caller's memory (RecvInto) and the spill region, contiguous, and
+// whether they are memory of their own (which can become the message)
+// rather than the Conn's buffer.
+func (c *Conn) received(first []byte, owned bool, n int) ([]byte, bool) {
+	if n <= len(first) {
+		return first[:n], owned
 	}
 	buf := make([]byte, n)
-	copy(buf, c.rbuf)
-	copy(buf[len(c.rbuf):], c.spill.mem[:n-len(c.rbuf)])
-	c.spill.release(n - len(c.rbuf))
-	return buf
+	k := copy(buf, first)
+	k += copy(buf[k:], c.recv.into)
+	if k < n {
+		copy(buf[k:], c.spill.mem[:n-k])
+		c.spill.release(n - k)
+	}
+	return buf, true
 }
 
 // inlineLimit returns the largest payload that fits one datagram of the

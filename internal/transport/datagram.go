@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 
@@ -9,24 +10,46 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// A datagram starts with a two-byte header: the message kind (the upper
-// layer's business) and flags. With flagMemfd, the payload lives in a memfd
-// that travels as the last descriptor, and the header is followed by its
-// length as 8 big-endian bytes; otherwise the payload follows the header.
+// A datagram starts with a 16-byte header: the message kind (the upper
+// layer's business), flags, six zero bytes, and a length as 8 big-endian
+// bytes, zero unless flagMemfd is set. With flagMemfd, the payload lives in
+// a memfd that travels as the last descriptor, the length is its size, and
+// the header is the whole datagram; otherwise the payload follows the
+// header.
+//
+// The header is 16 bytes, not 2, for the kernel's copy: a payload that
+// starts 16 bytes into the datagram lies at the same offset modulo 16 in
+// the sender's memory (a Go allocation), in the socket's buffer and in the
+// receiver's, and Linux copies 1 MiB about five times faster so (12 GB/s
+// against 2.4 GB/s here, where a 2- or 8-byte header leaves it misaligned).
 const (
-	headerLen  = 2
+	headerLen  = 16
 	flagMemfd  = 1 << 0
 	knownFlags = flagMemfd
-	memfdExtra = 8
 	maxFDs     = 250 // SCM_MAX_FD is 253
 	defaultCap = 1 << 30
 	// smallRecv is the part of the receive buffer every Conn has; a
-	// datagram larger than that spills into a lazily mapped region.
-	smallRecv = 64 << 10
+	// datagram larger than that spills into a lazily mapped region, or is
+	// received into memory of its own size (see Conn.tryRecv).
+	smallRecv = 64<<10 + headerLen
+	// peekAbove is the size of a datagram above which a receive that
+	// expects another like it asks its size first and receives it into
+	// memory of its own, which becomes the message (see Conn.tryRecv):
+	// beyond it, the copy out of the small buffer costs more than the
+	// system call that asks.
+	peekAbove = 16 << 10
 	// maxInline is the largest datagram a receiver accepts: the payloads
 	// above the socket's own limit (or above this) travel in a memfd.
 	maxInline = 8 << 20
+	// maxDatagram is the largest datagram a receiver takes whole.
+	maxDatagram = maxInline + headerLen
 )
+
+// putHeader writes a datagram's header to b.
+func putHeader(b *[headerLen]byte, kind, flags byte, memfdSize uint64) {
+	*b = [headerLen]byte{kind, flags}
+	binary.BigEndian.PutUint64(b[8:], memfdSize)
+}
 
 // Msg is one message: a kind byte for the layer above, the payload, and
 // descriptors that travel with it (owned by whoever holds the Msg).
@@ -47,9 +70,11 @@ func (m *Msg) Close() {
 func protoErr(msg string) error { return errs.ProtocolError(msg) }
 
 // parseDatagram turns a received datagram and its descriptors into a Msg.
-// It owns fds: on error it closes them all. Data is copied out of buf.
-func parseDatagram(buf []byte, fds []int, maxSize int) (Msg, error) {
-	m, err := parse(buf, fds, maxSize)
+// It owns fds: on error it closes them all. If owned, buf is the caller's
+// to give away and the message's Data is part of it; otherwise Data is
+// copied out of buf.
+func parseDatagram(buf []byte, owned bool, fds []int, maxSize int) (Msg, error) {
+	m, err := parse(buf, owned, fds, maxSize)
 	if err != nil {
 		descr.Close(fds)
 		return Msg{}, err
@@ -57,26 +82,49 @@ func parseDatagram(buf []byte, fds []int, maxSize int) (Msg, error) {
 	return m, nil
 }
 
-func parse(buf []byte, fds []int, maxSize int) (Msg, error) {
+func parse(buf []byte, owned bool, fds []int, maxSize int) (Msg, error) {
 	if len(buf) < headerLen {
 		return Msg{}, protoErr("datagram shorter than its header")
 	}
+	return parseParts(buf[:headerLen], buf[headerLen:], owned, fds, maxSize)
+}
+
+// parseParts is parseDatagram of a datagram received in two parts: its
+// header and what follows it.
+func parseParts(hdr, payload []byte, owned bool, fds []int, maxSize int) (Msg, error) {
+	m, err := parseHeaderAnd(hdr, payload, owned, fds, maxSize)
+	if err != nil {
+		descr.Close(fds)
+		return Msg{}, err
+	}
+	return m, nil
+}
+
+func parseHeaderAnd(buf, payload []byte, owned bool, fds []int, maxSize int) (Msg, error) {
 	kind, flags := buf[0], buf[1]
 	if flags&^knownFlags != 0 {
 		return Msg{}, protoErr(fmt.Sprintf("unknown datagram flags %#x", flags))
 	}
+	if binary.BigEndian.Uint64(buf[:8])&0xffffffffffff != 0 {
+		return Msg{}, protoErr("datagram header with unknown fields set")
+	}
+	size := binary.BigEndian.Uint64(buf[8:headerLen])
 	if flags&flagMemfd == 0 {
-		if len(buf)-headerLen > maxSize {
-			return Msg{}, fmt.Errorf("%w: %d bytes, cap %d", errs.ErrTooLarge, len(buf)-headerLen, maxSize)
+		if size != 0 {
+			return Msg{}, protoErr("datagram header with a memfd size and no memfd")
 		}
-		data := make([]byte, len(buf)-headerLen)
-		copy(data, buf[headerLen:])
+		if len(payload) > maxSize {
+			return Msg{}, fmt.Errorf("%w: %d bytes, cap %d", errs.ErrTooLarge, len(payload), maxSize)
+		}
+		data := payload[:len(payload):len(payload)]
+		if !owned {
+			data = bytes.Clone(payload)
+		}
 		return Msg{Kind: kind, Data: data, FDs: fds}, nil
 	}
-	if len(buf) != headerLen+memfdExtra || len(fds) == 0 {
+	if len(payload) != 0 || len(fds) == 0 {
 		return Msg{}, protoErr("malformed large-message datagram")
 	}
-	size := binary.BigEndian.Uint64(buf[headerLen:])
 	if size > uint64(maxSize) {
 		return Msg{}, fmt.Errorf("%w: %d bytes, cap %d", errs.ErrTooLarge, size, maxSize)
 	}

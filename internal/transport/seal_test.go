@@ -2,7 +2,6 @@ package transport
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"os"
 	"testing"
@@ -26,9 +25,10 @@ func TestLargeMessageNeedsSealedMemfd(t *testing.T) {
 	}
 	defer f.Close()
 	f.Write(make([]byte, 1<<16))
-	hdr := binary.BigEndian.AppendUint64([]byte{1, flagMemfd}, 1<<16)
+	var hdr [headerLen]byte
+	putHeader(&hdr, 1, flagMemfd, 1<<16)
 	a.Control(func(fd int) {
-		if err := unix.Sendmsg(fd, hdr, unix.UnixRights(int(f.Fd())), nil, 0); err != nil {
+		if err := unix.Sendmsg(fd, hdr[:], unix.UnixRights(int(f.Fd())), nil, 0); err != nil {
 			t.Fatal(err)
 		}
 	})

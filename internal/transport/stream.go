@@ -18,7 +18,7 @@ import (
 // message travels as a frame: its payload's length as 4 big-endian bytes,
 // the kind and flags bytes of a datagram (flags always zero), then the
 // payload.
-const streamHeaderLen = 4 + headerLen
+const streamHeaderLen = 4 + 2
 
 // streamState is what a stream Conn keeps between calls: a receive that
 // its context ended in the middle of a frame leaves what it read here, and

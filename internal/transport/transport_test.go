@@ -3,6 +3,7 @@ package transport_test
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"io"
 	"sync"
@@ -243,5 +244,166 @@ func TestOversizedMessageRejected(t *testing.T) {
 	go a.Send(context.Background(), transport.Msg{Data: make([]byte, 2<<20)})
 	if _, err := b.Recv(context.Background()); !errors.Is(err, errs.ErrTooLarge) {
 		t.Fatalf("Recv of an oversized message = %v, want ErrTooLarge", err)
+	}
+}
+
+// Messages of mixed sizes, small and large, with and without descriptors,
+// arrive whole and in order: a receive after a large message first asks
+// the size of the next datagram, and one after a small message does not.
+func TestMixedSizesInOrder(t *testing.T) {
+	mptest.CheckLeaks(t)
+	a, b := pair(t)
+	ctx := context.Background()
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(p[0])
+	defer unix.Close(p[1])
+	sizes := []int{64, 1 << 20, 1 << 20, 0, 64 << 10, 64<<10 + 1, 3, 2 << 20, 100, 5 << 20, 9 << 20, 1 << 20, 7}
+	errc := make(chan error, 1)
+	go func() {
+		for i, size := range sizes {
+			m := transport.Msg{Kind: byte(i), Data: bytes.Repeat([]byte{byte(i + 1)}, size)}
+			if i%3 == 1 {
+				m.FDs = []int{p[1]}
+			}
+			if err := a.Send(ctx, m); err != nil {
+				errc <- err
+				return
+			}
+		}
+		errc <- nil
+	}()
+	for i, size := range sizes {
+		m, err := b.Recv(ctx)
+		if err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+		wantFDs := 0
+		if i%3 == 1 {
+			wantFDs = 1
+		}
+		if m.Kind != byte(i) || !bytes.Equal(m.Data, bytes.Repeat([]byte{byte(i + 1)}, size)) || len(m.FDs) != wantFDs {
+			t.Fatalf("message %d: kind %d, %d bytes, %d fds; want kind %d, %d bytes, %d fds", i, m.Kind, len(m.Data), len(m.FDs), i, size, wantFDs)
+		}
+		m.Close()
+	}
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Two receivers on one socket (as two processes holding one end would be)
+// take large and small messages from under each other: each message still
+// arrives whole, to exactly one of them.
+func TestRivalReceiversKeepMessagesWhole(t *testing.T) {
+	mptest.CheckLeaks(t)
+	a, b := pair(t)
+	var dup int
+	b.Control(func(fd int) { dup, _ = unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0) })
+	b2, err := transport.NewConn(dup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b2.Close()
+	ctx := context.Background()
+	const n = 300
+	size := func(i int) int {
+		if i%2 == 0 {
+			return 100 + i
+		}
+		return 200<<10 + i
+	}
+	go func() {
+		for i := range n {
+			m := bytes.Repeat([]byte{byte(i)}, size(i))
+			binary.BigEndian.PutUint32(m, uint32(i))
+			if err := a.Send(ctx, transport.Msg{Data: m}); err != nil {
+				return
+			}
+		}
+		a.Close()
+	}()
+	var mu sync.Mutex
+	seen := map[int]bool{}
+	var wg sync.WaitGroup
+	for _, c := range []*transport.Conn{b, b2} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				m, err := c.Recv(ctx)
+				if err == io.EOF {
+					return
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				i := int(binary.BigEndian.Uint32(m.Data))
+				if len(m.Data) != size(i) || !bytes.Equal(m.Data[4:], bytes.Repeat([]byte{byte(i)}, size(i)-4)) {
+					t.Errorf("message %d torn: %d bytes", i, len(m.Data))
+				}
+				mu.Lock()
+				if seen[i] {
+					t.Errorf("message %d received twice", i)
+				}
+				seen[i] = true
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if len(seen) != n {
+		t.Errorf("%d messages received, want %d", len(seen), n)
+	}
+}
+
+// RecvInto receives a message that fits straight into the caller's memory,
+// and one that does not whole, in memory of its own; descriptors and the
+// end of the stream come as with Recv.
+func TestRecvInto(t *testing.T) {
+	mptest.CheckLeaks(t)
+	a, b := pair(t)
+	ctx := context.Background()
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(p[0])
+	defer unix.Close(p[1])
+	buf := make([]byte, 1<<20)
+	sizes := []int{0, 5, 64 << 10, 1 << 20, 1<<20 + 1, 3 << 20, 100, 9 << 20, 1 << 20}
+	go func() {
+		for i, n := range sizes {
+			m := transport.Msg{Kind: byte(i), Data: bytes.Repeat([]byte{byte(i + 1)}, n)}
+			if i == 3 {
+				m.FDs = []int{p[1]}
+			}
+			if a.Send(ctx, m) != nil {
+				return
+			}
+		}
+		a.Close()
+	}()
+	for i, n := range sizes {
+		m, err := b.RecvInto(ctx, buf)
+		if err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+		if m.Kind != byte(i) || !bytes.Equal(m.Data, bytes.Repeat([]byte{byte(i + 1)}, n)) {
+			t.Fatalf("message %d: kind %d, %d bytes; want kind %d, %d bytes of %d", i, m.Kind, len(m.Data), i, n, i+1)
+		}
+		if inBuf := n > 0 && &m.Data[0] == &buf[0]; inBuf != (n > 0 && n <= len(buf) && n < 8<<20) {
+			t.Errorf("message %d of %d bytes: received into the caller's memory: %v", i, n, inBuf)
+		}
+		if want := map[bool]int{true: 1}[i == 3]; len(m.FDs) != want {
+			t.Errorf("message %d: %d descriptors, want %d", i, len(m.FDs), want)
+		}
+		m.Close()
+	}
+	if _, err := b.RecvInto(ctx, buf); err != io.EOF {
+		t.Fatalf("RecvInto after the last message = %v, want io.EOF", err)
 	}
 }

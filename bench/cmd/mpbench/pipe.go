@@ -24,11 +24,19 @@ var (
 			}
 		}
 	})
-	// sinkBytes receives N messages, then answers "done".
+	// sinkBytes receives N messages, then answers "done"; with Into, it
+	// receives them into one buffer of Size bytes.
 	sinkBytes = mp.Register("bench.sinkBytes", func(ctx context.Context, s sinkArg) (struct{}, error) {
 		defer s.Conn.Close()
+		buf := make([]byte, s.Size)
 		for range s.N {
-			if _, err := s.Conn.RecvBytes(ctx, 0); err != nil {
+			var err error
+			if s.Into {
+				_, err = s.Conn.RecvBytesInto(ctx, buf)
+			} else {
+				_, err = s.Conn.RecvBytes(ctx, 0)
+			}
+			if err != nil {
 				return struct{}{}, err
 			}
 		}
@@ -39,19 +47,27 @@ var (
 type sinkArg struct {
 	Conn *mp.Conn
 	N    int
+	Size int
+	Into bool
 }
 
 func benchPipe(ctx context.Context, b *bench) error {
 	if err := pipeRoundTrip(ctx, b, b.n(20000)); err != nil {
 		return err
 	}
-	if err := pipeOneWay(ctx, b, b.n(1000), 1<<20); err != nil {
-		return err
+	for _, into := range []bool{false, true} {
+		if err := pipeOneWay(ctx, b, b.n(1000), 1<<20, into); err != nil {
+			return err
+		}
+		if err := pipeOneWay(ctx, b, b.n(10000), 64<<10, into); err != nil {
+			return err
+		}
 	}
-	return pipeOneWay(ctx, b, b.n(200000), 64)
+	return pipeOneWay(ctx, b, b.n(200000), 64, false)
 }
 
-// pipeRoundTrip measures a 64-byte message sent to a child and back.
+// pipeRoundTrip measures a 64-byte message sent to a child and back: the
+// median of n round trips.
 func pipeRoundTrip(ctx context.Context, b *bench, n int) error {
 	a, c, err := mp.Pipe(true)
 	if err != nil {
@@ -76,27 +92,25 @@ func pipeRoundTrip(ctx context.Context, b *bench, n int) error {
 			return err
 		}
 	}
-	t := time.Now()
-	for range n {
-		if err := trip(); err != nil {
-			return err
-		}
+	d, err := medianTime(n, trip)
+	if err != nil {
+		return err
 	}
-	dt := time.Since(t)
 	a.SendBytes(ctx, nil)
-	b.emit("pipe_roundtrip_64B", us(dt)/float64(n), "us")
+	b.emit("pipe_roundtrip_64B", us(d), "us")
 	return p.Wait(ctx)
 }
 
 // pipeOneWay measures n messages of size bytes sent to a child that
-// acknowledges the last.
-func pipeOneWay(ctx context.Context, b *bench, n, size int) error {
+// acknowledges the last; with into, the child receives them into one
+// buffer (RecvBytesInto, Python's recv_bytes_into).
+func pipeOneWay(ctx context.Context, b *bench, n, size int, into bool) error {
 	a, c, err := mp.Pipe(true)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	p := mp.Command(sinkBytes, sinkArg{c, n})
+	p := mp.Command(sinkBytes, sinkArg{c, n, size, into})
 	if err := p.Start(); err != nil {
 		return err
 	}
@@ -112,6 +126,10 @@ func pipeOneWay(ctx context.Context, b *bench, n, size int) error {
 		return err
 	}
 	dt := time.Since(t).Seconds()
+	if into {
+		b.emit("pipe_oneway_into_"+itoa(size)+"B_bw", float64(n*size)/dt/1e6, "MB/s")
+		return p.Wait(ctx)
+	}
 	b.emit("pipe_oneway_"+itoa(size)+"B", float64(n)/dt, "msg/s")
 	b.emit("pipe_oneway_"+itoa(size)+"B_bw", float64(n*size)/dt/1e6, "MB/s")
 	return p.Wait(ctx)
