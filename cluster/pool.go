@@ -38,7 +38,10 @@ import (
 //     confirming the tasks it holds; AckWait after its last confirmation
 //     each of them is delivered to another worker. A task delivered
 //     Deliveries times without a result fails with a *DeliveryError,
-//     which matches mp.ErrWorkerDied and gives the count. A task that was
+//     which matches mp.ErrWorkerDied and gives the count, as soon as the
+//     engine gives up on it: when a live worker asks for tasks after the
+//     last delivery's AckWait ran out (with no worker left at all, it
+//     waits for one, as every task then does). A task that was
 //     running when its machine died may thus have run, in part or whole,
 //     more than once; a task that finished, whose worker died before
 //     acknowledging it, runs again and its second result is dropped.
@@ -127,7 +130,6 @@ type entry struct {
 	seq       uint64 // the stream sequence of the current publish, 0 until known
 	msgID     string // the message id of the current publish
 	cancelled bool   // Cancel came: delete the message once its sequence is known
-	suspect   bool   // the backstop saw it below the ack floor once
 }
 
 // attempt is the Attempt its current message carries.

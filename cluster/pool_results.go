@@ -59,7 +59,7 @@ func (p *Pool) retryLocked(e *entry) {
 		delete(p.bySeq, e.seq)
 	}
 	e.retries++
-	e.seq, e.msgID, e.suspect = 0, "", false
+	e.seq, e.msgID = 0, ""
 	p.queue = append(p.queue, e)
 	p.stats.retried.Add(1)
 	notify(p.wake)
@@ -124,13 +124,18 @@ func (p *Pool) lose(seq uint64, deliveries int) {
 
 // backstop finds the tasks whose deliveries are spent when their
 // advisory was missed (this Pool's connection was down when the engine
-// sent it; advisories are not stored). Each AckWait it asks the workers'
-// consumer for its acknowledgement floor: every message below it was
-// either acknowledged, and so removed from the work-queue stream, or
-// given up after its last delivery, and so left in it. A task of this
-// Pool below the floor twice in a row whose message is still in the
-// stream is lost. A task whose message is gone waits for its result,
-// which the worker stored before acknowledging.
+// sent it; advisories are not stored). Each AckWait, while tasks of this
+// Pool are out, it asks the workers' consumer for its state. A message
+// the consumer delivered (at or below its last delivered sequence) and no
+// longer waits for (below its acknowledgement floor, or none waits at
+// all) was either acknowledged, and so removed from the work-queue
+// stream, or given up after its last delivery, and so left in it. A task
+// whose message is still there is lost; one whose message is gone waits
+// for its result, which its worker stored before acknowledging it.
+//
+// The engine gives up on a task when it would deliver it once more, which
+// takes a worker asking for tasks: with no live worker at all, a task
+// whose last worker died waits, as every task then does, for a worker.
 func (p *Pool) backstop() {
 	defer p.wg.Done()
 	tick := time.NewTicker(p.opts.AckWait)
@@ -160,16 +165,15 @@ func (p *Pool) sweep() {
 		return
 	}
 	floor := info.AckFloor.Stream
+	if info.NumAckPending == 0 {
+		floor = max(floor, info.Delivered.Stream)
+	}
 	var check []uint64
 	p.mu.Lock()
-	for seq, e := range p.bySeq {
-		if seq > floor {
-			continue
-		}
-		if e.suspect {
+	for seq := range p.bySeq {
+		if seq <= floor {
 			check = append(check, seq)
 		}
-		e.suspect = true
 	}
 	p.mu.Unlock()
 	for _, seq := range check {
