@@ -92,7 +92,7 @@ type resultMsg struct {
 	Attempt int
 	Worker  string // the worker machine's name
 	Kind    byte
-	Value  []byte // resultValue
+	Value   []byte // resultValue
 	// Err describes the error (resultError): a *mp.RemoteError's fields.
 	Err *mp.RemoteError
 	// Died describes the death (resultDied).
