@@ -120,6 +120,8 @@ type Pool struct {
 	once    sync.Once
 
 	stats poolCounters
+	// sent and received count the tasks' and results' messages, for keep.
+	sent, received atomic.Int64
 }
 
 // entry is a task given to the Pool and not yet finished.
@@ -175,8 +177,8 @@ func NewPool(ctx context.Context, c *Cluster, o *PoolOptions) (*Pool, error) {
 func (p *Pool) setup(ctx context.Context) error {
 	n, o := p.names, p.opts
 	var err error
-	if p.tasks, err = ensureStream(ctx, p.js, jetstream.StreamConfig{Name: n.tasks, Subjects: []string{n.taskFilter},
-		Retention: jetstream.WorkQueuePolicy, Storage: jetstream.FileStorage}); err != nil {
+	if p.tasks, err = ensureStream(ctx, p.js, jetstream.StreamConfig{Name: n.tasks, Subjects: []string{n.taskFilter, n.keepTasks},
+		Retention: jetstream.WorkQueuePolicy, Storage: jetstream.FileStorage, AllowRollup: true}); err != nil {
 		return err
 	}
 	if p.workers, err = p.js.CreateOrUpdateConsumer(ctx, n.tasks, jetstream.ConsumerConfig{Durable: workersConsumer,
@@ -184,8 +186,8 @@ func (p *Pool) setup(ctx context.Context) error {
 		MaxDeliver: o.Deliveries, MaxAckPending: -1, MaxWaiting: 4096}); err != nil {
 		return engineErr("create the workers' consumer", err)
 	}
-	if p.results, err = ensureStream(ctx, p.js, jetstream.StreamConfig{Name: n.results, Subjects: []string{n.resultFilter},
-		Retention: jetstream.WorkQueuePolicy, Storage: jetstream.FileStorage, MaxAge: o.ResultTTL}); err != nil {
+	if p.results, err = ensureStream(ctx, p.js, jetstream.StreamConfig{Name: n.results, Subjects: []string{n.resultFilter, n.keepResults},
+		Retention: jetstream.WorkQueuePolicy, Storage: jetstream.FileStorage, MaxAge: o.ResultTTL, AllowRollup: true}); err != nil {
 		return err
 	}
 	rc, err := p.js.CreateOrUpdateConsumer(ctx, n.results, jetstream.ConsumerConfig{Durable: n.resultConsumer,
@@ -205,6 +207,8 @@ func (p *Pool) setup(ctx context.Context) error {
 	if err != nil {
 		return engineErr("consume results", err)
 	}
+	p.keep(n.keepTasks)
+	p.keep(n.keepResults)
 	return nil
 }
 

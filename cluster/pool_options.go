@@ -97,6 +97,8 @@ type poolNames struct {
 	resultSubject  string // this submitter's results
 	resultFilter   string // every submitter's results
 	resultConsumer string // this submitter's consumer of its results
+	keepTasks      string // the keeper of the tasks' stream (see keep)
+	keepResults    string // the keeper of the results' stream
 	control        string // where workers hear cancellations
 	presence       string // the workers' keys in the presence bucket
 }
@@ -123,6 +125,8 @@ func namesOf(pool, submitter string) poolNames {
 		resultSubject:  p + ".result." + submitter,
 		resultFilter:   p + ".result.*",
 		resultConsumer: "mp-results-" + submitter,
+		keepTasks:      p + ".keep.tasks",
+		keepResults:    p + ".keep.results",
 		control:        p + ".control",
 		presence:       pool + ".*",
 	}

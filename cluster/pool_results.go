@@ -19,6 +19,9 @@ import (
 // result if the task is finished already; then acknowledges the message.
 func (p *Pool) onResult(m jetstream.Msg) {
 	defer func() { _ = m.Ack() }()
+	if p.received.Add(1)%keepEvery == 0 {
+		p.keep(p.names.keepResults)
+	}
 	r, err := decodeResult(m.Data())
 	if err != nil {
 		diag.Logger().Warn("cluster: dropped a malformed result", "pool", p.names.pool, "err", err)

@@ -14,12 +14,13 @@ import (
 	"github.com/mpgo/mp"
 )
 
-// Execute implements mp.Executor: it queues the tasks for publishing and
-// returns at once. A task whose argument holds handles fails at once with
-// an error matching mp.ErrHandles, its descriptors closed; a task given
-// after Close or Terminate with one matching mp.ErrPoolClosed.
+// Execute implements mp.Executor: it publishes the tasks, without waiting
+// for the engine's acknowledgement, or queues them for a goroutine of the
+// Pool that does when others wait before them or the engine's client has
+// too many publishes under way. A task whose argument holds handles fails
+// at once with an error matching mp.ErrHandles, its descriptors closed; a
+// task given after Close or Terminate with one matching mp.ErrPoolClosed.
 func (p *Pool) Execute(ts ...*mp.Task) {
-	queued := false
 	for _, t := range ts {
 		if len(t.FDs) > 0 {
 			closeFDs(t.FDs)
@@ -36,12 +37,19 @@ func (p *Pool) Execute(ts ...*mp.Task) {
 		}
 		e := &entry{t: t}
 		p.pending[t.ID] = e
-		p.queue = append(p.queue, e)
+		direct := len(p.queue) == 0
+		if !direct {
+			p.queue = append(p.queue, e)
+		}
 		p.mu.Unlock()
-		queued = true
-	}
-	if queued {
-		notify(p.wake)
+		if !direct {
+			notify(p.wake)
+		} else if !p.publishOne(e) {
+			p.mu.Lock()
+			p.queue = append(p.queue, e)
+			p.mu.Unlock()
+			notify(p.wake)
+		}
 	}
 }
 
@@ -115,7 +123,6 @@ type pubWait struct {
 // publish publishes the queued tasks until the Pool shuts down.
 func (p *Pool) publish() {
 	defer p.wg.Done()
-	var buf []byte
 	for {
 		select {
 		case <-p.wake:
@@ -127,7 +134,7 @@ func (p *Pool) publish() {
 		p.queue = nil
 		p.mu.Unlock()
 		for i, e := range batch {
-			if !p.publishOne(e, &buf) {
+			if !p.publishOne(e) {
 				p.requeue(batch[i:])
 				break
 			}
@@ -138,7 +145,7 @@ func (p *Pool) publish() {
 // publishOne publishes e's task, unless it is no longer wanted, and hands
 // the acknowledgement to collect. It returns false if the engine's client
 // cannot take more for now.
-func (p *Pool) publishOne(e *entry, buf *[]byte) bool {
+func (p *Pool) publishOne(e *entry) bool {
 	t := e.t
 	p.mu.Lock()
 	if p.pending[t.ID] != e {
@@ -156,11 +163,13 @@ func (p *Pool) publishOne(e *entry, buf *[]byte) bool {
 	msgID := p.id + "." + strconv.FormatUint(t.ID, 10) + "." + strconv.Itoa(e.attempt())
 	e.msgID = msgID
 	p.mu.Unlock()
-	*buf = env.append((*buf)[:0])
-	data := append([]byte(nil), *buf...)
+	data := env.append(make([]byte, 0, len(t.Arg)+len(t.Func)+len(p.id)+32))
 	f, err := p.js.PublishMsgAsync(&nats.Msg{Subject: p.names.taskSubject, Data: data}, jetstream.WithMsgID(msgID), jetstream.WithStallWait(stallWait))
 	if err != nil {
 		return false
+	}
+	if p.sent.Add(1)%keepEvery == 0 {
+		p.keep(p.names.keepTasks)
 	}
 	select {
 	case p.acks <- pubWait{e: e, msgID: msgID, f: f}:

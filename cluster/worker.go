@@ -30,9 +30,12 @@ type WorkerOptions struct {
 	// MaxTasksPerChild, TaskTimeout and start method apply to every task.
 	Local mp.PoolOptions
 	// Prefetch is how many tasks the worker holds beyond those it runs,
-	// so that a process that finishes one finds the next at hand. Zero
-	// means as many as Local's processes; a negative number means none.
-	// Held tasks are confirmed to the engine as running ones are.
+	// so that a process that finishes one finds the next at hand: the
+	// engine is a round trip away, and a short task takes less than one.
+	// Zero means 4 per local process, and at least 32; a negative number
+	// means none. Held tasks are confirmed to the engine as running ones
+	// are, but other workers cannot take them: for tasks that run long,
+	// a small Prefetch (or none) spreads them better over the machines.
 	Prefetch int
 	// Drain is how long, once ctx ends, the worker lets the tasks it
 	// holds finish before it hands the rest back to the engine, which
@@ -129,7 +132,7 @@ func newWorker(c *Cluster, o WorkerOptions) (*worker, error) {
 	prefetch := o.Prefetch
 	switch {
 	case prefetch == 0:
-		prefetch = procs
+		prefetch = max(32, 4*procs)
 	case prefetch < 0:
 		prefetch = 0
 	}

@@ -66,7 +66,7 @@ var worker = mp.Register("mpclusterbench.worker", func(ctx context.Context, a wo
 		return struct{}{}, err
 	}
 	defer c.Close()
-	return struct{}{}, cluster.Work(ctx, c, &cluster.WorkerOptions{Pool: "bench", Local: mp.PoolOptions{Processes: a.Processes}, Prefetch: 32})
+	return struct{}{}, cluster.Work(ctx, c, &cluster.WorkerOptions{Pool: "bench", Local: mp.PoolOptions{Processes: a.Processes}})
 })
 
 func main() {
