@@ -192,7 +192,7 @@ func (p *Pool) setup(ctx context.Context) error {
 	}
 	rc, err := p.js.CreateOrUpdateConsumer(ctx, n.results, jetstream.ConsumerConfig{Durable: n.resultConsumer,
 		FilterSubject: n.resultSubject, AckPolicy: jetstream.AckExplicitPolicy, InactiveThreshold: o.ResultTTL,
-		MaxAckPending: -1})
+		AckWait: resultAckWait(o.AckWait), MaxAckPending: -1})
 	if err != nil {
 		return engineErr("create the results' consumer", err)
 	}
@@ -211,6 +211,12 @@ func (p *Pool) setup(ctx context.Context) error {
 	p.keep(n.keepResults)
 	return nil
 }
+
+// resultAckWait is how long a result delivered to this Pool waits for its
+// acknowledgement before it is delivered again: results sent into a
+// connection as it broke come again this long after it is back. A Pool
+// acknowledges a result as soon as it has it, so this is short.
+func resultAckWait(ackWait time.Duration) time.Duration { return min(ackWait, 5*time.Second) }
 
 // ensureStream creates or updates a stream, trying again if another
 // submitter created it at the same moment.

@@ -29,6 +29,9 @@ type holdArg struct {
 	// UntilCancelled makes the task return when its context ends, instead
 	// of blocking for ever.
 	UntilCancelled bool
+	// Gate, if set, is a FIFO: after reporting, the task waits for a line
+	// from it, then returns 2*X.
+	Gate string
 }
 
 var (
@@ -51,6 +54,15 @@ var (
 		}
 		fmt.Fprintf(f, "%d\n", os.Getppid())
 		f.Close()
+		if a.Gate != "" {
+			g, err := os.Open(a.Gate)
+			if err != nil {
+				return 0, err
+			}
+			defer g.Close()
+			_, err = bufio.NewReader(g).ReadString('\n')
+			return 2 * a.X, err
+		}
 		if a.UntilCancelled {
 			<-ctx.Done()
 			return 0, ctx.Err()

@@ -17,8 +17,11 @@ type PoolOptions struct {
 	// tasks it holds are delivered to other workers. Workers confirm the
 	// tasks they hold every quarter of it, however long the tasks run, so
 	// a short AckWait only shortens how long a dead machine's tasks wait.
-	// Zero means 30 seconds; a value below 100 ms panics. The setting is
-	// the pool's, on the engine: the last NewPool to set it wins.
+	// It also bounds (with 5 seconds) how long results sent to this Pool
+	// just as its connection broke wait, once it is back, to be sent
+	// again. Zero means 30 seconds; a value below 100 ms panics. The
+	// setting is the pool's, on the engine: the last NewPool to set it
+	// wins.
 	AckWait time.Duration
 	// Deliveries bounds how many times a task is delivered to a worker
 	// machine: a task whose machine died or was cut off that many times

@@ -88,9 +88,11 @@ func (p *Pool) forgetLocked(e *entry) {
 // finish finishes t with r, counting it, and lets a closed Pool that
 // waits for nothing more shut down.
 func (p *Pool) finish(t *mp.Task, r mp.TaskResult, counter *atomic.Int64) {
-	if t.Finish(r) {
-		counter.Add(1)
-	} else {
+	// Counted first: whoever waits for the task may read Stats as soon as
+	// it is finished.
+	counter.Add(1)
+	if !t.Finish(r) {
+		counter.Add(-1)
 		p.stats.duplicates.Add(1)
 	}
 	p.closeIfIdle()

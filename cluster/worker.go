@@ -94,10 +94,12 @@ type worker struct {
 	fatal chan error    // an error that ends Work
 }
 
-// heldKey identifies a task among those a worker holds.
+// heldKey identifies a task's message among those a worker holds: a task
+// published again after a crash (Retries) is another message.
 type heldKey struct {
 	submitter string
 	id        uint64
+	attempt   int
 }
 
 // heldTask is a task a worker holds: running, or waiting for its result

@@ -35,7 +35,7 @@ func (w *worker) onMsg(m *nats.Msg) {
 		notify(w.wake)
 		return
 	}
-	key := heldKey{env.Submitter, env.ID}
+	key := heldKey{env.Submitter, env.ID, env.Attempt}
 	delivered := deliveryOf(m.Reply)
 	var t *mp.Task
 	t = mp.NewTask(env.Func, env.Arg, nil, env.Items, timeOf(env.Deadline), func(r mp.TaskResult) { w.finished(key, t, env, r) })
