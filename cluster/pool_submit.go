@@ -231,7 +231,8 @@ func (p *Pool) published(w pubWait, seq uint64) {
 	if e.msgID != w.msgID {
 		return // published again since
 	}
-	if e.cancelled {
+	if e.cancelled || p.terminated {
+		// Its caller no longer waits for it: no worker should take it.
 		p.deletes = append(p.deletes, seq)
 		notify(p.janitor)
 		return

@@ -269,7 +269,10 @@ func (w *worker) refresh(cons jetstream.Consumer, beat *time.Ticker) {
 func (w *worker) pull(subject string) {
 	w.mu.Lock()
 	n := w.holdMax - w.running - w.requested
-	if n <= 0 || w.stopping {
+	// Asked for in batches, a quarter of the room at least, once tasks
+	// have been asked for: a request per finished task costs the engine
+	// more than the task.
+	if n <= 0 || w.stopping || (w.requested > 0 && n < w.holdMax/4) {
 		w.mu.Unlock()
 		return
 	}

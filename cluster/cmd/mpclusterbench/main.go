@@ -4,6 +4,7 @@
 //
 //	remote_task_roundtrip_p50 / _p90   one task at a time, 1 worker process
 //	remote_tasks_w1 / _w4              tasks/s end to end, 64-byte payloads
+//	remote_map_w4                      the same through Map's chunks (mp only)
 //
 // An engine runs in this process, listening on loopback; the submitter
 // and the worker connect to it over TCP. The worker is a child process
@@ -164,6 +165,17 @@ func run(ctx context.Context, quick bool) error {
 		}
 		emit(fmt.Sprintf("remote_tasks_w%d", procs), float64(n)/time.Since(t).Seconds(), "task/s")
 	}
+	// Beyond CPython's figures: the same items through Map, whose chunks
+	// travel as one message each.
+	items := make([][]byte, 10*n)
+	for i := range items {
+		items[i] = payload
+	}
+	t := time.Now()
+	if _, err := mp.Map(ctx, p, echo, items, 0); err != nil {
+		return err
+	}
+	emit("remote_map_w4", float64(len(items))/time.Since(t).Seconds(), "task/s")
 	stop()
 	return nil
 }
