@@ -391,3 +391,40 @@ func TestPoolCloseWaits(t *testing.T) {
 		t.Errorf("%d callbacks ran, want %d", len(order), len(fs))
 	}
 }
+
+// TestWorkerHandsBack stops a worker that runs a task, with no time to
+// drain: it hands the task back, and another worker runs it.
+func TestWorkerHandsBack(t *testing.T) {
+	c := start(t, nil)
+	p := newPool(t, c, &cluster.PoolOptions{Name: "handback", AckWait: 10 * time.Second})
+	rep := newReporter(t)
+	ctx := testCtx(t)
+
+	// The first worker works in this process, with a local pool of one
+	// process, until its context ends.
+	wc, err := cluster.Connect(ctx, c.URL(), &cluster.ConnectOptions{Worker: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wc.Close()
+	wctx, stop := context.WithCancel(ctx)
+	defer stop()
+	done := make(chan error, 1)
+	go func() {
+		done <- cluster.Work(wctx, wc, &cluster.WorkerOptions{Pool: "handback", Local: mp.PoolOptions{Processes: 1}})
+	}()
+
+	f := mp.Submit(ctx, p, hold, holdArg{X: 4, Report: rep.path, Once: filepath.Join(t.TempDir(), "once")})
+	if pid := rep.next(t, ctx); pid != os.Getpid() {
+		t.Fatalf("task ran under %d, want this process %d", pid, os.Getpid())
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatalf("Work = %v", err)
+	}
+	// Handed back, not left to AckWait (10 s): the next worker runs it.
+	startWorker(t, c, "handback", "b", 1)
+	if got, err := f.Get(ctx); err != nil || got != 8 {
+		t.Fatalf("Get = %d, %v; want 8", got, err)
+	}
+}

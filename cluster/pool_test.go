@@ -96,6 +96,20 @@ func TestPoolRunsTasks(t *testing.T) {
 	startWorker(t, c, "runs", "w1", 2)
 	ctx := testCtx(t)
 
+	// The worker announces its two processes.
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for p.Parallelism() != 2 {
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			t.Fatalf("Parallelism = %d, want 2", p.Parallelism())
+		}
+	}
+	if s := p.Stats(); s.Workers != 1 || s.Processes != 2 {
+		t.Errorf("Stats = %+v; want 1 worker with 2 processes", s)
+	}
+
 	if got, err := mp.Apply(ctx, p, double, 21); err != nil || got != 42 {
 		t.Fatalf("Apply = %d, %v; want 42", got, err)
 	}

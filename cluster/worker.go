@@ -87,6 +87,7 @@ type worker struct {
 	running   int // held tasks not yet finished
 	requested int // tasks asked for and not yet received
 	stopping  bool
+	late      []string // replies of tasks that came once stopping, to hand back
 	ackWait   time.Duration
 
 	wake  chan struct{} // a task finished, or a pull request ended
@@ -175,7 +176,7 @@ func (w *worker) run(ctx context.Context) error {
 	go func() { defer bg.Done(); w.results(bgCtx) }()
 	err = w.loop(ctx, cons)
 	if err == nil {
-		w.drain()
+		w.drain(tasks)
 	}
 	stopBG()
 	bg.Wait()
@@ -352,12 +353,23 @@ func (w *worker) fail(err error) {
 	}
 }
 
-// drain waits up to Drain for the held tasks to finish, then hands back
-// the others.
-func (w *worker) drain() {
+// drain stops taking tasks, waits up to Drain for the held tasks to
+// finish, then hands back the others. The pull requests' inbox goes
+// first: the engine delivers nothing more to it (it checks for interest),
+// so a task handed back goes to another worker and not to this one again.
+func (w *worker) drain(tasks *nats.Subscription) {
 	w.mu.Lock()
 	w.stopping = true
 	w.mu.Unlock()
+	_ = tasks.Unsubscribe()
+	_ = w.c.nc.Flush()
+	w.mu.Lock()
+	late := w.late
+	w.late = nil
+	w.mu.Unlock()
+	for _, reply := range late {
+		_ = w.c.nc.Publish(reply, ackNak)
+	}
 	if w.o.Drain > 0 {
 		w.waitIdle(w.o.Drain)
 	}

@@ -22,12 +22,13 @@ func (w *worker) onMsg(m *nats.Msg) {
 	}
 	w.mu.Lock()
 	w.requested = max(0, w.requested-1)
-	stopping := w.stopping
-	w.mu.Unlock()
-	if stopping {
-		_ = w.c.nc.Publish(m.Reply, ackNak)
+	if w.stopping {
+		// Handed back once the inbox is gone (see drain).
+		w.late = append(w.late, m.Reply)
+		w.mu.Unlock()
 		return
 	}
+	w.mu.Unlock()
 	env, err := decodeTask(m.Data)
 	if err != nil {
 		diag.Logger().Warn("cluster: worker dropped a malformed task", "pool", w.o.Pool, "err", err)
