@@ -428,3 +428,23 @@ func TestWorkerHandsBack(t *testing.T) {
 		t.Fatalf("Get = %d, %v; want 8", got, err)
 	}
 }
+
+// TestWorkerOutlivesItsConsumer deletes the workers' consumer under a
+// running worker: once a submitter makes it again, the worker takes tasks
+// from it.
+func TestWorkerOutlivesItsConsumer(t *testing.T) {
+	c := start(t, nil)
+	ctx := testCtx(t)
+	p := newPool(t, c, &cluster.PoolOptions{Name: "gone"})
+	startWorker(t, c, "gone", "a", 1)
+	if got, err := mp.Apply(ctx, p, double, 1); err != nil || got != 2 {
+		t.Fatalf("Apply = %d, %v", got, err)
+	}
+	if err := c.JetStream().DeleteConsumer(ctx, cluster.TaskStream("gone"), "mp-workers"); err != nil {
+		t.Fatal(err)
+	}
+	p2 := newPool(t, c, &cluster.PoolOptions{Name: "gone"})
+	if got, err := mp.Apply(ctx, p2, double, 2); err != nil || got != 4 {
+		t.Fatalf("Apply after the consumer was made again = %d, %v", got, err)
+	}
+}

@@ -82,13 +82,14 @@ type worker struct {
 	publish chan published
 
 	// mu guards the fields below.
-	mu        sync.Mutex
-	held      map[heldKey]*heldTask
-	running   int // held tasks not yet finished
-	requested int // tasks asked for and not yet received
-	stopping  bool
-	late      []string // replies of tasks that came once stopping, to hand back
-	ackWait   time.Duration
+	mu         sync.Mutex
+	held       map[heldKey]*heldTask
+	running    int // held tasks not yet finished
+	requested  int // tasks asked for and not yet received
+	stopping   bool
+	late       []string  // replies of tasks that came once stopping, to hand back
+	pauseUntil time.Time // no pull request before then
+	ackWait    time.Duration
 
 	wake  chan struct{} // a task finished, or a pull request ended
 	empty chan struct{} // signalled when a held task is released
@@ -222,10 +223,15 @@ func (w *worker) loop(ctx context.Context, cons jetstream.Consumer) error {
 	beat := time.NewTicker(w.beatEvery())
 	defer beat.Stop()
 	subject := fmt.Sprintf("$JS.API.CONSUMER.MSG.NEXT.%s.%s", w.names.tasks, workersConsumer)
+	pause := time.NewTimer(0)
+	defer pause.Stop()
 	for {
-		w.pull(subject)
+		if d := w.pull(subject); d > 0 {
+			pause.Reset(d)
+		}
 		select {
 		case <-w.wake:
+		case <-pause.C:
 		case <-beat.C:
 			w.confirm()
 			w.refresh(cons, beat)
@@ -266,16 +272,21 @@ func (w *worker) refresh(cons jetstream.Consumer, beat *time.Ticker) {
 	}
 }
 
-// pull asks for as many tasks as there is room for.
-func (w *worker) pull(subject string) {
+// pull asks for as many tasks as there is room for. If it must not yet
+// (see onStatus), it returns how long to wait.
+func (w *worker) pull(subject string) time.Duration {
 	w.mu.Lock()
+	if d := time.Until(w.pauseUntil); d > 0 {
+		w.mu.Unlock()
+		return d
+	}
 	n := w.holdMax - w.running - w.requested
 	// Asked for in batches, a quarter of the room at least, once tasks
 	// have been asked for: a request per finished task costs the engine
 	// more than the task.
 	if n <= 0 || w.stopping || (w.requested > 0 && n < w.holdMax/4) {
 		w.mu.Unlock()
-		return
+		return 0
 	}
 	w.requested += n
 	w.mu.Unlock()
@@ -285,6 +296,7 @@ func (w *worker) pull(subject string) {
 		w.requested -= n
 		w.mu.Unlock()
 	}
+	return 0
 }
 
 // pullExpires is how long a pull request waits for tasks; it is made

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -72,10 +73,12 @@ func deliveryOf(reply string) int {
 }
 
 // onStatus takes the end of a pull request: the number of tasks it still
-// asked for is asked for again.
+// asked for is asked for again, at once if the request only expired,
+// after a pause if the engine refused it (the consumer was deleted, say,
+// until a submitter makes it again), so as not to spin.
 func (w *worker) onStatus(m *nats.Msg) {
-	switch m.Header.Get("Status") {
-	case "100": // idle heartbeat
+	status := m.Header.Get("Status")
+	if status == "100" { // idle heartbeat
 		return
 	}
 	left, err := strconv.Atoi(m.Header.Get("Nats-Pending-Messages"))
@@ -85,9 +88,16 @@ func (w *worker) onStatus(m *nats.Msg) {
 	} else {
 		w.requested = max(0, w.requested-left)
 	}
+	if status != "408" {
+		w.pauseUntil = time.Now().Add(pullPause)
+	}
 	w.mu.Unlock()
 	notify(w.wake)
 }
+
+// pullPause is how long a worker waits before it asks again for tasks
+// after the engine refused a request.
+const pullPause = 250 * time.Millisecond
 
 // finished sends the outcome of a task the local pool finished, unless its
 // submitter stopped wanting it (then the task is only acknowledged).
