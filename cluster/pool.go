@@ -161,6 +161,7 @@ func NewPool(ctx context.Context, c *Cluster, o *PoolOptions) (*Pool, error) {
 		stop: make(chan struct{}), done: make(chan struct{})}
 	if err := guardPermission(ctx, c.nc, p.setup); err != nil {
 		p.teardown()
+		js.CleanupPublisher()
 		return nil, fmt.Errorf("cluster: NewPool %s: %w", opts.Name, err)
 	}
 	p.callbacks = newCallbacks(p.done)
@@ -329,6 +330,7 @@ func (p *Pool) shutdown() {
 			// and the results that come late with it.
 			_ = p.js.DeleteConsumer(ctx, p.names.results, p.names.resultConsumer)
 			_ = p.results.Purge(ctx, jetstream.WithPurgeSubject(p.names.resultSubject))
+			p.js.CleanupPublisher() // its inbox and goroutine
 			close(p.done)
 		}()
 	})

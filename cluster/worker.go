@@ -64,6 +64,7 @@ func Work(ctx context.Context, c *Cluster, o *WorkerOptions) error {
 	if err != nil {
 		return err
 	}
+	defer w.js.CleanupPublisher() // its inbox and goroutine
 	return w.run(ctx)
 }
 
