@@ -26,10 +26,10 @@ import (
 //
 // # Delivery
 //
-// A task is published to a work-queue stream of the engine and acknowledged
-// by the engine before it counts as given; a publish that fails is
-// repeated, under a message id that makes the engine store it once. A
-// worker takes a task, runs it, publishes its result to a stream of
+// A task is published to a work-queue stream of the engine; a publish the
+// engine does not acknowledge (within 5 seconds, or because the connection
+// broke) is made again, under a message id that makes the engine store it
+// once. A worker takes a task, runs it, publishes its result to a stream of
 // results for its submitter (stored by the engine before anything else
 // happens), and only then acknowledges the task, which removes it. So a
 // task runs at least once, and a result is never lost once the task ran:
@@ -45,6 +45,9 @@ import (
 //     running when its machine died may thus have run, in part or whole,
 //     more than once; a task that finished, whose worker died before
 //     acknowledging it, runs again and its second result is dropped.
+//   - A worker that stops (its context ends, Main's SIGTERM) hands the
+//     tasks it holds and has not finished back to the engine, which
+//     delivers them to other workers; each hand-back counts as a delivery.
 //   - A result that arrives twice is kept once: the first wins, and the
 //     others are dropped (Stats counts them).
 //   - A task's process that crashes (os.Exit, a signal, the OOM killer)
