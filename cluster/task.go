@@ -20,9 +20,9 @@ const envelopeVersion byte = 1
 
 // Bounds on what a peer may claim in an envelope.
 const (
-	maxNameLen   = 1 << 10
-	maxErrorText = 1 << 20
-	maxSentinels = 256
+	maxEnvelopeName = 1 << 10
+	maxErrorText    = 1 << 20
+	maxSentinels    = 256
 )
 
 // errEnvelope is the error of an envelope that cannot be read.
@@ -301,7 +301,7 @@ func (r *reader) bytes(limit uint64) []byte {
 	return s
 }
 
-func (r *reader) string() string { return string(r.bytes(maxNameLen)) }
+func (r *reader) string() string { return string(r.bytes(maxEnvelopeName)) }
 func (r *reader) text() string   { return string(r.bytes(maxErrorText)) }
 
 func (r *reader) rest() []byte {
