@@ -18,6 +18,10 @@ var (
 	ErrClosed = errors.New("cluster: closed")
 	// ErrEngine reports an engine that could not be started or reached.
 	ErrEngine = errors.New("cluster: engine unavailable")
+	// ErrPermission reports something the engine refused the connection's
+	// identity: a worker's connection used for what only a client may do,
+	// such as making a Pool.
+	ErrPermission = errors.New("cluster: permission denied")
 )
 
 // sentinel is an error of this package that also matches the core
@@ -52,6 +56,7 @@ func init() {
 	mp.RegisterError("cluster.ErrInsecure", ErrInsecure)
 	mp.RegisterError("cluster.ErrClosed", ErrClosed)
 	mp.RegisterError("cluster.ErrEngine", ErrEngine)
+	mp.RegisterError("cluster.ErrPermission", ErrPermission)
 }
 
 // Shared state.
