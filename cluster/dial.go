@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/mpgo/mp/internal/diag"
 )
 
 // The roles a key gives: a client may do anything on the engine; a worker
@@ -41,6 +43,7 @@ func dial(ctx context.Context, url string, id identity, tc *tls.Config, name str
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(50 * time.Millisecond),
 		nats.ClosedHandler(func(*nats.Conn) { close(closed) }),
+		nats.ErrorHandler(logAsyncError),
 		nats.Timeout(connectTimeout),
 		nats.SetCustomDialer(d),
 	}
@@ -57,6 +60,17 @@ func dial(ctx context.Context, url string, id identity, tc *tls.Config, name str
 		return nil, nil, connectError(url, tc != nil, err)
 	}
 	return nc, closed, nil
+}
+
+// logAsyncError reports an error the engine sent outside of any call —
+// a permission refused to a publish, a slow consumer — to mp's logger at
+// Warn, instead of the client's default of printing it to standard error.
+func logAsyncError(nc *nats.Conn, sub *nats.Subscription, err error) {
+	attrs := []any{"conn", nc.Opts.Name, "err", err}
+	if sub != nil {
+		attrs = append(attrs, "subject", sub.Subject)
+	}
+	diag.Logger().Warn("cluster: the engine reported an error", attrs...)
 }
 
 // ctxErr is ctx.Err(), or context.DeadlineExceeded once ctx's deadline
