@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -76,8 +77,9 @@ func restoreArgv0() {
 
 // setComm sets the comm of this process's main thread, which ps and top
 // show, to name (cut to 15 bytes); with threads set, also of its other
-// threads, which ps -L and top -H show, from a goroutine, since each costs
-// a write to /proc that the function about to run need not wait for
+// threads, which ps -L and top -H show, once the process has run for
+// threadNamesDelay: each is a write to /proc that a short function need not
+// wait for, nor compete with for the processor, and that no one would see
 // (threads made later inherit the comm of the thread that makes them).
 // prctl(PR_SET_NAME) would name only the calling thread, which in Go is
 // any thread. Failures are ignored: a name is a convenience.
@@ -90,7 +92,7 @@ func setComm(name string, threads bool) {
 	if !threads {
 		return
 	}
-	go func() {
+	time.AfterFunc(threadNamesDelay, func() {
 		self := strconv.Itoa(os.Getpid())
 		tids, _ := os.ReadDir("/proc/self/task")
 		for _, tid := range tids {
@@ -98,8 +100,14 @@ func setComm(name string, threads bool) {
 				os.WriteFile("/proc/self/task/"+tid.Name()+"/comm", comm, 0)
 			}
 		}
-	}()
+	})
 }
+
+// threadNamesDelay is how long a child runs before its threads other than
+// the main one take its name. Naming them at once, from a goroutine, made
+// a warm start and wait of a function that does nothing about a third
+// slower here, on two processors.
+const threadNamesDelay = 5 * time.Millisecond
 
 // isWarmSpare reports whether this child was started as a warm spare, by
 // its title (before restoreArgv0).

@@ -58,7 +58,7 @@ func (w *warmPool) refillLocked() {
 // woken again once it has booted: its runtime and inits done, it waits for
 // work.
 func (w *warmPool) spawnOne() {
-	c, err := spawnWith(warmTitle, nil, "", childStdio{}, background.Go)
+	c, err := spawnSpare(background.Go)
 	w.mu.Lock()
 	w.spawning--
 	w.lastErr = err
@@ -167,12 +167,29 @@ func (w *warmPool) takeSpare() (*child, error) {
 		}
 		if w.spawning == 0 {
 			w.mu.Unlock()
-			c, err := spawnWith(warmTitle, nil, "", childStdio{}, func(fn func()) { go fn() })
+			c, err := spawnSpare(func(fn func()) { go fn() })
 			w.mu.Lock()
 			return c, err
 		}
 		w.ready.Wait()
 	}
+}
+
+// spawnSpare spawns a warm spare in this process's environment and working
+// directory, and records both, so that a start that wants the same sends
+// neither: the spare has them already.
+func spawnSpare(goFn func(func())) (*child, error) {
+	env := os.Environ()
+	dir, err := os.Getwd()
+	if err != nil {
+		dir = "" // the spare inherits it; every start names its directory
+	}
+	c, err := spawnWith(warmTitle, env, dir, childStdio{}, goFn)
+	if err != nil {
+		return nil, err
+	}
+	c.spareEnv, c.spareDir = env, dir
+	return c, nil
 }
 
 // Prewarm starts warming spare processes up to the number kept ready (at
@@ -241,13 +258,8 @@ func startWarm(s *Spec, sm *startMsg) (Runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	sm.Warm, sm.Env, sm.Dir = true, s.Env, s.Dir
-	if sm.Env == nil {
-		sm.Env = os.Environ()
-	}
-	if sm.Dir == "" {
-		sm.Dir, _ = os.Getwd()
-	}
+	sm.Warm = true
+	sm.Env, sm.Dir = c.changes(s.Env, s.Dir)
 	wr := &warmRunner{child: c}
 	fds := slices.Clone(s.ArgFDs)
 	extra, err := wr.redirect(sm, s, &fds)
@@ -261,6 +273,27 @@ func startWarm(s *Spec, sm *startMsg) (Runner, error) {
 		return nil, fmt.Errorf("mp: start a warm process: %w", err)
 	}
 	return wr, nil
+}
+
+// changes returns the environment and working directory a start in spare c
+// must apply (env and dir as in Spec; nil and "" for this process's): those
+// that differ from what c was spawned with, nil or "" for those that do
+// not. A process's environment is usually what it was, and comparing it
+// costs far less than sending it and setting every variable again.
+func (c *child) changes(env []string, dir string) ([]string, string) {
+	if env == nil {
+		env = os.Environ()
+	}
+	if slices.Equal(env, c.spareEnv) {
+		env = nil
+	}
+	if dir == "" {
+		dir, _ = os.Getwd()
+	}
+	if dir == c.spareDir && dir != "" {
+		dir = ""
+	}
+	return env, dir
 }
 
 // warmRunner is a spare running a function, with the output copies made
