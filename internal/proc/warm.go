@@ -136,16 +136,16 @@ func (w *warmPool) bootedLocked() int {
 const refillDelay = 20 * time.Millisecond
 
 // take returns a spare, waiting for one being spawned if none is ready, or
-// spawning one itself if none is on its way. It replaces the spare once the
-// process ends or after refillDelay.
-func (w *warmPool) take() (*child, error) {
+// spawning one itself if none is on its way. It replaces the spare once
+// ended is closed or after refillDelay.
+func (w *warmPool) take(ended <-chan struct{}) (*child, error) {
 	c, err := w.takeSpare()
 	if err == nil {
 		background.Go(func() {
 			t := time.NewTimer(refillDelay)
 			defer t.Stop()
 			select {
-			case <-c.done:
+			case <-ended:
 			case <-t.C:
 			}
 			w.prewarm()
@@ -254,13 +254,14 @@ func lookupEnv(env []string, key string) string {
 // startWarm starts sm in a warm spare, telling it the environment,
 // directory and output it must take on.
 func startWarm(s *Spec, sm *startMsg) (Runner, error) {
-	c, err := warm.take()
+	waited := make(chan struct{})
+	c, err := warm.take(waited)
 	if err != nil {
 		return nil, err
 	}
 	sm.Warm = true
 	sm.Env, sm.Dir = c.changes(s.Env, s.Dir)
-	wr := &warmRunner{child: c}
+	wr := &warmRunner{child: c, waited: waited}
 	fds := slices.Clone(s.ArgFDs)
 	extra, err := wr.redirect(sm, s, &fds)
 	defer descr.Close(extra)
@@ -302,6 +303,12 @@ type warmRunner struct {
 	*child
 	copies []*outputCopy
 	tail   *outputCopy
+	// waited is closed once a Wait has seen the process end: then its
+	// spare is replaced. Replaced as soon as the process ended, the spawn
+	// took the processor from the goroutines that report the end to the
+	// waiter: a warm start and wait took about 15% longer here.
+	waited   chan struct{}
+	waitOnce sync.Once
 }
 
 // redirect adds to fds the descriptors the child must put in place of its
@@ -348,5 +355,6 @@ func (wr *warmRunner) Wait() Outcome {
 		wr.child.stderrCopy = wr.tail
 		wr.child.mu.Unlock()
 	}
+	defer wr.waitOnce.Do(func() { close(wr.waited) })
 	return wr.child.outcome()
 }
