@@ -42,7 +42,7 @@ func runChild(marker string, beforeReply func()) int {
 		// The program's name while it waits for its own, rather than the
 		// "exe" of /proc/self/exe. Its main thread only: its name, when it
 		// comes, goes to every thread.
-		setComm(filepath.Base(argv0()), false)
+		setComm(filepath.Base(argv0()), true)
 	}
 	fd, err := parseMarker(marker)
 	if err != nil {
@@ -107,7 +107,7 @@ func serve(ctl *transport.Conn, m transport.Msg, beforeReply func()) int {
 		return reply(ctl, sm.Func, nil, nil, err)
 	}
 	setSelf(&sm)
-	setComm(sm.Name, true)
+	setComm(sm.Name, false)
 	fwd := slog.New(&forwarder{ctl: ctl, level: slog.Level(sm.LogLevel)})
 	slog.SetDefault(fwd)
 	if sm.Diag {
