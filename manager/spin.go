@@ -18,14 +18,10 @@ import (
 // (between two processes here, a round trip costs about 15 µs with parking
 // against 5 µs with polling). A reader whose last message was long in
 // coming does not poll for the next, so that a server with many occasional
-// clients does not spend its processors polling; and one whose polls do
-// not get quick answers polls less and less often (see poll).
+// clients does not spend its processors polling.
 type spinReader struct {
 	rc syscall.RawConn
 	w  spin.Waiter
-	// skip is how many waits are left that do not poll, and backoff how
-	// many the next poll makes skip (see poll).
-	skip, backoff int
 	// The state of one Read, kept here so that the function given to the
 	// raw connection is made once, not once per Read.
 	p      []byte
@@ -55,40 +51,10 @@ func newReader(nc net.Conn) io.Reader {
 
 // poll reads into r.p, polling for a while; it returns false to park until
 // the socket is readable, after which the runtime calls it again.
-//
-// A poll that ends without an answer means that the other side did not get
-// a processor within the window: the machine is busy, and polling takes
-// the processor it waits for (Gosched yields only to this process's
-// goroutines). Such a poll doubles the backoff (1, 2, 4… up to
-// maxBackoff), an answered one halves it, and after each poll that many
-// waits skip polling: on a busy machine few waits poll, and on one that has
-// become idle again polling is back within a few hundred waits. With the
-// load average near 10 on two processors, sets to a dict ran at about 8 k
-// op/s with polling on every wait, 24–27 k with the backoff and 24 k with
-// no polling at all; clearing the backoff at the first answered poll,
-// instead of halving it, gave 10 k. Answers that come within the window, as on an
-// idle machine, keep the backoff at zero: nothing changes there.
 func (r *spinReader) poll(fd uintptr) bool {
 	r.fd = int(fd)
-	if r.try() {
-		return true // an answer already there says nothing of polling
-	}
-	if r.skip > 0 {
-		r.skip--
-		return false
-	}
-	got := r.w.Until(r.tryFn)
-	if got {
-		r.backoff /= 2
-	} else {
-		r.backoff = min(max(1, 2*r.backoff), maxBackoff)
-	}
-	r.skip = r.backoff
-	return got
+	return r.w.Until(r.tryFn)
 }
-
-// maxBackoff bounds the waits that skip polling after polls that failed.
-const maxBackoff = 256
 
 // try makes one read, and reports whether it got an answer.
 func (r *spinReader) try() bool {
