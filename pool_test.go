@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"os"
 	"slices"
 	"strings"
@@ -444,5 +445,50 @@ func TestPoolImapCancelStopsReading(t *testing.T) {
 		if read > 10+4+1 {
 			t.Errorf("ordered %v: %d items read after a cancel at the 10th result with ReadAhead 4", ordered, read)
 		}
+	}
+}
+
+// checksum is the argument's length and FNV-1a hash, computed where the
+// task runs.
+var checksum = mp.Register("test.pool.checksum", func(_ context.Context, b []byte) (string, error) {
+	return sumOf(b), nil
+})
+
+func sumOf(b []byte) string {
+	h := fnv.New64a()
+	h.Write(b)
+	return fmt.Sprintf("%d:%x", len(b), h.Sum64())
+}
+
+// Arguments of 64 KiB or more travel apart from their task's record: they
+// arrive whole, one by one and in chunks, beside small ones.
+func TestPoolLargeArguments(t *testing.T) {
+	mptest.CheckLeaks(t)
+	ctx := context.Background()
+	var items [][]byte
+	for i, size := range []int{10, 64<<10 - 1, 64 << 10, 200 << 10, 1 << 20, 3, 5 << 20} {
+		b := make([]byte, size)
+		for j := range b {
+			b[j] = byte(i*31 + j*7)
+		}
+		items = append(items, b)
+	}
+	want := make([]string, len(items))
+	for i, b := range items {
+		want[i] = sumOf(b)
+	}
+	for _, m := range []mp.StartMethod{mp.Spawn, mp.Goroutine} {
+		t.Run(string(m), func(t *testing.T) {
+			p := newPool(t, mp.PoolOptions{Processes: 2, StartMethod: m})
+			for _, chunk := range []int{1, 2} {
+				got, err := mp.Map(ctx, p, checksum, items, chunk)
+				if err != nil || !slices.Equal(got, want) {
+					t.Errorf("Map(chunk %d) = %v, %v; want %v", chunk, got, err, want)
+				}
+			}
+			if got, err := mp.Apply(ctx, p, checksum, items[4]); got != want[4] || err != nil {
+				t.Errorf("Apply = %v, %v; want %v", got, err, want[4])
+			}
+		})
 	}
 }

@@ -147,6 +147,36 @@ func TestEnvDirNameApplied(t *testing.T) {
 	}
 }
 
+// A warm process is spawned in the environment and directory of the
+// moment, and a start sends only what changed since: it must still see
+// today's, and what it was spawned with when nothing changed.
+func TestWarmFollowsEnvAndDir(t *testing.T) {
+	mptest.CheckLeaks(t)
+	ctx := context.Background()
+	os.Setenv("MP_EARLY", "early")
+	defer os.Unsetenv("MP_EARLY")
+	if err := mp.WarmUp(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	p := mp.Command(report, "MP_EARLY")
+	p.StartMethod = mp.Forkserver
+	wd, _ := os.Getwd()
+	if got := runReport(t, p); got["env"] != "early" || got["dir"] != wd {
+		t.Errorf("unchanged: child saw env %q dir %q; want early, %s", got["env"], got["dir"], wd)
+	}
+	if err := mp.WarmUp(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	t.Chdir(dir)
+	os.Unsetenv("MP_EARLY")
+	q := mp.Command(report, "MP_EARLY")
+	q.StartMethod = mp.Forkserver
+	if got := runReport(t, q); got["env"] != "" || got["dir"] != dir {
+		t.Errorf("changed: child saw env %q dir %q; want \"\", %s", got["env"], got["dir"], dir)
+	}
+}
+
 func TestExitCodes(t *testing.T) {
 	mptest.CheckLeaks(t)
 	ctx := context.Background()

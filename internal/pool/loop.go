@@ -214,12 +214,44 @@ func (wl *workerLoop) handle(m transport.Msg) error {
 			off += rec.NFDs
 		}
 		return nil
+	case poolTaskApart:
+		return wl.handleApart(m)
 	case poolStop:
 		wl.stop = true
 		return nil
 	}
 	m.Close()
 	return fmt.Errorf("%w: pool worker: message kind %d", errs.ErrProtocol, m.Kind)
+}
+
+// handleApart queues the task of a poolTaskApart datagram, with the
+// argument that follows it.
+func (wl *workerLoop) handleApart(m transport.Msg) error {
+	recs, err := decodeTasks(m.Data, len(m.FDs))
+	if err == nil && len(recs) != 1 {
+		err = fmt.Errorf("%w: pool worker: %d records announce one argument", errs.ErrProtocol, len(recs))
+	}
+	if err != nil {
+		m.Close()
+		return err
+	}
+	arg, err := wl.conn.Recv(wl.recvCtx)
+	if err != nil {
+		m.Close()
+		if err == io.EOF || errors.Is(err, errs.ErrClosed) || wl.recvCtx.Err() != nil {
+			wl.stop = true // the pool went away, as between two datagrams
+			return nil
+		}
+		return err
+	}
+	if arg.Kind != poolArg || len(arg.FDs) > 0 {
+		m.Close()
+		arg.Close()
+		return fmt.Errorf("%w: pool worker: message kind %d after a task announced its argument", errs.ErrProtocol, arg.Kind)
+	}
+	recs[0].Arg = arg.Data
+	wl.waiting = append(wl.waiting, workerTask{rec: recs[0], fds: m.FDs})
+	return nil
 }
 
 // execute runs the queued tasks in order, then sends their results.

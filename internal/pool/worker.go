@@ -278,17 +278,39 @@ func (w *worker) sendBatch(batch []*Task) error {
 	if len(batch) == 0 {
 		return nil
 	}
+	if len(batch) == 1 && len(batch[0].Arg) >= apartArg {
+		return w.sendApart(batch[0])
+	}
 	var data []byte
 	var fds []int
 	for _, t := range batch {
-		rec := taskRec{ID: t.ID, Func: t.Func, Items: t.Items, NFDs: len(t.FDs), Arg: t.Arg}
-		if !t.Deadline.IsZero() {
-			rec.Deadline = t.Deadline.UnixNano()
-		}
+		rec := recordOf(t)
 		data = appendTask(data, &rec)
 		fds = append(fds, t.FDs...)
 	}
 	return w.conn.Send(context.Background(), transport.Msg{Kind: poolTasks, Data: data, FDs: fds})
+}
+
+// sendApart sends a task with a large argument in two datagrams, its
+// record and then its argument, which is not copied. Nothing else is sent
+// to the worker in between: one goroutine at a time sends to it.
+func (w *worker) sendApart(t *Task) error {
+	rec := recordOf(t)
+	rec.Arg = nil
+	ctx := context.Background()
+	if err := w.conn.Send(ctx, transport.Msg{Kind: poolTaskApart, Data: appendTask(nil, &rec), FDs: t.FDs}); err != nil {
+		return err
+	}
+	return w.conn.Send(ctx, transport.Msg{Kind: poolArg, Data: t.Arg})
+}
+
+// recordOf returns t's record.
+func recordOf(t *Task) taskRec {
+	rec := taskRec{ID: t.ID, Func: t.Func, Items: t.Items, NFDs: len(t.FDs), Arg: t.Arg}
+	if !t.Deadline.IsZero() {
+		rec.Deadline = t.Deadline.UnixNano()
+	}
+	return rec
 }
 
 func (w *worker) sendCancels(ids []uint64) error {

@@ -62,6 +62,9 @@ func (g *goroutineRunner) Signal(syscall.Signal) error {
 	return nil
 }
 
+// Ended returns a channel closed once the function has returned.
+func (g *goroutineRunner) Ended() <-chan struct{} { return g.done }
+
 // Wait waits for the function to return, and reports it as a child's end.
 func (g *goroutineRunner) Wait() Outcome {
 	<-g.done

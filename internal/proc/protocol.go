@@ -16,10 +16,15 @@ const protoVersion = 1
 // Kinds of messages on the control socket between a parent and its child.
 const (
 	ctlStart  byte = 1 // parent → child: what to run (startMsg)
-	ctlHello  byte = 2 // child → parent: reached Main and got the start message
 	ctlResult byte = 3 // child → parent: the function's result (resultMsg)
 	ctlLog    byte = 4 // child → parent: a log record (logRecord)
-	ctlReady  byte = 5 // child → parent: started, waiting for its start message
+	// ctlReady, child → parent: it reached Main and waits for its start
+	// message. A child that sent it takes the message unless it is killed
+	// or the message is malformed (it says so on its standard error and
+	// exits with code 2), so it serves as the hello that tells "never
+	// reached Main" from "ended in its function": a separate hello after
+	// the start message would cost the parent a wake-up on every start.
+	ctlReady byte = 5
 )
 
 // startMsg tells a child what to run. The message's descriptors are the

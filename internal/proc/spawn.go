@@ -35,12 +35,16 @@ type child struct {
 	done       chan struct{} // closed once reaped and drained
 	ready      chan struct{} // closed when the child waits for its start message
 	goFn       func(func())  // starts the watching goroutines
+	// spareEnv and spareDir are the environment and working directory a
+	// warm spare was spawned with ("" if not known).
+	spareEnv []string
+	spareDir string
 
 	// mu guards the fields below, set by the watching goroutines.
 	mu     sync.Mutex
 	name   string
 	state  *os.ProcessState
-	hello  bool
+	hello  bool // it reported ready: it reached Main, and takes its start message
 	result *transport.Msg
 }
 
@@ -175,6 +179,9 @@ func (c *child) readControl() {
 			return
 		}
 		if m.Kind == ctlReady {
+			c.mu.Lock()
+			c.hello = true
+			c.mu.Unlock()
 			if !isClosed(c.ready) { // only this goroutine closes it
 				close(c.ready)
 			}
@@ -189,15 +196,10 @@ func (c *child) readControl() {
 			continue
 		}
 		c.mu.Lock()
-		switch m.Kind {
-		case ctlHello:
-			c.hello = true
-		case ctlResult:
-			if c.result == nil {
-				c.result = &m
-				c.mu.Unlock()
-				continue
-			}
+		if m.Kind == ctlResult && c.result == nil {
+			c.result = &m
+			c.mu.Unlock()
+			continue
 		}
 		c.mu.Unlock()
 		m.Close()
@@ -261,6 +263,9 @@ func (c *child) Wait() Outcome {
 	<-c.done
 	return c.outcome()
 }
+
+// Ended returns a channel closed once the child has ended and is reaped.
+func (c *child) Ended() <-chan struct{} { return c.done }
 
 // exited reports whether the child has ended.
 func (c *child) exited() bool { return isClosed(c.done) }

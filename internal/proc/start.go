@@ -58,6 +58,10 @@ type Runner interface {
 	// Wait blocks until it has ended and is reaped, and returns how.
 	// The result's descriptors are handed over to the first caller.
 	Wait() Outcome
+	// Ended returns a channel closed once it has ended and is reaped;
+	// Wait then returns without waiting for the process (it may still
+	// wait, at most briefly, for the copies of its output).
+	Ended() <-chan struct{}
 	// SetName gives the name under which its log records are passed on.
 	SetName(name string)
 	// SyncOutput copies at once what it wrote to the pipes that mp copies
@@ -71,7 +75,7 @@ type Outcome struct {
 	Code int
 	// Signal is the signal that ended it, or 0.
 	Signal syscall.Signal
-	// Hello is set once it reached Main and took its start message.
+	// Hello is set once it reached Main, ready for its start message.
 	Hello bool
 	// Result is what the function returned, if it reported anything.
 	Result *Result

@@ -2,11 +2,17 @@ package main
 
 import (
 	"context"
+	"errors"
 
 	"github.com/mpgo/mp"
 )
 
 var benchSquare = mp.Register("bench.pool.square", func(_ context.Context, x int) (int, error) { return x * x, nil })
+
+var benchLen = mp.Register("bench.pool.len", func(_ context.Context, b []byte) (int, error) { return len(b), nil })
+
+// bigItem is the size of the items of pool_map_1MiB_bw.
+const bigItem = 1 << 20
 
 func init() {
 	addGroup("pool", func(ctx context.Context, b *bench) error {
@@ -24,6 +30,18 @@ func init() {
 			return err
 		}
 		b.emit("pool_create_terminate_2", ms(d), "ms")
+		d, err = medianTime(b.n(20), func() error {
+			p, err := mp.NewPool(mp.PoolOptions{Processes: 2})
+			if err != nil {
+				return err
+			}
+			_, err = mp.Map(ctx, p, benchSquare, ints(100), 0)
+			return errors.Join(err, p.Terminate())
+		})
+		if err != nil {
+			return err
+		}
+		b.emit("pool_create_map_terminate_2", ms(d), "ms")
 		return nil
 	})
 }
@@ -74,7 +92,19 @@ func poolThroughput(ctx context.Context, b *bench) error {
 	}); err != nil {
 		return err
 	}
-	d, err := medianTime(b.n(2000), func() error {
+	items := make([][]byte, b.n(256))
+	for i := range items {
+		items[i] = make([]byte, bigItem)
+	}
+	d, err := medianTime(b.runs(), func() error {
+		_, err := mp.Map(ctx, p, benchLen, items, 1)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	b.emit("pool_map_1MiB_bw", float64(len(items)*bigItem)/d.Seconds()/1e6, "MB/s")
+	d, err = medianTime(b.n(2000), func() error {
 		_, err := mp.Apply(ctx, p, benchSquare, 3)
 		return err
 	})
