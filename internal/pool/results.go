@@ -160,7 +160,7 @@ func (e *Engine) onWorkerExit(w *worker) {
 	}
 	ds, again, lost := e.accountLocked(w, exit)
 	w.inflight = nil
-	killed := w.dying
+	killed := w.dying && !w.socketGone
 	w.dying = true
 	if w.timer != nil {
 		w.timer.Stop()

@@ -40,9 +40,12 @@ type worker struct {
 	stopSent bool
 	ready    bool
 	dying    bool // killed by the engine
-	killed   map[uint64]error
-	timer    *time.Timer
-	timerAt  time.Time
+	// socketGone says a send found the worker's socket reset: the kill
+	// that followed is no reason of the engine's.
+	socketGone bool
+	killed     map[uint64]error
+	timer      *time.Timer
+	timerAt    time.Time
 }
 
 // newWorker starts a worker process and sends it its init message.
@@ -236,6 +239,9 @@ func (w *worker) sendPending() {
 			}
 		}
 		if err != nil && !errors.Is(err, errs.ErrClosed) {
+			// A worker that died as we sent to it resets the socket: its
+			// death, not our kill, ends it.
+			w.socketGone = w.socketGone || errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET)
 			w.killLocked()
 		}
 		e.armLocked(w)
