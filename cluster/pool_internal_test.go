@@ -15,7 +15,8 @@ import (
 // TestPoolDropsDuplicateResults sends a task's result twice, as a worker
 // that died after storing a result and before acknowledging its task
 // would (the task's next worker sends it again): the first finishes the
-// task, the second is dropped.
+// task, the second is dropped; then the same within one message of
+// several results.
 func TestPoolDropsDuplicateResults(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -64,5 +65,35 @@ func TestPoolDropsDuplicateResults(t *testing.T) {
 	}
 	if s := p.Stats(); s.Duplicates != 1 || s.Done != 2 || s.Pending != 0 {
 		t.Errorf("Stats = %+v; want 1 duplicate, 2 done", s)
+	}
+
+	// A message of several results, as a busy worker sends them, one of
+	// them twice: each task finishes once (d's, last, tells the second
+	// c2 was seen).
+	c2, d := task(), task()
+	p.Execute(c2, d)
+	var encs [][]byte
+	for _, r := range []resultMsg{{ID: c2.ID, Value: []byte{5}}, {ID: c2.ID, Value: []byte{7}}, {ID: d.ID, Value: []byte{6}}} {
+		r.Worker, r.Kind = "third", resultValue
+		encs = append(encs, r.append(nil))
+	}
+	m := &nats.Msg{Subject: p.names.resultSubject, Data: appendResults(nil, encs)}
+	if _, err := p.js.PublishMsg(ctx, m, jetstream.WithMsgID("batch")); err != nil {
+		t.Fatal(err)
+	}
+	got = nil
+	for range 2 {
+		select {
+		case r := <-results:
+			got = append(got, r.Value...)
+		case <-ctx.Done():
+			t.Fatal("no result")
+		}
+	}
+	if string(got) != "\x05\x06" {
+		t.Errorf("results %v, want [5 6]", got)
+	}
+	if s := p.Stats(); s.Duplicates != 2 || s.Done != 4 || s.Pending != 0 {
+		t.Errorf("Stats = %+v; want 2 duplicates, 4 done", s)
 	}
 }

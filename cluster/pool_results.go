@@ -14,19 +14,27 @@ import (
 	"github.com/mpgo/mp/internal/diag"
 )
 
-// onResult takes a result from the engine: it finishes the task, or
-// publishes it again if it crashed and may be retried, or drops the
-// result if the task is finished already; then acknowledges the message.
+// onResult takes a message of results from the engine: for each, it
+// finishes the task, or publishes it again if it crashed and may be
+// retried, or drops the result if the task is finished already; then it
+// acknowledges the message.
 func (p *Pool) onResult(m jetstream.Msg) {
 	defer func() { _ = m.Ack() }()
 	if p.received.Add(1)%keepEvery == 0 {
 		p.keep(p.names.keepResults)
 	}
-	r, err := decodeResult(m.Data())
+	rs, err := decodeResults(m.Data())
 	if err != nil {
 		diag.Logger().Warn("cluster: dropped a malformed result", "pool", p.names.pool, "err", err)
 		return
 	}
+	for _, r := range rs {
+		p.take(r)
+	}
+}
+
+// take takes one result.
+func (p *Pool) take(r resultMsg) {
 	p.mu.Lock()
 	e := p.pending[r.ID]
 	if e == nil {

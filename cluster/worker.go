@@ -88,8 +88,10 @@ type worker struct {
 	running    int // held tasks not yet finished
 	requested  int // tasks asked for and not yet received
 	stopping   bool
-	late       []string  // replies of tasks that came once stopping, to hand back
-	pauseUntil time.Time // no pull request before then
+	late       []string               // replies of tasks that came once stopping, to hand back
+	outbox     map[string][]outResult // results to send, by submitter
+	sending    int                    // messages of results not yet stored
+	pauseUntil time.Time              // no pull request before then
 	ackWait    time.Duration
 
 	wake  chan struct{} // a task finished, or a pull request ended
@@ -147,7 +149,7 @@ func newWorker(c *Cluster, o WorkerOptions) (*worker, error) {
 	}
 	return &worker{c: c, js: js, o: o, name: name, names: namesOf(o.Pool, "-"), key: o.Pool + "." + nuid.Next(),
 		procs: procs, holdMax: procs + prefetch, inbox: c.nc.NewInbox(), publish: make(chan published, maxPublishing),
-		held: map[heldKey]*heldTask{}, wake: make(chan struct{}, 1), empty: make(chan struct{}, 1), fatal: make(chan error, 1)}, nil
+		held: map[heldKey]*heldTask{}, outbox: map[string][]outResult{}, wake: make(chan struct{}, 1), empty: make(chan struct{}, 1), fatal: make(chan error, 1)}, nil
 }
 
 // run is Work once w is made.
