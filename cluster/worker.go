@@ -32,7 +32,7 @@ type WorkerOptions struct {
 	// Prefetch is how many tasks the worker holds beyond those it runs,
 	// so that a process that finishes one finds the next at hand: the
 	// engine is a round trip away, and a short task takes less than one.
-	// Zero means 4 per local process, and at least 32; a negative number
+	// Zero means 4 per local process, and at least 64; a negative number
 	// means none. Held tasks are confirmed to the engine as running ones
 	// are, but other workers cannot take them: for tasks that run long,
 	// a small Prefetch (or none) spreads them better over the machines.
@@ -139,7 +139,7 @@ func newWorker(c *Cluster, o WorkerOptions) (*worker, error) {
 	prefetch := o.Prefetch
 	switch {
 	case prefetch == 0:
-		prefetch = max(32, 4*procs)
+		prefetch = max(64, 4*procs)
 	case prefetch < 0:
 		prefetch = 0
 	}
