@@ -100,27 +100,27 @@ func newReporter(t *testing.T) *reporter {
 	if err := syscall.Mkfifo(path, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// Opened to read and write, a FIFO does not wait for a writer, and
+	// reads wait for lines until it is closed: the tasks' lines queue in
+	// it, and closing it ends the reader wherever it is.
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	r := &reporter{path: path, pids: make(chan int)}
 	stop := make(chan struct{})
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		rd := bufio.NewReader(f)
 		for {
-			// Opening for reading waits for a writer.
-			f, err := os.Open(path)
+			line, err := rd.ReadString('\n')
 			if err != nil {
 				return
 			}
-			line, _ := bufio.NewReader(f).ReadString('\n')
-			f.Close()
-			pid, err := strconv.Atoi(line[:max(0, len(line)-1)])
+			pid, err := strconv.Atoi(line[:len(line)-1])
 			if err != nil {
-				select {
-				case <-stop:
-					return
-				default:
-					continue
-				}
+				continue
 			}
 			select {
 			case r.pids <- pid:
@@ -131,10 +131,7 @@ func newReporter(t *testing.T) *reporter {
 	}()
 	t.Cleanup(func() {
 		close(stop)
-		// Unblock the open with a writer of our own.
-		if f, err := os.OpenFile(path, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
-			f.Close()
-		}
+		f.Close()
 		<-done
 	})
 	return r

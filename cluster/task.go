@@ -173,6 +173,71 @@ func decodeResult(data []byte) (resultMsg, error) {
 	return r, nil
 }
 
+// resultsVersion opens a message that carries several results: a count,
+// then each result's envelope with its length before it. A worker sends
+// the results that finish while its previous message waits to be stored
+// as one message, so that under load a result costs the engine a fraction
+// of a store, a delivery and an acknowledgement.
+const resultsVersion byte = 2
+
+// Bounds on a message of several results: a worker starts another one
+// past them.
+const (
+	maxBatchResults = 256
+	maxBatchBytes   = 256 << 10
+)
+
+// appendResults appends a message of the results encs (each an envelope
+// made by resultMsg.append); one result is sent as its envelope alone.
+func appendResults(b []byte, encs [][]byte) []byte {
+	if len(encs) == 1 {
+		return append(b, encs[0]...)
+	}
+	b = append(b, resultsVersion)
+	b = binary.AppendUvarint(b, uint64(len(encs)))
+	for _, e := range encs {
+		b = binary.AppendUvarint(b, uint64(len(e)))
+		b = append(b, e...)
+	}
+	return b
+}
+
+// decodeResults reads a message of one result or several; the results'
+// Values alias data.
+func decodeResults(data []byte) ([]resultMsg, error) {
+	if len(data) == 0 || data[0] != resultsVersion {
+		r, err := decodeResult(data)
+		if err != nil {
+			return nil, err
+		}
+		return []resultMsg{r}, nil
+	}
+	rd := reader{b: data[1:]}
+	n := rd.count(maxBatchResults + 1)
+	if rd.err == nil && n < 2 {
+		rd.fail("count")
+	}
+	rs := make([]resultMsg, 0, n)
+	for range n {
+		b := rd.bytes(maxBatchBytes)
+		if rd.err != nil {
+			return nil, rd.err
+		}
+		r, err := decodeResult(b)
+		if err != nil {
+			return nil, err
+		}
+		rs = append(rs, r)
+	}
+	if rd.err == nil && len(rd.b) != 0 {
+		rd.err = fmt.Errorf("%w: %d bytes after the results", errEnvelope, len(rd.b))
+	}
+	if rd.err != nil {
+		return nil, rd.err
+	}
+	return rs, nil
+}
+
 // controlMsg is a message to the workers of a pool: stop one task of a
 // submitter, or all of them.
 type controlMsg struct {

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"bytes"
+	"errors"
 	"reflect"
 	"syscall"
 	"testing"
@@ -29,6 +30,41 @@ func TestEnvelopesRoundTrip(t *testing.T) {
 	}
 }
 
+func TestResultsMessage(t *testing.T) {
+	rs := []resultMsg{
+		{ID: 1, Attempt: 1, Worker: "w", Kind: resultValue, Value: []byte("v")},
+		{ID: 2, Worker: "w", Kind: resultError, Err: &mp.RemoteError{Func: "f", Message: "m", Sentinels: []string{"a"}}},
+		{ID: 3, Worker: "w", Kind: resultValue, Value: []byte{}},
+	}
+	for n := 1; n <= len(rs); n++ {
+		encs := make([][]byte, n)
+		for i := range encs {
+			encs[i] = rs[i].append(nil)
+		}
+		data := appendResults(nil, encs)
+		if n == 1 && !bytes.Equal(data, encs[0]) {
+			t.Errorf("one result: %x, want its envelope %x", data, encs[0])
+		}
+		got, err := decodeResults(data)
+		if err != nil || !reflect.DeepEqual(got, rs[:n]) {
+			t.Errorf("%d results: got %+v, %v; want %+v", n, got, err, rs[:n])
+		}
+		if n > 1 {
+			if _, err := decodeResults(data[:len(data)-1]); !errors.Is(err, mp.ErrProtocol) {
+				t.Errorf("%d results cut short: %v, want an error matching mp.ErrProtocol", n, err)
+			}
+			if _, err := decodeResults(append(data, 0)); !errors.Is(err, mp.ErrProtocol) {
+				t.Errorf("%d results and a byte: %v, want an error matching mp.ErrProtocol", n, err)
+			}
+		}
+	}
+	for _, bad := range [][]byte{nil, {resultsVersion}, {resultsVersion, 1, 0}, {resultsVersion, 0}} {
+		if _, err := decodeResults(bad); !errors.Is(err, mp.ErrProtocol) {
+			t.Errorf("decodeResults(%x) = %v, want an error matching mp.ErrProtocol", bad, err)
+		}
+	}
+}
+
 // FuzzEnvelopes feeds the decoders what a peer may send: they return an
 // error or a value that encodes back to the same bytes, never panic.
 func FuzzEnvelopes(f *testing.F) {
@@ -36,6 +72,7 @@ func FuzzEnvelopes(f *testing.F) {
 	f.Add((&resultMsg{ID: 2, Worker: "w", Kind: resultError, Err: &mp.RemoteError{Message: "m", Sentinels: []string{"a"}}}).append(nil))
 	f.Add((&resultMsg{ID: 3, Kind: resultDied, Died: &mp.WorkerDiedError{Exit: &mp.ExitError{Code: 3}}}).append(nil))
 	f.Add((&controlMsg{Kind: controlTerminate, Submitter: "s"}).append(nil))
+	f.Add(appendResults(nil, [][]byte{(&resultMsg{ID: 1, Kind: resultValue}).append(nil), (&resultMsg{ID: 2, Kind: resultValue, Value: []byte("v")}).append(nil)}))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if tm, err := decodeTask(data); err == nil {
 			if again := tm.append(nil); !bytes.Equal(again, data) && !sameTask(again, tm) {
@@ -45,6 +82,15 @@ func FuzzEnvelopes(f *testing.F) {
 		if r, err := decodeResult(data); err == nil {
 			if _, err := decodeResult(r.append(nil)); err != nil {
 				t.Errorf("result %+v does not decode again: %v", r, err)
+			}
+		}
+		if rs, err := decodeResults(data); err == nil {
+			encs := make([][]byte, len(rs))
+			for i := range rs {
+				encs[i] = rs[i].append(nil)
+			}
+			if again, err := decodeResults(appendResults(nil, encs)); err != nil || len(again) != len(rs) {
+				t.Errorf("results %+v do not decode again: %d, %v", rs, len(again), err)
 			}
 		}
 		if c, err := decodeControl(data); err == nil {

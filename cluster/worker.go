@@ -32,7 +32,7 @@ type WorkerOptions struct {
 	// Prefetch is how many tasks the worker holds beyond those it runs,
 	// so that a process that finishes one finds the next at hand: the
 	// engine is a round trip away, and a short task takes less than one.
-	// Zero means 4 per local process, and at least 32; a negative number
+	// Zero means 4 per local process, and at least 64; a negative number
 	// means none. Held tasks are confirmed to the engine as running ones
 	// are, but other workers cannot take them: for tasks that run long,
 	// a small Prefetch (or none) spreads them better over the machines.
@@ -88,8 +88,10 @@ type worker struct {
 	running    int // held tasks not yet finished
 	requested  int // tasks asked for and not yet received
 	stopping   bool
-	late       []string  // replies of tasks that came once stopping, to hand back
-	pauseUntil time.Time // no pull request before then
+	late       []string               // replies of tasks that came once stopping, to hand back
+	outbox     map[string][]outResult // results to send, by submitter
+	sending    int                    // messages of results not yet stored
+	pauseUntil time.Time              // no pull request before then
 	ackWait    time.Duration
 
 	wake  chan struct{} // a task finished, or a pull request ended
@@ -137,7 +139,7 @@ func newWorker(c *Cluster, o WorkerOptions) (*worker, error) {
 	prefetch := o.Prefetch
 	switch {
 	case prefetch == 0:
-		prefetch = max(32, 4*procs)
+		prefetch = max(64, 4*procs)
 	case prefetch < 0:
 		prefetch = 0
 	}
@@ -147,7 +149,7 @@ func newWorker(c *Cluster, o WorkerOptions) (*worker, error) {
 	}
 	return &worker{c: c, js: js, o: o, name: name, names: namesOf(o.Pool, "-"), key: o.Pool + "." + nuid.Next(),
 		procs: procs, holdMax: procs + prefetch, inbox: c.nc.NewInbox(), publish: make(chan published, maxPublishing),
-		held: map[heldKey]*heldTask{}, wake: make(chan struct{}, 1), empty: make(chan struct{}, 1), fatal: make(chan error, 1)}, nil
+		held: map[heldKey]*heldTask{}, outbox: map[string][]outResult{}, wake: make(chan struct{}, 1), empty: make(chan struct{}, 1), fatal: make(chan error, 1)}, nil
 }
 
 // run is Work once w is made.

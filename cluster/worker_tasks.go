@@ -9,6 +9,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nuid"
 
 	"github.com/mpgo/mp"
 	"github.com/mpgo/mp/internal/diag"
@@ -123,11 +124,87 @@ func (w *worker) finished(key heldKey, t *mp.Task, env taskMsg, r mp.TaskResult)
 	}
 	res := w.resultOf(env, r)
 	res.ID, res.Attempt, res.Worker = env.ID, env.Attempt, w.name
-	data := res.append(nil)
-	subject := "mp.pool." + w.o.Pool + ".result." + env.Submitter
-	msgID := env.Submitter + "." + strconv.FormatUint(env.ID, 10) + "." + strconv.Itoa(env.Attempt) + ".r"
-	p := published{key: key, subject: subject, msgID: msgID, data: data}
-	p.f, _ = w.js.PublishMsgAsync(&nats.Msg{Subject: subject, Data: data}, jetstream.WithMsgID(msgID))
+	w.mu.Lock()
+	w.outbox[env.Submitter] = append(w.outbox[env.Submitter], outResult{key: key, data: res.append(nil)})
+	w.mu.Unlock()
+	w.sendResults()
+}
+
+// outResult is a result waiting to be sent.
+type outResult struct {
+	key  heldKey
+	data []byte // its envelope
+}
+
+// resultWindow is how many messages of results a worker has sent and
+// not yet seen stored at a time. The results that finish meanwhile wait,
+// and go together in the next message once one is stored: a result that
+// finishes when none waits goes at once, and under load the messages
+// grow instead of their number.
+const resultWindow = 1
+
+// maxDirect bounds the results a worker sends a direct copy of.
+const maxDirect = 64 << 10
+
+// sendResults sends the results waiting in the outbox, one message per
+// submitter, while fewer than resultWindow messages wait to be stored.
+func (w *worker) sendResults() {
+	for {
+		w.mu.Lock()
+		if w.sending >= resultWindow {
+			w.mu.Unlock()
+			return
+		}
+		var submitter string
+		var out []outResult
+		for s, rs := range w.outbox {
+			submitter, out = s, rs
+			break
+		}
+		if out == nil {
+			w.mu.Unlock()
+			return
+		}
+		n, size := 1, len(out[0].data)
+		for n < len(out) && n < maxBatchResults && size+len(out[n].data) <= maxBatchBytes {
+			size += len(out[n].data)
+			n++
+		}
+		if n == len(out) {
+			delete(w.outbox, submitter)
+		} else {
+			w.outbox[submitter] = out[n:]
+		}
+		w.sending++
+		w.mu.Unlock()
+		w.send(submitter, out[:n])
+	}
+}
+
+// send publishes a message of results, and hands it to results, which
+// waits for the engine to store it.
+func (w *worker) send(submitter string, out []outResult) {
+	p := published{subject: "mp.pool." + w.o.Pool + ".result." + submitter, keys: make([]heldKey, len(out))}
+	encs := make([][]byte, len(out))
+	for i, o := range out {
+		p.keys[i], encs[i] = o.key, o.data
+	}
+	if len(out) == 1 {
+		if len(out[0].data) <= maxDirect {
+			// A copy straight to the submitter, which comes sooner.
+			_ = w.c.nc.Publish(p.subject+".now", out[0].data)
+		}
+		// The engine stores a task's result once, whoever sends it.
+		k := out[0].key
+		p.msgID = submitter + "." + strconv.FormatUint(k.id, 10) + "." + strconv.Itoa(k.attempt) + ".r"
+		p.data = out[0].data
+	} else {
+		// Stored once if sent again; a result that is also in another
+		// worker's message is dropped by its submitter.
+		p.msgID = nuid.Next() + ".rs"
+		p.data = appendResults(make([]byte, 0, 8+len(out)*(len(out[0].data)+2)), encs)
+	}
+	p.f, _ = w.js.PublishMsgAsync(&nats.Msg{Subject: p.subject, Data: p.data}, jetstream.WithMsgID(p.msgID))
 	w.publish <- p // nil f: sent again by results
 }
 
@@ -145,9 +222,9 @@ func (w *worker) resultOf(env taskMsg, r mp.TaskResult) resultMsg {
 	return resultMsg{Kind: resultValue, Value: r.Value}
 }
 
-// published is a result sent and waiting to be stored.
+// published is a message of results sent and waiting to be stored.
 type published struct {
-	key     heldKey
+	keys    []heldKey // the tasks whose results it carries
 	subject string
 	msgID   string
 	data    []byte
@@ -158,23 +235,31 @@ type published struct {
 // handed back to the engine.
 const maxResultTries = 3
 
-// results waits, in order, for the engine to store each result sent,
-// and then acknowledges its task; a result that could not be stored is
-// sent again, and after maxResultTries its task is handed back.
+// results waits, in order, for the engine to store each message of
+// results sent, and then acknowledges their tasks; a message that could
+// not be stored is sent again, and after maxResultTries its tasks are
+// handed back. Once a message is done, those waiting in the outbox go.
 func (w *worker) results(ctx context.Context) {
 	for {
 		select {
 		case p := <-w.publish:
-			w.store(ctx, p)
+			if !w.store(ctx, p) {
+				return
+			}
+			w.mu.Lock()
+			w.sending--
+			w.mu.Unlock()
+			w.sendResults()
 		case <-ctx.Done():
 			return
 		}
 	}
 }
 
-// store waits for the engine to store a result, sending it again if need
-// be, and acknowledges its task; or hands the task back.
-func (w *worker) store(ctx context.Context, p published) {
+// store waits for the engine to store a message of results, sending it
+// again if need be, and acknowledges their tasks; or hands the tasks
+// back. It returns false if ctx ended first.
+func (w *worker) store(ctx context.Context, p published) bool {
 	var err error
 	for tries := 0; tries < maxResultTries; tries++ {
 		if p.f == nil || tries > 0 {
@@ -185,18 +270,23 @@ func (w *worker) store(ctx context.Context, p published) {
 		}
 		select {
 		case <-p.f.Ok():
-			w.ack(p.key, ackOK)
-			return
+			for _, k := range p.keys {
+				w.ack(k, ackOK)
+			}
+			return true
 		case err = <-p.f.Err():
 			if perr := denied(w.c.nc, nil); perr != nil {
 				w.fail(fmt.Errorf("cluster: Work: send a result: %w", perr))
 			}
 		case <-ctx.Done():
-			return
+			return false
 		}
 	}
-	diag.Logger().Warn("cluster: worker could not store a result; the task goes back to the pool", "pool", w.o.Pool, "err", err)
-	w.ack(p.key, ackNak)
+	diag.Logger().Warn("cluster: worker could not store a result; the task goes back to the pool", "pool", w.o.Pool, "tasks", len(p.keys), "err", err)
+	for _, k := range p.keys {
+		w.ack(k, ackNak)
+	}
+	return true
 }
 
 // ack acknowledges a held task with body, and releases it.

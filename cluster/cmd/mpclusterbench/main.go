@@ -11,7 +11,12 @@
 // that runs Work with a local pool of 1 or 4 processes; every task is its
 // own message (Submit, no chunks), as every CPython task is its own put.
 //
-//	mpclusterbench [-quick] [-cpuprofile file] [-workerprofile file]
+// -only runs one of the figures (rtt, w1, w4 or map); -scale multiplies
+// the number of tasks, for profiles long enough to read; -count prints,
+// after each figure, how many messages of each kind crossed the engine per
+// task (an extra subscription to every subject, which costs some speed).
+//
+//	mpclusterbench [-quick] [-only figure] [-scale n] [-count] [-cpuprofile file] [-workerprofile file]
 package main
 
 import (
@@ -23,15 +28,24 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"slices"
+	"strings"
+	"sync"
 	"syscall"
 	"time"
+
+	"github.com/nats-io/nats.go"
 
 	"github.com/mpgo/mp"
 	"github.com/mpgo/mp/cluster"
 )
 
-// workerProfile is the -workerprofile flag.
-var workerProfile string
+// The flags that run uses.
+var (
+	workerProfile string
+	only          string
+	scale         int
+	count         bool
+)
 
 var echo = mp.Register("mpclusterbench.echo", func(_ context.Context, b []byte) ([]byte, error) { return b, nil })
 
@@ -75,6 +89,9 @@ func main() {
 	quick := flag.Bool("quick", false, "a tenth of the tasks")
 	profile := flag.String("cpuprofile", "", "write a CPU profile of this process (submitter and engine) to `file`")
 	flag.StringVar(&workerProfile, "workerprofile", "", "write CPU profiles of the worker processes to `file`.w1 and file.w4")
+	flag.StringVar(&only, "only", "", "run only `figure`: rtt, w1, w4 or map")
+	flag.IntVar(&scale, "scale", 1, "multiply the number of tasks by `n`")
+	flag.BoolVar(&count, "count", false, "count the messages per task, by kind of subject")
 	flag.Parse()
 	if *profile != "" {
 		f, err := os.Create(*profile)
@@ -101,9 +118,9 @@ func emit(name string, value float64, unit string) {
 
 func run(ctx context.Context, quick bool) error {
 	fmt.Printf("# mp %s cpus %d\n", runtime.Version(), runtime.NumCPU())
-	n, trips := 5000, 1000
+	n, trips := 5000*scale, 1000*scale
 	if quick {
-		n, trips = 500, 100
+		n, trips = n/10, trips/10
 	}
 	dir, err := os.MkdirTemp("", "mpclusterbench")
 	if err != nil {
@@ -128,56 +145,163 @@ func run(ctx context.Context, quick bool) error {
 		_ = p.Terminate()
 		_ = p.Wait(ctx)
 	}()
+	var m *meter
+	if count {
+		if m, err = newMeter(ctx, engine.URL()); err != nil {
+			return err
+		}
+		defer m.close()
+	}
 	payload := make([]byte, 64)
+	want := func(figure string) bool { return only == "" || only == figure }
 
-	stop, err := startWorker(engine.URL(), 1)
+	procs := 1
+	stop, err := startWorker(engine.URL(), procs)
 	if err != nil {
 		return err
 	}
-	rtts := make([]time.Duration, 0, trips)
-	for i := range trips + trips/10 {
-		t := time.Now()
-		if _, err := mp.Apply(ctx, p, echo, payload); err != nil {
-			return err
+	defer func() { stop() }()
+	if want("rtt") {
+		rtts := make([]time.Duration, 0, trips)
+		for i := range trips + trips/10 {
+			if i == trips/10 {
+				m.reset() // the first ones warm up
+			}
+			t := time.Now()
+			if _, err := mp.Apply(ctx, p, echo, payload); err != nil {
+				return err
+			}
+			if i >= trips/10 {
+				rtts = append(rtts, time.Since(t))
+			}
 		}
-		if i >= trips/10 { // the first ones warm up
-			rtts = append(rtts, time.Since(t))
-		}
+		slices.Sort(rtts)
+		emit("remote_task_roundtrip_p50", float64(rtts[len(rtts)/2].Nanoseconds())/1e3, "us")
+		emit("remote_task_roundtrip_p90", float64(rtts[len(rtts)*9/10].Nanoseconds())/1e3, "us")
+		m.report(trips)
 	}
-	slices.Sort(rtts)
-	emit("remote_task_roundtrip_p50", float64(rtts[len(rtts)/2].Nanoseconds())/1e3, "us")
-	emit("remote_task_roundtrip_p90", float64(rtts[len(rtts)*9/10].Nanoseconds())/1e3, "us")
-
-	for _, procs := range []int{1, 4} {
-		if procs != 1 {
+	for _, k := range []int{1, 4} {
+		if !want(fmt.Sprintf("w%d", k)) && (k != 4 || !want("map")) {
+			continue
+		}
+		if k != procs {
 			stop()
+			procs = k
 			if stop, err = startWorker(engine.URL(), procs); err != nil {
 				return err
 			}
-			// Warm the new worker's processes up.
-			if err := throughput(ctx, p, payload, 4*procs); err != nil {
-				return err
-			}
 		}
+		// Warm the worker's processes up.
+		if err := throughput(ctx, p, payload, 4*procs); err != nil {
+			return err
+		}
+		if !want(fmt.Sprintf("w%d", k)) {
+			continue
+		}
+		m.reset()
 		t := time.Now()
 		if err := throughput(ctx, p, payload, n); err != nil {
 			return err
 		}
 		emit(fmt.Sprintf("remote_tasks_w%d", procs), float64(n)/time.Since(t).Seconds(), "task/s")
+		m.report(n)
 	}
-	// Beyond CPython's figures: the same items through Map, whose chunks
-	// travel as one message each.
-	items := make([][]byte, 10*n)
-	for i := range items {
-		items[i] = payload
+	if want("map") {
+		// Beyond CPython's figures: the same items through Map, whose
+		// chunks travel as one message each.
+		items := make([][]byte, 10*n)
+		for i := range items {
+			items[i] = payload
+		}
+		t := time.Now()
+		if _, err := mp.Map(ctx, p, echo, items, 0); err != nil {
+			return err
+		}
+		emit("remote_map_w4", float64(len(items))/time.Since(t).Seconds(), "task/s")
 	}
-	t := time.Now()
-	if _, err := mp.Map(ctx, p, echo, items, 0); err != nil {
-		return err
-	}
-	emit("remote_map_w4", float64(len(items))/time.Since(t).Seconds(), "task/s")
-	stop()
 	return nil
+}
+
+// meter counts the messages that cross the engine, by kind of subject,
+// through a connection of its own subscribed to every subject. A nil
+// meter counts nothing.
+type meter struct {
+	c      *cluster.Cluster
+	sub    *nats.Subscription
+	mu     sync.Mutex
+	counts map[string]int
+}
+
+func newMeter(ctx context.Context, url string) (*meter, error) {
+	c, err := cluster.Connect(ctx, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	m := &meter{c: c, counts: map[string]int{}}
+	m.sub, err = c.NATS().Subscribe(">", func(msg *nats.Msg) {
+		k := kindOf(msg.Subject)
+		m.mu.Lock()
+		m.counts[k]++
+		m.mu.Unlock()
+	})
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	return m, c.NATS().Flush()
+}
+
+// kindOf groups subjects: the JetStream API by operation, inboxes as one,
+// a pool's subjects by their first four tokens.
+func kindOf(subject string) string {
+	tok := strings.Split(subject, ".")
+	switch {
+	case tok[0] == "_INBOX":
+		return "_INBOX (deliveries, replies, publish acks)"
+	case strings.HasPrefix(subject, "$JS.API.CONSUMER.MSG.NEXT."):
+		return "$JS.API.CONSUMER.MSG.NEXT (pull requests)"
+	case tok[0] == "$JS" && len(tok) > 2:
+		return strings.Join(tok[:3], ".")
+	case len(tok) > 4:
+		return strings.Join(tok[:4], ".")
+	}
+	return subject
+}
+
+func (m *meter) reset() {
+	if m == nil {
+		return
+	}
+	_ = m.c.NATS().Flush()
+	m.mu.Lock()
+	clear(m.counts)
+	m.mu.Unlock()
+}
+
+// report prints the messages per task since the last reset.
+func (m *meter) report(tasks int) {
+	if m == nil {
+		return
+	}
+	_ = m.c.NATS().Flush()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	kinds := make([]string, 0, len(m.counts))
+	total := 0
+	for k, n := range m.counts {
+		kinds = append(kinds, k)
+		total += n
+	}
+	slices.Sort(kinds)
+	for _, k := range kinds {
+		fmt.Printf("#   %-45s %6.2f per task\n", k, float64(m.counts[k])/float64(tasks))
+	}
+	fmt.Printf("#   %-45s %6.2f per task\n", "all", float64(total)/float64(tasks))
+}
+
+func (m *meter) close() {
+	_ = m.sub.Unsubscribe()
+	m.c.Close()
 }
 
 // throughput gives n tasks at once and waits for them all.
