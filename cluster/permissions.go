@@ -27,7 +27,6 @@ func workerPermissions() *server.Permissions {
 			"$JS.API.CONSUMER.INFO.*." + workersConsumer,
 			"$JS.ACK.*." + workersConsumer + ".>",
 			"mp.pool.*.result.*",
-			"mp.pool.*.result.*.now",
 			"$KV." + presenceBucket + ".>",
 		}},
 		Subscribe: &server.SubjectPermission{Allow: []string{

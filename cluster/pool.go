@@ -31,9 +31,8 @@ import (
 // broke) is made again, under a message id that makes the engine store it
 // once. A worker takes a task, runs it, publishes its result to a stream of
 // results for its submitter (stored by the engine before anything else
-// happens; a copy that is not stored may come sooner), and only then
-// acknowledges the task, which removes it. So a task runs at least once,
-// and a result is never lost once the task ran:
+// happens), and only then acknowledges the task, which removes it. So a
+// task runs at least once, and a result is never lost once the task ran:
 //
 //   - A worker machine that dies, or is cut off from the engine, stops
 //     confirming the tasks it holds; AckWait after its last confirmation
@@ -103,7 +102,6 @@ type Pool struct {
 	results   jetstream.Stream
 	consuming jetstream.ConsumeContext
 	advisory  *nats.Subscription
-	direct    *nats.Subscription
 	presence  *presence
 	callbacks *callbacks
 
@@ -113,7 +111,6 @@ type Pool struct {
 	bySeq      map[uint64]*entry // those published, by stream sequence
 	queue      []*entry          // waiting to be published
 	deletes    []uint64          // sequences to delete from the stream
-	early      map[uint64]bool   // tasks finished by a direct copy whose stored result has not come yet
 	closed     bool
 	terminated bool
 
@@ -162,7 +159,7 @@ func NewPool(ctx context.Context, c *Cluster, o *PoolOptions) (*Pool, error) {
 	}
 	id := nuid.Next()
 	p := &Pool{c: c, js: js, id: id, names: namesOf(opts.Name, id), opts: opts,
-		pending: map[uint64]*entry{}, bySeq: map[uint64]*entry{}, early: map[uint64]bool{},
+		pending: map[uint64]*entry{}, bySeq: map[uint64]*entry{},
 		wake: make(chan struct{}, 1), acks: make(chan pubWait, maxPublishing), janitor: make(chan struct{}, 1),
 		stop: make(chan struct{}), done: make(chan struct{})}
 	if err := guardPermission(ctx, c.nc, p.setup); err != nil {
@@ -209,9 +206,6 @@ func (p *Pool) setup(ctx context.Context) error {
 	adv := fmt.Sprintf("$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.%s.%s", n.tasks, workersConsumer)
 	if p.advisory, err = p.c.nc.Subscribe(adv, p.onAdvisory); err != nil {
 		return engineErr("subscribe to advisories", err)
-	}
-	if p.direct, err = p.c.nc.Subscribe(n.directSubject, p.onDirect); err != nil {
-		return engineErr("subscribe to results", err)
 	}
 	p.consuming, err = rc.Consume(p.onResult, jetstream.PullMaxMessages(1024))
 	if err != nil {
@@ -352,9 +346,6 @@ func (p *Pool) teardown() {
 	}
 	if p.advisory != nil {
 		_ = p.advisory.Unsubscribe()
-	}
-	if p.direct != nil {
-		_ = p.direct.Unsubscribe()
 	}
 	if p.presence != nil {
 		p.presence.stop()

@@ -98,7 +98,6 @@ type poolNames struct {
 	taskFilter     string // every submitter's tasks
 	results        string // the results' stream
 	resultSubject  string // this submitter's results
-	directSubject  string // copies of its results sent past the stream
 	resultFilter   string // every submitter's results
 	resultConsumer string // this submitter's consumer of its results
 	keepTasks      string // the keeper of the tasks' stream (see keep)
@@ -127,7 +126,6 @@ func namesOf(pool, submitter string) poolNames {
 		taskFilter:     p + ".task.*",
 		results:        "MPPOOLRES_" + pool,
 		resultSubject:  p + ".result." + submitter,
-		directSubject:  p + ".result." + submitter + ".now",
 		resultFilter:   p + ".result.*",
 		resultConsumer: "mp-results-" + submitter,
 		keepTasks:      p + ".keep.tasks",

@@ -33,42 +33,13 @@ func (p *Pool) onResult(m jetstream.Msg) {
 	}
 }
 
-// onDirect takes the copy of a result that a worker sends straight to
-// its submitter as it sends the result to the stream, when it sends one
-// result alone: it comes sooner, sparing the round trip the passes
-// through the stream. The copy may be lost (it is not stored), and the
-// stored result always follows; so a copy only finishes a task that
-// waits, with a value or an error (a crash, which may mean a retry, waits
-// for the stored result), and the stored result that follows is not
-// counted as a duplicate.
-func (p *Pool) onDirect(m *nats.Msg) {
-	r, err := decodeResult(m.Data)
-	if err != nil || r.Kind == resultDied {
-		return
-	}
-	p.mu.Lock()
-	e := p.pending[r.ID]
-	if e == nil || r.Attempt != e.attempt() {
-		p.mu.Unlock()
-		return
-	}
-	p.forgetLocked(e)
-	p.early[r.ID] = true
-	p.mu.Unlock()
-	p.outcome(e, r)
-}
-
-// take takes one stored result.
+// take takes one result.
 func (p *Pool) take(r resultMsg) {
 	p.mu.Lock()
 	e := p.pending[r.ID]
 	if e == nil {
-		early := p.early[r.ID]
-		delete(p.early, r.ID)
 		p.mu.Unlock()
-		if !early {
-			p.stats.duplicates.Add(1)
-		}
+		p.stats.duplicates.Add(1)
 		return
 	}
 	if r.Kind == resultDied && r.Attempt < e.attempt() {
@@ -83,11 +54,6 @@ func (p *Pool) take(r resultMsg) {
 	}
 	p.forgetLocked(e)
 	p.mu.Unlock()
-	p.outcome(e, r)
-}
-
-// outcome finishes e's task with r.
-func (p *Pool) outcome(e *entry, r resultMsg) {
 	switch r.Kind {
 	case resultValue:
 		p.finish(e.t, mp.TaskResult{Value: r.Value}, &p.stats.done)

@@ -143,9 +143,6 @@ type outResult struct {
 // grow instead of their number.
 const resultWindow = 1
 
-// maxDirect bounds the results a worker sends a direct copy of.
-const maxDirect = 64 << 10
-
 // sendResults sends the results waiting in the outbox, one message per
 // submitter, while fewer than resultWindow messages wait to be stored.
 func (w *worker) sendResults() {
@@ -190,10 +187,6 @@ func (w *worker) send(submitter string, out []outResult) {
 		p.keys[i], encs[i] = o.key, o.data
 	}
 	if len(out) == 1 {
-		if len(out[0].data) <= maxDirect {
-			// A copy straight to the submitter, which comes sooner.
-			_ = w.c.nc.Publish(p.subject+".now", out[0].data)
-		}
 		// The engine stores a task's result once, whoever sends it.
 		k := out[0].key
 		p.msgID = submitter + "." + strconv.FormatUint(k.id, 10) + "." + strconv.Itoa(k.attempt) + ".r"

@@ -258,7 +258,7 @@ func kindOf(subject string) string {
 	switch {
 	case tok[0] == "_INBOX":
 		return "_INBOX (deliveries, replies, publish acks)"
-	case strings.HasPrefix(subject, "$JS.API.CONSUMER.MSG.NEXT."):
+	case subject == "$JS.API.CONSUMER.MSG.NEXT.mp_pool_bench_tasks.workers" || strings.HasPrefix(subject, "$JS.API.CONSUMER.MSG.NEXT."):
 		return "$JS.API.CONSUMER.MSG.NEXT (pull requests)"
 	case tok[0] == "$JS" && len(tok) > 2:
 		return strings.Join(tok[:3], ".")
