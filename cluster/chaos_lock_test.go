@@ -159,21 +159,26 @@ func TestChaosLockHoldersKilled(t *testing.T) {
 		live, all = append(live, h), append(all, h.job)
 	}
 
-	// Kill a live holder at random moments, starting another.
+	// Kill holders at random moments while they hold the lock, starting
+	// another each time.
 	var victims []chaosLockJob
 	for len(victims) < kills {
 		select {
-		case <-time.After(time.Duration(rand.Int64N(int64(300 * time.Millisecond)))):
+		case <-time.After(time.Duration(rand.Int64N(int64(100 * time.Millisecond)))):
 		case <-ctx.Done():
 			t.Fatal("hung while killing")
 		}
-		// A holder that holds the lock now, as its log says, if one
-		// does; a random one otherwise.
-		i := rand.IntN(len(live))
+		// A holder that holds the lock now, as its log says; if none
+		// does (the lock is changing hands, or waits for a dead holder's
+		// TTL), another moment.
+		i := -1
 		for k, h := range live {
 			if lines := h.job.Log.lines(t); strings.Contains("LDWFV", lines[len(lines)-1][:1]) {
 				i = k
 			}
+		}
+		if i < 0 {
+			continue
 		}
 		h := live[i]
 		select {

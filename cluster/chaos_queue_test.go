@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -49,10 +50,15 @@ var (
 		}
 		again := 0
 		for i := j.From; i < j.From+j.N; i++ {
+			// A pace that keeps Puts under way when the engine is killed.
+			time.Sleep(time.Duration(rand.IntN(2000)) * time.Microsecond)
 			for tries := 0; ; tries++ {
 				err := q.Put(ctx, i)
 				if err == nil {
 					break
+				}
+				if err := j.Log.fail(classify(ctx, err)); err != nil {
+					return again, err
 				}
 				if tries == 100 || ctx.Err() != nil {
 					return again, err
@@ -94,12 +100,20 @@ var (
 			get = q.Get
 		}
 		for {
+			t0 := time.Now()
 			v, err := get(ctx)
+			if d := time.Since(t0); d > time.Second && v >= 0 {
+				// A Get that waited while items were there, or the engine
+				// was away: its time, for the report.
+				if err := j.Log.add(fmt.Sprintf("S %d", d.Milliseconds())); err != nil {
+					return struct{}{}, err
+				}
+			}
 			if err != nil {
 				if ctx.Err() != nil {
 					return struct{}{}, err
 				}
-				if err := j.Log.fail(err); err != nil {
+				if err := j.Log.fail(classify(ctx, err)); err != nil {
 					return struct{}{}, err
 				}
 				continue
@@ -117,7 +131,7 @@ var (
 				if errors.Is(err, mp.ErrTooManyReleases) || ctx.Err() != nil {
 					return struct{}{}, err
 				}
-				if err := j.Log.fail(fmt.Errorf("TaskDone: %w", err)); err != nil {
+				if err := j.Log.fail(fmt.Errorf("TaskDone: %w", classify(ctx, err))); err != nil {
 					return struct{}{}, err
 				}
 			}
@@ -144,6 +158,33 @@ func connectAgain(ctx context.Context, url string) (*cluster.Cluster, error) {
 			return nil, err
 		}
 	}
+}
+
+// classify prefixes err with its kind: "deadline" for an error that
+// matches context.DeadlineExceeded although ctx has no deadline (a
+// request the engine never answered, reported as if the caller's time had
+// run out), "engine" for ErrEngine, "closed" for ErrClosed, "other".
+func classify(ctx context.Context, err error) error {
+	_, has := ctx.Deadline()
+	kind := "other"
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) && !has:
+		kind = "deadline"
+	case errors.Is(err, cluster.ErrEngine):
+		kind = "engine"
+	case errors.Is(err, cluster.ErrClosed):
+		kind = "closed"
+	}
+	return fmt.Errorf("%s: %w", kind, err)
+}
+
+// putSoFar returns how many items the experiment's queue has taken.
+func putSoFar(ctx context.Context, c *cluster.Cluster) int {
+	s, err := c.JetStream().Stream(ctx, "MP_Q_chaos")
+	if err != nil {
+		return 0
+	}
+	return int(s.CachedInfo().State.LastSeq)
 }
 
 // retry calls fn until it succeeds, for up to 10 s, as a client of an
@@ -202,9 +243,11 @@ func (cs *consumers) killOne(t *testing.T) {
 // SIGKILLs consumers at random moments (inside Get, between Get and
 // TaskDone, anywhere) and, in the engineKilled forms, SIGKILLs the
 // engine's process once in the middle. It counts the items lost and got
-// twice. A JoinableQueue loses none; a Queue may lose at most the item a
-// consumer was killed holding between Get's return and its log (as on one
-// machine), and gets none twice.
+// twice, and the errors by kind. A JoinableQueue loses none; a Queue may
+// lose at most the item a consumer was killed holding between Get's
+// return and its log (as on one machine), and gets none twice; a Put made
+// again after a failed one stores its item once; no error claims a
+// deadline the caller did not set.
 func TestChaosQueueConsumersKilled(t *testing.T) {
 	for _, joinable := range []bool{false, true} {
 		for _, engineKill := range []bool{false, true} {
@@ -237,14 +280,15 @@ func chaosQueue(t *testing.T, joinable, engineKill bool) {
 		}
 	})
 	var ps []*mp.Process
+	plog := newRunLog(t)
 	for i := range producers {
 		pj := job
-		pj.From, pj.N = i*each, each
+		pj.From, pj.N, pj.Log = i*each, each, plog
 		ps = append(ps, startChild(t, mp.Command(chaosProduce, pj)))
 	}
 
 	// The killer: consumers at random moments, and the engine once, when
-	// an eighth of the items have been got, until it has made its kills.
+	// a quarter of the items have been put, until it has made its kills.
 	killerDone := make(chan [2]int, 1)
 	go func() {
 		k, ek := 0, 0
@@ -259,7 +303,7 @@ func chaosQueue(t *testing.T, joinable, engineKill bool) {
 				cs.killOne(t)
 				k++
 			}
-			if engineKill && ek == 0 && len(cjob.Log.lines(t)) >= producers*each/8 {
+			if engineKill && ek == 0 && putSoFar(ctx, c) >= producers*each/4 {
 				if pid := cluster.EnginePID(c); pid != 0 && syscall.Kill(pid, syscall.SIGKILL) == nil {
 					ek++
 				}
@@ -313,6 +357,12 @@ func chaosQueue(t *testing.T, joinable, engineKill bool) {
 			twice += g - 1
 		}
 	}
+	kinds := map[string]int{}
+	putErrs := plog.errors(t)
+	for _, e := range append(slices.Clone(putErrs), cjob.Log.errors(t)...) {
+		kind, _, _ := strings.Cut(strings.TrimPrefix(e, "TaskDone: "), ":")
+		kinds[kind]++
+	}
 	getErrs := cjob.Log.errors(t)
 	doneErrs := 0
 	for _, e := range getErrs {
@@ -327,17 +377,34 @@ func chaosQueue(t *testing.T, joinable, engineKill bool) {
 	tl.count("putAgain", putAgain)
 	tl.count("getErrors", len(getErrs)-doneErrs)
 	tl.count("taskDoneErrors", doneErrs)
+	tl.count("putErrors", len(putErrs))
+	tl.count("errors.engine", kinds["engine"])
+	tl.count("errors.closed", kinds["closed"])
+	tl.count("errors.other", kinds["other"])
+	tl.expect("errors.deadlineWithoutDeadline", kinds["deadline"], 0)
+	// A Put that failed and was made again must not store the item
+	// twice: only a consumer killed holding an item, or a TaskDone that
+	// failed, may bring one twice.
 	if joinable {
 		tl.expect("lost", lost, 0)
-		tl.atMost("gotTwice", twice, counts[0]+putAgain+doneErrs)
+		tl.atMost("gotTwice", twice, counts[0]+doneErrs)
 	} else {
 		tl.atMost("lost", lost, counts[0])
-		tl.atMost("gotTwice", twice, putAgain)
+		tl.expect("gotTwice", twice, 0)
 	}
 	tl.expect("consumersNotStopped", len(live)-exited, 0)
+	slow, slowest := 0, 0
+	for _, line := range cjob.Log.lines(t) {
+		if ms, ok := strings.CutPrefix(line, "S "); ok {
+			n, _ := strconv.Atoi(ms)
+			slow, slowest = slow+1, max(slowest, n)
+		}
+	}
+	tl.count("getsOver1s", slow)
+	tl.count("slowestGetMs", slowest)
 	tl.report()
-	if len(getErrs) > 0 {
-		t.Logf("first Get error: %s", getErrs[0])
+	for _, e := range append(putErrs, getErrs...)[:min(4, len(putErrs)+len(getErrs))] {
+		t.Logf("error: %s", e)
 	}
 	if engineKill && counts[1] == 0 {
 		t.Errorf("the engine was not killed")
