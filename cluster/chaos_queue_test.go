@@ -36,7 +36,7 @@ var (
 	// chaosProduce puts its items, putting an item again after a Put that
 	// failed (the engine down), and returns how many it put again.
 	chaosProduce = mp.Register("cluster_test.chaosProduce", func(ctx context.Context, j chaosQueueJob) (int, error) {
-		c, err := connectAgain(ctx, j.URL)
+		c, err := connectAgain(ctx, j.URL, nil)
 		if err != nil {
 			return 0, err
 		}
@@ -72,7 +72,7 @@ var (
 	// JoinableQueue's it marks done after a short random pause. A Get
 	// that fails (the engine down) is logged and made again.
 	chaosConsume = mp.Register("cluster_test.chaosConsume", func(ctx context.Context, j chaosQueueJob) (struct{}, error) {
-		c, err := connectAgain(ctx, j.URL)
+		c, err := connectAgain(ctx, j.URL, nil)
 		if err != nil {
 			return struct{}{}, err
 		}
@@ -145,10 +145,10 @@ var (
 // connectAgain connects to the engine at url, trying again for up to 10 s
 // while it is down (its process killed and being started again), as a
 // client of a restarting engine would.
-func connectAgain(ctx context.Context, url string) (*cluster.Cluster, error) {
+func connectAgain(ctx context.Context, url string, o *cluster.ConnectOptions) (*cluster.Cluster, error) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		c, err := cluster.Connect(ctx, url, nil)
+		c, err := cluster.Connect(ctx, url, o)
 		if err == nil || !errors.Is(err, cluster.ErrEngine) || time.Now().After(deadline) {
 			return c, err
 		}

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime/pprof"
 	"slices"
@@ -229,7 +231,9 @@ type chaosWorkerArg struct {
 // chaosWorker is a worker machine: a process that connects with the
 // worker identity and works until it is killed or its parent dies.
 var chaosWorker = mp.Register("cluster_test.chaosWorker", func(ctx context.Context, a chaosWorkerArg) (struct{}, error) {
-	c, err := cluster.Connect(ctx, a.URL, &cluster.ConnectOptions{Worker: true})
+	// Started while the engine's process is being started again, it
+	// tries again (see TestChaosWorkerBeforeEngine for Main's workers).
+	c, err := connectAgain(ctx, a.URL, &cluster.ConnectOptions{Worker: true})
 	if err != nil {
 		return struct{}{}, err
 	}
@@ -531,17 +535,37 @@ func TestChaosPoolTaskKillsItself(t *testing.T) {
 // tasks run: the engine starts again on the same store and port; no item
 // is lost, none comes twice to the caller, each completes or fails with a
 // specific error; tasks run twice are counted (at least once allows them).
+// The second form also kills a worker machine with each engine kill, and
+// its tasks outlast AckWait, so that they live on the workers'
+// confirmations across the restart.
 func TestChaosPoolEngineKilled(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		n        int
+		sleep    time.Duration
+		ackWait  time.Duration
+		machines bool
+	}{
+		{"short tasks", pick(60, 400), 20 * time.Millisecond, time.Second, false},
+		{"long tasks and machines", pick(16, 60), 1500 * time.Millisecond, 500 * time.Millisecond, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			chaosEngine(t, tc.n, tc.sleep, tc.ackWait, tc.machines)
+		})
+	}
+}
+
+func chaosEngine(t *testing.T, n int, sleep, ackWait time.Duration, killMachines bool) {
 	ctx := bounded(t, time.Duration(pick(90, 300))*time.Second)
 	c := start(t, &cluster.Options{Process: true})
-	p := newPool(t, c, &cluster.PoolOptions{Name: "chaosengine", AckWait: time.Second})
-	n, kills := pick(60, 400), pick(1, 3)
+	p := newPool(t, c, &cluster.PoolOptions{Name: "chaosengine", AckWait: ackWait})
+	kills := pick(1, 3)
 	m := startMachines(t, 2, chaosWorkerArg{URL: c.URL(), Pool: "chaosengine", Processes: 2, Prefetch: 2})
 	log := newRunLog(t)
 
-	k := 0
+	k, mk := 0, 0
 	var killErr error
-	o := runTasks(ctx, p, log, n, 20*time.Millisecond, nil, func(got int) {
+	o := runTasks(ctx, p, log, n, sleep, nil, func(got int) {
 		// A kill after each n/(kills+1) results, at a random moment
 		// within the next few tasks.
 		if k < kills && got >= (k+1)*n/(kills+1) {
@@ -550,13 +574,19 @@ func TestChaosPoolEngineKilled(t *testing.T) {
 				return // being started again
 			}
 			time.Sleep(time.Duration(rand.Int64N(int64(20 * time.Millisecond))))
-			if killErr = syscall.Kill(pid, syscall.SIGKILL); killErr == nil {
-				k++
+			if killErr = syscall.Kill(pid, syscall.SIGKILL); killErr != nil {
+				return
+			}
+			k++
+			if killMachines {
+				if killErr = m.killOne(); killErr == nil {
+					mk++
+				}
 			}
 		}
 	})
 	if killErr != nil {
-		t.Fatalf("kill the engine: %v", killErr)
+		t.Fatalf("kill: %v", killErr)
 	}
 	runs := log.counts(t, n)
 	twiceRun := 0
@@ -569,6 +599,7 @@ func TestChaosPoolEngineKilled(t *testing.T) {
 	tl := newTally(t)
 	tl.count("tasks", n)
 	tl.expect("engineKills", k, kills)
+	tl.count("machineKills", mk)
 	tl.count("ok", o.ok)
 	tl.expect("lost", lost, 0)
 	tl.expect("duplicated", twice, 0)
@@ -580,4 +611,78 @@ func TestChaosPoolEngineKilled(t *testing.T) {
 	tl.expect("machinesExited", 2-m.alive(), 0)
 	tl.report()
 	t.Logf("errors: %v", o.errs)
+}
+
+// TestChaosWorkerBeforeEngine starts a worker machine in Main's worker
+// mode while its engine is down — as after a power cut, when the machines
+// come up before the engine's, or while an engine's process is being
+// started again — and starts the engine only once the worker has tried
+// to connect and been turned away. Main gives its first connection 30
+// seconds: the worker must wait for the engine, join it and run tasks,
+// not exit.
+func TestChaosWorkerBeforeEngine(t *testing.T) {
+	ctx := bounded(t, 60*time.Second)
+	key := []byte("a key for the early worker")
+	keyFile := filepath.Join(t.TempDir(), "key")
+	if err := os.WriteFile(keyFile, key, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// The engine's address, held by a listener that turns every
+	// connection away, as a port nobody serves yet would.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	var stderr bytes.Buffer
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), cluster.EnvJoin+"=nats://"+addr, cluster.EnvKeyFile+"="+keyFile,
+		cluster.EnvPool+"=early", cluster.EnvProcesses+"=1")
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-exited
+	})
+	turnedAway := 0
+	conn, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.Close()
+	turnedAway++
+	l.Close()
+
+	c := start(t, &cluster.Options{Key: key, Listen: addr})
+	p := newPool(t, c, &cluster.PoolOptions{Name: "early"})
+	done := make(chan error, 1)
+	go func() {
+		got, err := mp.Apply(ctx, p, double, 21)
+		if err == nil && got != 42 {
+			err = fmt.Errorf("Apply = %d, want 42", got)
+		}
+		done <- err
+	}()
+	workerExited, tasksDone := 0, 0
+	select {
+	case err := <-exited:
+		workerExited++
+		t.Logf("the worker exited: %v; its stderr: %s", err, bytes.TrimSpace(stderr.Bytes()))
+		exited <- err // for the cleanup
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Apply: %v", err)
+		} else {
+			tasksDone++
+		}
+	}
+	tl := newTally(t)
+	tl.count("connectionsTurnedAway", turnedAway)
+	tl.expect("workerExited", workerExited, 0)
+	tl.expect("tasksDone", tasksDone, 1)
+	tl.report()
 }
