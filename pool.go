@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/mpgo/mp/internal/callbacks"
 	"github.com/mpgo/mp/internal/errs"
 	"github.com/mpgo/mp/internal/pool"
 	"github.com/mpgo/mp/internal/proc"
@@ -106,7 +107,7 @@ type Pool struct {
 	method    StartMethod
 	stdout    io.Writer
 	stderr    io.Writer
-	callbacks *callbacks
+	callbacks *callbacks.Runner
 }
 
 // pooledTask is a task's form in a Pool's engine, and the engine.
@@ -143,7 +144,7 @@ func NewPool(opts PoolOptions) (*Pool, error) {
 	if p.e, err = pool.New(cfg); err != nil {
 		return nil, err
 	}
-	p.callbacks = newCallbacks(p.e.Done())
+	p.callbacks = callbacks.New(p.e.Done())
 	return p, nil
 }
 
@@ -184,7 +185,7 @@ func (p *Pool) Cancel(t *Task) {
 
 // RunCallback implements Executor: fn runs in a goroutine of the pool, after
 // the callbacks given before it.
-func (p *Pool) RunCallback(fn func()) { p.callbacks.add(fn) }
+func (p *Pool) RunCallback(fn func()) { p.callbacks.Add(fn) }
 
 // poolOwner is a Task as the owner of the engine's form of it.
 type poolOwner struct{ t *Task }
@@ -225,7 +226,7 @@ func (p *Pool) Wait(ctx context.Context) error {
 	if err := p.e.Wait(ctx); err != nil {
 		return err
 	}
-	return p.callbacks.wait(ctx)
+	return p.callbacks.Wait(ctx)
 }
 
 // startWorker starts a worker process running the engine's loop on tasks

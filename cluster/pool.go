@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nuid"
 
 	"github.com/mpgo/mp"
+	"github.com/mpgo/mp/internal/callbacks"
 )
 
 // Pool is an mp.Executor whose tasks run on worker machines: mp.Apply,
@@ -103,7 +104,7 @@ type Pool struct {
 	consuming jetstream.ConsumeContext
 	advisory  *nats.Subscription
 	presence  *presence
-	callbacks *callbacks
+	callbacks *callbacks.Runner
 
 	// mu guards the fields below.
 	mu         sync.Mutex
@@ -167,7 +168,7 @@ func NewPool(ctx context.Context, c *Cluster, o *PoolOptions) (*Pool, error) {
 		js.CleanupPublisher()
 		return nil, fmt.Errorf("cluster: NewPool %s: %w", opts.Name, err)
 	}
-	p.callbacks = newCallbacks(p.done)
+	p.callbacks = callbacks.New(p.done)
 	p.wg.Add(4)
 	go p.publish()
 	go p.collect()
@@ -252,7 +253,7 @@ func (p *Pool) Parallelism() int { return max(1, p.presence.processes()) }
 
 // RunCallback implements mp.Executor: fn runs in a goroutine of the Pool,
 // after the callbacks given before it.
-func (p *Pool) RunCallback(fn func()) { p.callbacks.add(fn) }
+func (p *Pool) RunCallback(fn func()) { p.callbacks.Add(fn) }
 
 // Close stops the Pool from taking new tasks: those given already still
 // run, and their futures complete; tasks given afterwards fail with an
@@ -316,7 +317,7 @@ func (p *Pool) Wait(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	return p.callbacks.wait(ctx)
+	return p.callbacks.Wait(ctx)
 }
 
 // shutdown stops the Pool's goroutines and subscriptions, once, from a
