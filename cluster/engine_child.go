@@ -17,6 +17,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/mpgo/mp"
+	"github.com/mpgo/mp/internal/logrelay"
 )
 
 // An engine that Start runs with Options.Process lives in a child process
@@ -39,11 +40,9 @@ type engineArg struct {
 // engineMsg is a message of the engine's process: its URL once, then log
 // records.
 type engineMsg struct {
-	_     struct{} `cbor:",toarray"`
-	URL   string
-	Level slog.Level
-	Msg   string
-	Attrs []string // keys and values, alternately
+	_   struct{} `cbor:",toarray"`
+	URL string
+	Log logrelay.Record
 }
 
 // runEngine runs in the engine's process: it starts the engine, reports
@@ -56,7 +55,7 @@ func runEngine(ctx context.Context, a engineArg) (struct{}, error) {
 	if err != nil {
 		return struct{}{}, err
 	}
-	logger := slog.New(&relayHandler{to: a.Report})
+	logger := relayTo(a.Report)
 	e, err := startEmbedded(ctx, a.Config, tc, logger)
 	if err != nil {
 		return struct{}{}, err
@@ -148,7 +147,7 @@ func (c *child) spawn(ctx context.Context) (*childProc, string, error) {
 			go relayLogs(r, logger, cp.logs)
 			return cp, m.URL, nil
 		}
-		m.log(logger)
+		m.Log.Log(logger)
 	}
 }
 

@@ -164,7 +164,7 @@ func serveChild(ctx context.Context, a serveArg) (struct{}, error) {
 
 func listenFor(a serveArg) (*Server, net.Listener, error) {
 	key := a.AuthKey
-	logger := slog.New(&relayHandler{to: a.Report})
+	logger := relayTo(a.Report)
 	srv := NewServer(&ServerOptions{AuthKey: key, Limits: a.Limits, Logger: logger})
 	srv.explicit = a.Explicit
 	for name, spec := range a.Shared {
