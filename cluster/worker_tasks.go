@@ -16,10 +16,18 @@ import (
 )
 
 // onMsg takes what comes in answer to the worker's pull requests: a task,
-// or the engine's word that a request ended.
+// or the engine's word that a request ended. The engine sends that word
+// with no reply subject, and every task with its acknowledgement subject:
+// a task message published with an empty body and a Status header — as
+// anyone who may submit can — is a malformed task, not a status, and
+// changes nothing in how many tasks the worker asks for.
 func (w *worker) onMsg(m *nats.Msg) {
-	if len(m.Data) == 0 && m.Header.Get("Status") != "" {
-		w.onStatus(m)
+	if m.Reply == "" {
+		if len(m.Data) == 0 && m.Header.Get("Status") != "" {
+			w.onStatus(m)
+		} else {
+			diag.Logger().Warn("cluster: worker dropped a message that is neither a task nor the engine's status", "pool", w.o.Pool, "subject", m.Subject)
+		}
 		return
 	}
 	w.mu.Lock()
