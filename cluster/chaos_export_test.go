@@ -10,17 +10,23 @@ func TaskEnvelope(id uint64, submitter, fn string, arg []byte) []byte {
 	return t.append(nil)
 }
 
-// ResultError returns the error a result message carries (nil for a
-// value), or the error of reading it.
-func ResultError(data []byte) (carried error, err error) {
-	r, err := decodeResult(data)
-	switch {
-	case err != nil:
+// ResultErrors returns the errors a message of results carries, one per
+// result (nil for a value), or the error of reading it: a worker sends the
+// results that finish together as one message.
+func ResultErrors(data []byte) (carried []error, err error) {
+	rs, err := decodeResults(data)
+	if err != nil {
 		return nil, err
-	case r.Kind == resultError:
-		return r.Err, nil
-	case r.Kind == resultDied:
-		return r.Died, nil
 	}
-	return nil, nil
+	for _, r := range rs {
+		switch r.Kind {
+		case resultError:
+			carried = append(carried, r.Err)
+		case resultDied:
+			carried = append(carried, r.Died)
+		default:
+			carried = append(carried, nil)
+		}
+	}
+	return carried, nil
 }

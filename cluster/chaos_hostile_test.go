@@ -159,7 +159,7 @@ func TestChaosPoolHostileTasks(t *testing.T) {
 
 // ghostResults reads the results published for the submitter "ghost"
 // until want have come, and returns the errors they carry (nil for a
-// value, the reading's error for one that does not read).
+// value, the reading's error for a message that does not read).
 func ghostResults(t *testing.T, ctx context.Context, c *cluster.Cluster, pool string, want int) []error {
 	t.Helper()
 	cons, err := c.JetStream().CreateConsumer(ctx, cluster.ResultStream(pool), jetstream.ConsumerConfig{
@@ -174,8 +174,11 @@ func ghostResults(t *testing.T, ctx context.Context, c *cluster.Cluster, pool st
 			t.Errorf("%d of %d results of the ghost came: %v", len(out), want, err)
 			return out
 		}
-		carried, err := cluster.ResultError(m.Data())
-		out = append(out, errors.Join(carried, err))
+		carried, err := cluster.ResultErrors(m.Data())
+		if err != nil {
+			out = append(out, err)
+		}
+		out = append(out, carried...)
 		_ = m.Ack()
 	}
 	return out
