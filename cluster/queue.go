@@ -20,10 +20,13 @@ import (
 // stream even without a hint that something changed (hints travel on core
 // NATS and are lost with the process that would send them).
 const (
-	fetchSlice  = 10 * time.Second
-	recheck     = 500 * time.Millisecond
-	ackTimeout  = 10 * time.Second
-	defaultWait = 30 * time.Second
+	fetchSlice = 10 * time.Second
+	recheck    = 500 * time.Millisecond
+	ackTimeout = 10 * time.Second
+	// pullHeartbeat is how often the engine tells a waiting pull that it
+	// is still there.
+	pullHeartbeat = 500 * time.Millisecond
+	defaultWait   = 30 * time.Second
 )
 
 // QueueOptions configure a queue when it is made. A queue that exists is
@@ -166,11 +169,12 @@ func (q *Queue[T]) Put(ctx context.Context, v T) error {
 	if err != nil {
 		return err
 	}
-	if err := q.publish(ctx, data); !errors.Is(err, mp.ErrFull) {
+	id := newMsgID()
+	if err := q.publish(ctx, id, data); !errors.Is(err, mp.ErrFull) {
 		return err
 	}
 	return q.waitAcked(ctx, mp.ErrFull, func() (bool, error) {
-		err := q.publish(ctx, data)
+		err := q.publish(ctx, id, data)
 		if errors.Is(err, mp.ErrFull) {
 			return false, nil
 		}
@@ -185,13 +189,22 @@ func (q *Queue[T]) TryPut(ctx context.Context, v T) error {
 	if err != nil {
 		return err
 	}
-	return q.publish(ctx, data)
+	return q.publish(ctx, newMsgID(), data)
 }
 
-// publish stores one item, or returns mp.ErrFull.
-func (q *Queue[T]) publish(ctx context.Context, data []byte) error {
-	_, err := q.c.js.PublishMsg(ctx, &nats.Msg{Subject: q.subject, Data: data},
-		jetstream.WithExpectStream(q.stream.CachedInfo().Config.Name))
+// publish stores one item, or returns mp.ErrFull. The item goes under id,
+// one per Put: an attempt that got no answer (the engine died with the
+// reply) is made again under the same id once the engine is back, and the
+// engine stores an item published twice under one id once, if the two
+// come within its duplicate window (two minutes). So a Put across the
+// engine's death stores its item once, unless a getter took the item
+// before the engine died: the engine, started again, knows the ids of the
+// items it still holds only.
+func (q *Queue[T]) publish(ctx context.Context, id string, data []byte) error {
+	_, err := request(ctx, q.c.nc, engineWait, func(ctx context.Context) (*jetstream.PubAck, error) {
+		return q.c.js.PublishMsg(ctx, &nats.Msg{Subject: q.subject, Data: data},
+			jetstream.WithExpectStream(q.stream.CachedInfo().Config.Name), jetstream.WithMsgID(id))
+	})
 	if isFull(err) {
 		return fmt.Errorf("cluster: queue %q: %w", q.name, mp.ErrFull)
 	}
@@ -295,11 +308,15 @@ func (q *Queue[T]) decode(m jetstream.Msg) (T, error) {
 // ack acknowledges m and waits for the engine to confirm it, then hints
 // waiting Puts and Waits. The wait is not bounded by ctx alone: an item
 // decoded must not be returned unless the engine will not deliver it
-// again.
+// again. An acknowledgement that got no answer is sent again once the
+// engine is back, for up to ackTimeout: acknowledging an item twice is
+// harmless (the engine answers the second as the first, or, if the item
+// was delivered again meanwhile, removes it all the same).
 func (q *Queue[T]) ack(ctx context.Context, m jetstream.Msg) error {
-	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ackTimeout)
-	defer cancel()
-	if err := m.DoubleAck(actx); err != nil {
+	_, err := request(context.WithoutCancel(ctx), q.c.nc, ackTimeout, func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, m.DoubleAck(ctx)
+	})
+	if err != nil {
 		return q.error("acknowledge (the item will be delivered again)", err)
 	}
 	q.c.nc.Publish(q.acked, nil)
@@ -320,11 +337,17 @@ func (q *Queue[T]) next(ctx context.Context) (jetstream.Msg, error) {
 }
 
 // fetch pulls one item, waiting at most fetchSlice; it returns nil, nil
-// when none came.
+// when none came. The engine sends a heartbeat every pullHeartbeat while
+// the pull waits, so a pull lost with the engine's death ends within two
+// of them, and the next is made once the connection is back.
 func (q *Queue[T]) fetch(ctx context.Context) (jetstream.Msg, error) {
 	fctx, cancel := context.WithTimeout(ctx, fetchSlice)
 	defer cancel()
-	batch, err := q.cons.Fetch(1, jetstream.FetchContext(fctx))
+	opts := []jetstream.FetchOpt{jetstream.FetchContext(fctx)}
+	if d, _ := fctx.Deadline(); time.Until(d) > 3*pullHeartbeat {
+		opts = append(opts, jetstream.FetchHeartbeat(pullHeartbeat))
+	}
+	batch, err := q.cons.Fetch(1, opts...)
 	if errors.Is(err, jetstream.ErrInvalidOption) && fctx.Err() == nil {
 		// The remaining time is too short to pull for.
 		<-fctx.Done()
@@ -336,7 +359,14 @@ func (q *Queue[T]) fetch(ctx context.Context) (jetstream.Msg, error) {
 	for m := range batch.Messages() {
 		return m, nil
 	}
-	if err := batch.Error(); err != nil && ctx.Err() == nil && !isTimeout(err) {
+	err = batch.Error()
+	if errors.Is(err, jetstream.ErrNoHeartbeat) && ctx.Err() == nil {
+		if err := waitConnected(ctx, q.c.nc, engineWait); err != nil && ctx.Err() == nil {
+			return nil, q.error("get", err)
+		}
+		return nil, nil
+	}
+	if err != nil && ctx.Err() == nil && !isTimeout(err) {
 		return nil, q.error("get", err)
 	}
 	return nil, nil
