@@ -21,6 +21,10 @@ import (
 // whole dict (Len, Keys, Values, Items, Copy, Update, Clear) are not: they
 // see or make the changes of other processes one key at a time.
 //
+// A read or write under way when the engine's process dies waits for it to
+// be started again and is made again; a write sent twice is stored once.
+// The listing methods (Len, Keys, Values, Items, Copy) are not made again.
+//
 // Two keys are the same key if their encodings are equal; for the usual
 // key types (strings, integers, structs of them) that is Go's ==.
 //

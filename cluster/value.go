@@ -15,7 +15,8 @@ import (
 // methods (Swap, CompareAndSwap, Add) write only if the revision they read
 // is still the last, reading again if not, so they are atomic across
 // processes and machines. Under contention each retry costs two requests
-// to the engine.
+// to the engine. A call under way when the engine's process dies waits
+// for it to be started again and carries on, and changes the value once.
 //
 // A *Value is safe for concurrent use. It holds nothing to close.
 type Value[T any] struct {
