@@ -3,7 +3,6 @@ package cluster
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"reflect"
 
@@ -22,6 +21,10 @@ import (
 // whole dict (Len, Keys, Values, Items, Copy, Update, Clear) are not: they
 // see or make the changes of other processes one key at a time.
 //
+// A read or write under way when the engine's process dies waits for it to
+// be started again and is made again; a write sent twice is stored once.
+// The listing methods (Len, Keys, Values, Items, Copy) are not made again.
+//
 // Two keys are the same key if their encodings are equal; for the usual
 // key types (strings, integers, structs of them) that is Go's ==.
 //
@@ -31,6 +34,7 @@ type Dict[K comparable, V any] struct {
 	name string
 	js   jetstream.JetStream
 	kv   jetstream.KeyValue
+	st   kvStore // kv, for reads and writes that survive the engine's death
 }
 
 // Item is a key of a Dict with its value.
@@ -53,7 +57,11 @@ func openDict[K comparable, V any](ctx context.Context, c *Cluster, bucket, name
 	if err != nil {
 		return nil, err
 	}
-	return &Dict[K, V]{name: name, js: c.js, kv: kv}, nil
+	st, err := newKVStore(ctx, c, kv)
+	if err != nil {
+		return nil, err
+	}
+	return &Dict[K, V]{name: name, js: c.js, kv: kv, st: st}, nil
 }
 
 func (d *Dict[K, V]) error(what string, err error) error {
@@ -69,8 +77,8 @@ func (d *Dict[K, V]) entry(ctx context.Context, k K) (string, jetstream.KeyValue
 	if err != nil {
 		return "", nil, err
 	}
-	e, err := d.kv.Get(ctx, key)
-	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
+	e, err := d.st.get(ctx, key)
+	if isAbsent(err) {
 		return key, nil, nil
 	}
 	if err != nil {
@@ -128,7 +136,7 @@ func (d *Dict[K, V]) put(ctx context.Context, k K, v V) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	rev, err := d.kv.Put(ctx, key, data)
+	rev, err := d.st.put(ctx, key, data)
 	if err != nil {
 		return 0, d.error("set", err)
 	}
@@ -153,13 +161,7 @@ func (d *Dict[K, V]) SetIfRevision(ctx context.Context, k K, v V, rev uint64) (u
 // update writes data to key if its last write is rev; rev 0 also matches
 // a deleted key, whose delete marker's revision Entry does not give.
 func (d *Dict[K, V]) update(ctx context.Context, key string, data []byte, rev uint64) (uint64, bool, error) {
-	var n uint64
-	var err error
-	if rev == 0 {
-		n, err = d.kv.Create(ctx, key, data)
-	} else {
-		n, err = d.kv.Update(ctx, key, data, rev)
-	}
+	n, err := d.st.update(ctx, key, data, rev)
 	if isConflict(err) {
 		return 0, false, nil
 	}
@@ -227,7 +229,8 @@ func (d *Dict[K, V]) Pop(ctx context.Context, k K) (V, bool, error) {
 		if err != nil || e == nil {
 			return zero, false, err
 		}
-		err = d.kv.Delete(ctx, key, jetstream.LastRevision(e.Revision()))
+		rev := e.Revision()
+		err = d.st.delete(ctx, key, &rev)
 		if isConflict(err) {
 			continue
 		}
@@ -348,7 +351,7 @@ func (d *Dict[K, V]) Clear(ctx context.Context) error {
 		return err
 	}
 	for _, key := range keys {
-		if err := d.kv.Delete(ctx, key); err != nil {
+		if err := d.st.delete(ctx, key, nil); err != nil {
 			return d.error("clear", err)
 		}
 	}

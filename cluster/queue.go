@@ -20,10 +20,13 @@ import (
 // stream even without a hint that something changed (hints travel on core
 // NATS and are lost with the process that would send them).
 const (
-	fetchSlice  = 10 * time.Second
-	recheck     = 500 * time.Millisecond
-	ackTimeout  = 10 * time.Second
-	defaultWait = 30 * time.Second
+	fetchSlice = 10 * time.Second
+	recheck    = 500 * time.Millisecond
+	ackTimeout = 10 * time.Second
+	// pullHeartbeat is how often the engine tells a waiting pull that it
+	// is still there.
+	pullHeartbeat = 500 * time.Millisecond
+	defaultWait   = 30 * time.Second
 )
 
 // QueueOptions configure a queue when it is made. A queue that exists is
@@ -55,6 +58,13 @@ type QueueOptions struct {
 // whose ctx ends while the engine is handing it an item leaves that item
 // to be delivered again after AckWait. Items are got in the order they
 // were put, except the ones delivered again.
+//
+// When the engine's process dies and is started again, calls under way
+// wait for it and carry on: a Put that was under way stores its item
+// once, a Get gets the next item. An item acknowledged in the moment
+// before the engine died may be delivered again: the engine confirms an
+// acknowledgement before its store has written it. An engine that does
+// not answer for 30 seconds gives ErrEngine.
 //
 // A Put costs one request to the engine (about 26 µs on loopback here), a
 // Get two: a pull and an acknowledgement that waits for the engine's
@@ -97,6 +107,8 @@ func (q *Queue[T]) open(ctx context.Context, c *Cluster, name string, o *QueueOp
 	enc := escapeName("queue", name)
 	q.c, q.name = c, name
 	q.subject, q.acked = queueSubjectPrefix+enc, queueAckedPrefix+enc
+	// Making a stream or consumer that exists as asked opens it, so an
+	// attempt is safe to make again.
 	stream, err := openStream(ctx, c, jetstream.StreamConfig{
 		Name:      queueStreamPrefix + enc,
 		Subjects:  []string{q.subject},
@@ -114,16 +126,19 @@ func (q *Queue[T]) open(ctx context.Context, c *Cluster, name string, o *QueueOp
 	if wait == 0 {
 		wait = defaultWait
 	}
-	cons, err := stream.CreateConsumer(ctx, jetstream.ConsumerConfig{
-		Durable:       queueConsumer,
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       wait,
-		MaxDeliver:    -1,
-		MaxAckPending: -1,
+	cons, err := request(ctx, c.nc, engineWait, func(ctx context.Context) (jetstream.Consumer, error) {
+		cons, err := stream.CreateConsumer(ctx, jetstream.ConsumerConfig{
+			Durable:       queueConsumer,
+			AckPolicy:     jetstream.AckExplicitPolicy,
+			AckWait:       wait,
+			MaxDeliver:    -1,
+			MaxAckPending: -1,
+		})
+		if errors.Is(err, jetstream.ErrConsumerExists) {
+			cons, err = stream.Consumer(ctx, queueConsumer)
+		}
+		return cons, err
 	})
-	if errors.Is(err, jetstream.ErrConsumerExists) {
-		cons, err = stream.Consumer(ctx, queueConsumer)
-	}
 	if err != nil {
 		return q.error("open", err)
 	}
@@ -135,11 +150,13 @@ func (q *Queue[T]) open(ctx context.Context, c *Cluster, name string, o *QueueOp
 // openStream makes the stream cfg says, or opens it as it is if a stream
 // of that name exists.
 func openStream(ctx context.Context, c *Cluster, cfg jetstream.StreamConfig) (jetstream.Stream, error) {
-	s, err := c.js.CreateStream(ctx, cfg)
-	if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
-		s, err = c.js.Stream(ctx, cfg.Name)
-	}
-	return s, err
+	return request(ctx, c.nc, engineWait, func(ctx context.Context) (jetstream.Stream, error) {
+		s, err := c.js.CreateStream(ctx, cfg)
+		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			s, err = c.js.Stream(ctx, cfg.Name)
+		}
+		return s, err
+	})
 }
 
 func maxMsgs(size int) int64 {
@@ -160,17 +177,19 @@ func (q *Queue[T]) Name() string { return q.name }
 // Put puts v at the end of the queue, waiting while it is full. If ctx
 // ends first, the error matches mp.ErrFull and ctx's error. A v that the
 // codec cannot carry whole is refused (mp.ErrUnencodable, mp.ErrHandles).
-// When Put returns nil, the engine has stored the item.
+// When Put returns nil, the engine has stored the item, once, even if
+// the engine's process died while the Put was under way.
 func (q *Queue[T]) Put(ctx context.Context, v T) error {
 	data, err := encode(v)
 	if err != nil {
 		return err
 	}
-	if err := q.publish(ctx, data); !errors.Is(err, mp.ErrFull) {
+	id := newMsgID()
+	if err := q.publish(ctx, id, data); !errors.Is(err, mp.ErrFull) {
 		return err
 	}
 	return q.waitAcked(ctx, mp.ErrFull, func() (bool, error) {
-		err := q.publish(ctx, data)
+		err := q.publish(ctx, id, data)
 		if errors.Is(err, mp.ErrFull) {
 			return false, nil
 		}
@@ -185,13 +204,22 @@ func (q *Queue[T]) TryPut(ctx context.Context, v T) error {
 	if err != nil {
 		return err
 	}
-	return q.publish(ctx, data)
+	return q.publish(ctx, newMsgID(), data)
 }
 
-// publish stores one item, or returns mp.ErrFull.
-func (q *Queue[T]) publish(ctx context.Context, data []byte) error {
-	_, err := q.c.js.PublishMsg(ctx, &nats.Msg{Subject: q.subject, Data: data},
-		jetstream.WithExpectStream(q.stream.CachedInfo().Config.Name))
+// publish stores one item, or returns mp.ErrFull. The item goes under id,
+// one per Put: an attempt that got no answer (the engine died with the
+// reply) is made again under the same id once the engine is back, and the
+// engine stores an item published twice under one id once, if the two
+// come within its duplicate window (two minutes). So a Put across the
+// engine's death stores its item once, unless a getter took the item
+// before the engine died: the engine, started again, knows the ids of the
+// items it still holds only.
+func (q *Queue[T]) publish(ctx context.Context, id string, data []byte) error {
+	_, err := request(ctx, q.c.nc, engineWait, func(ctx context.Context) (*jetstream.PubAck, error) {
+		return q.c.js.PublishMsg(ctx, &nats.Msg{Subject: q.subject, Data: data},
+			jetstream.WithExpectStream(q.stream.CachedInfo().Config.Name), jetstream.WithMsgID(id))
+	})
 	if isFull(err) {
 		return fmt.Errorf("cluster: queue %q: %w", q.name, mp.ErrFull)
 	}
@@ -295,11 +323,15 @@ func (q *Queue[T]) decode(m jetstream.Msg) (T, error) {
 // ack acknowledges m and waits for the engine to confirm it, then hints
 // waiting Puts and Waits. The wait is not bounded by ctx alone: an item
 // decoded must not be returned unless the engine will not deliver it
-// again.
+// again. An acknowledgement that got no answer is sent again once the
+// engine is back, for up to ackTimeout: acknowledging an item twice is
+// harmless (the engine answers the second as the first, or, if the item
+// was delivered again meanwhile, removes it all the same).
 func (q *Queue[T]) ack(ctx context.Context, m jetstream.Msg) error {
-	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ackTimeout)
-	defer cancel()
-	if err := m.DoubleAck(actx); err != nil {
+	_, err := request(context.WithoutCancel(ctx), q.c.nc, ackTimeout, func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, m.DoubleAck(ctx)
+	})
+	if err != nil {
 		return q.error("acknowledge (the item will be delivered again)", err)
 	}
 	q.c.nc.Publish(q.acked, nil)
@@ -320,11 +352,17 @@ func (q *Queue[T]) next(ctx context.Context) (jetstream.Msg, error) {
 }
 
 // fetch pulls one item, waiting at most fetchSlice; it returns nil, nil
-// when none came.
+// when none came. The engine sends a heartbeat every pullHeartbeat while
+// the pull waits, so a pull lost with the engine's death ends within two
+// of them, and the next is made once the connection is back.
 func (q *Queue[T]) fetch(ctx context.Context) (jetstream.Msg, error) {
 	fctx, cancel := context.WithTimeout(ctx, fetchSlice)
 	defer cancel()
-	batch, err := q.cons.Fetch(1, jetstream.FetchContext(fctx))
+	opts := []jetstream.FetchOpt{jetstream.FetchContext(fctx)}
+	if d, _ := fctx.Deadline(); time.Until(d) > 3*pullHeartbeat {
+		opts = append(opts, jetstream.FetchHeartbeat(pullHeartbeat))
+	}
+	batch, err := q.cons.Fetch(1, opts...)
 	if errors.Is(err, jetstream.ErrInvalidOption) && fctx.Err() == nil {
 		// The remaining time is too short to pull for.
 		<-fctx.Done()
@@ -336,7 +374,14 @@ func (q *Queue[T]) fetch(ctx context.Context) (jetstream.Msg, error) {
 	for m := range batch.Messages() {
 		return m, nil
 	}
-	if err := batch.Error(); err != nil && ctx.Err() == nil && !isTimeout(err) {
+	err = batch.Error()
+	if errors.Is(err, jetstream.ErrNoHeartbeat) && ctx.Err() == nil {
+		if err := waitConnected(ctx, q.c.nc, engineWait); err != nil && ctx.Err() == nil {
+			return nil, q.error("get", err)
+		}
+		return nil, nil
+	}
+	if err != nil && ctx.Err() == nil && !isTimeout(err) {
 		return nil, q.error("get", err)
 	}
 	return nil, nil
@@ -366,7 +411,7 @@ func (q *Queue[T]) tryNext() (jetstream.Msg, error) {
 // Len returns the number of items waiting to be delivered: items a getter
 // holds without having acknowledged them are not counted.
 func (q *Queue[T]) Len(ctx context.Context) (int, error) {
-	info, err := q.cons.Info(ctx)
+	info, err := request(ctx, q.c.nc, engineWait, q.cons.Info)
 	if err != nil {
 		return 0, q.error("len", err)
 	}
@@ -392,7 +437,9 @@ func (q *Queue[T]) Full(ctx context.Context) (bool, error) {
 
 // stored returns the number of items the stream holds.
 func (q *Queue[T]) stored(ctx context.Context) (int, error) {
-	info, err := q.stream.Info(ctx)
+	info, err := request(ctx, q.c.nc, engineWait, func(ctx context.Context) (*jetstream.StreamInfo, error) {
+		return q.stream.Info(ctx)
+	})
 	if err != nil {
 		return 0, q.error("len", err)
 	}

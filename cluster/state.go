@@ -134,16 +134,20 @@ func engineError(what string, err error) error {
 }
 
 // openBucket opens the key-value bucket named bucket, making it if it is
-// not there. A bucket that exists is opened as it is.
+// not there. A bucket that exists is opened as it is, so an attempt is
+// safe to make again.
 func openBucket(ctx context.Context, c *Cluster, bucket string) (jetstream.KeyValue, error) {
-	kv, err := c.js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:  bucket,
-		History: 1,
-		Storage: jetstream.FileStorage,
+	kv, err := request(ctx, c.nc, engineWait, func(ctx context.Context) (jetstream.KeyValue, error) {
+		kv, err := c.js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket:  bucket,
+			History: 1,
+			Storage: jetstream.FileStorage,
+		})
+		if errors.Is(err, jetstream.ErrBucketExists) {
+			kv, err = c.js.KeyValue(ctx, bucket)
+		}
+		return kv, err
 	})
-	if errors.Is(err, jetstream.ErrBucketExists) {
-		kv, err = c.js.KeyValue(ctx, bucket)
-	}
 	if err != nil {
 		return nil, engineError("open bucket "+bucket, err)
 	}

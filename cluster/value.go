@@ -15,7 +15,8 @@ import (
 // methods (Swap, CompareAndSwap, Add) write only if the revision they read
 // is still the last, reading again if not, so they are atomic across
 // processes and machines. Under contention each retry costs two requests
-// to the engine.
+// to the engine. A call under way when the engine's process dies waits
+// for it to be started again and carries on, and changes the value once.
 //
 // A *Value is safe for concurrent use. It holds nothing to close.
 type Value[T any] struct {
@@ -36,7 +37,7 @@ func NewValue[T any](ctx context.Context, c *Cluster, name string, init T) (*Val
 	if err != nil {
 		return nil, err
 	}
-	if _, err := cl.kv.Create(ctx, cl.key, data); err != nil && !isConflict(err) {
+	if _, err := cl.st.update(ctx, cl.key, data, 0); err != nil && !isConflict(err) {
 		return nil, cl.error("create", err)
 	}
 	return &Value[T]{name: name, cell: cl}, nil
@@ -62,7 +63,7 @@ func (p *Value[T]) Store(ctx context.Context, v T) error {
 	if err != nil {
 		return err
 	}
-	if _, err := p.cell.kv.Put(ctx, p.cell.key, data); err != nil {
+	if _, err := p.cell.st.put(ctx, p.cell.key, data); err != nil {
 		return p.cell.error("store", err)
 	}
 	return nil
@@ -151,6 +152,7 @@ type cell struct {
 	kind, name string
 	key        string
 	kv         jetstream.KeyValue
+	st         kvStore // kv, for reads and writes that survive the engine's death
 }
 
 // openCell opens the key of the object of kind named name.
@@ -159,7 +161,11 @@ func openCell(ctx context.Context, c *Cluster, kind, name string) (cell, error) 
 	if err != nil {
 		return cell{}, err
 	}
-	return cell{kind: kind, name: name, key: stateKey(kind, name), kv: kv}, nil
+	st, err := newKVStore(ctx, c, kv)
+	if err != nil {
+		return cell{}, err
+	}
+	return cell{kind: kind, name: name, key: stateKey(kind, name), kv: kv, st: st}, nil
 }
 
 func (cl cell) error(what string, err error) error {
@@ -168,7 +174,7 @@ func (cl cell) error(what string, err error) error {
 
 // get returns the key's entry, nil if it is not there.
 func (cl cell) get(ctx context.Context) (jetstream.KeyValueEntry, error) {
-	e, err := cl.kv.Get(ctx, cl.key)
+	e, err := cl.st.get(ctx, cl.key)
 	if isAbsent(err) {
 		return nil, nil
 	}
@@ -196,11 +202,7 @@ func (cl cell) modify(ctx context.Context, fn func(cur []byte) ([]byte, error)) 
 		if err != nil || data == nil {
 			return err
 		}
-		if rev == 0 {
-			_, err = cl.kv.Create(ctx, cl.key, data)
-		} else {
-			_, err = cl.kv.Update(ctx, cl.key, data, rev)
-		}
+		_, err = cl.st.update(ctx, cl.key, data, rev)
 		if !isConflict(err) {
 			if err != nil {
 				return cl.error("write", err)
