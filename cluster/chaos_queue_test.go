@@ -385,10 +385,25 @@ func chaosQueue(t *testing.T, joinable, engineKill bool) {
 	// A Put that failed and was made again must not store the item
 	// twice: only a consumer killed holding an item, or a TaskDone that
 	// failed, may bring one twice.
-	if joinable {
+	//
+	// A killed engine brings back more: it confirms an acknowledgement
+	// before it writes the consumer's state (at most every 100 ms), so
+	// items acknowledged just before the kill come again after the
+	// restart (docs/cluster.md). Those are counted, not bounded; that a
+	// Put made again stores once is shown by TestPublishAgainStoresOnce
+	// and TestRequestsAcrossEngineKill.
+	switch {
+	case counts[1] > 0:
+		tl.count("gotTwice.engineKilled", twice)
+		if joinable {
+			tl.expect("lost", lost, 0)
+		} else {
+			tl.atMost("lost", lost, counts[0])
+		}
+	case joinable:
 		tl.expect("lost", lost, 0)
 		tl.atMost("gotTwice", twice, counts[0]+doneErrs)
-	} else {
+	default:
 		tl.atMost("lost", lost, counts[0])
 		tl.expect("gotTwice", twice, 0)
 	}
