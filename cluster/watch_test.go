@@ -147,3 +147,71 @@ func TestLockWaiterAcrossEngineRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestCondWaitAcrossEngineRestart has a Cond.Wait asleep while the
+// engine's process is killed; another proxy Notifies once the engine is
+// back, and the Wait, whose watch the engine forgot, wakes at once.
+func TestCondWaitAcrossEngineRestart(t *testing.T) {
+	ctx := bounded(t, 30*time.Second)
+	c := start(t, &cluster.Options{Process: true})
+	open := func() (*cluster.Lock, *cluster.Cond) {
+		l, err := cluster.NewLock(ctx, c, "restart", &cluster.LockOptions{TTL: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cd, err := cluster.NewCond(ctx, c, "restart", l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l, cd
+	}
+	wl, wc := open()
+	nl, nc := open()
+	if _, err := wl.Lock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		err := wc.Wait(ctx)
+		if err == nil {
+			err = wc.Unlock(ctx)
+		}
+		done <- err
+	}()
+	// The Wait releases the lock once it has registered and watches.
+	for {
+		locked, err := nl.Locked(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !locked {
+			break
+		}
+		select {
+		case <-time.After(10 * time.Millisecond):
+		case <-ctx.Done():
+			t.Fatal("the Wait did not release the lock")
+		}
+	}
+	killEngine(t, ctx, c, 1)
+	if err := again(ctx, func(ctx context.Context) error { _, err := nl.Locked(ctx); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := nl.Lock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Notify(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := nl.Unlock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(deafLimit):
+		t.Fatalf("Wait still waiting %v after a Notify made once the engine was back", deafLimit)
+	}
+}
