@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/mpgo/mp"
@@ -36,6 +37,7 @@ import (
 // A *Barrier is safe for concurrent use. It holds nothing to close.
 type Barrier struct {
 	cl      cell
+	nc      *nats.Conn
 	parties int
 	lease   []byte // what a waiting party's lease holds
 }
@@ -95,7 +97,7 @@ func NewBarrier(ctx context.Context, c *Cluster, name string, parties int, o *Ba
 	if _, err := cl.kv.Create(ctx, cl.key, data); err != nil && !isConflict(err) {
 		return nil, cl.error("create", err)
 	}
-	b := &Barrier{cl: cl, lease: lease}
+	b := &Barrier{cl: cl, nc: c.nc, lease: lease}
 	st, _, err := b.state(ctx)
 	if err != nil {
 		return nil, err
@@ -158,11 +160,11 @@ func (b *Barrier) broken() error {
 func (b *Barrier) Wait(ctx context.Context) (int, error) {
 	// Watch before arriving, so that the release cannot pass unseen, and
 	// the parties' leases with it.
-	w, err := b.cl.kv.WatchFiltered(ctx, []string{b.cl.key, b.cl.key + ".>"})
+	w, err := watchKeys(ctx, b.nc, b.cl.kv, []string{b.cl.key, b.cl.key + ".>"}, false)
 	if err != nil {
 		return 0, b.cl.error("wait", err)
 	}
-	defer w.Stop()
+	defer w.stop()
 	for {
 		st, rev, err := b.state(ctx)
 		if err != nil {
@@ -222,13 +224,20 @@ func (b *Barrier) write(ctx context.Context, st barrierState, rev uint64) (bool,
 
 // await waits for round gen to end, by release, break or Reset, or for a
 // party of the round to stop refreshing its lease (which breaks it).
-func (b *Barrier) await(ctx context.Context, w jetstream.KeyWatcher, gen uint64, own string) error {
+// When the connection to the engine comes back, it makes its watch again,
+// which brings the state and the parties' leases again; as acquire does,
+// it starts the leases' clocks again then (see acquire).
+func (b *Barrier) await(ctx context.Context, w *rewatch, gen uint64, own string) error {
 	ws := newWaitState(b.cl, nil)
 	defer ws.timer.Stop()
 	prefix := b.partyKey(gen, "")
+	ended := func() error {
+		cerr := errs.WithContext(mp.ErrBrokenBarrier, ctx.Err())
+		return errors.Join(fmt.Errorf("cluster: barrier %q: %w", b.cl.name, cerr), b.breakRound(context.WithoutCancel(ctx), gen))
+	}
 	for {
 		select {
-		case e, ok := <-w.Updates():
+		case e, ok := <-w.updates():
 			if !ok {
 				return b.cl.error("wait", ErrClosed)
 			}
@@ -242,13 +251,19 @@ func (b *Barrier) await(ctx context.Context, w jetstream.KeyWatcher, gen uint64,
 			if done, err := b.ended(e, gen); done {
 				return err
 			}
+		case <-w.reconnected():
+			if err := w.restart(ctx); ctx.Err() != nil {
+				return ended()
+			} else if err != nil {
+				return b.cl.error("wait", err)
+			}
+			ws.reset()
 		case <-ws.timer.C:
 			if stale := ws.expired(); len(stale) > 0 {
 				return b.breakFor(ctx, gen, stale, ws)
 			}
 		case <-ctx.Done():
-			cerr := errs.WithContext(mp.ErrBrokenBarrier, ctx.Err())
-			return errors.Join(fmt.Errorf("cluster: barrier %q: %w", b.cl.name, cerr), b.breakRound(context.WithoutCancel(ctx), gen))
+			return ended()
 		}
 		ws.arm()
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/mpgo/mp"
@@ -27,6 +28,7 @@ import (
 // A *Cond is safe for concurrent use.
 type Cond struct {
 	cl cell
+	nc *nats.Conn
 	l  *Lock
 }
 
@@ -39,7 +41,7 @@ func NewCond(ctx context.Context, c *Cluster, name string, l *Lock) (*Cond, erro
 	if err != nil {
 		return nil, err
 	}
-	return &Cond{cl: cl, l: l}, nil
+	return &Cond{cl: cl, nc: c.nc, l: l}, nil
 }
 
 // Name returns the condition variable's name.
@@ -62,11 +64,11 @@ func (cd *Cond) Wait(ctx context.Context) error {
 		return fmt.Errorf("cluster: cond %q: wait without the lock: %w", cd.cl.name, mp.ErrNotOwner)
 	}
 	key := cd.cl.key + "." + randomOwner()
-	w, err := cd.cl.kv.Watch(ctx, key, jetstream.UpdatesOnly())
+	w, err := watchKeys(ctx, cd.nc, cd.cl.kv, []string{key}, true)
 	if err != nil {
 		return cd.cl.error("wait", err)
 	}
-	defer w.Stop()
+	defer w.stop()
 	rev, err := cd.cl.kv.Create(ctx, key, []byte{0xf6}) // CBOR null
 	if err != nil {
 		return cd.cl.error("wait", err)
@@ -83,16 +85,33 @@ func (cd *Cond) Wait(ctx context.Context) error {
 }
 
 // sleep waits until key is deleted by a Notify, or ctx ends; then it
-// deletes key itself, unless a Notify did just before.
-func (cd *Cond) sleep(ctx context.Context, w jetstream.KeyWatcher, key string, rev uint64) error {
+// deletes key itself, unless a Notify did just before. When the
+// connection to the engine comes back, it watches again from key as it is
+// then, so that a Notify made while its watch was gone is seen at once:
+// a key that the new watch does not list, or lists deleted, was deleted.
+func (cd *Cond) sleep(ctx context.Context, w *rewatch, key string, rev uint64) error {
+	listing, listed := false, false // the new watch's first entries; key among them
 	for {
 		select {
-		case e, ok := <-w.Updates():
+		case <-w.reconnected():
+			if err := w.restart(ctx); err != nil {
+				return cd.cl.rewatchError(ctx, err)
+			}
+			listing, listed = true, false
+		case e, ok := <-w.updates():
 			if !ok {
 				return cd.cl.error("wait", ErrClosed)
 			}
-			if e != nil && e.Operation() != jetstream.KeyValuePut {
+			switch {
+			case e == nil:
+				if listing && !listed {
+					return nil
+				}
+				listing = false
+			case e.Operation() != jetstream.KeyValuePut:
 				return nil
+			default:
+				listed = true
 			}
 		case <-ctx.Done():
 			err := cd.cl.kv.Delete(context.WithoutCancel(ctx), key, jetstream.LastRevision(rev))
@@ -132,17 +151,9 @@ func (cd *Cond) Notify(ctx context.Context, n int) error {
 	if !cd.l.holds() {
 		return fmt.Errorf("cluster: cond %q: notify without the lock: %w", cd.cl.name, mp.ErrNotOwner)
 	}
-	w, err := cd.cl.kv.Watch(ctx, cd.cl.key+".*", jetstream.IgnoreDeletes(), jetstream.MetaOnly())
+	waiters, err := cd.waiters(ctx)
 	if err != nil {
-		return cd.cl.error("notify", err)
-	}
-	defer w.Stop()
-	var waiters []jetstream.KeyValueEntry
-	for e := range w.Updates() {
-		if e == nil {
-			break
-		}
-		waiters = append(waiters, e)
+		return err
 	}
 	for _, e := range waiters {
 		if n <= 0 {
@@ -157,6 +168,37 @@ func (cd *Cond) Notify(ctx context.Context, n int) error {
 		}
 	}
 	return nil
+}
+
+// waiters lists the registrations of the waiters, oldest first. The list
+// comes from a watch, which starts again if the connection to the engine
+// comes back meanwhile.
+func (cd *Cond) waiters(ctx context.Context) ([]jetstream.KeyValueEntry, error) {
+	w, err := watchKeys(ctx, cd.nc, cd.cl.kv, []string{cd.cl.key + ".*"}, false, jetstream.IgnoreDeletes(), jetstream.MetaOnly())
+	if err != nil {
+		return nil, cd.cl.error("notify", err)
+	}
+	defer w.stop()
+	var waiters []jetstream.KeyValueEntry
+	for {
+		select {
+		case e, ok := <-w.updates():
+			if !ok {
+				return nil, cd.cl.error("notify", ErrClosed)
+			}
+			if e == nil {
+				return waiters, nil
+			}
+			waiters = append(waiters, e)
+		case <-w.reconnected():
+			if err := w.restart(ctx); err != nil {
+				return nil, cd.cl.rewatchError(ctx, err)
+			}
+			waiters = waiters[:0]
+		case <-ctx.Done():
+			return nil, fmt.Errorf("cluster: cond %q: %w", cd.cl.name, errs.Deadline(ctx.Err()))
+		}
+	}
 }
 
 // NotifyAll wakes every waiter; the lock must be held, as for Notify.

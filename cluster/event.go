@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/mpgo/mp/internal/errs"
@@ -20,6 +21,7 @@ import (
 // An *Event is safe for concurrent use. It holds nothing to close.
 type Event struct {
 	cl cell
+	nc *nats.Conn
 }
 
 // NewEvent opens the event named name on c; a new event is clear.
@@ -28,7 +30,7 @@ func NewEvent(ctx context.Context, c *Cluster, name string) (*Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Event{cl: cl}, nil
+	return &Event{cl: cl, nc: c.nc}, nil
 }
 
 // Name returns the event's name.
@@ -93,29 +95,42 @@ func (e *Event) state(ctx context.Context) (eventState, error) {
 // Wait waits until the flag is raised (at once if it is). If ctx ends
 // first, the error matches ctx's error (and mp.ErrTimeout for a
 // deadline); Python's wait(timeout) returning False is a Wait whose
-// context has that timeout returning an error.
+// context has that timeout returning an error. Wait reads the flag from
+// its watch, which brings the flag as it is first, then its changes.
+// When the connection to the engine comes back after an outage, Wait
+// watches again, from the flag as it is then, so that a Set made while
+// its watch was gone is seen at once.
 func (e *Event) Wait(ctx context.Context) error {
-	w, err := e.cl.kv.Watch(ctx, e.cl.key, jetstream.UpdatesOnly())
+	w, err := watchKeys(ctx, e.nc, e.cl.kv, []string{e.cl.key}, false)
 	if err != nil {
 		return e.cl.error("wait", err)
 	}
-	defer w.Stop()
-	st, err := e.state(ctx)
-	if st.Set || err != nil {
-		return err
-	}
+	defer w.stop()
+	var first *eventState // the flag when Wait began; nil until known
 	for {
 		select {
-		case ent, ok := <-w.Updates():
+		case ent, ok := <-w.updates():
 			if !ok {
 				return e.cl.error("wait", ErrClosed)
 			}
-			if ent == nil || ent.Operation() != jetstream.KeyValuePut {
+			var now eventState
+			if ent != nil && ent.Operation() == jetstream.KeyValuePut {
+				if now, err = decodeEvent(ent.Value()); err != nil {
+					return err
+				}
+			} else if first != nil {
 				continue
 			}
-			now, err := decodeEvent(ent.Value())
-			if now.Set || now.Sets > st.Sets || err != nil {
-				return err
+			if now.Set || first != nil && now.Sets > first.Sets {
+				return nil
+			}
+			if first == nil {
+				first = &now
+			}
+		case <-w.reconnected():
+			// The new watch brings the flag as it is now.
+			if err := w.restart(ctx); err != nil {
+				return e.cl.rewatchError(ctx, err)
 			}
 		case <-ctx.Done():
 			return fmt.Errorf("cluster: event %q: %w", e.cl.name, errs.Deadline(ctx.Err()))

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
+
 	"github.com/mpgo/mp"
 )
 
@@ -48,6 +50,7 @@ type LockOptions struct {
 // the same proxy, but another proxy, in this process or another, may not.
 type Lock struct {
 	cl  cell
+	nc  *nats.Conn
 	ttl time.Duration
 
 	// mu guards held.
@@ -68,7 +71,7 @@ func NewLock(ctx context.Context, c *Cluster, name string, o *LockOptions) (*Loc
 	if err != nil {
 		return nil, err
 	}
-	return &Lock{cl: cl, ttl: ttl}, nil
+	return &Lock{cl: cl, nc: c.nc, ttl: ttl}, nil
 }
 
 // Name returns the lock's name.
@@ -87,7 +90,7 @@ func (l *Lock) state() leaseState {
 // mp.ErrOwnerDead: the lock is held, and the state it guards may be half
 // changed.
 func (l *Lock) Lock(ctx context.Context) (uint64, error) {
-	ls, dead, err := acquire(ctx, l.cl, []string{l.cl.key}, l.state())
+	ls, dead, err := acquire(ctx, l.nc, l.cl, []string{l.cl.key}, l.state())
 	if err != nil {
 		return 0, err
 	}

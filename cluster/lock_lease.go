@@ -1,12 +1,14 @@
 package cluster
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"fmt"
 	"slices"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/mpgo/mp"
@@ -44,7 +46,17 @@ type lease struct {
 // revision, is taken over, and dead reports it. Every take is a write that
 // expects the revision seen, so of several waiters exactly one takes a
 // key.
-func acquire(ctx context.Context, cl cell, keys []string, st leaseState) (l *lease, dead bool, err error) {
+//
+// When the connection to the engine comes back (the engine may have
+// restarted, and its watch with it), acquire makes its watch again and
+// starts over from the keys' current entries: a key released or expired
+// meanwhile is taken then. The clock of every held key starts again too,
+// as if its revision had just changed: its holder could not refresh it
+// while the engine was away either, so the outage is not held against
+// it, and a holder that died meanwhile is taken over one TTL after the
+// engine's return. (Holders reconnect within moments of each other:
+// reconnect waits are short.)
+func acquire(ctx context.Context, nc *nats.Conn, cl cell, keys []string, st leaseState) (l *lease, dead bool, err error) {
 	// A free key is taken without a watch, which costs the engine a
 	// consumer.
 	if l, err := tryAcquire(ctx, cl, keys, st); l != nil || err != nil {
@@ -58,22 +70,27 @@ func acquire(ctx context.Context, cl cell, keys []string, st leaseState) (l *lea
 	if len(keys) > 1 {
 		filter = cl.key + ".*"
 	}
-	w, err := cl.kv.Watch(ctx, filter)
+	w, err := watchKeys(ctx, nc, cl.kv, []string{filter}, false)
 	if err != nil {
 		return nil, false, cl.error("watch", err)
 	}
-	defer w.Stop()
+	defer w.stop()
 	ws := newWaitState(cl, keys)
 	defer ws.timer.Stop()
 	for {
 		var try []string
 		stale := false
 		select {
-		case e, ok := <-w.Updates():
+		case e, ok := <-w.updates():
 			if !ok {
 				return nil, false, cl.error("lock", ErrClosed)
 			}
 			try = ws.saw(e)
+		case <-w.reconnected():
+			if err := w.restart(ctx); err != nil {
+				return nil, false, cl.rewatchError(ctx, err)
+			}
+			ws.reset() // the new watch brings every key's entry again
 		case <-ws.timer.C:
 			try, stale = ws.expired(), true
 		case <-ctx.Done():
@@ -107,6 +124,13 @@ func newWaitState(cl cell, keys []string) *waitState {
 	ws.timer = time.NewTimer(time.Hour)
 	ws.timer.Stop()
 	return ws
+}
+
+// reset forgets what was seen, for a watch made again.
+func (ws *waitState) reset() {
+	clear(ws.cur)
+	clear(ws.since)
+	ws.listed = false
 }
 
 // saw records entry e (nil: the end of the initial entries) and returns
@@ -231,12 +255,30 @@ func (l *lease) refresh(period time.Duration) {
 		case err == nil:
 			l.rev = rev
 		case isConflict(err):
+			if rev, ok := l.mine(period); ok {
+				l.rev = rev
+				continue
+			}
 			l.lost = true
 			return
 		case isClosed(err):
 			return
 		}
 	}
+}
+
+// mine reports whether the key still holds this lease's own write, and
+// its revision: a write whose reply was lost (the engine stopped between
+// taking it and answering) leaves rev behind the key's revision, and
+// only this lease writes its data, which names its owner.
+func (l *lease) mine(timeout time.Duration) (uint64, bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	e, err := l.cl.kv.Get(ctx, l.key)
+	if err != nil || e.Operation() != jetstream.KeyValuePut || !bytes.Equal(e.Value(), l.data) {
+		return 0, false
+	}
+	return e.Revision(), true
 }
 
 // release stops refreshing and deletes the key if this lease still holds
@@ -254,7 +296,14 @@ func (l *lease) release(ctx context.Context) error {
 	defer cancel()
 	err := l.cl.kv.Delete(dctx, l.key, jetstream.LastRevision(l.rev))
 	if isConflict(err) {
-		return notOwner
+		rev, ok := l.mine(ackTimeout)
+		if !ok {
+			return notOwner
+		}
+		err = l.cl.kv.Delete(dctx, l.key, jetstream.LastRevision(rev))
+		if isConflict(err) {
+			return notOwner
+		}
 	}
 	if err != nil {
 		return l.cl.error("unlock", err)

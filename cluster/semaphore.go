@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/mpgo/mp"
@@ -36,6 +37,7 @@ type SemaphoreOptions struct {
 // A *Semaphore is safe for concurrent use.
 type Semaphore struct {
 	cl    cell
+	nc    *nats.Conn
 	value int
 	slots []string
 	ttl   time.Duration
@@ -67,7 +69,7 @@ func NewSemaphore(ctx context.Context, c *Cluster, name string, value int, o *Se
 	if err != nil {
 		return nil, err
 	}
-	s := &Semaphore{cl: cl, value: value, ttl: ttl}
+	s := &Semaphore{cl: cl, nc: c.nc, value: value, ttl: ttl}
 	for i := range value {
 		s.slots = append(s.slots, cl.key+"."+strconv.Itoa(i))
 	}
@@ -108,7 +110,7 @@ func (s *Semaphore) state() leaseState { return leaseState{Owner: randomOwner(),
 // unit is taken. A unit taken over from a holder that stopped refreshing
 // it comes with an error matching mp.ErrOwnerDead.
 func (s *Semaphore) Acquire(ctx context.Context) error {
-	ls, dead, err := acquire(ctx, s.cl, s.slots, s.state())
+	ls, dead, err := acquire(ctx, s.nc, s.cl, s.slots, s.state())
 	if err != nil {
 		return err
 	}
