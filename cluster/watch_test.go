@@ -17,11 +17,11 @@ import (
 // missed the restart stays deaf for about twenty seconds.
 const deafLimit = 5 * time.Second
 
-// killEngine waits until n watches of the state bucket are in place
+// killEngineUnderWatch waits until n watches of the state bucket are in place
 // (each is a consumer of its stream), then SIGKILLs the engine's process,
 // and returns once c's connection is back: the engine restarts on the
 // same store and port.
-func killEngine(t *testing.T, ctx context.Context, c *cluster.Cluster, n int) {
+func killEngineUnderWatch(t *testing.T, ctx context.Context, c *cluster.Cluster, n int) {
 	t.Helper()
 	back := c.NATS().StatusChanged(nats.CONNECTED)
 	defer c.NATS().RemoveStatusListener(back)
@@ -80,7 +80,7 @@ func TestEventWaitAcrossEngineRestart(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() { done <- e.Wait(ctx) }()
-	killEngine(t, ctx, c, 1)
+	killEngineUnderWatch(t, ctx, c, 1)
 	if err := again(ctx, e.Set); err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +124,7 @@ func TestLockWaiterAcrossEngineRestart(t *testing.T) {
 		token, err := waiter.Lock(ctx)
 		done <- result{token, err}
 	}()
-	killEngine(t, ctx, c, 1)
+	killEngineUnderWatch(t, ctx, c, 1)
 	// Unlock is not one to call twice: wait until the engine serves.
 	if err := again(ctx, func(ctx context.Context) error { _, err := holder.Locked(ctx); return err }); err != nil {
 		t.Fatal(err)
@@ -193,7 +193,7 @@ func TestCondWaitAcrossEngineRestart(t *testing.T) {
 			t.Fatal("the Wait did not release the lock")
 		}
 	}
-	killEngine(t, ctx, c, 1)
+	killEngineUnderWatch(t, ctx, c, 1)
 	if err := again(ctx, func(ctx context.Context) error { _, err := nl.Locked(ctx); return err }); err != nil {
 		t.Fatal(err)
 	}
