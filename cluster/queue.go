@@ -363,8 +363,9 @@ func (q *Queue[T]) fetch(ctx context.Context) (jetstream.Msg, error) {
 		opts = append(opts, jetstream.FetchHeartbeat(pullHeartbeat))
 	}
 	batch, err := q.cons.Fetch(1, opts...)
-	if errors.Is(err, jetstream.ErrInvalidOption) && fctx.Err() == nil {
-		// The remaining time is too short to pull for.
+	if d, _ := fctx.Deadline(); errors.Is(err, jetstream.ErrInvalidOption) && time.Until(d) < time.Second {
+		// The remaining time is too short to pull for, or already gone
+		// (ctx's timer may not have fired yet).
 		<-fctx.Done()
 		return nil, nil
 	}
