@@ -9,11 +9,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/mpgo/mp"
 	"github.com/mpgo/mp/internal/errs"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // Barrier makes a fixed number of parties — processes anywhere that open

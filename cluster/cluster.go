@@ -7,10 +7,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mpgo/mp"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/mpgo/mp"
 )
 
 // Cluster is a connection to a JetStream engine, and the engine itself

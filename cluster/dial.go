@@ -11,9 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/nats-io/nats.go"
-
 	"github.com/mpgo/mp/internal/diag"
+	"github.com/nats-io/nats.go"
 )
 
 // The roles a key gives: a client may do anything on the engine; a worker

@@ -4,9 +4,8 @@ import (
 	"context"
 	"testing"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/mpgo/mp/cluster"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // BenchmarkPublish measures an acknowledged publish of 100 bytes to a

@@ -14,10 +14,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/nats-io/nats.go"
-
 	"github.com/mpgo/mp"
 	"github.com/mpgo/mp/internal/logrelay"
+	"github.com/nats-io/nats.go"
 )
 
 // An engine that Start runs with Options.Process lives in a child process

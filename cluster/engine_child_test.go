@@ -10,12 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/mpgo/mp"
 	"github.com/mpgo/mp/cluster"
 	"github.com/mpgo/mp/mptest"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // recorder is a slog.Handler that keeps the records it gets and tells

@@ -5,9 +5,8 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/mpgo/mp/cluster"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // Start runs an engine; another process (here, another connection)

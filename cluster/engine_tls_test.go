@@ -17,9 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-
 	"github.com/mpgo/mp/cluster"
+	"github.com/nats-io/nats.go"
 )
 
 // testCA is a certificate authority made for one test.

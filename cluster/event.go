@@ -4,10 +4,9 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/mpgo/mp/internal/errs"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/mpgo/mp/internal/errs"
 )
 
 // Event is a flag shared by every process that opens its name on the same

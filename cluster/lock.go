@@ -6,9 +6,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/nats-io/nats.go"
-
 	"github.com/mpgo/mp"
+	"github.com/nats-io/nats.go"
 )
 
 // LockOptions configure a Lock proxy.

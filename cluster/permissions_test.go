@@ -6,9 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-
 	"github.com/mpgo/mp/cluster"
+	"github.com/nats-io/nats.go"
 )
 
 // TestWorkerIdentityIsConfined checks that a worker's connection may not

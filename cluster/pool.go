@@ -8,12 +8,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mpgo/mp"
+	"github.com/mpgo/mp/internal/callbacks"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nuid"
-
-	"github.com/mpgo/mp"
-	"github.com/mpgo/mp/internal/callbacks"
 )
 
 // Pool is an mp.Executor whose tasks run on worker machines: mp.Apply,

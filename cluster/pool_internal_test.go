@@ -6,10 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mpgo/mp"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/mpgo/mp"
 )
 
 // TestPoolDropsDuplicateResults sends a task's result twice, as a worker

@@ -7,11 +7,10 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/mpgo/mp"
 	"github.com/mpgo/mp/internal/diag"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // onResult takes a message of results from the engine: for each, it

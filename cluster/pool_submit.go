@@ -8,10 +8,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mpgo/mp"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/mpgo/mp"
 )
 
 // Execute implements mp.Executor: it publishes the tasks, without waiting

@@ -6,9 +6,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/mpgo/mp"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // JoinableQueue is a Queue whose getters mark each item done, so that a

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/fxamacker/cbor/v2"
-
 	"github.com/mpgo/mp"
 	"github.com/mpgo/mp/cluster"
 )

@@ -9,11 +9,10 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/mpgo/mp"
 	"github.com/mpgo/mp/internal/wire"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // Names on the engine. Every shared object is named by its kind and the

@@ -7,10 +7,9 @@ import (
 	"slices"
 	"time"
 
+	"github.com/mpgo/mp/internal/errs"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/mpgo/mp/internal/errs"
 )
 
 // rewatchEvery is how often a watch that could not be made again after a

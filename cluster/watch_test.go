@@ -6,9 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-
 	"github.com/mpgo/mp/cluster"
+	"github.com/nats-io/nats.go"
 )
 
 // deafLimit bounds how long a waiter may take to see a change made after

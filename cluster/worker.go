@@ -9,12 +9,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mpgo/mp"
+	"github.com/mpgo/mp/internal/diag"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nuid"
-
-	"github.com/mpgo/mp"
-	"github.com/mpgo/mp/internal/diag"
 )
 
 // WorkerOptions configure Work. The zero value works for the pool

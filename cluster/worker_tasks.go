@@ -7,12 +7,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mpgo/mp"
+	"github.com/mpgo/mp/internal/diag"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nuid"
-
-	"github.com/mpgo/mp"
-	"github.com/mpgo/mp/internal/diag"
 )
 
 // onMsg takes what comes in answer to the worker's pull requests: a task,

@@ -6,10 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nats-io/nats.go"
-
 	"github.com/mpgo/mp"
 	"github.com/mpgo/mp/cluster"
+	"github.com/nats-io/nats.go"
 )
 
 // TestWorkerForgedStatus publishes to a pool's task subject what looks

@@ -14,9 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/mpgo/mp/cluster"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // runCommand, set in the environment, makes the test binary run the

@@ -9,9 +9,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/mpgo/mp/cluster"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // status connects to an engine and prints its state.

@@ -33,10 +33,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/nats-io/nats.go"
-
 	"github.com/mpgo/mp"
 	"github.com/mpgo/mp/cluster"
+	"github.com/nats-io/nats.go"
 )
 
 // The flags that run uses.
