@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mpgo/mp"
+	"github.com/mpgo/mp/internal/attack"
 	"github.com/mpgo/mp/mptest"
 )
 
@@ -34,50 +35,10 @@ func floodListener(addr string, live int, attempts *atomic.Int64, stop <-chan st
 				}
 				wg.Go(func() {
 					defer func() { <-tokens }()
-					holdAttack(nc.(*net.TCPConn), kind, stop)
+					attack.Hold(nc.(*net.TCPConn), kind, stop)
 				})
 			}
 		})
-	}
-}
-
-// holdAttack keeps one connection of the flood until the Listener closes
-// it or stop is closed.
-func holdAttack(nc *net.TCPConn, kind int, stop <-chan struct{}) {
-	nc.SetLinger(0)
-	closed := make(chan struct{})
-	go func() {
-		defer close(closed)
-		buf := make([]byte, 512)
-		for {
-			if _, err := nc.Read(buf); err != nil {
-				return
-			}
-		}
-	}()
-	defer func() { nc.Close(); <-closed }()
-	switch kind {
-	case 1:
-		nc.Write([]byte("GET / HTTP/1.1\r\nHost: listener\r\n\r\n"))
-	case 2:
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
-		for {
-			if _, err := nc.Write([]byte{'m'}); err != nil {
-				return
-			}
-			select {
-			case <-t.C:
-			case <-closed:
-				return
-			case <-stop:
-				return
-			}
-		}
-	}
-	select {
-	case <-closed:
-	case <-stop:
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mpgo/mp/internal/attack"
 	"github.com/mpgo/mp/manager"
 	"github.com/mpgo/mp/mptest"
 )
@@ -76,49 +77,8 @@ func (f *flood) attacker(kind int) {
 		}
 		f.wg.Go(func() {
 			defer func() { <-f.live }()
-			f.hold(nc.(*net.TCPConn), kind)
+			attack.Hold(nc.(*net.TCPConn), kind, f.stop)
 		})
-	}
-}
-
-// hold keeps one attacking connection until the server closes it or the
-// flood stops.
-func (f *flood) hold(nc *net.TCPConn, kind int) {
-	defer nc.Close()
-	nc.SetLinger(0)
-	closed := make(chan struct{})
-	go func() { // reads until the server closes; joined below
-		defer close(closed)
-		buf := make([]byte, 512)
-		for {
-			if _, err := nc.Read(buf); err != nil {
-				return
-			}
-		}
-	}()
-	defer func() { nc.Close(); <-closed }()
-	switch kind {
-	case 1: // garbage
-		nc.Write([]byte("GET / HTTP/1.1\r\nHost: manager\r\n\r\n"))
-	case 2: // one byte a second
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
-		for {
-			if _, err := nc.Write([]byte{'m'}); err != nil {
-				return
-			}
-			select {
-			case <-t.C:
-			case <-closed:
-				return
-			case <-f.stop:
-				return
-			}
-		}
-	}
-	select {
-	case <-closed:
-	case <-f.stop:
 	}
 }
 
