@@ -38,6 +38,21 @@ var taskWorker = mp.Register("cluster.examples.taskWorker", func(ctx context.Con
 	return struct{}{}, worker(ctx, os.Stdout, a)
 })
 
+// openQueues opens the queues master and workers share (Python:
+// QueueManager.register of get_task_queue and get_result_queue).
+func openQueues(ctx context.Context, c *cluster.Cluster) (*cluster.JoinableQueue[int], *cluster.Queue[string], error) {
+	task, err := cluster.NewJoinableQueue[int](ctx, c, "task_queue", nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	result, err := cluster.NewQueue[string](ctx, c, "result_queue", nil)
+	if err != nil {
+		task.Close()
+		return nil, nil, err
+	}
+	return task, result, nil
+}
+
 // worker squares the numbers it takes from the task queue, taking work
 // for each, and puts the results into the result queue, until the task
 // queue stays empty for one second.
@@ -48,15 +63,11 @@ func worker(ctx context.Context, w io.Writer, a workerArg) error {
 		return err
 	}
 	defer c.Close()
-	task, err := cluster.NewJoinableQueue[int](ctx, c, "task_queue", nil)
+	task, result, err := openQueues(ctx, c)
 	if err != nil {
 		return err
 	}
 	defer task.Close()
-	result, err := cluster.NewQueue[string](ctx, c, "result_queue", nil)
-	if err != nil {
-		return err
-	}
 	for {
 		gctx, cancel := context.WithTimeout(ctx, time.Second) // task.get(timeout=1)
 		n, err := task.Get(gctx)
@@ -98,15 +109,11 @@ func taskMaster(ctx context.Context, w io.Writer) error {
 		return err
 	}
 	defer c.Close()
-	task, err := cluster.NewJoinableQueue[int](ctx, c, "task_queue", nil)
+	task, result, err := openQueues(ctx, c)
 	if err != nil {
 		return err
 	}
 	defer task.Close()
-	result, err := cluster.NewQueue[string](ctx, c, "result_queue", nil)
-	if err != nil {
-		return err
-	}
 	for range 10 {
 		n := rand.IntN(10001)
 		fmt.Fprintf(w, "Put task %d...\n", n)
