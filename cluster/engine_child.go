@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/mpgo/mp"
+	"github.com/mpgo/mp/internal/diag"
 	"github.com/mpgo/mp/internal/logrelay"
 	"github.com/nats-io/nats.go"
 )
@@ -97,7 +98,7 @@ func startChild(ctx context.Context, cfg engineConfig, o Options) (*child, error
 	}
 	c := &child{arg: engineArg{Config: cfg, TLS: m}, logger: o.Logger, done: make(chan struct{})}
 	if c.logger == nil {
-		c.logger = mpLogger()
+		c.logger = diag.Logger() // mp's logger
 	}
 	cp, u, err := c.spawn(ctx)
 	if err != nil {

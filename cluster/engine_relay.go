@@ -5,7 +5,6 @@ import (
 	"log/slog"
 
 	"github.com/mpgo/mp"
-	"github.com/mpgo/mp/internal/diag"
 	"github.com/mpgo/mp/internal/logrelay"
 )
 
@@ -30,7 +29,3 @@ func relayLogs(r *mp.Conn, logger *slog.Logger, done chan struct{}) {
 		m.Log.Log(logger)
 	}
 }
-
-// mpLogger is mp's logger, where the engine logs when Options.Logger is
-// nil.
-func mpLogger() *slog.Logger { return diag.Logger() }
