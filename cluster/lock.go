@@ -132,8 +132,9 @@ func (l *Lock) Unlock(ctx context.Context) error {
 	return ls.release(ctx)
 }
 
-// Locked reports whether some process holds the lock, or held it and
-// stopped refreshing it less than a TTL ago, as far as a waiter can tell.
+// Locked reports whether the lock's key is taken: by a live holder, or by
+// a dead one whose lock no Lock has taken over yet (one read cannot tell
+// a lease that stopped from one that is refreshed).
 func (l *Lock) Locked(ctx context.Context) (bool, error) {
 	e, err := l.cl.get(ctx)
 	return e != nil, err

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
-	"syscall"
 
 	"github.com/mpgo/mp"
 	"github.com/mpgo/mp/internal/wire"
@@ -94,9 +93,7 @@ func encode(v any) ([]byte, error) {
 		return nil, fmt.Errorf("cluster: encode %T: %w", v, err)
 	}
 	if len(fds) > 0 {
-		for _, fd := range fds {
-			syscall.Close(fd)
-		}
+		closeFDs(fds)
 		return nil, fmt.Errorf("cluster: encode %T: %w", v, mp.ErrHandles)
 	}
 	return data, nil
