@@ -212,13 +212,14 @@ func (cl cell) ttlOf(e jetstream.KeyValueEntry) time.Duration {
 // take writes data over cur (nil: over nothing, or a delete marker) and
 // starts refreshing it; it returns nil, nil if another write came first.
 func (cl cell) take(ctx context.Context, key string, data []byte, cur jetstream.KeyValueEntry) (*lease, error) {
-	var rev uint64
-	var err error
-	if cur == nil {
-		rev, err = cl.kv.Create(ctx, key, data)
-	} else {
-		rev, err = cl.kv.Update(ctx, key, data, cur.Revision())
+	var expect uint64 // 0: the key is not there, or deleted
+	if cur != nil {
+		expect = cur.Revision()
 	}
+	// Through the store, so that a write whose answer was lost with the
+	// engine's death is recognised as ours, not left as a lease nobody
+	// refreshes.
+	rev, err := cl.st.update(ctx, key, data, expect)
 	if isConflict(err) {
 		return nil, nil
 	}
