@@ -164,6 +164,11 @@ func NewPool(ctx context.Context, c *Cluster, o *PoolOptions) (*Pool, error) {
 		stop: make(chan struct{}), done: make(chan struct{})}
 	if err := guardPermission(ctx, c.nc, p.setup); err != nil {
 		p.teardown()
+		// The results consumer is durable: one a failed setup made would
+		// outlive it by ResultTTL.
+		dctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+		_ = js.DeleteConsumer(dctx, p.names.results, p.names.resultConsumer)
+		cancel()
 		js.CleanupPublisher()
 		return nil, fmt.Errorf("cluster: NewPool %s: %w", opts.Name, err)
 	}

@@ -116,19 +116,21 @@ func (p *Pool) onAdvisory(m *nats.Msg) {
 }
 
 // lose fails the task published as seq, whose deliveries are spent, and
-// deletes its message, which the engine keeps otherwise.
+// deletes its message, which the engine keeps otherwise. Every submitter
+// of the pool hears the advisory; only the task's own deletes it, since a
+// submitter that missed the advisory tells a lost task from a done one by
+// its message still being there.
 func (p *Pool) lose(seq uint64, deliveries int) {
 	p.mu.Lock()
 	e := p.bySeq[seq]
-	if e != nil {
-		p.forgetLocked(e)
+	if e == nil {
+		p.mu.Unlock()
+		return
 	}
+	p.forgetLocked(e)
 	p.deletes = append(p.deletes, seq)
 	notify(p.janitor)
 	p.mu.Unlock()
-	if e == nil {
-		return
-	}
 	p.finish(e.t, mp.TaskResult{Err: &DeliveryError{Func: e.t.Func, Deliveries: max(deliveries, 1)}}, &p.stats.lost)
 }
 

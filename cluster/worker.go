@@ -334,10 +334,11 @@ func (w *worker) announce(ctx context.Context) {
 	defer tick.Stop()
 	for {
 		pctx, cancel := context.WithTimeout(ctx, presenceTTL/3)
+		before := w.c.nc.LastError()
 		_, err := w.js.Publish(pctx, subject, value)
 		cancel()
 		if err != nil && ctx.Err() == nil {
-			if perr := denied(w.c.nc, nil); perr != nil {
+			if perr := denied(w.c.nc, before); perr != nil {
 				w.fail(fmt.Errorf("cluster: Work: announce the worker: %w", perr))
 				return
 			}

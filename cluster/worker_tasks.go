@@ -204,6 +204,7 @@ func (w *worker) send(submitter string, out []outResult) {
 		p.msgID = nuid.Next() + ".rs"
 		p.data = appendResults(make([]byte, 0, 8+len(out)*(len(out[0].data)+2)), encs)
 	}
+	p.before = w.c.nc.LastError()
 	p.f, _ = w.js.PublishMsgAsync(&nats.Msg{Subject: p.subject, Data: p.data}, jetstream.WithMsgID(p.msgID))
 	w.publish <- p // nil f: sent again by results
 }
@@ -229,6 +230,7 @@ type published struct {
 	msgID   string
 	data    []byte
 	f       jetstream.PubAckFuture // nil if the first send failed
+	before  error                  // the connection's last error before it was sent
 }
 
 // maxResultTries bounds the attempts to store a result before its task is
@@ -275,7 +277,7 @@ func (w *worker) store(ctx context.Context, p published) bool {
 			}
 			return true
 		case err = <-p.f.Err():
-			if perr := denied(w.c.nc, nil); perr != nil {
+			if perr := denied(w.c.nc, p.before); perr != nil {
 				w.fail(fmt.Errorf("cluster: Work: send a result: %w", perr))
 			}
 		case <-ctx.Done():
