@@ -20,7 +20,6 @@ type Cluster struct {
 	closed <-chan struct{} // closed once nc is
 	js     jetstream.JetStream
 	url    string
-	key    []byte
 
 	// engine is the engine Start ran, nil after Connect.
 	engine engine
@@ -65,7 +64,7 @@ func Start(ctx context.Context, o *Options) (*Cluster, error) {
 	if err != nil {
 		return nil, errors.Join(err, e.stop())
 	}
-	c, err := newCluster(nc, closed, e.URL(), key)
+	c, err := newCluster(nc, closed, e.URL())
 	if err != nil {
 		nc.Close()
 		return nil, errors.Join(err, e.stop())
@@ -91,7 +90,7 @@ func Connect(ctx context.Context, url string, o *ConnectOptions) (*Cluster, erro
 	if err != nil {
 		return nil, err
 	}
-	c, err := newCluster(nc, closed, url, key)
+	c, err := newCluster(nc, closed, url)
 	if err != nil {
 		nc.Close()
 		return nil, err
@@ -120,12 +119,12 @@ func startEngine(ctx context.Context, o Options, key []byte) (engine, error) {
 	return e, nil
 }
 
-func newCluster(nc *nats.Conn, closed <-chan struct{}, url string, key []byte) (*Cluster, error) {
+func newCluster(nc *nats.Conn, closed <-chan struct{}, url string) (*Cluster, error) {
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrEngine, err)
 	}
-	return &Cluster{nc: nc, closed: closed, js: js, url: url, key: key}, nil
+	return &Cluster{nc: nc, closed: closed, js: js, url: url}, nil
 }
 
 // keyOr returns key, or this process's mp key if key is empty.

@@ -185,10 +185,13 @@ func run(ctx context.Context, quick bool) error {
 		}
 		if k != procs {
 			stop()
+			stop = func() {} // stopped: the deferred stop must not stop it again
 			procs = k
-			if stop, err = startWorker(engine.URL(), procs); err != nil {
+			s, err := startWorker(engine.URL(), procs)
+			if err != nil {
 				return err
 			}
+			stop = s
 		}
 		// Warm the worker's processes up.
 		if err := throughput(ctx, p, payload, 4*procs); err != nil {
@@ -257,7 +260,7 @@ func kindOf(subject string) string {
 	switch {
 	case tok[0] == "_INBOX":
 		return "_INBOX (deliveries, replies, publish acks)"
-	case subject == "$JS.API.CONSUMER.MSG.NEXT.mp_pool_bench_tasks.workers" || strings.HasPrefix(subject, "$JS.API.CONSUMER.MSG.NEXT."):
+	case strings.HasPrefix(subject, "$JS.API.CONSUMER.MSG.NEXT."):
 		return "$JS.API.CONSUMER.MSG.NEXT (pull requests)"
 	case tok[0] == "$JS" && len(tok) > 2:
 		return strings.Join(tok[:3], ".")
