@@ -376,7 +376,16 @@ func (w *worker) drain(tasks *nats.Subscription) {
 	w.mu.Lock()
 	w.stopping = true
 	w.mu.Unlock()
-	_ = tasks.Unsubscribe()
+	// Drain, not Unsubscribe: tasks already on their way to the inbox
+	// still reach onMsg, which keeps them in late to be handed back,
+	// where Unsubscribe would drop them and leave them to AckWait.
+	closed := tasks.StatusChanged(nats.SubscriptionClosed)
+	if err := tasks.Drain(); err == nil {
+		select {
+		case <-closed:
+		case <-time.After(publishTimeout):
+		}
+	}
 	_ = w.c.nc.Flush()
 	w.mu.Lock()
 	late := w.late
