@@ -128,20 +128,38 @@ func (cg *cgroup) started() {
 // term sends SIGTERM to every process in the cgroup that signalled does
 // not name, then waits until the cgroup is empty, or until deadline.
 func (cg *cgroup) term(deadline time.Time, signalled func(pid int) bool) {
-	data, _ := os.ReadFile(filepath.Join(cg.dir, "cgroup.procs"))
-	var fds []int
-	for f := range strings.FieldsSeq(string(data)) {
-		pid, err := strconv.Atoi(f)
-		if err != nil || signalled(pid) {
+	// A pid read from cgroup.procs may be reused before its pidfd is
+	// open: open the pidfds first, then signal those whose pid the
+	// cgroup still lists, which are then the processes the pidfds name.
+	var fds, pids []int
+	for pid := range cg.procs() {
+		if signalled(pid) {
 			continue
 		}
 		if fd, err := openTransient(pid); err == nil {
+			fds, pids = append(fds, fd), append(pids, pid)
+		}
+	}
+	members := cg.procs()
+	for i, fd := range fds {
+		if _, ok := members[pids[i]]; ok {
 			_ = unix.PidfdSendSignal(fd, unix.SIGTERM, nil, 0)
-			fds = append(fds, fd)
 		}
 	}
 	closeTransient(fds)
 	cg.waitEmpty(deadline)
+}
+
+// procs returns the pids cgroup.procs lists.
+func (cg *cgroup) procs() map[int]struct{} {
+	data, _ := os.ReadFile(filepath.Join(cg.dir, "cgroup.procs"))
+	out := map[int]struct{}{}
+	for f := range strings.FieldsSeq(string(data)) {
+		if pid, err := strconv.Atoi(f); err == nil {
+			out[pid] = struct{}{}
+		}
+	}
+	return out
 }
 
 // kill kills every process in the cgroup at once.
