@@ -392,24 +392,12 @@ func Dial(ctx context.Context, network, address string, key []byte) (*Conn, erro
 		return nil, err
 	}
 	var d net.Dialer
-	var retry auth.Retry
-	for {
-		nc, err := d.DialContext(ctx, netw, address)
-		if err != nil {
-			if retry.Again(ctx, err) {
-				continue // reset as soon as connected
-			}
-			return nil, fmt.Errorf("mp: dial %s: %w", address, err)
-		}
-		_, err = auth.ClientContext(ctx, nc, connMagic, keyOrOwn(key))
-		if err == nil {
-			return connOf(nc, packet)
-		}
-		nc.Close()
-		if !retry.Again(ctx, err) {
-			return nil, fmt.Errorf("mp: connect to %s: %w", address, err)
-		}
+	dial := func(ctx context.Context) (net.Conn, error) { return d.DialContext(ctx, netw, address) }
+	nc, _, err := auth.Connect(ctx, dial, nil, connMagic, keyOrOwn(key))
+	if err != nil {
+		return nil, fmt.Errorf("mp: %s: %w", address, err)
 	}
+	return connOf(nc, packet)
 }
 
 // connOf makes a Conn of an authenticated connection, whose descriptor it

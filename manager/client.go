@@ -113,27 +113,16 @@ func dial(ctx context.Context, address string, o DialOptions) (*Client, error) {
 func connect(ctx context.Context, address string, tlsConf *tls.Config, key []byte) (net.Conn, auth.Peer, error) {
 	network, addr := splitAddress(address)
 	var d net.Dialer
-	var retry auth.Retry
-	for {
-		nc, err := d.DialContext(ctx, network, addr)
-		if err != nil {
-			if retry.Again(ctx, err) {
-				continue // reset as soon as connected
-			}
-			return nil, auth.Peer{}, fmt.Errorf("manager: dial %s: %w", address, err)
-		}
-		if tlsConf != nil {
-			nc = tls.Client(nc, tlsConf)
-		}
-		v, err := auth.ClientContext(ctx, nc, magic, key)
-		if err == nil {
-			return nc, v, nil
-		}
-		nc.Close()
-		if !retry.Again(ctx, err) {
-			return nil, auth.Peer{}, fmt.Errorf("manager: connect to %s: %w", address, err)
-		}
+	dial := func(ctx context.Context) (net.Conn, error) { return d.DialContext(ctx, network, addr) }
+	var wrap func(net.Conn) net.Conn
+	if tlsConf != nil {
+		wrap = func(nc net.Conn) net.Conn { return tls.Client(nc, tlsConf) }
 	}
+	nc, v, err := auth.Connect(ctx, dial, wrap, magic, key)
+	if err != nil {
+		return nil, auth.Peer{}, fmt.Errorf("manager: %s: %w", address, err)
+	}
+	return nc, v, nil
 }
 
 // splitAddress tells a Unix socket's path from a TCP address.
