@@ -89,9 +89,6 @@ const (
 	// Listener stops accepting; maxHandshakes bounds those under way.
 	maxPending    = 32
 	maxHandshakes = 64
-	// handshakeTimeout is how long a client has to prove it knows the
-	// key, once connected. The handshake takes three messages.
-	handshakeTimeout = 5 * time.Second
 )
 
 // Listen listens for Dial on address (Python: Listener(address,
@@ -304,7 +301,7 @@ func passing(err error) bool {
 // closes).
 func (l *Listener) handshake(ctx context.Context, nc net.Conn, t *auth.Ticket) {
 	stop := afterFunc(ctx, func() { nc.Close() })
-	err := auth.Server(nc, connMagic, l.key, l.id, os.Getpid(), time.Now().Add(handshakeTimeout), t.Admit)
+	err := auth.Server(nc, connMagic, l.key, l.id, os.Getpid(), time.Now().Add(auth.ServerTimeout), t.Admit)
 	stop()
 	t.Exit()
 	var a accepted

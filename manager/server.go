@@ -126,10 +126,6 @@ type Server struct {
 	drops *auth.RateLog
 }
 
-// handshakeGrace is how long a client has, from its connection, to end
-// its handshake on the server (IOTimeout if shorter).
-const handshakeGrace = 5 * time.Second
-
 // entry is an object in the server's table.
 type entry struct {
 	obj object
@@ -372,7 +368,7 @@ func (s *Server) handle(ctx context.Context, nc net.Conn, t *auth.Ticket) {
 	if s.opts.TLS != nil {
 		nc = tls.Server(nc, s.opts.TLS)
 	}
-	limit := handshakeGrace
+	limit := auth.ServerTimeout // IOTimeout if shorter
 	if s.opts.IOTimeout > 0 {
 		limit = min(limit, s.opts.IOTimeout)
 	}

@@ -4,7 +4,12 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"time"
 )
+
+// ServerTimeout is how long a server gives a client, from its connection,
+// to end the handshake: a Listener's and a manager's.
+const ServerTimeout = 5 * time.Second
 
 // Connect dials with dial and runs the client's side of the handshake,
 // trying again as Retry paces it while the server resets the connection
