@@ -151,7 +151,7 @@ func reapStrangers() {
 func zombieChildren() []int {
 	var out []int
 	for _, pid := range children() {
-		if state, _, ok := procStat(pid); ok && state == 'Z' {
+		if state, _, _, ok := procStat(pid); ok && state == 'Z' {
 			out = append(out, pid)
 		}
 	}
@@ -185,38 +185,33 @@ func children() []int {
 	return out
 }
 
-// procStat returns the state and the parent of process pid.
-func procStat(pid int) (state byte, ppid int, ok bool) {
+// procStat returns the state, the parent and the process group of
+// process pid.
+func procStat(pid int) (state byte, ppid, pgid int, ok bool) {
 	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
-		return 0, 0, false
+		return 0, 0, 0, false
 	}
-	// pid (comm) state ppid …; comm may hold spaces and parentheses.
+	// pid (comm) state ppid pgrp …; comm may hold spaces and parentheses.
 	end := bytes.LastIndexByte(data, ')')
-	f := strings.Fields(string(data[end+1:]))
-	if end < 0 || len(f) < 2 {
-		return 0, 0, false
+	if end < 0 {
+		return 0, 0, 0, false
 	}
-	ppid, err = strconv.Atoi(f[1])
-	return f[0][0], ppid, err == nil
+	f := strings.Fields(string(data[end+1:]))
+	if len(f) < 3 {
+		return 0, 0, 0, false
+	}
+	ppid, err1 := strconv.Atoi(f[1])
+	pgid, err2 := strconv.Atoi(f[2])
+	return f[0][0], ppid, pgid, err1 == nil && err2 == nil
 }
 
 // procPgid returns the process group of process pid, or -1.
 func procPgid(pid int) int {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return -1
+	if _, _, pgid, ok := procStat(pid); ok {
+		return pgid
 	}
-	// pid (comm) state ppid pgrp …
-	f := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+1:]))
-	if len(f) < 3 {
-		return -1
-	}
-	pgid, err := strconv.Atoi(f[2])
-	if err != nil {
-		return -1
-	}
-	return pgid
+	return -1
 }
 
 // procParents maps every process on the system to its parent.
@@ -228,7 +223,7 @@ func procParents() map[int]int {
 		if err != nil {
 			continue
 		}
-		if _, ppid, ok := procStat(pid); ok {
+		if _, ppid, _, ok := procStat(pid); ok {
 			out[pid] = ppid
 		}
 	}
