@@ -149,13 +149,6 @@ func (t *Ticket) Exit() {
 // that end in their handshake.
 func (g *Gate) Log() *RateLog { return g.log }
 
-// Waiting returns the number of connections in their handshake.
-func (g *Gate) Waiting() int {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.count
-}
-
 // Reset closes nc so that its peer sees a reset rather than an orderly
 // end, and this side keeps no TIME_WAIT state for it.
 func Reset(nc net.Conn) {

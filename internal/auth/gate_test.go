@@ -121,3 +121,10 @@ func TestGateDisplacesBusiestPeer(t *testing.T) {
 		p.Close()
 	}
 }
+
+// Waiting returns the number of connections in their handshake.
+func (g *Gate) Waiting() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.count
+}

@@ -284,8 +284,9 @@ func (c *Core) storeLocked(s *state, it Item, pk *packet) (bool, error) {
 
 // sendLocked sends pk's datagram and writes its ticket, if both fit. Both
 // carry the next sequence number, so that a consumer can tell the ticket's
-// datagram from one whose sender died before committing its ticket, and a
-// ticket whose datagram a dying consumer took (see recvTicketLocked).
+// datagram from one whose sender died before committing its ticket, or
+// whose receiver died after committing the ticket's removal and before
+// dropping it (see peekTicketLocked).
 func (c *Core) sendLocked(s *state, pk *packet) (bool, error) {
 	if !ringFits(c.data, s.head, s.tail, seqLen) {
 		return false, nil
