@@ -125,26 +125,19 @@ func (b *Barrier) state(ctx context.Context) (barrierState, uint64, error) {
 // change applies fn to the state until a write of its result goes
 // through; fn returning false writes nothing.
 func (b *Barrier) change(ctx context.Context, fn func(*barrierState) (bool, error)) error {
-	for {
-		st, rev, err := b.state(ctx)
-		if err != nil {
-			return err
+	return b.cl.modify(ctx, func(cur []byte) ([]byte, error) {
+		if cur == nil {
+			return nil, b.cl.error("read", errors.New("the barrier was deleted"))
+		}
+		var st barrierState
+		if err := decode(cur, &st); err != nil {
+			return nil, err
 		}
 		if ok, err := fn(&st); !ok || err != nil {
-			return err
+			return nil, err
 		}
-		data, err := encode(st)
-		if err != nil {
-			return err
-		}
-		_, err = b.cl.kv.Update(ctx, b.cl.key, data, rev)
-		if !isConflict(err) {
-			if err != nil {
-				return b.cl.error("write", err)
-			}
-			return nil
-		}
-	}
+		return encode(st)
+	})
 }
 
 func (b *Barrier) broken() error {
@@ -211,7 +204,7 @@ func (b *Barrier) write(ctx context.Context, st barrierState, rev uint64) (bool,
 	if err != nil {
 		return false, err
 	}
-	_, err = b.cl.kv.Update(ctx, b.cl.key, data, rev)
+	_, err = b.cl.st.update(ctx, b.cl.key, data, rev)
 	if isConflict(err) {
 		return false, nil
 	}
