@@ -24,9 +24,9 @@ func TestWaitAny(t *testing.T) {
 	b.Store(0)
 	done := make(chan error, 1)
 	go func() { done <- WaitAny([]Word{{Addr: &a}, {Addr: &b}}, -1) }()
-	for deadline := time.Now().Add(20 * time.Second); stacks.Count("syscall", "futex.WaitAny") == 0; time.Sleep(time.Millisecond) {
+	for deadline := time.Now().Add(20 * time.Second); stacks.Count(waitAnyState, "futex.WaitAny") == 0; time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatal("the waiter is not in the futex_waitv system call after 20 s")
+			t.Fatal("the waiter is not asleep in WaitAny after 20 s")
 		}
 	}
 	b.Store(1)
