@@ -128,25 +128,25 @@ func (cg *cgroup) started() {
 // term sends SIGTERM to every process in the cgroup that signalled does
 // not name, then waits until the cgroup is empty, or until deadline.
 func (cg *cgroup) term(deadline time.Time, signalled func(pid int) bool) {
-	// A pid read from cgroup.procs may be reused before its pidfd is
-	// open: open the pidfds first, then signal those whose pid the
-	// cgroup still lists, which are then the processes the pidfds name.
-	var fds, pids []int
+	// A pid read from cgroup.procs may be reused before it is held as a
+	// target: hold them first, then signal those whose pid the cgroup
+	// still lists, which are then the processes the targets name.
+	var ts []target
 	for pid := range cg.procs() {
 		if signalled(pid) {
 			continue
 		}
-		if fd, err := openTransient(pid); err == nil {
-			fds, pids = append(fds, fd), append(pids, pid)
+		if t, err := openTarget(pid); err == nil {
+			ts = append(ts, t)
 		}
 	}
 	members := cg.procs()
-	for i, fd := range fds {
-		if _, ok := members[pids[i]]; ok {
-			_ = unix.PidfdSendSignal(fd, unix.SIGTERM, nil, 0)
+	for _, t := range ts {
+		if _, ok := members[t.pid]; ok {
+			_ = t.signal(unix.SIGTERM)
 		}
 	}
-	closeTransient(fds)
+	closeTargets(ts)
 	cg.waitEmpty(deadline)
 }
 

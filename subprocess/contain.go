@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/mpgo/mp/internal/procinfo"
 )
 
 // Contain says how far a stop reaches: which of the processes a child
@@ -41,7 +43,10 @@ const (
 	// environment this process may not read (a setuid program, unless this
 	// process has CAP_SYS_PTRACE); use ContainCgroup for those. Where Go's
 	// os.Process holds no pidfd for its children (Linux before 5.4, or
-	// pidfds blocked by a sandbox), it acts as ContainGroup.
+	// pidfds blocked by a sandbox), it acts as ContainGroup. With the
+	// portable mechanisms (build tag mpportable) it works the same, but
+	// signals a marked process by its pid right after checking its start
+	// time, rather than through a pidfd, and polls for its exit.
 	//
 	// Being a subreaper is process-wide and lasts: orphans of every child
 	// come to this process, which reaps each one that exits and is not
@@ -137,6 +142,15 @@ func (p *Popen) termContained(deadline time.Time) {
 // child itself, or a member of the group it leads.
 func (p *Popen) signalledByTree(pid int) bool {
 	return pid == p.Pid || p.pgid != 0 && procPgid(pid) == p.pgid
+}
+
+// procPgid returns the process group of process pid, or -1.
+func procPgid(pid int) int {
+	info, err := procinfo.Read(pid)
+	if err != nil {
+		return -1
+	}
+	return info.Group
 }
 
 // killContained kills what the containment reaches beyond the group: the

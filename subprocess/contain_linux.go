@@ -24,12 +24,12 @@ const containKillBound = 5 * time.Second
 func killMarked(mark string) {
 	deadline := time.Now().Add(containKillBound)
 	for time.Now().Before(deadline) {
-		fds := signalMarked(mark, unix.SIGKILL, nil)
-		if len(fds) == 0 {
+		ts := signalMarked(mark, unix.SIGKILL, nil)
+		if len(ts) == 0 {
 			break
 		}
-		waitExited(fds, deadline)
-		closeTransient(fds)
+		waitTargets(ts, deadline)
+		closeTargets(ts)
 	}
 	// The killed processes' exits made their children ours first.
 	reapStrangers()
@@ -39,38 +39,38 @@ func killMarked(mark string) {
 // that signalled does not name, then waits until they have all exited, or
 // until deadline.
 func termMarked(mark string, deadline time.Time, signalled func(pid int) bool) {
-	fds := signalMarked(mark, unix.SIGTERM, signalled)
-	waitExited(fds, deadline)
-	closeTransient(fds)
+	ts := signalMarked(mark, unix.SIGTERM, signalled)
+	waitTargets(ts, deadline)
+	closeTargets(ts)
 }
 
 // signalMarked sends sig to every live process in this process's tree that
-// carries mark, except those that spare (if not nil) names, and returns a
-// pidfd for each of them all (see openTransient). Each process is
-// signalled through a pidfd opened before its marker is read, so that a
-// reused pid cannot misdirect the signal.
-func signalMarked(mark string, sig syscall.Signal, spare func(pid int) bool) []int {
+// carries mark, except those that spare (if not nil) names, and returns
+// them all as targets, which the caller closes. Each process is held as a
+// target before its marker is read, so that a reused pid cannot misdirect
+// the signal (see target).
+func signalMarked(mark string, sig syscall.Signal, spare func(pid int) bool) []target {
 	kids := map[int][]int{}
 	for pid, ppid := range procParents() {
 		kids[ppid] = append(kids[ppid], pid)
 	}
-	var fds []int
+	var ts []target
 	queue := slices.Clone(kids[os.Getpid()])
 	for len(queue) > 0 {
 		pid := queue[0]
 		queue = append(queue[1:], kids[pid]...)
-		fd, err := openTransient(pid)
+		t, err := openTarget(pid)
 		if err != nil {
 			continue
 		}
 		send := spare == nil || !spare(pid)
-		if !carriesMark(pid, mark) || send && unix.PidfdSendSignal(fd, sig, nil, 0) != nil {
-			closeTransient([]int{fd})
+		if !carriesMark(pid, mark) || send && t.signal(sig) != nil {
+			closeTargets([]target{t})
 			continue
 		}
-		fds = append(fds, fd)
+		ts = append(ts, t)
 	}
-	return fds
+	return ts
 }
 
 // carriesMark reports whether process pid carries mark in its environment.
@@ -87,27 +87,4 @@ func carriesMark(pid int, mark string) bool {
 		}
 	}
 	return false
-}
-
-// waitExited waits until every pidfd in fds is readable (its process has
-// exited), or until deadline.
-func waitExited(fds []int, deadline time.Time) {
-	polls := make([]unix.PollFd, len(fds))
-	for i, fd := range fds {
-		polls[i] = unix.PollFd{Fd: int32(fd), Events: unix.POLLIN}
-	}
-	for len(polls) > 0 {
-		left := time.Until(deadline)
-		if left <= 0 {
-			return
-		}
-		n, err := unix.Poll(polls, int(left.Milliseconds())+1)
-		if err != nil && err != unix.EINTR {
-			return
-		}
-		if n <= 0 {
-			continue
-		}
-		polls = slices.DeleteFunc(polls, func(pf unix.PollFd) bool { return pf.Revents != 0 })
-	}
 }

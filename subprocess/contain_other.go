@@ -9,9 +9,11 @@ import (
 	"time"
 )
 
-// Containment beyond the process group rests on Linux (a child subreaper,
-// pidfds, /proc, cgroup v2). Elsewhere ContainSubreaper acts as
-// ContainGroup and ContainCgroup fails.
+// Containment beyond the process group rests on Linux kernel features (a
+// child subreaper, /proc/<pid>/environ, cgroup v2). Elsewhere
+// ContainSubreaper acts as ContainGroup and ContainCgroup fails with
+// ErrNoCgroup. (FreeBSD's procctl(PROC_REAP_ACQUIRE, PROC_REAP_KILL) could
+// carry ContainSubreaper there; x/sys/unix offers no wrapper yet.)
 
 var errNoContainment = errors.New("containment beyond the process group needs Linux")
 
@@ -21,8 +23,6 @@ func becomeSubreaper() error { return errNoContainment }
 func killMarked(string) {}
 
 func termMarked(string, time.Time, func(int) bool) {}
-
-func procPgid(int) int { return -1 }
 
 // cgroup is never made: newCgroup fails.
 type cgroup struct{}

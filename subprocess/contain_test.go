@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mpgo/mp/internal/procinfo"
 	"github.com/mpgo/mp/mptest"
 	"github.com/mpgo/mp/subprocess"
 )
@@ -35,18 +36,18 @@ func escapeTree() string {
 func marked(marker string) []string {
 	var out []string
 	for _, pid := range markedPids(marker) {
-		stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		info, err := procinfo.Read(pid)
 		if err != nil {
 			continue
 		}
-		f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
-		out = append(out, fmt.Sprintf("%d (state %s, parent %s)", pid, f[0], f[1]))
+		out = append(out, fmt.Sprintf("%d (state %c, parent %d)", pid, info.State, info.Parent))
 	}
 	return out
 }
 
 // markedPids returns the pids of the processes whose command line is
-// `sleep marker`.
+// `sleep marker`, from /proc: the tests that use it are of containment
+// beyond the process group, which only Linux has.
 func markedPids(marker string) []int {
 	want := []byte("sleep\x00" + marker + "\x00")
 	cmdlines, _ := filepath.Glob("/proc/[0-9]*/cmdline")
@@ -103,6 +104,7 @@ var escapes = []struct {
 // the child started, including those that left its process group, and
 // leaves no zombie behind.
 func TestTimeoutContainsEscapees(t *testing.T) {
+	linuxOnly(t, "containment beyond the process group (a subreaper, /proc, cgroups)")
 	mptest.CheckLeaks(t)
 	for _, tc := range escapes {
 		t.Run(tc.name, func(t *testing.T) {
@@ -122,6 +124,7 @@ func TestTimeoutContainsEscapees(t *testing.T) {
 // TestTimeoutContainsEscapeesInPopen: the same through Start and Wait, with
 // a context that ends.
 func TestTimeoutContainsEscapeesInPopen(t *testing.T) {
+	linuxOnly(t, "containment beyond the process group (a subreaper, /proc, cgroups)")
 	mptest.CheckLeaks(t)
 	marker := escapeTree()
 	defer killMarked(marker)
@@ -138,6 +141,7 @@ func TestTimeoutContainsEscapeesInPopen(t *testing.T) {
 // process group only, as before containment; a process that left it runs
 // on, and the caller may kill it.
 func TestContainGroupLeavesEscapees(t *testing.T) {
+	linuxOnly(t, "containment beyond the process group (a subreaper, /proc, cgroups)")
 	mptest.CheckLeaks(t)
 	marker := escapeTree()
 	defer killMarked(marker)
@@ -156,6 +160,7 @@ func TestContainGroupLeavesEscapees(t *testing.T) {
 // default containment leaves what it started in the background running,
 // as Python does; the job, orphaned, is reaped here when it ends.
 func TestNormalEndLeavesBackgroundJob(t *testing.T) {
+	linuxOnly(t, "containment beyond the process group (a subreaper, /proc, cgroups)")
 	mptest.CheckLeaks(t)
 	marker := escapeTree()
 	defer killMarked(marker)
@@ -177,6 +182,7 @@ func TestNormalEndLeavesBackgroundJob(t *testing.T) {
 // orphans that come to it, but never a child that other code waits for:
 // os/exec still gets every exit status.
 func TestReaperLeavesOtherChildren(t *testing.T) {
+	linuxOnly(t, "containment beyond the process group (a subreaper, /proc, cgroups)")
 	mptest.CheckLeaks(t)
 	// Make this process contain, and keep orphans arriving meanwhile.
 	marker := escapeTree()
@@ -211,6 +217,7 @@ func runCgroup(t *testing.T, script string, opts subprocess.Options) (*subproces
 // child started, even one that left the group and dropped the marker
 // ContainSubreaper relies on (env -i).
 func TestContainCgroup(t *testing.T) {
+	linuxOnly(t, "containment beyond the process group (a subreaper, /proc, cgroups)")
 	mptest.CheckLeaks(t)
 	trees := append(escapes, struct{ name, script string }{
 		"setsid with a clean environment", "( setsid env -i sleep %[1]s & ) ; sleep %[1]s",
@@ -232,6 +239,7 @@ func TestContainCgroup(t *testing.T) {
 // when the child exits by itself, what it left in the background is
 // killed, and the cgroup is removed before Run returns.
 func TestContainCgroupNormalEnd(t *testing.T) {
+	linuxOnly(t, "containment beyond the process group (a subreaper, /proc, cgroups)")
 	mptest.CheckLeaks(t)
 	marker := escapeTree()
 	defer killMarked(marker)
@@ -253,6 +261,7 @@ func TestContainCgroupNormalEnd(t *testing.T) {
 // ContainSubreaper's documentation states: a descendant that left the
 // group and runs with an environment that lacks the marker is not found.
 func TestContainSubreaperMissesCleanEnvironment(t *testing.T) {
+	linuxOnly(t, "containment beyond the process group (a subreaper, /proc, cgroups)")
 	mptest.CheckLeaks(t)
 	marker := escapeTree()
 	defer killMarked(marker)
@@ -321,6 +330,7 @@ func BenchmarkRunContain(b *testing.B) {
 // of an outer run still finds the processes of an inner one; a child that
 // nothing may stop gets no marker.
 func TestMarkerNests(t *testing.T) {
+	linuxOnly(t, "containment beyond the process group (a subreaper, /proc, cgroups)")
 	mptest.CheckLeaks(t)
 	opts := &subprocess.Options{
 		Env: []string{"MP_SUBPROCESS_RUN=outer.1"}, Stdout: subprocess.Pipe, Timeout: time.Minute,
@@ -344,6 +354,7 @@ func TestMarkerNests(t *testing.T) {
 // group gets SIGTERM too and may clean up; the grace period ends once
 // every process the stop reaches has exited.
 func TestGraceReachesEscapees(t *testing.T) {
+	linuxOnly(t, "containment beyond the process group (a subreaper, /proc, cgroups)")
 	mptest.CheckLeaks(t)
 	for _, tc := range []struct {
 		name    string

@@ -27,8 +27,9 @@
 //     bounds the wait without killing anything, and Communicate can be
 //     called again after a timeout.
 //   - Every child is reaped as soon as it exits, waited for or not: no
-//     zombies. Signals go through a pidfd, so they never reach another
-//     process that got a reused pid.
+//     zombies. Signals to it go through Go's os.Process, which never
+//     signals a child it has reaped (and through a pidfd on Linux), so
+//     they never reach another process that got a reused pid.
 //
 // # Python to Go
 //

@@ -1,15 +1,17 @@
 package subprocess_test
 
 import (
-	"bytes"
 	"context"
+	"errors"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/mpgo/mp/internal/procinfo"
 	"github.com/mpgo/mp/mptest"
 )
 
@@ -21,13 +23,16 @@ var bg = context.Background()
 // gone reports whether pid has ended: it no longer exists, or is a zombie
 // waiting for a parent that is not this process.
 func gone(pid int) bool {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return true
+	info, err := procinfo.Read(pid)
+	return errors.Is(err, procinfo.ErrNoProcess) || err == nil && !info.Alive()
+}
+
+// linuxOnly skips a test of what only Linux offers.
+func linuxOnly(t *testing.T, what string) {
+	t.Helper()
+	if runtime.GOOS != "linux" {
+		t.Skip(what + " needs Linux")
 	}
-	end := bytes.LastIndexByte(data, ')')
-	f := strings.Fields(string(data[end+1:]))
-	return len(f) > 0 && f[0] == "Z"
 }
 
 // waitGone fails t unless pid ends within a few seconds.
@@ -54,7 +59,8 @@ func parsePid(t *testing.T, line string) int {
 }
 
 // ignored reports whether this process ignores sig, which its children
-// would then inherit.
+// would then inherit. Only Linux tells (in /proc): elsewhere it reports
+// false.
 func ignored(sig syscall.Signal) bool {
 	data, _ := os.ReadFile("/proc/self/status")
 	for _, line := range strings.Split(string(data), "\n") {

@@ -132,6 +132,7 @@ func TestPipelineCanceled(t *testing.T) {
 // (so that it can use the terminal), and with NewSession each command leads
 // its own session.
 func TestPipelineGroup(t *testing.T) {
+	linuxOnly(t, "reading a shell's group in /proc/$$/stat")
 	mptest.CheckLeaks(t)
 	// Each command prints its process group id, then passes its input on.
 	pgid := []string{"sh", "-c", "cut -d' ' -f5 /proc/$$/stat >&2; cat"}

@@ -2,18 +2,16 @@ package subprocess_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/mpgo/mp/internal/procinfo"
 	"github.com/mpgo/mp/mptest"
 	"github.com/mpgo/mp/subprocess"
 )
@@ -23,17 +21,12 @@ import (
 const promptly = 10 * time.Second
 
 // groupMembers lists the live processes in process group pgid.
-func groupMembers(pgid int) []string {
-	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
-	var out []string
-	for _, s := range stats {
-		data, err := os.ReadFile(s)
-		if err != nil {
-			continue
-		}
-		f := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+1:]))
-		if len(f) > 2 && f[0] != "Z" && f[2] == strconv.Itoa(pgid) {
-			out = append(out, s)
+func groupMembers(pgid int) []int {
+	pids, _ := procinfo.List()
+	var out []int
+	for _, pid := range pids {
+		if info, err := procinfo.Read(pid); err == nil && info.Alive() && info.Group == pgid {
+			out = append(out, pid)
 		}
 	}
 	return out
@@ -181,6 +174,7 @@ func TestKillGroup(t *testing.T) {
 // here, which is what makes them immune to pid reuse (Go's os.Process
 // opens one on Linux 5.4 and later).
 func TestSignalsUsePidfd(t *testing.T) {
+	linuxOnly(t, "pidfds")
 	mptest.CheckLeaks(t)
 	p := start(t, bg, []string{"sleep", "30"}, nil)
 	defer p.Wait(bg)

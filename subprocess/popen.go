@@ -15,9 +15,11 @@ import (
 // one; its methods are safe for concurrent use.
 //
 // The child is reaped as soon as it exits, whether or not anyone waits for
-// it, so it never lingers as a zombie. Signals go through a pidfd (Go's
-// os.Process uses one on Linux), so they reach this child or nobody, even
-// if its pid has been reused.
+// it, so it never lingers as a zombie. Signals go through Go's os.Process,
+// so they reach this child or nobody, even if its pid has been reused: the
+// pid of an unreaped child cannot be reused, and os.Process, which reaps
+// it, refuses to signal it after (on Linux it also signals through a
+// pidfd).
 //
 // Call Wait or Communicate once done with it: they release the pipes.
 type Popen struct {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mpgo/mp/internal/procinfo"
 	"github.com/mpgo/mp/mptest"
 	"github.com/mpgo/mp/subprocess"
 )
@@ -234,7 +235,7 @@ func TestReapedWithoutWait(t *testing.T) {
 	}
 	// Poll reports an exit once the process is reaped: not even a zombie
 	// is left.
-	if _, err := os.Stat(fmt.Sprintf("/proc/%d", p.Pid)); err == nil {
+	if _, err := procinfo.Read(p.Pid); !errors.Is(err, procinfo.ErrNoProcess) {
 		t.Errorf("process %d left behind after Poll reported its exit", p.Pid)
 	}
 	if err := p.Terminate(); err != nil {

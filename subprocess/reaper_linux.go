@@ -1,7 +1,6 @@
 package subprocess
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"os/signal"
@@ -17,8 +16,18 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/mpgo/mp/internal/background"
+	"github.com/mpgo/mp/internal/procinfo"
 )
 
+// The subreaper is a Linux kernel feature with no counterpart elsewhere
+// (FreeBSD's procctl(PROC_REAP_ACQUIRE) is near, and not used yet), so it
+// serves both mechanism sets on Linux. Its reaping rests on the pidfds that
+// Go's os.Process holds for its children (they tell a child Go code waits
+// for from an adopted orphan), which Go uses on Linux whatever mp's
+// mechanisms; the pidfds mp opens itself, to signal a process that is not
+// its child and wait for its exit, are a mechanism (target_pidfd.go,
+// target_portable.go).
+//
 // This process becomes a child subreaper (prctl PR_SET_CHILD_SUBREAPER)
 // the first time it starts a child under ContainSubreaper: from then on, a
 // descendant of any of its children that is orphaned becomes its child
@@ -93,29 +102,9 @@ const strangerDelay = 10 * time.Millisecond
 var reaping sync.Mutex
 
 // transient holds the pidfds this package opens for a moment (to signal or
-// reap a process safely), which say nothing about who waits for it.
+// reap a process safely), which say nothing about who waits for it; see
+// openTransient.
 var transient = map[int]bool{}
-
-// openTransient opens a pidfd for pid and records it in transient.
-func openTransient(pid int) (int, error) {
-	reaping.Lock()
-	defer reaping.Unlock()
-	fd, err := unix.PidfdOpen(pid, 0)
-	if err == nil {
-		transient[fd] = true
-	}
-	return fd, err
-}
-
-// closeTransient closes pidfds from openTransient.
-func closeTransient(fds []int) {
-	reaping.Lock()
-	defer reaping.Unlock()
-	for _, fd := range fds {
-		delete(transient, fd)
-		unix.Close(fd)
-	}
-}
 
 // reapStrangers reaps the zombie children of this process that no Go code
 // waits for: adopted orphans. A child that os.Process (and so os/exec and
@@ -151,16 +140,17 @@ func reapStrangers() {
 func zombieChildren() []int {
 	var out []int
 	for _, pid := range children() {
-		if state, _, _, ok := procStat(pid); ok && state == 'Z' {
+		if info, err := procinfo.Read(pid); err == nil && info.State == procinfo.Zombie {
 			out = append(out, pid)
 		}
 	}
 	return out
 }
 
-// children lists this process's children, from each thread's list (a
-// child belongs to the thread that forked it, an adopted orphan to the
-// main thread), or from a scan of /proc where the kernel keeps no lists.
+// children lists this process's children, zombies included, from each
+// thread's list (a child belongs to the thread that forked it, an adopted
+// orphan to the main thread), or from the whole process table where the
+// kernel keeps no lists.
 func children() []int {
 	tasks, _ := filepath.Glob("/proc/self/task/[0-9]*/children")
 	if len(tasks) == 0 {
@@ -185,46 +175,13 @@ func children() []int {
 	return out
 }
 
-// procStat returns the state, the parent and the process group of
-// process pid.
-func procStat(pid int) (state byte, ppid, pgid int, ok bool) {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, 0, 0, false
-	}
-	// pid (comm) state ppid pgrp …; comm may hold spaces and parentheses.
-	end := bytes.LastIndexByte(data, ')')
-	if end < 0 {
-		return 0, 0, 0, false
-	}
-	f := strings.Fields(string(data[end+1:]))
-	if len(f) < 3 {
-		return 0, 0, 0, false
-	}
-	ppid, err1 := strconv.Atoi(f[1])
-	pgid, err2 := strconv.Atoi(f[2])
-	return f[0][0], ppid, pgid, err1 == nil && err2 == nil
-}
-
-// procPgid returns the process group of process pid, or -1.
-func procPgid(pid int) int {
-	if _, _, pgid, ok := procStat(pid); ok {
-		return pgid
-	}
-	return -1
-}
-
 // procParents maps every process on the system to its parent.
 func procParents() map[int]int {
-	ents, _ := os.ReadDir("/proc")
-	out := make(map[int]int, len(ents))
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		if _, ppid, _, ok := procStat(pid); ok {
-			out[pid] = ppid
+	pids, _ := procinfo.List()
+	out := make(map[int]int, len(pids))
+	for _, pid := range pids {
+		if info, err := procinfo.Read(pid); err == nil {
+			out[pid] = info.Parent
 		}
 	}
 	return out

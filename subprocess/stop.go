@@ -71,8 +71,9 @@ func (p *Popen) stop(cause error, timeout time.Duration) {
 		t.Stop()
 	}
 	// Even when the child obeyed SIGTERM, a descendant may have ignored it.
-	// The child is killed through its pidfd as well, in case it left the
-	// group; then whatever the containment reaches beyond the group.
+	// The child is killed through its os.Process as well, in case it
+	// left the group; then whatever the containment reaches beyond the
+	// group.
 	p.signalTree(syscall.SIGKILL)
 	_ = p.proc.Signal(syscall.SIGKILL)
 	p.killContained()
@@ -92,9 +93,9 @@ func (p *Popen) stop(cause error, timeout time.Duration) {
 
 // signalTree sends sig to the group the child leads, or to the child alone
 // if it shares the parent's group. The child itself is signalled through
-// its pidfd; the group by its id, which is the child's pid: while the child
-// is unreaped, or any member of the group lives, the kernel does not reuse
-// that number.
+// its os.Process, which never signals it once reaped (see Popen); the group
+// by its id, which is the child's pid: while the child is unreaped, or any
+// member of the group lives, the kernel does not reuse that number.
 func (p *Popen) signalTree(sig syscall.Signal) {
 	if p.pgid == 0 {
 		_ = p.proc.Signal(sig) // os.ErrProcessDone: it has exited

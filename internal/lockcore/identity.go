@@ -3,33 +3,33 @@
 // futexes, and the recovery of what a dead process held.
 //
 // An owner is a process, named in shared memory by an identity: its pid in
-// the low 32 bits and the low 32 bits of its start time (clock ticks since
-// boot, from /proc/<pid>/stat) in the high 32 bits. A pid alone would be
+// the low 32 bits and the low 32 bits of its start time (as package
+// procinfo reads it: clock ticks since boot on Linux, microseconds since
+// the epoch on macOS and FreeBSD) in the high 32 bits. A pid alone would be
 // fooled by reuse; a pid with its start time is not. A process is alive
-// while /proc/<pid>/stat exists, shows the recorded start time and a state
-// other than zombie or dead.
+// while the system knows it, with the recorded start time and a state
+// other than zombie.
 package lockcore
 
 import (
-	"bytes"
 	"errors"
-	"io/fs"
 	"os"
-	"strconv"
-	"syscall"
+
+	"github.com/mpgo/mp/internal/procinfo"
 )
 
 // pidBits is the mask of the pid inside a lock word's low half; Linux pids
-// are below 1<<22.
+// are below 1<<22, macOS and FreeBSD ones below 100000.
 const pidBits = 1<<30 - 1
 
-// self is this process's identity; procOK says whether /proc can tell
-// whether a process is alive. Without /proc (an unusual sandbox), owners
-// are never declared dead: locks work, but a dead holder is not recovered.
+// self is this process's identity; procOK says whether the system can tell
+// whether a process is alive (procinfo.Available). Without it (a Linux
+// sandbox without /proc, an unknown system), owners are never declared
+// dead: locks work, but a dead holder is not recovered.
 var self, procOK = func() (uint64, bool) {
 	pid := os.Getpid()
-	st, ok := startTime(pid)
-	return makeID(uint32(pid), uint32(st)), ok
+	st, _ := startTime(pid)
+	return makeID(uint32(pid), uint32(st)), procinfo.Available
 }()
 
 func makeID(pid, tag uint32) uint64 { return uint64(tag)<<32 | uint64(pid) }
@@ -40,35 +40,21 @@ func Self() uint64 { return self }
 // Pid returns the pid of an identity.
 func Pid(id uint64) int { return int(id & pidBits) }
 
-// startTime returns the start time of pid in clock ticks since boot, and
-// whether pid is a live process (neither gone, nor a zombie). A process
-// whose state cannot be read for another reason than its absence (this
-// process out of descriptors, say) counts as alive: declaring a live owner
-// dead would hand its lock to another, which is worse than waiting.
+// startTime returns the start time of pid, and whether pid is a live
+// process (neither gone, nor a zombie). A process whose state cannot be
+// read for another reason than its absence (this process out of
+// descriptors, say) counts as alive, with a start time of 0: declaring a
+// live owner dead would hand its lock to another, which is worse than
+// waiting.
 func startTime(pid int) (uint64, bool) {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ESRCH) {
+	info, err := procinfo.Read(pid)
+	if errors.Is(err, procinfo.ErrNoProcess) {
 		return 0, false
 	}
 	if err != nil {
 		return 0, true
 	}
-	// pid (comm) state ppid … starttime is field 22; comm may hold spaces
-	// and parentheses, so fields are counted from the last ')'.
-	end := bytes.LastIndexByte(data, ')')
-	if end < 0 {
-		return 0, false
-	}
-	f := bytes.Fields(data[end+1:])
-	if len(f) < 20 {
-		return 0, false
-	}
-	switch f[0][0] {
-	case 'Z', 'X', 'x':
-		return 0, false
-	}
-	st, err := strconv.ParseUint(string(f[19]), 10, 64)
-	return st, err == nil
+	return info.Start, info.Alive()
 }
 
 // Alive reports whether the process named by id is running: not gone, not

@@ -3,15 +3,13 @@ package lockcore_test
 import (
 	"context"
 	"errors"
-	"os"
-	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/mpgo/mp/internal/errs"
 	"github.com/mpgo/mp/internal/lockcore"
+	"github.com/mpgo/mp/internal/procinfo"
 	"github.com/mpgo/mp/mptest"
 )
 
@@ -83,6 +81,9 @@ func TestMutexTwoProcesses(t *testing.T) {
 // A holder that exited is a zombie until its parent waits for it; it is
 // dead all the same.
 func TestMutexOwnerZombie(t *testing.T) {
+	if !procinfo.Available {
+		t.Skip("this system has no process table mp can read: a dead holder is not recovered")
+	}
 	mptest.CheckLeaks(t)
 	r, st := newState(t)
 	c := startHelper(t, r, "lock-exit")
@@ -103,9 +104,8 @@ func TestMutexOwnerZombie(t *testing.T) {
 }
 
 func isZombie(pid int) bool {
-	data, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	i := strings.LastIndexByte(string(data), ')')
-	return i > 0 && strings.HasPrefix(string(data[i+1:]), " Z")
+	info, err := procinfo.Read(pid)
+	return err == nil && info.State == procinfo.Zombie
 }
 
 // A waiter asleep on the lock takes it over when the holder is killed.
@@ -149,7 +149,8 @@ func TestAlive(t *testing.T) {
 	if lockcore.Alive(0) {
 		t.Error("Alive(0) = true")
 	}
-	// pid_max is below 1<<22: no such process.
+	// Linux's pid_max is at most 1<<22, macOS's and FreeBSD's 99999: no
+	// such process.
 	if lockcore.Alive(1<<22 + 5) {
 		t.Error("Alive(no such pid) = true")
 	}

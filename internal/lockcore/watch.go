@@ -2,8 +2,6 @@ package lockcore
 
 import (
 	"context"
-	"os"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -12,10 +10,11 @@ import (
 )
 
 // Backstop is how often, in nanoseconds, a waiter looks by itself for a
-// dead owner (reading /proc), whatever its watch says. A watch notices a
-// death within a millisecond or so; the backstop covers what a watch
-// cannot see: a kernel without pidfds or futex_waitv, a sandbox that
-// refuses them, a process out of descriptors. Tests lengthen it to show
+// dead owner (through procinfo), whatever its watch says. A watch notices
+// a death within a millisecond or so with pidfds, within its polling
+// period without; the backstop covers what a watch cannot see: a kernel
+// without pidfds or futex_waitv, a sandbox that refuses them, a process
+// out of descriptors. Tests lengthen it to show
 // that the watch alone is enough.
 var Backstop atomic.Int64
 
@@ -54,9 +53,9 @@ type watch struct {
 // at most this much later.
 const followAfter = time.Millisecond
 
-// canWatch says whether watches work here: futex_waitv to sleep on an
-// alarm beside a shared word, and /proc to tell a dead owner from a live
-// one (pidfds are checked per owner).
+// canWatch says whether watches work here: futex.WaitAny to sleep on an
+// alarm beside a shared word, and procinfo to tell a dead owner from a
+// live one (pidfds, where the watcher uses them, are checked per owner).
 var canWatch = procOK && futex.CanWaitAny()
 
 // follow makes ids (other processes; this one and zeros are skipped) the
@@ -141,137 +140,3 @@ func (w *watch) sleep(ctx context.Context, words ...futex.Word) error {
 	}
 	return futex.WaitAnyCtx(ctx, limit, words[0])
 }
-
-// watcher holds a pidfd for each process that waiters of this process
-// follow, and rings their alarms when it exits. Each pidfd sits in Go's
-// poller, watched by a goroutine of its own, from the first registration
-// of its process to the last forget: a process nobody waits on costs
-// nothing. Following an owner costs a pidfd_open, a read of /proc and a
-// goroutine, some microseconds, paid only by a waiter that goes to sleep.
-var watcher watchers
-
-type watchers struct {
-	// mu guards owners and the fields of every vigil in it.
-	mu     sync.Mutex
-	owners map[uint64]*vigil
-	// running counts the vigils' goroutines: idle waits for them.
-	running sync.WaitGroup
-}
-
-// A vigil is the watcher's pidfd for one owner and the watches that follow
-// it.
-type vigil struct {
-	id      uint64
-	f       *os.File // the pidfd, nil if there is none to poll
-	watches []*watch
-	exited  bool
-}
-
-// register adds w to the followers of id, opening a pidfd if id has none.
-// An owner that has exited already rings w at once; one that cannot be
-// watched (no pidfd: out of descriptors, refused) is left to the backstop.
-func (ws *watchers) register(id uint64, w *watch) {
-	ws.mu.Lock()
-	defer ws.mu.Unlock()
-	v := ws.owners[id]
-	if v == nil {
-		v = ws.openLocked(id)
-		if ws.owners == nil {
-			ws.owners = map[uint64]*vigil{}
-		}
-		ws.owners[id] = v
-	}
-	v.watches = append(v.watches, w)
-	if v.exited {
-		w.ring()
-	}
-}
-
-// openLocked opens a pidfd for id and starts its goroutine. The pidfd is
-// opened before id is checked in /proc: if id is alive after, the pidfd
-// names it, not a later process that reused its pid.
-func (ws *watchers) openLocked(id uint64) *vigil {
-	v := &vigil{id: id}
-	fd, err := unix.PidfdOpen(Pid(id), unix.PIDFD_NONBLOCK)
-	switch {
-	case err == unix.ESRCH:
-		v.exited = true
-		return v
-	case err != nil:
-		return v
-	case !Alive(id):
-		unix.Close(fd)
-		v.exited = true
-		return v
-	}
-	v.f = os.NewFile(uintptr(fd), "pidfd")
-	ws.running.Add(1)
-	go ws.run(v)
-	return v
-}
-
-// run waits until v's process exits, then rings its followers; or until
-// forget sets a past deadline, when nobody follows it any more. It closes
-// the pidfd.
-func (ws *watchers) run(v *vigil) {
-	defer ws.running.Done()
-	defer v.f.Close()
-	rc, err := v.f.SyscallConn()
-	if err != nil {
-		return
-	}
-	// The poller says when the pidfd may be readable; poll says whether
-	// it is (the process has exited).
-	err = rc.Read(func(fd uintptr) bool {
-		p := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-		n, err := unix.Poll(p, 0)
-		return err == nil && n > 0
-	})
-	if err == nil {
-		ws.fire(v)
-	}
-}
-
-// fire rings the alarms of v's followers; later ones are rung as they
-// register.
-func (ws *watchers) fire(v *vigil) {
-	ws.mu.Lock()
-	defer ws.mu.Unlock()
-	if ws.owners[v.id] != v {
-		return // forgotten meanwhile
-	}
-	v.exited = true
-	for _, w := range v.watches {
-		w.ring()
-	}
-}
-
-// forget removes w from the followers of id; the last one out ends the
-// vigil's goroutine, which closes the pidfd.
-func (ws *watchers) forget(id uint64, w *watch) {
-	ws.mu.Lock()
-	defer ws.mu.Unlock()
-	v := ws.owners[id]
-	if v == nil {
-		return
-	}
-	for i, x := range v.watches {
-		if x == w {
-			v.watches = append(v.watches[:i], v.watches[i+1:]...)
-			break
-		}
-	}
-	if len(v.watches) > 0 {
-		return
-	}
-	delete(ws.owners, id)
-	if v.f != nil {
-		// A deadline in the past ends the goroutine's Read at once,
-		// without the wait that a Close under its feet would have.
-		v.f.SetReadDeadline(time.Unix(1, 0))
-	}
-}
-
-// idle waits until no vigil goroutine runs: every owner followed has been
-// forgotten and its pidfd closed.
-func (ws *watchers) idle() { ws.running.Wait() }

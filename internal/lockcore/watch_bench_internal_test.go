@@ -6,7 +6,7 @@ import "testing"
 // forget it: the cost of a watch for a Lock that sleeps.
 func BenchmarkFollow(b *testing.B) {
 	if !canWatch {
-		b.Skip("no futex_waitv or no /proc here")
+		b.Skip("no futex.WaitAny or no process table here")
 	}
 	id, _ := sleeper(b)
 	for b.Loop() {

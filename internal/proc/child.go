@@ -190,7 +190,7 @@ func applyWarm(sm *startMsg, fds []int) error {
 	}
 	for target, i := range map[int]int{1: sm.StdoutFD, 2: sm.StderrFD} {
 		if i >= 0 && i < len(fds) {
-			if err := unix.Dup3(fds[i], target, 0); err != nil {
+			if err := dupTo(fds[i], target); err != nil {
 				return fmt.Errorf("mp: redirect descriptor %d: %w", target, err)
 			}
 			// os.Stdout and os.Stderr write to them blocking, outside Go's

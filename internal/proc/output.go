@@ -134,8 +134,8 @@ func (oc *outputCopy) flushLine() {
 func (oc *outputCopy) Sync() {
 	oc.mu.Lock()
 	defer oc.mu.Unlock()
-	held := 0 // FIONREAD, called TIOCINQ in x/sys: what the pipe holds
-	if oc.rc.Control(func(fd uintptr) { held, _ = unix.IoctlGetInt(int(fd), unix.TIOCINQ) }) != nil {
+	held := 0 // FIONREAD: what the pipe holds
+	if oc.rc.Control(func(fd uintptr) { held, _ = unix.IoctlGetInt(int(fd), fionread) }) != nil {
 		return
 	}
 	for held > 0 {

@@ -54,6 +54,10 @@ type child struct {
 // child's process name, for its title; warmTitle for a warm spare.
 func spawnWith(name string, env []string, dir string, stdio childStdio, goFn func(func())) (*child, error) {
 	CheckNotStrayChild() // a child that never reached Main must not spawn its own
+	exe, err := selfExe()
+	if err != nil {
+		return nil, err
+	}
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("mp: control socket: %w", err)
@@ -66,7 +70,7 @@ func spawnWith(name string, env []string, dir string, stdio childStdio, goFn fun
 	}
 	c := &child{ctl: ctl, done: make(chan struct{}), ready: make(chan struct{}), goFn: goFn}
 	cmd := &exec.Cmd{
-		Path:       "/proc/self/exe",
+		Path:       exe,
 		Args:       []string{title(name)},
 		Env:        append(childEnv(env), fmt.Sprintf("%s=v%d,fd=3", envChild, protoVersion), envArgv0+"="+argv0()),
 		Dir:        dir,
@@ -214,8 +218,13 @@ func (c *child) start(sm *startMsg, fds []int) error {
 // Pid returns the child's process id.
 func (c *child) Pid() int { return c.pid }
 
-// Signal sends sig to the child unless it has exited. Go's os.Process uses
-// a pidfd, so the signal cannot reach another process that reused the pid.
+// Signal sends sig to the child unless it has exited. The signal cannot
+// reach another process that reused the pid: the child is this process's
+// own, and its pid stays taken (as a zombie once it ends) until it is
+// waited for, which only its os.Process does, and os.Process refuses to
+// signal a process it has waited for (os.ErrProcessDone). On Linux it
+// signals through a pidfd besides; elsewhere through kill, safe for that
+// reason.
 func (c *child) Signal(sig syscall.Signal) error {
 	if c.exited() {
 		return nil

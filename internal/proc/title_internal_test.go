@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"testing"
 	"time"
@@ -31,6 +32,9 @@ func TestTitleAndComm(t *testing.T) {
 // A warm spare, whose process name is not known yet, says what it is in
 // its command line, and has the program's name as its comm, not "exe".
 func TestWarmSpareTitle(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("reads the spare's command line and comm in /proc, which only Linux has")
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if err := WarmUp(ctx, 1); err != nil { // booted: past its renaming

@@ -9,7 +9,6 @@ import (
 
 	"github.com/mpgo/mp"
 	"github.com/mpgo/mp/manager"
-	"golang.org/x/sys/unix"
 )
 
 func init() { addGroup("ownerdead", benchOwnerDead) }
@@ -74,7 +73,7 @@ type victim struct {
 // goroutine of this process waits for it, and reports the time from the
 // SIGKILL to the waiter's return (with ErrOwnerDead, or ErrBrokenBarrier
 // for a barrier): its median and 99th percentile; the same from the
-// holder's exit, when its pidfd became readable, to the waiter's return
+// holder's exit (see exitTime) to the waiter's return
 // (mp's part); and the time the kernel took to end the holders (the
 // kernel's part, the same for every kind).
 func benchOwnerDead(ctx context.Context, b *bench) error {
@@ -244,25 +243,4 @@ func takeover(ctx context.Context, v victim) (took, exit time.Duration, err erro
 	}
 	v.after()
 	return r.at.Sub(killed), (<-exited).Sub(killed), nil
-}
-
-// exitTime returns a channel that receives the time when the process pid
-// has exited (as its pidfd says, with a blocking poll of its own).
-func exitTime(pid int) (<-chan time.Time, error) {
-	fd, err := unix.PidfdOpen(pid, 0)
-	if err != nil {
-		return nil, err
-	}
-	c := make(chan time.Time, 1)
-	go func() {
-		defer unix.Close(fd)
-		p := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-		for {
-			if _, err := unix.Poll(p, -1); err != unix.EINTR {
-				break
-			}
-		}
-		c <- time.Now()
-	}()
-	return c, nil
 }
