@@ -16,6 +16,7 @@ import (
 	"github.com/mpgo/mp/internal/auth"
 	"github.com/mpgo/mp/internal/diag"
 	"github.com/mpgo/mp/internal/transport"
+	"github.com/mpgo/mp/internal/waker"
 	"golang.org/x/sys/unix"
 )
 
@@ -64,9 +65,8 @@ type Listener struct {
 	wg   sync.WaitGroup
 	// gate holds the connections in their handshake.
 	gate *auth.Gate
-	// ready is an eventfd that is readable, for Wait, while Accept would
-	// return at once.
-	ready *os.File
+	// ready is readable, for Wait, while Accept would return at once.
+	ready *waker.Waker
 
 	// mu guards the fields below.
 	mu       sync.Mutex
@@ -119,16 +119,16 @@ func Listen(network, address string, key []byte) (*Listener, error) {
 		ln.Close()
 		return nil, err
 	}
-	efd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	ready, err := waker.New()
 	if err != nil {
 		ln.Close()
-		return nil, fmt.Errorf("mp: listen on %s: eventfd: %w", address, err)
+		return nil, fmt.Errorf("mp: listen on %s: %w", address, err)
 	}
 	var id [8]byte
 	rand.Read(id[:])
 	l := &Listener{
 		ln: ln, packet: packet, key: keyOrOwn(key), id: binary.BigEndian.Uint64(id[:]),
-		ready: os.NewFile(uintptr(efd), "mp-listener"), changed: make(chan struct{}),
+		ready: ready, changed: make(chan struct{}),
 	}
 	l.gate = auth.NewGate(maxHandshakes, auth.NewRateLog(time.Second, func(msg string, args ...any) {
 		diag.Logger().Warn("mp: "+msg, append([]any{"listener", ln.Addr()}, args...)...)
@@ -210,16 +210,11 @@ func (l *Listener) changedLocked() {
 		return
 	}
 	l.signaled = want
-	var b [8]byte
-	rc, _ := l.ready.SyscallConn() // never fails for a File
-	rc.Control(func(fd uintptr) {
-		if want {
-			binary.NativeEndian.PutUint64(b[:], 1)
-			unix.Write(int(fd), b[:])
-		} else {
-			unix.Read(int(fd), b[:]) // back to zero
-		}
-	})
+	if want {
+		l.ready.Set()
+	} else {
+		l.ready.Clear()
+	}
 }
 
 // loop accepts connections from the socket, while fewer than maxPending
@@ -362,15 +357,9 @@ func (l *Listener) Close() error {
 	return err
 }
 
-// waitFD lets Wait poll the Listener: its eventfd is readable while Accept
+// waitFD lets Wait poll the Listener: its waker is readable while Accept
 // would return at once.
-func (l *Listener) waitFD() int {
-	fd := -1
-	if rc, err := l.ready.SyscallConn(); err == nil {
-		rc.Control(func(f uintptr) { fd = int(f) }) // fails once closed
-	}
-	return fd
-}
+func (l *Listener) waitFD() int { return l.ready.FD() }
 
 // Dial connects to the Listener at address on network ("unix", "tcp",
 // "tcp4" or "tcp6", as Listen takes them) and authenticates with key

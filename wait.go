@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/mpgo/mp/internal/waker"
 	"golang.org/x/sys/unix"
 )
 
@@ -79,20 +80,21 @@ func isReady(o any) bool {
 }
 
 // block waits until some object may have become ready, or ctx ends. It
-// polls duplicates of the objects' descriptors together with an eventfd
-// that wakes it when ctx ends or a process ends.
+// polls duplicates of the objects' descriptors together with a waker (an
+// eventfd, or a pipe on the portable set) that wakes it when ctx ends or a
+// process ends.
 func block(ctx context.Context, objects []any) error {
-	wake, err := unix.Eventfd(0, unix.EFD_CLOEXEC)
+	wake, err := waker.New()
 	if err != nil {
 		return fmt.Errorf("mp: wait: %w", err)
 	}
-	defer unix.Close(wake)
-	poke := func() { unix.Write(wake, []byte{1, 0, 0, 0, 0, 0, 0, 0}) }
+	defer wake.Close()
+	poke := wake.Set
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	defer func() { close(stop); wg.Wait() }()
 	defer afterFunc(ctx, poke)()
-	pfds := []unix.PollFd{{Fd: int32(wake), Events: unix.POLLIN}}
+	pfds := []unix.PollFd{{Fd: int32(wake.FD()), Events: unix.POLLIN}}
 	for _, o := range objects {
 		if p, ok := o.(*Process); ok {
 			wg.Add(1)
@@ -123,8 +125,7 @@ func block(ctx context.Context, objects []any) error {
 
 // afterFunc is context.AfterFunc whose stop function also waits for fn if
 // it has started, so that fn never runs after stop returns: block's poke
-// must not write to its eventfd once it is closed (the number may belong
-// to another file by then).
+// must not find its waker closed.
 func afterFunc(ctx context.Context, fn func()) (stop func()) {
 	fired := make(chan struct{})
 	stopFn := context.AfterFunc(ctx, func() {

@@ -29,10 +29,10 @@ type snapshot struct {
 
 // CheckLeaks records what this process holds now and registers a cleanup
 // that fails t if, once the test has ended, more is held: child processes
-// (running or zombie), open file descriptors, entries in /dev/shm, or
-// goroutines. It waits a few seconds for things to wind down before it
-// reports them. Tests that call it must not run in parallel with others in
-// the same process.
+// (running or zombie), open file descriptors, named shared memory (in
+// /dev/shm, or where package shm keeps it), or goroutines. It waits a few
+// seconds for things to wind down before it reports them. Tests that call
+// it must not run in parallel with others in the same process.
 func CheckLeaks(t testing.TB) {
 	t.Helper()
 	base := take()
@@ -86,7 +86,7 @@ func (base snapshot) leaked(now snapshot) string {
 		}
 	}
 	for _, s := range ownShm(fresh) {
-		fmt.Fprintf(&b, "shared memory: /dev/shm/%s\n", s)
+		fmt.Fprintf(&b, "shared memory: %s\n", s)
 	}
 	for id, stack := range now.goroutines {
 		if _, ok := base.goroutines[id]; !ok {
@@ -158,15 +158,6 @@ func openFDs() map[string]string {
 			continue // the descriptor ReadDir itself used
 		}
 		out[e.Name()] = target
-	}
-	return out
-}
-
-func shmEntries() []string {
-	ents, _ := os.ReadDir("/dev/shm")
-	var out []string
-	for _, e := range ents {
-		out = append(out, e.Name())
 	}
 	return out
 }

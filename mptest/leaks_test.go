@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/mpgo/mp"
+	"github.com/mpgo/mp/internal/memfile"
+	"github.com/mpgo/mp/internal/shmhome"
 	"github.com/mpgo/mp/mptest"
 	"github.com/mpgo/mp/shm"
 )
@@ -134,7 +136,7 @@ func TestCheckLeaksFD(t *testing.T) {
 
 func TestCheckLeaksSharedMemory(t *testing.T) {
 	mptest.CheckLeaks(t)
-	path := filepath.Join("/dev/shm", fmt.Sprintf("mptest-leak-%d", os.Getpid()))
+	path := filepath.Join(shmDir(t), fmt.Sprintf("mptest-leak-%d", os.Getpid()))
 	var f *os.File
 	report := checkFakeTest(t, func() {
 		var err error
@@ -161,7 +163,25 @@ func TestCheckLeaksSegment(t *testing.T) {
 		seg.Close() // closed, but never unlinked
 	})
 	seg.Unlink()
-	wantReport(t, report, "shared memory: /dev/shm/"+seg.Name())
+	wantReport(t, report, "shared memory: "+filepath.Join(shmhome.Dir(), seg.Name()))
+}
+
+// A name that a creator of anonymous memory killed before it unlinked it
+// left behind is reported.
+func TestCheckLeaksScratchLeftover(t *testing.T) {
+	mptest.CheckLeaks(t)
+	gone := exec.Command("true")
+	if err := gone.Run(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(memfile.ScratchDir(), fmt.Sprintf("%s%d-00-test", memfile.ScratchPrefix, gone.Process.Pid))
+	report := checkFakeTest(t, func() {
+		if err := os.WriteFile(path, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	})
+	os.Remove(path)
+	wantReport(t, report, "shared memory: "+path)
 }
 
 func TestCheckLeaksChildProcess(t *testing.T) {
@@ -225,13 +245,22 @@ func TestCheckLeaksMPProcess(t *testing.T) {
 	wantReport(t, report, fmt.Sprintf("child process: %d (", p.Pid()))
 }
 
+// shmDir returns the directory of named shared memory (/dev/shm on Linux).
+func shmDir(t *testing.T) string {
+	dir, err := shmhome.Make()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
 // TestCheckLeaksSharedMemoryOfAnotherProgram checks that a /dev/shm entry
 // that appears during the test but is held by a process outside this
 // process's tree (another test binary running at the same time, say) is not
 // reported.
 func TestCheckLeaksSharedMemoryOfAnotherProgram(t *testing.T) {
 	mptest.CheckLeaks(t)
-	path := filepath.Join("/dev/shm", fmt.Sprintf("mptest-other-%d", os.Getpid()))
+	path := filepath.Join(shmDir(t), fmt.Sprintf("mptest-other-%d", os.Getpid()))
 	var holder int
 	report := checkFakeTest(t, func() {
 		if err := os.WriteFile(path, []byte("x"), 0o600); err != nil {

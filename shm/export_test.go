@@ -7,3 +7,6 @@ func StartTracker() error {
 	defer tracker.mu.Unlock()
 	return startTrackerLocked()
 }
+
+// SegmentPath returns the path of the file of segment name.
+func SegmentPath(name string) string { return segPath(name) }

@@ -6,21 +6,27 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
+	"github.com/mpgo/mp/internal/shmhome"
 	"golang.org/x/sys/unix"
 )
 
-// shmDir is where POSIX shared memory objects live on Linux.
-const shmDir = "/dev/shm/"
+// segPath returns the path of segment name (package shmhome: /dev/shm on
+// Linux, a directory of this user's in os.TempDir() on the portable set).
+func segPath(name string) string { return filepath.Join(shmhome.Dir(), name) }
 
 // ErrBadName is returned for a segment name that is empty, too long, or
 // holds a '/' (a leading one is allowed and ignored, as in shm_open).
 var ErrBadName = errors.New("shm: invalid segment name")
 
 // Segment is named shared memory (Python: shared_memory.SharedMemory): a
-// file in /dev/shm mapped into the process, which unrelated processes open
-// by its name.
+// file mapped into the process, which unrelated processes of the same user
+// open by its name. On Linux the file is in /dev/shm, as shm_open's are;
+// on macOS and FreeBSD (and on Linux with the mpportable tag) it is in a
+// directory of the user's under os.TempDir(), so names may be as long as
+// file names there too (macOS's shm_open would limit them to 31 bytes).
 //
 // The process that creates a segment owns its name: the segment is removed
 // (unlinked) when that process ends — however it ends, SIGKILL included —
@@ -65,18 +71,23 @@ func Create(name string, size int) (*Segment, error) {
 }
 
 func create(name string, size int) (*Segment, error) {
-	fd, err := unix.Open(shmDir+name, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, 0o600)
+	dir, err := shmhome.Make()
+	if err != nil {
+		return nil, err
+	}
+	path := filepath.Join(dir, name)
+	fd, err := unix.Open(path, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, 0o600)
 	if err != nil {
 		return nil, &os.PathError{Op: "shm: create", Path: name, Err: err}
 	}
 	defer unix.Close(fd)
 	if err := unix.Ftruncate(fd, int64(size)); err != nil {
-		unix.Unlink(shmDir + name)
+		unix.Unlink(path)
 		return nil, &os.PathError{Op: "shm: size", Path: name, Err: err}
 	}
 	mem, err := unix.Mmap(fd, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 	if err != nil {
-		unix.Unlink(shmDir + name)
+		unix.Unlink(path)
 		return nil, &os.PathError{Op: "shm: map", Path: name, Err: err}
 	}
 	return &Segment{name: name, mem: mem, created: true}, nil
@@ -89,7 +100,7 @@ func Open(name string) (*Segment, error) {
 	if err != nil {
 		return nil, err
 	}
-	fd, err := unix.Open(shmDir+name, unix.O_RDWR|unix.O_CLOEXEC, 0)
+	fd, err := unix.Open(segPath(name), unix.O_RDWR|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, &os.PathError{Op: "shm: open", Path: name, Err: err}
 	}
@@ -159,7 +170,7 @@ func (s *Segment) Close() error {
 // more; processes that map it keep the memory until they Close it. Any
 // process may unlink a segment.
 func (s *Segment) Unlink() error {
-	err := unix.Unlink(shmDir + s.name)
+	err := unix.Unlink(segPath(s.name))
 	if s.tracked {
 		s.tracked = false
 		untrack(s.name)

@@ -47,7 +47,7 @@ var (
 )
 
 func exists(name string) bool {
-	_, err := os.Stat("/dev/shm/" + name)
+	_, err := os.Stat(shm.SegmentPath(name))
 	return err == nil
 }
 

@@ -50,7 +50,7 @@ func runTracker(ctx context.Context, c *mp.Conn) (struct{}, error) {
 		}
 	}
 	for name := range names {
-		unix.Unlink(shmDir + name)
+		unix.Unlink(segPath(name))
 	}
 	return struct{}{}, nil
 }

@@ -4,23 +4,24 @@ import (
 	"context"
 	"errors"
 	"os"
-	"strconv"
 	"syscall"
 
+	"github.com/mpgo/mp/internal/bellfd"
 	"github.com/mpgo/mp/internal/ctxio"
 	"github.com/mpgo/mp/internal/errs"
 	"golang.org/x/sys/unix"
 )
 
-// bell is an eventfd shared by every process holding the queue: a waker
+// bell is a bell descriptor (package bellfd: an eventfd on Linux, a FIFO
+// on the portable set) shared by every process holding the queue: a waker
 // writes to it, and sleepers wait for it in Go's network poller, so that a
 // blocked Get costs no thread and ends when its context does.
 //
 // Each write wakes every sleeper (the poller is edge-triggered), but epoll
-// looks at the file again when it hands the event over: had one process
-// read the counter back to zero in between, the others would not wake. So
-// a bell is only silenced under the queue's lock, and only the not-empty
-// bell, whose readiness is kept equal to "the queue holds items" (see
+// (kqueue likewise) looks at the file again when it hands the event over:
+// had one process read the bell back to silence in between, the others
+// would not wake. So a bell is only silenced under the queue's lock, and
+// only the not-empty bell, whose readiness is kept equal to "the queue holds items" (see
 // maintainLocked): a sleeper it fails to wake has nothing to get. The
 // space and join bells are never silenced; their sleepers look at a
 // counter to tell a new ring from an old one.
@@ -33,18 +34,12 @@ type bell struct {
 	mu ctxio.Lock
 }
 
-func newBellFD() (int, error) {
-	fd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
-	if err != nil {
-		return -1, errors.Join(errors.New("mp: eventfd for a queue"), err)
-	}
-	return fd, nil
-}
+func newBellFD() (int, error) { return bellfd.New() }
 
 // openBell makes a bell of fd, which it then owns.
 func openBell(fd int) (*bell, error) {
-	if target, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(fd)); err != nil || target != "anon_inode:[eventfd]" {
-		return nil, protoErr("queue bell is not an eventfd")
+	if !bellfd.Check(fd) {
+		return nil, protoErr("queue bell is not " + bellfd.Kind)
 	}
 	if err := unix.SetNonblock(fd, true); err != nil {
 		return nil, err
@@ -58,16 +53,11 @@ func openBell(fd int) (*bell, error) {
 	return &bell{fd: fd, f: f, rc: rc, mu: ctxio.NewLock()}, nil
 }
 
-var one = []byte{1, 0, 0, 0, 0, 0, 0, 0}
-
 // ring makes the bell readable, waking every sleeper in every process.
-func (b *bell) ring() { unix.Write(b.fd, one) }
+func (b *bell) ring() { bellfd.Ring(b.fd) }
 
 // silence makes the bell unreadable.
-func (b *bell) silence() {
-	var buf [8]byte
-	unix.Read(b.fd, buf[:])
-}
+func (b *bell) silence() { bellfd.Silence(b.fd) }
 
 // wait sleeps until ready reports true, which it asks first and then each
 // time the bell rings, or until ctx ends (returning ctx's error).

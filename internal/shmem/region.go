@@ -1,18 +1,20 @@
-// Package shmem maps memory shared between processes: a memfd, sized once,
-// sealed against shrinking and growing, mapped MAP_SHARED. Its descriptor
-// is what travels to another process, which maps the same pages.
+// Package shmem maps memory shared between processes: an anonymous shared
+// file (package memfile), sized once, sealed against shrinking and growing
+// where the system has seals, mapped MAP_SHARED. Its descriptor is what
+// travels to another process, which maps the same pages.
 //
 // Sealing matters: a peer that could shrink the file would make every other
-// process's access past the new end fault with SIGBUS. A region received
-// from another process is mapped only if it carries those seals.
+// process's access past the new end fault with SIGBUS. On Linux a region
+// received from another process is mapped only if it carries those seals;
+// on the portable set, only if it is an unnamed regular file, and its
+// holders are trusted not to resize it (see package memfile).
 package shmem
 
 import (
 	"fmt"
 	"unsafe"
 
-	"github.com/mpgo/mp/internal/errs"
-	_ "github.com/mpgo/mp/internal/linuxonly"
+	"github.com/mpgo/mp/internal/memfile"
 	"golang.org/x/sys/unix"
 )
 
@@ -27,47 +29,38 @@ type Region struct {
 }
 
 // Create returns a new zeroed region of at least size bytes (rounded up to
-// a whole page), named name in /proc/self/fd listings.
+// a whole page), labelled name where the system shows such labels.
 func Create(name string, size int) (*Region, error) {
 	if size <= 0 {
 		return nil, fmt.Errorf("mp: shared memory size %d", size)
 	}
 	size = RoundUp(size)
-	fd, err := unix.MemfdCreate(name, unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+	fd, err := memfile.Create(name, int64(size))
 	if err != nil {
-		return nil, fmt.Errorf("mp: memfd_create: %w", err)
+		return nil, err
 	}
-	if err := unix.Ftruncate(fd, int64(size)); err != nil {
+	if err := memfile.Seal(fd, memfile.FixedSize); err != nil {
 		unix.Close(fd)
-		return nil, fmt.Errorf("mp: size shared memory: %w", err)
-	}
-	seals := unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_SEAL
-	if _, err := unix.FcntlInt(uintptr(fd), unix.F_ADD_SEALS, seals); err != nil {
-		unix.Close(fd)
-		return nil, fmt.Errorf("mp: seal shared memory: %w", err)
+		return nil, err
 	}
 	return mapFD(fd, size)
 }
 
 // FromFD maps a region whose descriptor came from another process. It takes
-// ownership of fd (closing it on error). The descriptor must be a memfd
-// sealed against shrinking and growing; the region is its whole size.
+// ownership of fd (closing it on error). The descriptor must be shared
+// memory that memfile.Check accepts as of a fixed size (errs.ErrNotSealed
+// otherwise); the region is its whole size.
 func FromFD(fd int) (*Region, error) {
-	seals, err := unix.FcntlInt(uintptr(fd), unix.F_GET_SEALS, 0)
-	if err != nil || seals&(unix.F_SEAL_SHRINK|unix.F_SEAL_GROW) != unix.F_SEAL_SHRINK|unix.F_SEAL_GROW {
+	size, err := memfile.Check(fd, memfile.FixedSize)
+	if err != nil {
 		unix.Close(fd)
-		return nil, errs.ErrNotSealed
+		return nil, err
 	}
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
+	if size <= 0 || size > 1<<40 {
 		unix.Close(fd)
-		return nil, fmt.Errorf("mp: stat shared memory: %w", err)
+		return nil, fmt.Errorf("mp: shared memory of %d bytes", size)
 	}
-	if st.Size <= 0 || st.Size > 1<<40 {
-		unix.Close(fd)
-		return nil, fmt.Errorf("mp: shared memory of %d bytes", st.Size)
-	}
-	return mapFD(fd, int(st.Size))
+	return mapFD(fd, int(size))
 }
 
 // mapFD maps size bytes of fd; it takes ownership of fd.

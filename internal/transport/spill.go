@@ -15,7 +15,7 @@ type spillRegion struct {
 }
 
 func newSpillRegion(size int) (*spillRegion, error) {
-	mem, err := unix.Mmap(-1, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE)
+	mem, err := unix.Mmap(-1, 0, size, unix.PROT_READ|unix.PROT_WRITE, spillMapFlags)
 	if err != nil {
 		return nil, fmt.Errorf("mp: map a receive buffer: %w", err)
 	}
@@ -23,7 +23,9 @@ func newSpillRegion(size int) (*spillRegion, error) {
 }
 
 // release tells the kernel the first n bytes may be reclaimed when memory
-// is short; reusing them before that costs nothing.
+// is short; reusing them before that costs nothing. MADV_FREE exists on
+// Linux (4.5 and later), macOS and FreeBSD; it is a hint, and an error
+// (an older kernel) only keeps the pages.
 func (s *spillRegion) release(n int) {
 	page := unix.Getpagesize()
 	n = (n + page - 1) / page * page

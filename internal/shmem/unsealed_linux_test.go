@@ -1,3 +1,5 @@
+//go:build linux && !mpportable
+
 package shmem
 
 import (
@@ -7,15 +9,6 @@ import (
 	"github.com/mpgo/mp/internal/errs"
 	"golang.org/x/sys/unix"
 )
-
-func mustDup(t *testing.T, fd int) int {
-	t.Helper()
-	d, err := unix.Dup(fd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
-}
 
 func TestFromFDRefusesUnsealed(t *testing.T) {
 	fd, err := unix.MemfdCreate("unsealed", unix.MFD_CLOEXEC)
