@@ -7,6 +7,7 @@ import (
 	"unsafe"
 
 	"github.com/mpgo/mp/internal/errs"
+	"github.com/mpgo/mp/internal/memfile"
 	"golang.org/x/sys/unix"
 )
 
@@ -61,8 +62,14 @@ const (
 // newProgress creates a progress page and returns it with its memfd, which
 // the caller sends to the worker and then closes.
 func newProgress() (*progress, int, error) {
-	fd, err := unix.MemfdCreate("mp-pool-progress", unix.MFD_CLOEXEC)
+	fd, err := memfile.Create("mp-pool-progress", progSize)
 	if err != nil {
+		return nil, -1, fmt.Errorf("mp: pool progress page: %w", err)
+	}
+	// Sealed at its size where the system can, so that a worker cannot
+	// shrink the page under the pool's mapping.
+	if err := memfile.Seal(fd, memfile.FixedSize); err != nil {
+		unix.Close(fd)
 		return nil, -1, fmt.Errorf("mp: pool progress page: %w", err)
 	}
 	pg, err := mapProgress(fd)
