@@ -53,7 +53,9 @@ func (c *Conn) send(ctx context.Context, m Msg) error { return c.sendStream(ctx,
 
 // recvLocked receives the next frame, into buf if it fits (RecvInto); rmu
 // is held.
-func (c *Conn) recvLocked(ctx context.Context, buf []byte) (Msg, error) { return c.recvStream(ctx, buf) }
+func (c *Conn) recvLocked(ctx context.Context, buf []byte) (Msg, error) {
+	return c.recvStream(ctx, buf)
+}
 
 // releaseLocked closes the descriptors of a frame half received once the
 // Conn is closed; rmu is held.

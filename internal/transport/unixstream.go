@@ -19,6 +19,8 @@ import (
 // brings belongs to the frame being read, whatever the systems' other
 // differences in how they attach descriptors to bytes.
 //
+// A payload larger than smallMsg travels in a memfd (see frameMemfd).
+//
 // It is the portable build's only Unix message socket (NewConn), and is
 // built everywhere so that its tests run on Linux's own build too.
 //
@@ -53,7 +55,7 @@ func NewUnixStream(fd int) (*Conn, error) {
 	}
 	unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, unixBuffer)
 	unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, unixBuffer)
-	s := &streamState{unix: true, oob: make([]byte, unix.CmsgSpace(4*maxFDs))}
+	s := &streamState{unix: true, oob: make([]byte, unix.CmsgSpace(4*(maxFDs+1)))}
 	return &Conn{f: f, rc: rc, stream: s, rmu: ctxio.NewLock(), wmu: ctxio.NewLock()}, nil
 }
 
@@ -123,12 +125,12 @@ func (s *streamState) addRights(oobn, flags int) {
 	for _, fd := range fds {
 		unix.CloseOnExec(fd)
 	}
-	if err != nil || flags&unix.MSG_CTRUNC != 0 || len(s.fds)+len(fds) > maxFDs {
-		// The kernel dropped some (the control buffer holds maxFDs), or a
-		// hostile peer sends more with every part of a frame: keep none
-		// beyond the limit, and refuse the frame once read.
+	if err != nil || flags&unix.MSG_CTRUNC != 0 || len(s.fds)+len(fds) > maxFDs+1 {
+		// The kernel dropped some (the control buffer holds maxFDs and a
+		// memfd), or a hostile peer sends more with every part of a frame:
+		// keep none beyond the limit, and refuse the frame once read.
 		s.lost = true
-		keep := max(0, min(len(fds), maxFDs-len(s.fds)))
+		keep := max(0, min(len(fds), maxFDs+1-len(s.fds)))
 		descr.Close(fds[keep:])
 		fds = fds[:keep]
 	}
