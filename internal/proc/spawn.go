@@ -54,7 +54,7 @@ type child struct {
 // child's process name, for its title; warmTitle for a warm spare.
 func spawnWith(name string, env []string, dir string, stdio childStdio, goFn func(func())) (*child, error) {
 	CheckNotStrayChild() // a child that never reached Main must not spawn its own
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	fds, err := transport.SocketPair()
 	if err != nil {
 		return nil, fmt.Errorf("mp: control socket: %w", err)
 	}

@@ -102,6 +102,12 @@ func NewStream(fd int) (*Conn, error) {
 // do both: Stream reports false for it.
 func (c *Conn) Stream() bool { return c.stream != nil && !c.stream.unix }
 
+// Framed reports whether c carries its messages as frames on a byte
+// stream (NewStream, NewUnixStream), whose socket is readable from a
+// frame's first byte on: a caller that polls the descriptor itself must
+// then ask Poll whether a whole message has arrived.
+func (c *Conn) Framed() bool { return c.stream != nil }
+
 // sendStream writes m as one frame.
 func (c *Conn) sendStream(ctx context.Context, m Msg) error {
 	s := c.stream
