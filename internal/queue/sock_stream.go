@@ -165,7 +165,8 @@ func discardPacket(fd int) {
 // waiting, out of it, and returns the item's bytes and its descriptors
 // (the caller owns them).
 func takePacket(fd int, rb *recvBuf) (dgram []byte, fds []int, err error) {
-	if rb.oob == nil {
+	if rb.data == nil {
+		rb.data = make([]byte, frameLen+dgramHdr+dgramInline)
 		rb.oob = make([]byte, unix.CmsgSpace(4*(maxItemFDs+3)))
 	}
 	_, size, present, err := peekFrame(fd, nil)
@@ -176,7 +177,7 @@ func takePacket(fd int, rb *recvBuf) (dgram []byte, fds []int, err error) {
 		// Not a frame of a queue's: the bytes cannot be trusted.
 		return nil, nil, protoErr("queue frame too long")
 	}
-	b := make([]byte, frameLen+size)
+	b := rb.data[:frameLen+size]
 	for {
 		n, oobn, flags, _, err := unix.Recvmsg(fd, b, rb.oob, unix.MSG_DONTWAIT|recvCloexec)
 		if err == unix.EINTR {
@@ -194,7 +195,7 @@ func takePacket(fd int, rb *recvBuf) (dgram []byte, fds []int, err error) {
 			descr.Close(fds)
 			return nil, nil, protoErr("malformed queue frame")
 		}
-		return b[frameLen:], fds, nil
+		return append([]byte(nil), b[frameLen:]...), fds, nil
 	}
 }
 

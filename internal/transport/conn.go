@@ -40,8 +40,8 @@ type Conn struct {
 	// wmu serializes senders, so that each can arm its own write deadline;
 	// it guards the sending side's state.
 	wmu ctxio.Lock
-	// pk is the state of a SOCK_SEQPACKET Conn (seqpacket.go); empty in
-	// the portable build, which has none.
+	// pk is the state of a SOCK_SEQPACKET Conn (seqpacket.go); in the
+	// portable build, which has none, it is empty and releases nothing.
 	pk packetState
 }
 
@@ -107,7 +107,10 @@ func (c *Conn) Close() error {
 	// receiving side's buffers, and descriptors of a frame half received,
 	// can go.
 	c.rmu.Lock(context.Background())
-	c.releaseLocked()
+	if c.stream != nil {
+		c.stream.drop()
+	}
+	c.pk.release()
 	c.rmu.Unlock()
 	return err
 }

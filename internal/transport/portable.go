@@ -4,6 +4,8 @@ package transport
 
 import (
 	"context"
+	"fmt"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -20,6 +22,9 @@ const UnixNetwork = "unix"
 
 // packetState is empty: this build has no SOCK_SEQPACKET Conn.
 type packetState struct{}
+
+// release has nothing to release: this build maps no receive buffers.
+func (packetState) release() {}
 
 // Pair returns the two ends of a new socket.
 func Pair() (*Conn, *Conn, error) {
@@ -57,9 +62,24 @@ func (c *Conn) recvLocked(ctx context.Context, buf []byte) (Msg, error) {
 	return c.recvStream(ctx, buf)
 }
 
-// releaseLocked closes the descriptors of a frame half received once the
-// Conn is closed; rmu is held.
-func (c *Conn) releaseLocked() { c.stream.drop() }
-
 // readyTest returns Poll's test of whether a receive would not block.
 func (c *Conn) readyTest() func(fd int) bool { return c.frameReady }
+
+// unixStreamPair returns a new pair of connected AF_UNIX SOCK_STREAM
+// sockets, close-on-exec, blocking. macOS has no SOCK_CLOEXEC: the
+// sockets are made, and marked, under syscall.ForkLock, as the syscall
+// package does, so that no fork+exec of this program's takes a copy in
+// between. The same code runs on every system, so that it is tested.
+func unixStreamPair() ([2]int, error) {
+	syscall.ForkLock.RLock()
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
+	if err == nil {
+		unix.CloseOnExec(fds[0])
+		unix.CloseOnExec(fds[1])
+	}
+	syscall.ForkLock.RUnlock()
+	if err != nil {
+		return fds, fmt.Errorf("mp: socketpair: %w", err)
+	}
+	return fds, nil
+}

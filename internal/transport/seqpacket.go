@@ -75,16 +75,6 @@ func (c *Conn) recvLocked(ctx context.Context, buf []byte) (Msg, error) {
 	return c.recvPacket(ctx, buf)
 }
 
-// releaseLocked lets go of the receiving side's buffers once the Conn is
-// closed; rmu is held.
-func (c *Conn) releaseLocked() {
-	if c.stream != nil {
-		c.stream.drop()
-	} else {
-		c.pk.release()
-	}
-}
-
 // readyTest returns Poll's test of whether a receive would not block.
 func (c *Conn) readyTest() func(fd int) bool {
 	if c.stream != nil {

@@ -1,9 +1,6 @@
 package transport
 
 import (
-	"fmt"
-	"syscall"
-
 	"github.com/mpgo/mp/internal/ctxio"
 	"github.com/mpgo/mp/internal/descr"
 	"golang.org/x/sys/unix"
@@ -57,25 +54,6 @@ func NewUnixStream(fd int) (*Conn, error) {
 	unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, unixBuffer)
 	s := &streamState{unix: true, oob: make([]byte, unix.CmsgSpace(4*(maxFDs+1)))}
 	return &Conn{f: f, rc: rc, stream: s, rmu: ctxio.NewLock(), wmu: ctxio.NewLock()}, nil
-}
-
-// unixStreamPair returns a new pair of connected AF_UNIX SOCK_STREAM
-// sockets, close-on-exec, blocking. macOS has no SOCK_CLOEXEC: the
-// sockets are made, and marked, under syscall.ForkLock, as the syscall
-// package does, so that no fork+exec of this program's takes a copy in
-// between. The same code runs on every system, so that it is tested.
-func unixStreamPair() ([2]int, error) {
-	syscall.ForkLock.RLock()
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
-	if err == nil {
-		unix.CloseOnExec(fds[0])
-		unix.CloseOnExec(fds[1])
-	}
-	syscall.ForkLock.RUnlock()
-	if err != nil {
-		return fds, fmt.Errorf("mp: socketpair: %w", err)
-	}
-	return fds, nil
 }
 
 // sendRights makes one sendmsg of b with the control message oob, waiting
