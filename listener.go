@@ -144,7 +144,9 @@ func Listen(network, address string, key []byte) (*Listener, error) {
 func netFor(network string) (string, bool, error) {
 	switch network {
 	case "unix":
-		return "unixpacket", true, nil
+		// SOCK_SEQPACKET where the build has it, else a Unix stream
+		// that carries descriptors; either way NewConn's kind.
+		return transport.UnixNetwork, true, nil
 	case "tcp", "tcp4", "tcp6":
 		return network, false, nil
 	}

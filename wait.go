@@ -58,7 +58,7 @@ func isReady(o any) bool {
 	if p, ok := o.(*Process); ok {
 		return p.ended()
 	}
-	if c, ok := o.(*Conn); ok && c.t.Stream() {
+	if c, ok := o.(*Conn); ok && c.t.Framed() {
 		// Its socket is readable from a message's first byte; Ready waits
 		// for the last.
 		return c.Ready()

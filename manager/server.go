@@ -20,7 +20,6 @@ import (
 	"github.com/mpgo/mp"
 	"github.com/mpgo/mp/internal/auth"
 	"github.com/mpgo/mp/internal/diag"
-	"golang.org/x/sys/unix"
 )
 
 // ServerOptions configures a Server. The zero value is usable.
@@ -464,14 +463,11 @@ func remote(nc net.Conn) string {
 	if !ok {
 		return nc.RemoteAddr().String()
 	}
-	var cred *unix.Ucred
+	peer := "unix"
 	if rc, err := uc.SyscallConn(); err == nil {
-		rc.Control(func(fd uintptr) { cred, _ = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED) })
+		rc.Control(func(fd uintptr) { peer = unixPeer(int(fd)) })
 	}
-	if cred == nil {
-		return "unix"
-	}
-	return fmt.Sprintf("unix pid %d uid %d", cred.Pid, cred.Uid)
+	return peer
 }
 
 // checkListener refuses a listener reachable from other machines unless

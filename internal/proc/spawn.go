@@ -58,7 +58,7 @@ func spawnWith(name string, env []string, dir string, stdio childStdio, goFn fun
 	if err != nil {
 		return nil, err
 	}
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	fds, err := transport.SocketPair()
 	if err != nil {
 		return nil, fmt.Errorf("mp: control socket: %w", err)
 	}

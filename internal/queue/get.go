@@ -87,7 +87,8 @@ func (c *Core) tryGet(wait, registered bool, spare []byte, accept func(Item) err
 	it, ticket, err := c.takeLocked(&s, spare)
 	for err == errGone {
 		// The ticket has no datagram (see errGone): the queue goes on
-		// without it.
+		// without it, and a joiner learns that an item was lost.
+		c.loseGoneLocked(&s)
 		c.commitGetLocked(s)
 		if s.count == 0 {
 			c.unlock()
@@ -97,7 +98,7 @@ func (c *Core) tryGet(wait, registered bool, spare []byte, accept func(Item) err
 	}
 	if errors.Is(err, errDamaged) {
 		c.commitGetLocked(s) // the queue goes on without it
-		discardPacket(c.sock[1])
+		dropTaken(c.sock[1])
 	}
 	if err != nil {
 		c.unlock()
@@ -111,7 +112,9 @@ func (c *Core) tryGet(wait, registered bool, spare []byte, accept func(Item) err
 // (the item was taken). A ticket's datagram, which stayed in the socket
 // until then, is dropped after the commit: a process that dies in between
 // leaves a datagram whose ticket is gone, which the next ticket's Get
-// discards (peekTicketLocked).
+// discards (peekTicketLocked). On a stream (sock_stream.go) the datagram
+// was taken out already: a getter that dies before the commit loses that
+// item (its ticket then finds no datagram, errGone, and goes).
 func (c *Core) handOverAndUnlock(s state, it Item, ticket bool, accept func(Item) error) error {
 	defer func() {
 		// Counted before the commit: a holder that dies in between is
@@ -119,7 +122,7 @@ func (c *Core) handOverAndUnlock(s state, it Item, ticket bool, accept func(Item
 		c.holdLocked(1)
 		c.commitGetLocked(s)
 		if ticket {
-			discardPacket(c.sock[1])
+			dropTaken(c.sock[1])
 		}
 		c.unlock()
 	}()
@@ -142,8 +145,10 @@ func (c *Core) spareBulk() []byte {
 
 // takeLocked reads the next item and takes it off s; the shared memory is
 // not changed, so the item stays in the queue until s is committed. An
-// item that came through the socket (ticket) stays there too: takeLocked
-// reads a copy of its datagram, with copies of its descriptors. A bulk
+// item that came through the socket (ticket) stays there too where the
+// socket allows (sock_seqpacket.go): takeLocked reads a copy of its
+// datagram, with copies of its descriptors. On a stream (sock_stream.go)
+// it takes the datagram out. A bulk
 // record of spare's size is copied into spare.
 func (c *Core) takeLocked(s *state, spare []byte) (it Item, ticket bool, err error) {
 	var flags byte
@@ -190,6 +195,25 @@ func (c *Core) takeLocked(s *state, spare []byte) (it Item, ticket bool, err err
 	return it, false, nil
 }
 
+// loseGoneLocked counts the item of a ticket without its datagram
+// (errGone), just taken off s, as lost: on a joinable queue it is no
+// longer unfinished, and joiners report a consumer's death (its process
+// is not known: pid 0) rather than wait for it for good. The lock is
+// held; the commit that follows wakes the joiners.
+func (c *Core) loseGoneLocked(s *state) {
+	if c.r.u32(offJoinable).Load() == 0 || s.unfinished == 0 {
+		return
+	}
+	s.unfinished--
+	if s.unfinished == 0 {
+		s.zeroEpoch++
+	}
+	c.r.u64(offLostPid).Store(0)
+	c.r.u64(offLostCount).Store(1)
+	c.r.u64(offLostSeq).Add(1)
+	c.joined.ring()
+}
+
 // errGone says that a ticket's datagram is not in the socket: its sender
 // committed the ticket without sending it, which a Put never does, or
 // another process took the datagram out of order. errDamaged says that
@@ -202,10 +226,11 @@ var (
 )
 
 // peekTicketLocked reads the item of the ticket whose payload is given
-// (its sequence number) from a copy of its datagram, which stays first in
-// the socket. Datagrams with lower numbers, whose senders died before
-// committing their tickets, or whose receivers died after committing the
-// ticket's removal and before dropping them, are discarded on the way.
+// (its sequence number) from its datagram, first in the socket, which
+// stays there if the socket allows (see takePacket). Datagrams with lower
+// numbers, whose senders died before committing their tickets, or whose
+// receivers died after committing the ticket's removal and before
+// dropping them, are discarded on the way.
 func (c *Core) peekTicketLocked(payload []byte) (Item, error) {
 	if len(payload) != seqLen {
 		return Item{}, errCorrupt
@@ -222,7 +247,7 @@ func (c *Core) peekTicketLocked(payload []byte) (Item, error) {
 			discardPacket(c.sock[1])
 			continue
 		}
-		dgram, fds, err := peekPacket(c.sock[1], &c.rb)
+		dgram, fds, err := takePacket(c.sock[1], &c.rb)
 		if err == nil {
 			var it Item
 			it, err = openPacket(dgram, fds)

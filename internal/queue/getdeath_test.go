@@ -13,6 +13,7 @@ import (
 
 	"github.com/mpgo/mp/internal/descr"
 	"github.com/mpgo/mp/internal/errs"
+	"github.com/mpgo/mp/internal/platform"
 	"golang.org/x/sys/unix"
 )
 
@@ -127,7 +128,11 @@ func testGetterDiesInGet(t *testing.T, kind Kind, shape getDeathItem, point stri
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	want := []string{string(target), "next"}
-	if point == afterCommit {
+	// On a Unix stream (platform.Portable) a Get takes a socket item's
+	// datagram out before its commit (sock_stream.go): a getter killed
+	// before the commit loses that item, and Join reports the loss.
+	lost := platform.Portable && shape.fifo && point != afterCommit
+	if point == afterCommit || lost {
 		want = want[1:]
 	}
 	for _, w := range want {
@@ -158,7 +163,14 @@ func testGetterDiesInGet(t *testing.T, kind Kind, shape getDeathItem, point stri
 		}
 	}
 	err = c.Join(ctx)
-	if point == afterCommit {
+	if lost {
+		// Written off when the next Get found the ticket without its
+		// datagram: a joiner waiting then reports the death, one that
+		// comes after finds nothing unfinished. Either way, no hang.
+		if err != nil && !errors.Is(err, errs.ErrConsumerDied) {
+			t.Errorf("Join() after a lost item = %v, want nil or ErrConsumerDied", err)
+		}
+	} else if point == afterCommit {
 		if !errors.Is(err, errs.ErrConsumerDied) {
 			t.Errorf("Join() after a death past the commit = %v, want ErrConsumerDied", err)
 		}

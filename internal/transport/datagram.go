@@ -1,3 +1,5 @@
+//go:build linux && !mpportable
+
 package transport
 
 import (
@@ -7,7 +9,6 @@ import (
 
 	"github.com/mpgo/mp/internal/descr"
 	"github.com/mpgo/mp/internal/errs"
-	"golang.org/x/sys/unix"
 )
 
 // A datagram starts with a 16-byte header: the message kind (the upper
@@ -26,12 +27,10 @@ const (
 	headerLen  = 16
 	flagMemfd  = 1 << 0
 	knownFlags = flagMemfd
-	maxFDs     = 250 // SCM_MAX_FD is 253
-	defaultCap = 1 << 30
 	// smallRecv is the part of the receive buffer every Conn has; a
 	// datagram larger than that spills into a lazily mapped region, or is
 	// received into memory of its own size (see Conn.tryRecv).
-	smallRecv = 64<<10 + headerLen
+	smallRecv = smallMsg + headerLen
 	// peekAbove is the size of a datagram above which a receive that
 	// expects another like it asks its size first and receives it into
 	// memory of its own, which becomes the message (see Conn.tryRecv):
@@ -50,24 +49,6 @@ func putHeader(b *[headerLen]byte, kind, flags byte, memfdSize uint64) {
 	*b = [headerLen]byte{kind, flags}
 	binary.BigEndian.PutUint64(b[8:], memfdSize)
 }
-
-// Msg is one message: a kind byte for the layer above, the payload, and
-// descriptors that travel with it (owned by whoever holds the Msg).
-type Msg struct {
-	Kind byte
-	Data []byte
-	FDs  []int
-}
-
-// Close closes the message's descriptors.
-func (m *Msg) Close() {
-	for _, fd := range m.FDs {
-		unix.Close(fd)
-	}
-	m.FDs = nil
-}
-
-func protoErr(msg string) error { return errs.ProtocolError(msg) }
 
 // parseDatagram turns a received datagram and its descriptors into a Msg.
 // It owns fds: on error it closes them all. If owned, buf is the caller's

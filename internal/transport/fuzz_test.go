@@ -1,3 +1,5 @@
+//go:build linux && !mpportable
+
 package transport
 
 import (

@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 import (
@@ -14,7 +16,9 @@ func init() { addGroup("floor", benchFloor) }
 // figures can be read against the machine of the day: a bare
 // SOCK_SEQPACKET pair moving 1 MiB datagrams and 64-byte round trips
 // (blocking system calls, one thread each, reused buffers, a 4 MiB send
-// buffer), and memcpy of 32 MiB (beyond the caches).
+// buffer), and memcpy of 32 MiB (beyond the caches). It measures the
+// machine, not mp, so it uses SOCK_SEQPACKET under either set of mp's
+// mechanisms; other systems have a stub (floor_other.go).
 func benchFloor(ctx context.Context, b *bench) error {
 	if err := floorStream(b, b.n(3000), 1<<20); err != nil {
 		return err

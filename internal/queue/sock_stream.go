@@ -1,0 +1,203 @@
+//go:build !linux || mpportable
+
+package queue
+
+import (
+	"encoding/binary"
+	"fmt"
+	"syscall"
+
+	"github.com/mpgo/mp/internal/descr"
+	"golang.org/x/sys/unix"
+)
+
+// In the portable build the queue's socket is a Unix stream pair (macOS
+// has no SOCK_SEQPACKET), on which each datagram is a frame: its length (4
+// bytes, big-endian), then the datagram. Only one process at a time sends
+// or receives on it (under the queue's lock), so frames cannot interleave.
+//
+// Every send and receive of a frame is one system call, so that a process
+// killed at any instruction leaves the stream at a frame boundary: a frame
+// is sent with one non-blocking sendmsg, which the systems carry out whole
+// or not at all while it is small enough (Linux, up to half the send
+// buffer; macOS and FreeBSD, up to the send low-water mark, which
+// newSocketPair raises to frameMax); a frame is received with one recvmsg
+// of exactly its length, read first with MSG_PEEK, which the systems end
+// at the frame's end and, with the descriptors sent with its first byte,
+// at no earlier point.
+//
+// What the stream loses: the datagram cannot stay in the socket while a
+// Get hands its item over. A peek hands over no descriptors on macOS and
+// FreeBSD (only Linux installs copies of a peeked message's descriptors),
+// so a Get takes the frame out (takePacket) before it hands the item over
+// and commits its removal. A getter killed in between loses that item:
+// the next Get finds the ticket without its datagram and drops it, and the
+// queue goes on. Items that travel through the queue's memory (those
+// without descriptors, up to the bulk ring's limit) are not affected.
+
+const (
+	// dgramInline is the largest item sent in the frame itself; a larger
+	// one travels as a blob, so that frames stay small.
+	dgramInline = 1 << 10
+	frameLen    = 4
+	// frameMax bounds a frame with its control message (250 descriptors
+	// are 2 KiB inside the kernel on 64-bit systems).
+	frameMax = 8 << 10
+)
+
+// newSocketPair returns a non-blocking Unix stream pair, close-on-exec.
+// macOS has no SOCK_CLOEXEC: the sockets are made and marked under
+// syscall.ForkLock, as the syscall package does.
+func newSocketPair() ([2]int, error) {
+	syscall.ForkLock.RLock()
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
+	if err == nil {
+		unix.CloseOnExec(fds[0])
+		unix.CloseOnExec(fds[1])
+	}
+	syscall.ForkLock.RUnlock()
+	if err != nil {
+		return fds, fmt.Errorf("mp: socket pair for a queue: %w", err)
+	}
+	for _, fd := range fds {
+		unix.SetNonblock(fd, true)
+		unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, sockBuffer)
+		unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, sockBuffer)
+		// BSD sockets send a non-blocking write in part once the buffer
+		// has the low-water mark's room: raised, a frame goes whole or
+		// waits. Linux refuses the option, and never splits a frame this
+		// small.
+		unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDLOWAT, frameMax)
+	}
+	return fds, nil
+}
+
+// checkSocket checks that fd, received from another process, is a
+// SOCK_STREAM socket, and makes it non-blocking.
+func checkSocket(fd int) error {
+	if typ, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TYPE); err != nil || typ != unix.SOCK_STREAM {
+		return protoErr("queue socket is not a SOCK_STREAM socket")
+	}
+	return unix.SetNonblock(fd, true)
+}
+
+// trySend sends p's frame without waiting; it returns false if the socket
+// has no room for it.
+func trySend(fd int, p *packet) (bool, error) {
+	var oob []byte
+	if len(p.fds) > 0 {
+		oob = unix.UnixRights(p.fds...)
+	}
+	frame := binary.BigEndian.AppendUint32(make([]byte, 0, frameLen+len(p.dgram)), uint32(len(p.dgram)))
+	frame = append(frame, p.dgram...)
+	for {
+		n, err := unix.SendmsgN(fd, frame, oob, nil, unix.MSG_DONTWAIT)
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err == unix.EAGAIN || err == unix.ENOBUFS:
+			return false, nil
+		case err != nil:
+			return false, fmt.Errorf("mp: queue send: %w", err)
+		case n != len(frame):
+			// Not for frames of this size (see the comment at the top);
+			// the stream now holds part of a frame, which the next Get
+			// reports as damage.
+			return false, fmt.Errorf("mp: queue send: %d of a frame's %d bytes went out", n, len(frame))
+		}
+		return true, nil
+	}
+}
+
+// peekFrame reads the start of the first frame in the socket without
+// taking it: its length, and what fits b of its datagram. present is false
+// when the socket is empty.
+func peekFrame(fd int, b []byte) (n, size int, present bool, err error) {
+	var hdr [frameLen + dgramHdr]byte
+	for {
+		k, _, _, _, err := unix.Recvmsg(fd, hdr[:], nil, unix.MSG_PEEK|unix.MSG_DONTWAIT)
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err == unix.EAGAIN:
+			return 0, 0, false, nil
+		case err != nil:
+			return 0, 0, false, fmt.Errorf("mp: queue receive: %w", err)
+		case k == 0:
+			return 0, 0, false, nil // cannot be: this process holds the other end
+		case k < frameLen:
+			return 0, 0, true, protoErr("queue frame shorter than its length")
+		}
+		return copy(b, hdr[frameLen:k]), int(binary.BigEndian.Uint32(hdr[:])), true, nil
+	}
+}
+
+// peekSeq looks at the sequence number of the frame first in the socket
+// without taking it (its descriptors stay in the socket too). present is
+// false when the socket is empty; a frame too short to hold a sequence
+// number gets number zero, which no ticket has.
+func peekSeq(fd int) (seq uint64, present bool, err error) {
+	var b [dgramHdr]byte
+	n, _, present, err := peekFrame(fd, b[:])
+	if err != nil || !present || n < dgramHdr {
+		return 0, present, err
+	}
+	return binary.LittleEndian.Uint64(b[1:]), true, nil
+}
+
+// discardPacket takes the first frame out of the socket without taking
+// its descriptors: the kernel closes them with it.
+func discardPacket(fd int) {
+	_, size, present, err := peekFrame(fd, nil)
+	if err != nil || !present {
+		return
+	}
+	b := make([]byte, frameLen+size)
+	for {
+		_, _, _, _, err := unix.Recvmsg(fd, b, nil, unix.MSG_DONTWAIT)
+		if err != unix.EINTR {
+			return
+		}
+	}
+}
+
+// takePacket takes the frame first in the socket, which is known to be
+// waiting, out of it, and returns the item's bytes and its descriptors
+// (the caller owns them).
+func takePacket(fd int, rb *recvBuf) (dgram []byte, fds []int, err error) {
+	if rb.data == nil {
+		rb.data = make([]byte, frameLen+dgramHdr+dgramInline)
+		rb.oob = make([]byte, unix.CmsgSpace(4*(maxItemFDs+3)))
+	}
+	_, size, present, err := peekFrame(fd, nil)
+	if err != nil || !present {
+		return nil, nil, fmt.Errorf("mp: queue receive (a ticket without its item: %v)", err)
+	}
+	if size > dgramHdr+max(dgramInline, 8) {
+		// Not a frame of a queue's: the bytes cannot be trusted.
+		return nil, nil, protoErr("queue frame too long")
+	}
+	b := rb.data[:frameLen+size]
+	for {
+		n, oobn, flags, _, err := unix.Recvmsg(fd, b, rb.oob, unix.MSG_DONTWAIT|recvCloexec)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("mp: queue receive (a ticket without its item: %w)", err)
+		}
+		fds, perr := parseRights(rb.oob[:oobn])
+		for _, fd := range fds {
+			// See recvCloexec: macOS cannot do it as it receives.
+			unix.CloseOnExec(fd)
+		}
+		if perr != nil || flags&unix.MSG_CTRUNC != 0 || n != len(b) {
+			descr.Close(fds)
+			return nil, nil, protoErr("malformed queue frame")
+		}
+		return append([]byte(nil), b[frameLen:]...), fds, nil
+	}
+}
+
+// dropTaken has nothing to do: takePacket took the frame out.
+func dropTaken(int) {}

@@ -1,0 +1,85 @@
+//go:build !linux || mpportable
+
+package transport
+
+import (
+	"context"
+	"fmt"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// The portable build's Unix message socket is a SOCK_STREAM socket that
+// carries framed messages with descriptors (unixstream.go): macOS has no
+// SOCK_SEQPACKET for Unix sockets. What that changes is written there:
+// several processes must not send, or receive, on one end at the same
+// time.
+
+// UnixNetwork is the network of Unix listeners and dialers whose
+// connections NewConn takes: a Unix stream.
+const UnixNetwork = "unix"
+
+// packetState is empty: this build has no SOCK_SEQPACKET Conn.
+type packetState struct{}
+
+// release has nothing to release: this build maps no receive buffers.
+func (packetState) release() {}
+
+// Pair returns the two ends of a new socket.
+func Pair() (*Conn, *Conn, error) {
+	fds, err := unixStreamPair()
+	if err != nil {
+		return nil, nil, err
+	}
+	a, err := NewConn(fds[0])
+	if err != nil {
+		unix.Close(fds[1])
+		return nil, nil, err
+	}
+	b, err := NewConn(fds[1])
+	if err != nil {
+		a.Close()
+		return nil, nil, err
+	}
+	return a, b, nil
+}
+
+// SocketPair returns a new pair of connected sockets of the type NewConn
+// takes, close-on-exec and blocking, for a caller that hands one end to
+// another process before making a Conn of its own.
+func SocketPair() ([2]int, error) { return unixStreamPair() }
+
+// NewConn makes a Conn of fd, a Unix stream socket, and takes ownership of
+// it (NewUnixStream).
+func NewConn(fd int) (*Conn, error) { return NewUnixStream(fd) }
+
+func (c *Conn) send(ctx context.Context, m Msg) error { return c.sendStream(ctx, m) }
+
+// recvLocked receives the next frame, into buf if it fits (RecvInto); rmu
+// is held.
+func (c *Conn) recvLocked(ctx context.Context, buf []byte) (Msg, error) {
+	return c.recvStream(ctx, buf)
+}
+
+// readyTest returns Poll's test of whether a receive would not block.
+func (c *Conn) readyTest() func(fd int) bool { return c.frameReady }
+
+// unixStreamPair returns a new pair of connected AF_UNIX SOCK_STREAM
+// sockets, close-on-exec, blocking. macOS has no SOCK_CLOEXEC: the
+// sockets are made, and marked, under syscall.ForkLock, as the syscall
+// package does, so that no fork+exec of this program's takes a copy in
+// between. The same code runs on every system, so that it is tested.
+func unixStreamPair() ([2]int, error) {
+	syscall.ForkLock.RLock()
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
+	if err == nil {
+		unix.CloseOnExec(fds[0])
+		unix.CloseOnExec(fds[1])
+	}
+	syscall.ForkLock.RUnlock()
+	if err != nil {
+		return fds, fmt.Errorf("mp: socketpair: %w", err)
+	}
+	return fds, nil
+}
