@@ -274,8 +274,7 @@ func TestSocketItems(t *testing.T) {
 }
 
 func pipe() (int, int, error) {
-	var p [2]int
-	err := unix.Pipe2(p[:], unix.O_CLOEXEC)
+	p, err := descr.Pipe()
 	return p[0], p[1], err
 }
 

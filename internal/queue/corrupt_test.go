@@ -168,11 +168,12 @@ func (c *Core) storeLockedForTest(p []byte) (bool, error) {
 
 // sockItem is an item that goes through the socket (it holds a descriptor).
 func sockItem(t *testing.T, s string) Item {
-	fd, err := unix.Eventfd(0, unix.EFD_CLOEXEC)
+	p, err := descr.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Item{Data: []byte(s), FDs: []int{fd}}
+	unix.Close(p[1])
+	return Item{Data: []byte(s), FDs: []int{p[0]}}
 }
 
 // A ticket whose datagram is missing (no Get takes a datagram before it

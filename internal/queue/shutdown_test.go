@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mpgo/mp/internal/descr"
 	"github.com/mpgo/mp/internal/errs"
 	"github.com/mpgo/mp/internal/lockcore"
 	"golang.org/x/sys/unix"
@@ -169,7 +170,7 @@ func TestShutdownNowClosesDescriptors(t *testing.T) {
 	c := newCore(t, FIFO, 0, 0, false)
 	ctx := ctx10(t)
 	var p [2]int
-	if err := unix.Pipe2(p[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
+	if err := pipeNonblock(&p); err != nil {
 		t.Fatal(err)
 	}
 	defer unix.Close(p[0])
@@ -288,4 +289,17 @@ func TestShutdownMakesWaitFDReady(t *testing.T) {
 	if !ready() {
 		t.Error("the wait descriptor of a queue shut down is not ready")
 	}
+}
+
+// pipeNonblock makes *p a new close-on-exec, non-blocking pipe.
+func pipeNonblock(p *[2]int) (err error) {
+	if *p, err = descr.Pipe(); err != nil {
+		return err
+	}
+	for _, fd := range p {
+		if err := unix.SetNonblock(fd, true); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -5,7 +5,6 @@ package queue
 import (
 	"encoding/binary"
 	"fmt"
-	"syscall"
 
 	"github.com/mpgo/mp/internal/descr"
 	"golang.org/x/sys/unix"
@@ -46,16 +45,8 @@ const (
 )
 
 // newSocketPair returns a non-blocking Unix stream pair, close-on-exec.
-// macOS has no SOCK_CLOEXEC: the sockets are made and marked under
-// syscall.ForkLock, as the syscall package does.
 func newSocketPair() ([2]int, error) {
-	syscall.ForkLock.RLock()
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
-	if err == nil {
-		unix.CloseOnExec(fds[0])
-		unix.CloseOnExec(fds[1])
-	}
-	syscall.ForkLock.RUnlock()
+	fds, err := descr.StreamPair()
 	if err != nil {
 		return fds, fmt.Errorf("mp: socket pair for a queue: %w", err)
 	}
@@ -179,7 +170,7 @@ func takePacket(fd int, rb *recvBuf) (dgram []byte, fds []int, err error) {
 	}
 	b := rb.data[:frameLen+size]
 	for {
-		n, oobn, flags, _, err := unix.Recvmsg(fd, b, rb.oob, unix.MSG_DONTWAIT|recvCloexec)
+		n, oobn, flags, _, err := unix.Recvmsg(fd, b, rb.oob, unix.MSG_DONTWAIT|descr.RecvCloexec)
 		if err == unix.EINTR {
 			continue
 		}
@@ -188,7 +179,7 @@ func takePacket(fd int, rb *recvBuf) (dgram []byte, fds []int, err error) {
 		}
 		fds, perr := parseRights(rb.oob[:oobn])
 		for _, fd := range fds {
-			// See recvCloexec: macOS cannot do it as it receives.
+			// See descr.RecvCloexec: macOS cannot do it as it receives.
 			unix.CloseOnExec(fd)
 		}
 		if perr != nil || flags&unix.MSG_CTRUNC != 0 || n != len(b) {

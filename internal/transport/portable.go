@@ -4,9 +4,8 @@ package transport
 
 import (
 	"context"
-	"fmt"
-	"syscall"
 
+	"github.com/mpgo/mp/internal/descr"
 	"golang.org/x/sys/unix"
 )
 
@@ -28,7 +27,7 @@ func (packetState) release() {}
 
 // Pair returns the two ends of a new socket.
 func Pair() (*Conn, *Conn, error) {
-	fds, err := unixStreamPair()
+	fds, err := descr.StreamPair()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -48,7 +47,7 @@ func Pair() (*Conn, *Conn, error) {
 // SocketPair returns a new pair of connected sockets of the type NewConn
 // takes, close-on-exec and blocking, for a caller that hands one end to
 // another process before making a Conn of its own.
-func SocketPair() ([2]int, error) { return unixStreamPair() }
+func SocketPair() ([2]int, error) { return descr.StreamPair() }
 
 // NewConn makes a Conn of fd, a Unix stream socket, and takes ownership of
 // it (NewUnixStream).
@@ -64,22 +63,3 @@ func (c *Conn) recvLocked(ctx context.Context, buf []byte) (Msg, error) {
 
 // readyTest returns Poll's test of whether a receive would not block.
 func (c *Conn) readyTest() func(fd int) bool { return c.frameReady }
-
-// unixStreamPair returns a new pair of connected AF_UNIX SOCK_STREAM
-// sockets, close-on-exec, blocking. macOS has no SOCK_CLOEXEC: the
-// sockets are made, and marked, under syscall.ForkLock, as the syscall
-// package does, so that no fork+exec of this program's takes a copy in
-// between. The same code runs on every system, so that it is tested.
-func unixStreamPair() ([2]int, error) {
-	syscall.ForkLock.RLock()
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
-	if err == nil {
-		unix.CloseOnExec(fds[0])
-		unix.CloseOnExec(fds[1])
-	}
-	syscall.ForkLock.RUnlock()
-	if err != nil {
-		return fds, fmt.Errorf("mp: socketpair: %w", err)
-	}
-	return fds, nil
-}

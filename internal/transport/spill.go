@@ -1,3 +1,5 @@
+//go:build linux && !mpportable
+
 package transport
 
 import (
@@ -15,7 +17,7 @@ type spillRegion struct {
 }
 
 func newSpillRegion(size int) (*spillRegion, error) {
-	mem, err := unix.Mmap(-1, 0, size, unix.PROT_READ|unix.PROT_WRITE, spillMapFlags)
+	mem, err := unix.Mmap(-1, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE)
 	if err != nil {
 		return nil, fmt.Errorf("mp: map a receive buffer: %w", err)
 	}

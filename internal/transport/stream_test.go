@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"testing"
 
+	"github.com/mpgo/mp/internal/descr"
 	"github.com/mpgo/mp/internal/errs"
 	"github.com/mpgo/mp/internal/transport"
 	"github.com/mpgo/mp/mptest"
@@ -19,7 +20,7 @@ import (
 // of a stream socket pair, for tests that write frames by hand.
 func streamPair(t *testing.T) (*transport.Conn, int) {
 	t.Helper()
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	fds, err := descr.StreamPair()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +151,7 @@ func FuzzStream(f *testing.F) {
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 1, 0})
 	f.Add([]byte{0, 0, 0, 0, 1, 3})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		fds, err := descr.StreamPair()
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -55,7 +55,7 @@ func TestDescriptorsTravel(t *testing.T) {
 	mptest.CheckLeaks(t)
 	a, b := pair(t)
 	var p [2]int
-	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+	if err := pipeCloexec(&p); err != nil {
 		t.Fatal(err)
 	}
 	defer unix.Close(p[0])
@@ -258,7 +258,7 @@ func TestMixedSizesInOrder(t *testing.T) {
 	a, b := pair(t)
 	ctx := context.Background()
 	var p [2]int
-	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+	if err := pipeCloexec(&p); err != nil {
 		t.Fatal(err)
 	}
 	defer unix.Close(p[0])
@@ -374,7 +374,7 @@ func TestRecvInto(t *testing.T) {
 	a, b := pair(t)
 	ctx := context.Background()
 	var p [2]int
-	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+	if err := pipeCloexec(&p); err != nil {
 		t.Fatal(err)
 	}
 	defer unix.Close(p[0])

@@ -81,7 +81,7 @@ func (c *Conn) sendRights(b, oob []byte) (int, error) {
 
 // recvRights makes one recvmsg into b, with the stream's control buffer.
 func (c *Conn) recvRights(fd int, b []byte) (n, oobn, flags int, err error) {
-	n, oobn, flags, _, err = unix.Recvmsg(fd, b, c.stream.oob, recvCloexec)
+	n, oobn, flags, _, err = unix.Recvmsg(fd, b, c.stream.oob, descr.RecvCloexec)
 	return n, oobn, flags, err
 }
 

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mpgo/mp/internal/descr"
 	"github.com/mpgo/mp/internal/errs"
 	"github.com/mpgo/mp/internal/transport"
 	"github.com/mpgo/mp/mptest"
@@ -23,7 +24,7 @@ import (
 // descriptor numbers of their sockets.
 func unixStreams(t *testing.T) (*transport.Conn, *transport.Conn) {
 	t.Helper()
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	fds, err := descr.StreamPair()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +62,7 @@ func TestUnixStreamDescriptorsWithTheirMessage(t *testing.T) {
 	}
 	var pipes [4][2]int
 	for i := range pipes {
-		if err := unix.Pipe2(pipes[i][:], unix.O_CLOEXEC); err != nil {
+		if err := pipeCloexec(&pipes[i]); err != nil {
 			t.Fatal(err)
 		}
 		defer unix.Close(pipes[i][0])
@@ -184,7 +185,7 @@ func TestUnixStreamFrameCutByContext(t *testing.T) {
 // refused with their descriptors closed, and the stream goes on.
 func TestUnixStreamRefusesBadFrames(t *testing.T) {
 	mptest.CheckLeaks(t)
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	fds, err := descr.StreamPair()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +196,7 @@ func TestUnixStreamRefusesBadFrames(t *testing.T) {
 	}
 	defer c.Close()
 	var p [2]int
-	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+	if err := pipeCloexec(&p); err != nil {
 		t.Fatal(err)
 	}
 	defer unix.Close(p[0])
@@ -248,7 +249,7 @@ func FuzzUnixStream(f *testing.F) {
 	f.Add([]byte{0, 0, 0, 8, 1, 3, 0, 0, 0, 0, 0, 0, 0, 9})
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 1, 1})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		fds, err := descr.StreamPair()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -259,7 +260,7 @@ func FuzzUnixStream(f *testing.F) {
 		defer c.Close()
 		c.SetMaxSize(1 << 16)
 		var p [2]int
-		if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+		if err := pipeCloexec(&p); err != nil {
 			t.Fatal(err)
 		}
 		defer unix.Close(p[0])
@@ -302,7 +303,7 @@ func TestUnixStreamAcrossProcesses(t *testing.T) {
 		os.Exit(unixStreamChild())
 	}
 	mptest.CheckLeaks(t)
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	fds, err := descr.StreamPair()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -322,7 +323,7 @@ func TestUnixStreamAcrossProcesses(t *testing.T) {
 	childEnd.Close()
 	defer cmd.Wait()
 	var p [2]int
-	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+	if err := pipeCloexec(&p); err != nil {
 		t.Fatal(err)
 	}
 	defer unix.Close(p[0])
@@ -375,7 +376,7 @@ func unixStreamChild() int {
 		unix.Write(m.FDs[0], []byte(fmt.Sprint("w", i)))
 		m.Close()
 		var p [2]int
-		if unix.Pipe2(p[:], unix.O_CLOEXEC) != nil {
+		if pipeCloexec(&p) != nil {
 			return 4
 		}
 		unix.Write(p[1], []byte(fmt.Sprint("r", i)))

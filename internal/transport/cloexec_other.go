@@ -1,9 +1,0 @@
-//go:build !darwin
-
-package transport
-
-import "golang.org/x/sys/unix"
-
-// recvCloexec is the recvmsg flag that makes received descriptors
-// close-on-exec as the kernel installs them (Linux, FreeBSD).
-const recvCloexec = unix.MSG_CMSG_CLOEXEC
