@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mpgo/mp"
+	"github.com/mpgo/mp/internal/procinfo"
 	"github.com/mpgo/mp/mptest"
 )
 
@@ -37,12 +39,8 @@ var (
 
 // gone reports whether pid has exited (a zombie has).
 func gone(pid int) bool {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return true
-	}
-	i := strings.LastIndexByte(string(data), ')')
-	return i < 0 || strings.HasPrefix(string(data[i+1:]), " Z")
+	info, err := procinfo.Read(pid)
+	return err != nil || !info.Alive()
 }
 
 func TestNoOrphanAfterParentSIGKILL(t *testing.T) {
@@ -138,16 +136,23 @@ func TestProgramWithoutMain(t *testing.T) {
 	}
 }
 
-// processesOf returns the pids of the processes running the program bin.
+// processesOf returns the pids of the live processes running the program
+// bin. Linux names a process's executable in /proc/<pid>/exe; elsewhere the
+// process table has the executable's name (which no mp process changes
+// there), and bin's name is unlike any other program's.
 func processesOf(bin string) []int {
-	entries, _ := os.ReadDir("/proc")
+	all, _ := procinfo.List()
 	var pids []int
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
+	for _, pid := range all {
+		var runs bool
+		if runtime.GOOS == "linux" {
+			exe, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/exe")
+			runs = err == nil && exe == bin
+		} else {
+			d, err := procinfo.Describe(pid)
+			runs = err == nil && d.Name == filepath.Base(bin) && d.Letter != 'Z'
 		}
-		if exe, err := os.Readlink("/proc/" + e.Name() + "/exe"); err == nil && exe == bin {
+		if runs {
 			pids = append(pids, pid)
 		}
 	}

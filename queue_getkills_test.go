@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/mpgo/mp"
+	"github.com/mpgo/mp/internal/procinfo"
 	"github.com/mpgo/mp/mptest"
 	"github.com/mpgo/mp/shm"
 )
@@ -322,8 +324,15 @@ func newSharedInts(t *testing.T, n int) *shm.Array[int64] {
 }
 
 // stopped reports whether every thread of process pid is stopped by a
-// signal.
+// signal. Linux shows each thread's state (/proc/<pid>/task); elsewhere
+// the process table's state is the process's: macOS and FreeBSD mark it
+// stopped once the stop is delivered, and suspend its threads as they next
+// leave the kernel, which they do before running more of the program.
 func stopped(pid int) bool {
+	if runtime.GOOS != "linux" {
+		info, err := procinfo.Read(pid)
+		return err == nil && info.State == procinfo.Stopped
+	}
 	tasks, err := filepath.Glob("/proc/" + strconv.Itoa(pid) + "/task/*/stat")
 	if err != nil || len(tasks) == 0 {
 		return false

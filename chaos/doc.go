@@ -29,6 +29,9 @@
 // The experiments start children that run this package's registered
 // functions, so a program that calls them calls mp.Main first (a test,
 // mptest.Main in its TestMain). They look at this process's children and
-// descriptors in /proc, so they are for Linux, and must not run beside
-// other work in the same process.
+// descriptors, and must not run beside other work in the same process.
+// They run on Linux, macOS and FreeBSD; outside Linux, where no process
+// tells another its resident set or its shared mappings, the memory
+// figures are missing (-1) and Cycles does not count shared mappings or
+// /dev/shm entries (its descriptor count still sees what is left open).
 package chaos

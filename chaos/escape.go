@@ -6,13 +6,9 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"os"
-	"path/filepath"
-	"strconv"
 	"time"
 
-	"golang.org/x/sys/unix"
-
+	"github.com/mpgo/mp/internal/procinfo"
 	"github.com/mpgo/mp/subprocess"
 )
 
@@ -70,20 +66,13 @@ func escapeOnce(ctx context.Context, script string) (time.Duration, int, error) 
 	if !errors.As(err, &te) {
 		return d, 0, errors.New("Run did not time out: " + errString(err))
 	}
-	var pidfds []int
-	for _, pid := range marked(mark) {
-		if fd, err := unix.PidfdOpen(pid, 0); err == nil {
-			pidfds = append(pidfds, fd)
-		}
-	}
+	w := watchProcesses(marked(mark))
+	defer w.close()
 	// Give a SIGKILL sent to the run's group the time to take effect.
 	gctx, cancel := context.WithTimeout(ctx, time.Second)
-	left := waitGone(gctx, pidfds)
+	left := w.waitGone(gctx)
 	cancel()
-	for _, fd := range pidfds {
-		unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0)
-		unix.Close(fd)
-	}
+	w.kill()
 	return d, left, nil
 }
 
@@ -94,16 +83,16 @@ func errString(err error) string {
 	return err.Error()
 }
 
-// marked returns the processes whose environment holds mark.
+// marked returns the live processes whose environment holds mark.
 func marked(mark string) []int {
-	dirs, _ := filepath.Glob("/proc/[0-9]*")
+	pids, _ := procinfo.List()
 	var out []int
-	for _, d := range dirs {
-		env, err := os.ReadFile(d + "/environ")
+	for _, pid := range pids {
+		env, err := environ(pid)
 		if err != nil || !bytes.Contains(env, []byte("\x00"+mark+"\x00")) && !bytes.HasPrefix(env, []byte(mark+"\x00")) {
 			continue
 		}
-		if pid, err := strconv.Atoi(filepath.Base(d)); err == nil && procState(pid) != 'Z' {
+		if alive(pid) {
 			out = append(out, pid)
 		}
 	}

@@ -5,8 +5,6 @@ import (
 	"os"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/mpgo/mp"
 	"github.com/mpgo/mp/manager"
 )
@@ -103,24 +101,17 @@ func killFamily(ctx context.Context) (time.Duration, int, int, error) {
 		head.Wait(context.Background())
 		return 0, 0, 0, err
 	}
-	var pidfds []int
-	for _, p := range pids {
-		if fd, err := unix.PidfdOpen(p, 0); err == nil {
-			pidfds = append(pidfds, fd)
-			defer unix.Close(fd)
-		}
-	}
+	w := watchProcesses(pids)
+	defer w.close()
 	start := time.Now()
 	head.Kill()
 	gctx, gcancel := context.WithTimeout(ctx, 10*time.Second)
-	left := waitGone(gctx, pidfds)
+	left := w.waitGone(gctx)
 	gcancel()
 	d := time.Since(start)
 	head.Wait(context.Background())
 	if left > 0 {
-		for _, fd := range pidfds {
-			unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0)
-		}
+		w.kill()
 	}
-	return d, len(pidfds), left, nil
+	return d, w.count(), left, nil
 }

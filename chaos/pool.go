@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -177,12 +176,7 @@ func runPoolTasks(ctx context.Context, pool *mp.Pool, log string, tasks, kills i
 
 // killWorker SIGKILLs a random pool worker of this process.
 func killWorker() bool {
-	var ws []int
-	for _, c := range children(os.Getpid()) {
-		if strings.HasPrefix(comm(c), "PoolWorker-") && procState(c) != 'Z' {
-			ws = append(ws, c)
-		}
-	}
+	ws := poolWorkers()
 	if len(ws) == 0 {
 		return false
 	}

@@ -284,7 +284,7 @@ func (q *queueRun) kill(ctx context.Context, inGet bool) error {
 // delivered asynchronously.
 func stopped(pid int) {
 	deadline := time.Now().Add(time.Second)
-	for procState(pid) != 'T' && procState(pid) != 't' && time.Now().Before(deadline) {
+	for !isStopped(pid) && time.Now().Before(deadline) {
 		runtime.Gosched()
 	}
 }

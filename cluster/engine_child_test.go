@@ -237,51 +237,16 @@ func TestProcessEngineDiesWithParent(t *testing.T) {
 		p.Kill()
 		t.Fatal(err)
 	}
-	pidfd, err := pidfdOpen(pid)
+	ended, err := watchExit(pid)
 	if err != nil {
 		p.Kill()
 		t.Fatal(err)
 	}
-	defer syscall.Close(pidfd)
+	defer ended.close()
 	p.Kill()
 	p.Wait(ctx)
-	if !waitReadable(t, pidfd, 30*time.Second) {
+	if !ended.wait(t, 30*time.Second) {
 		syscall.Kill(pid, syscall.SIGKILL)
 		t.Fatalf("the engine's process %d outlived its parent", pid)
-	}
-}
-
-// pidfdOpen returns a descriptor of process pid, readable once it ends.
-func pidfdOpen(pid int) (int, error) {
-	const sysPidfdOpen = 434 // the same on every Linux architecture
-	fd, _, errno := syscall.Syscall(sysPidfdOpen, uintptr(pid), 0, 0)
-	if errno != 0 {
-		return -1, errno
-	}
-	return int(fd), nil
-}
-
-// waitReadable waits up to d for fd to be readable.
-func waitReadable(t *testing.T, fd int, d time.Duration) bool {
-	t.Helper()
-	ep, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer syscall.Close(ep)
-	if err := syscall.EpollCtl(ep, syscall.EPOLL_CTL_ADD, fd, &syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: int32(fd)}); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(d)
-	events := make([]syscall.EpollEvent, 1)
-	for {
-		n, err := syscall.EpollWait(ep, events, int(time.Until(deadline).Milliseconds()))
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		return n > 0
 	}
 }

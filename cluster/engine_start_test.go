@@ -74,6 +74,12 @@ func TestStartFails(t *testing.T) {
 	defer busy.Close()
 	canceled, cancel := context.WithCancel(context.Background())
 	cancel()
+	// A directory under a regular file cannot be made, by anyone, on any
+	// system.
+	notDir := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(notDir, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, process := range []bool{false, true} {
 		for _, tt := range []struct {
 			name string
@@ -83,7 +89,7 @@ func TestStartFails(t *testing.T) {
 		}{
 			{"port in use", context.Background(), cluster.Options{Listen: busy.Addr().String()}, cluster.ErrEngine},
 			{"ctx canceled", canceled, cluster.Options{}, context.Canceled},
-			{"store unusable", context.Background(), cluster.Options{Dir: "/proc/self/nonexistent"}, cluster.ErrEngine},
+			{"store unusable", context.Background(), cluster.Options{Dir: filepath.Join(notDir, "store")}, cluster.ErrEngine},
 		} {
 			t.Run(tt.name+map[bool]string{false: "", true: " process"}[process], func(t *testing.T) {
 				mptest.CheckLeaks(t)

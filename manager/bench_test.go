@@ -117,7 +117,8 @@ func benchmarkDialUnderFlood(b *testing.B, from string, every time.Duration) {
 	b.ReportMetric(float64(peak.Load()), "rss-peak-kB")
 }
 
-// rssKB returns the resident memory of process pid, in KiB.
+// rssKB returns the resident memory of process pid, in KiB, or 0 where
+// /proc is missing: only Linux tells it of another process unprivileged.
 func rssKB(pid int) int64 {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {

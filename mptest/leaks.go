@@ -1,10 +1,8 @@
 package mptest
 
 import (
-	"bytes"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mpgo/mp/internal/background"
+	"github.com/mpgo/mp/internal/procinfo"
 	"github.com/mpgo/mp/internal/stacks"
 )
 
@@ -97,52 +96,31 @@ func (base snapshot) leaked(now snapshot) string {
 }
 
 // heldForSpares returns the descriptors mp holds for its warm spare
-// processes, including pidfds (the runtime's among them) that refer to them.
+// processes, including pidfds (the runtime's among them, on Linux) that
+// refer to them.
 func heldForSpares() map[int]bool {
 	held := map[int]bool{}
 	for _, fd := range background.FDs() {
 		held[fd] = true
 	}
-	spares := background.Pids()
-	ents, _ := os.ReadDir("/proc/self/fdinfo")
-	for _, e := range ents {
-		data, err := os.ReadFile("/proc/self/fdinfo/" + e.Name())
-		if err != nil {
-			continue
-		}
-		for _, line := range strings.Split(string(data), "\n") {
-			pid, ok := strings.CutPrefix(line, "Pid:")
-			if !ok {
-				continue
-			}
-			n, _ := strconv.Atoi(strings.TrimSpace(pid))
-			if slices.Contains(spares, n) {
-				fd, _ := strconv.Atoi(e.Name())
-				held[fd] = true
-			}
-		}
+	for _, fd := range pidfdsOf(background.Pids()) {
+		held[fd] = true
 	}
 	return held
 }
 
-// children lists the live and zombie children of this process, from /proc.
+// children lists the live and zombie children of this process, each as
+// "pid (name) state letter", as ps would show it.
 func children() []string {
-	self := strconv.Itoa(os.Getpid())
-	dirs, _ := filepath.Glob("/proc/[0-9]*/stat")
+	self := os.Getpid()
+	pids, _ := procinfo.List()
 	var out []string
-	for _, d := range dirs {
-		data, err := os.ReadFile(d)
-		if err != nil {
+	for _, pid := range pids {
+		if info, err := procinfo.Read(pid); err != nil || info.Parent != self {
 			continue
 		}
-		// pid (comm) state ppid …; comm may hold spaces and parentheses.
-		end := bytes.LastIndexByte(data, ')')
-		if end < 0 {
-			continue
-		}
-		f := strings.Fields(string(data[end+1:]))
-		if len(f) > 1 && f[1] == self {
-			out = append(out, fmt.Sprintf("%s state %s", string(data[:end+1]), f[0]))
+		if d, err := procinfo.Describe(pid); err == nil {
+			out = append(out, fmt.Sprintf("%d (%s) state %c", pid, d.Name, d.Letter))
 		}
 	}
 	return out
@@ -150,14 +128,10 @@ func children() []string {
 
 // openFDs maps each open descriptor of this process to what it refers to.
 func openFDs() map[string]string {
-	ents, _ := os.ReadDir("/proc/self/fd")
-	out := make(map[string]string, len(ents))
-	for _, e := range ents {
-		target, err := os.Readlink("/proc/self/fd/" + e.Name())
-		if err != nil {
-			continue // the descriptor ReadDir itself used
-		}
-		out[e.Name()] = target
+	fds, _ := procinfo.OpenFDs()
+	out := make(map[string]string, len(fds))
+	for fd, target := range fds {
+		out[strconv.Itoa(fd)] = target
 	}
 	return out
 }

@@ -49,7 +49,14 @@
 // environment variable MPTEST_DEBUG prints what is still pending while
 // CheckLeaks waits.
 //
-// CheckLeaks reads /proc; it is for Linux.
+// CheckLeaks works on Linux, macOS and FreeBSD. It reads the process table
+// (/proc on Linux, sysctl on macOS and FreeBSD) and this process's
+// descriptors (/proc/self/fd on Linux, /dev/fd on macOS, sysctl
+// kern.proc.filedesc on FreeBSD). A descriptor's target is a path where
+// the system gives one; elsewhere (a pipe or socket on macOS and FreeBSD)
+// it is the object's kind and identity as far as the system tells, so a
+// descriptor number reused for another object of that kind may go unseen
+// there, while a descriptor left open always shows.
 package mptest
 
 import (

@@ -1,17 +1,9 @@
 package process
 
-import (
-	"bytes"
-	"os"
-	"strconv"
-)
+import "github.com/mpgo/mp/internal/procinfo"
 
 // gone reports whether process pid has ended (a zombie has).
 func gone(pid int) bool {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return true
-	}
-	i := bytes.LastIndexByte(data, ')')
-	return i < 0 || bytes.HasPrefix(data[i+1:], []byte(" Z"))
+	info, err := procinfo.Read(pid)
+	return err != nil || !info.Alive()
 }
