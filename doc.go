@@ -107,6 +107,21 @@
 //	threading.Timer                            time.AfterFunc
 //	threading.local                            parameters or context values
 //
+// # Systems
+//
+// mp runs on Linux, macOS and FreeBSD. On Linux it uses the kernel's own
+// mechanisms (futexes, sealed memfds, SOCK_SEQPACKET sockets, eventfds,
+// pidfds); macOS and FreeBSD use portable ones built on POSIX (shared words
+// polled, unlinked files, framed stream sockets, FIFOs, start-time checked
+// pids), which the build tag mpportable selects on Linux too, so that they
+// are tested there. The README's support table says what differs.
+//
+// Windows is out of scope: it has no fork or exec of the running binary
+// with inherited descriptors, no Unix descriptor passing, no signals to
+// end a process tree, and no shared-memory wait; Python's multiprocessing
+// there is a different design (spawn through pickled handles and named
+// pipes), and a port would be a second library, not a build of this one.
+//
 // # Testing
 //
 // Package mptest holds the TestMain (mptest.Main) that makes a test binary
