@@ -5,7 +5,7 @@
 // An owner is a process, named in shared memory by an identity: its pid in
 // the low 32 bits and the low 32 bits of its start time (as package
 // procinfo reads it: clock ticks since boot on Linux, microseconds since
-// the epoch on macOS and FreeBSD) in the high 32 bits. A pid alone would be
+// boot on FreeBSD, since the epoch on macOS; none moves with the clock) in the high 32 bits. A pid alone would be
 // fooled by reuse; a pid with its start time is not. A process is alive
 // while the system knows it, with the recorded start time and a state
 // other than zombie.

@@ -32,9 +32,10 @@ type Info struct {
 	Parent int // parent's pid
 	Group  int // process group id
 	// Start is the process's start time in a unit of the system's own
-	// (clock ticks since boot on Linux, microseconds since the epoch on
-	// macOS and FreeBSD). Only its equality means anything: a pid with the
-	// same start time is the same process.
+	// (clock ticks since boot on Linux, microseconds since boot on
+	// FreeBSD, microseconds since the epoch on macOS, which records it
+	// once). Only its equality means anything: a pid with the same start
+	// time is the same process, whatever the wall clock did since.
 	Start uint64
 }
 

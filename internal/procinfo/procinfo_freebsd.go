@@ -40,15 +40,45 @@ func Read(pid int) (Info, error) {
 	if pid <= 0 {
 		return Info{}, ErrNoProcess
 	}
-	raw, err := unix.SysctlRaw("kern.proc.pid", pid)
-	if errors.Is(err, syscall.ESRCH) || err == nil && len(raw) == 0 {
-		return Info{}, ErrNoProcess
+	// FreeBSD does not keep ki_start: it computes it for each call as the
+	// process's start on the uptime clock plus the boot time, which moves
+	// when the wall clock is stepped. The start on the uptime clock, which
+	// never moves, is ki_start less the boot time read with it; a step
+	// between the two reads is seen as a change of boot time, and the
+	// reading is made again.
+	for {
+		before, err := bootTime()
+		if err != nil {
+			return Info{}, err
+		}
+		raw, err := unix.SysctlRaw("kern.proc.pid", pid)
+		if errors.Is(err, syscall.ESRCH) || err == nil && len(raw) == 0 {
+			return Info{}, ErrNoProcess
+		}
+		if err != nil {
+			return Info{}, fmt.Errorf("mp: read the state of process %d: %w", pid, err)
+		}
+		after, err := bootTime()
+		if err != nil {
+			return Info{}, err
+		}
+		if before != after {
+			continue
+		}
+		info, _, err := parseKinfo(raw)
+		info.Start -= before
+		return info, err
 	}
+}
+
+// bootTime returns the boot time in microseconds since the epoch
+// (kern.boottime), as the kernel reckons it now.
+func bootTime() (uint64, error) {
+	tv, err := unix.SysctlTimeval("kern.boottime")
 	if err != nil {
-		return Info{}, fmt.Errorf("mp: read the state of process %d: %w", pid, err)
+		return 0, fmt.Errorf("mp: read the boot time: %w", err)
 	}
-	info, _, err := parseKinfo(raw)
-	return info, err
+	return uint64(tv.Sec)*1e6 + uint64(tv.Usec), nil
 }
 
 // parseKinfo parses the first kinfo_proc record of raw, and returns it,
