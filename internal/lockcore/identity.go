@@ -3,10 +3,11 @@
 // futexes, and the recovery of what a dead process held.
 //
 // An owner is a process, named in shared memory by an identity: its pid in
-// the low 32 bits and the low 32 bits of its start time (as package
-// procinfo reads it: clock ticks since boot on Linux, microseconds since
-// boot on FreeBSD, since the epoch on macOS; none moves with the clock) in the high 32 bits. A pid alone would be
-// fooled by reuse; a pid with its start time is not. A process is alive
+// the low 32 bits and the low 32 bits of its start time in the high 32
+// bits (as package procinfo reads it: clock ticks since boot on Linux,
+// microseconds since boot on FreeBSD, since the epoch on macOS; none moves
+// with the clock). A pid alone would be fooled by reuse; a pid with its
+// start time is not. A process is alive
 // while the system knows it, with the recorded start time and a state
 // other than zombie.
 package lockcore
