@@ -1,7 +1,7 @@
 package descr
 
-// RecvCloexec is the recvmsg flag that makes received descriptors
+// recvCloexec is the recvmsg flag that makes received descriptors
 // close-on-exec: macOS has none, so a receiver marks them just after
 // receipt. The window is not closed against a fork+exec that does not hold
 // syscall.ForkLock (one from C): such a child could inherit them.
-const RecvCloexec = 0
+const recvCloexec = 0

@@ -50,3 +50,44 @@ func TestPipe(t *testing.T) {
 	defer descr.Close(p[:])
 	checkPair(t, p[0], p[1])
 }
+
+// TestRecvmsgCloexec sends a descriptor that is not close-on-exec, and
+// receives it close-on-exec.
+func TestRecvmsgCloexec(t *testing.T) {
+	fds, err := descr.StreamPair()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer descr.Close(fds[:])
+	p, err := descr.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer descr.Close(p[:])
+	sent, err := unix.Dup(p[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(sent)
+	if err := unix.Sendmsg(fds[0], []byte{1}, unix.UnixRights(sent), nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	var b [1]byte
+	oob := make([]byte, unix.CmsgSpace(4))
+	n, oobn, _, err := descr.Recvmsg(fds[1], b[:], oob, 0)
+	if err != nil || n != 1 {
+		t.Fatalf("Recvmsg: %d, %v", n, err)
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("control messages %v, %v", msgs, err)
+	}
+	got, err := unix.ParseUnixRights(&msgs[0])
+	if err != nil || len(got) != 1 {
+		t.Fatalf("rights %v, %v", got, err)
+	}
+	defer unix.Close(got[0])
+	if fl, err := unix.FcntlInt(uintptr(got[0]), unix.F_GETFD, 0); err != nil || fl&unix.FD_CLOEXEC == 0 {
+		t.Fatalf("received descriptor flags %#x, %v: want close-on-exec", fl, err)
+	}
+}

@@ -170,7 +170,7 @@ func takePacket(fd int, rb *recvBuf) (dgram []byte, fds []int, err error) {
 	}
 	b := rb.data[:frameLen+size]
 	for {
-		n, oobn, flags, _, err := unix.Recvmsg(fd, b, rb.oob, unix.MSG_DONTWAIT|descr.RecvCloexec)
+		n, oobn, flags, err := descr.Recvmsg(fd, b, rb.oob, unix.MSG_DONTWAIT)
 		if err == unix.EINTR {
 			continue
 		}
@@ -178,10 +178,6 @@ func takePacket(fd int, rb *recvBuf) (dgram []byte, fds []int, err error) {
 			return nil, nil, fmt.Errorf("mp: queue receive (a ticket without its item: %w)", err)
 		}
 		fds, perr := parseRights(rb.oob[:oobn])
-		for _, fd := range fds {
-			// See descr.RecvCloexec: macOS cannot do it as it receives.
-			unix.CloseOnExec(fd)
-		}
 		if perr != nil || flags&unix.MSG_CTRUNC != 0 || n != len(b) {
 			descr.Close(fds)
 			return nil, nil, protoErr("malformed queue frame")

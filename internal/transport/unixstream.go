@@ -81,28 +81,18 @@ func (c *Conn) sendRights(b, oob []byte) (int, error) {
 
 // recvRights makes one recvmsg into b, with the stream's control buffer.
 func (c *Conn) recvRights(fd int, b []byte) (n, oobn, flags int, err error) {
-	n, oobn, flags, _, err = unix.Recvmsg(fd, b, c.stream.oob, descr.RecvCloexec)
-	return n, oobn, flags, err
+	return descr.Recvmsg(fd, b, c.stream.oob, 0)
 }
 
 // addRights adds the descriptors of the control message just received
 // (oobn bytes of the control buffer, with recvmsg's flags) to the frame's.
 //
-// Each is made close-on-exec at once: macOS has no MSG_CMSG_CLOEXEC. The
-// window between the receive and the fcntl is not closed against a
-// fork+exec that does not hold syscall.ForkLock (one from C, or another
-// library's raw fork): such a child could inherit the descriptor. Where
-// the system has MSG_CMSG_CLOEXEC (Linux, FreeBSD), the receive passes it
-// too, and there is no window; the fcntl then changes nothing, and runs
-// anyway so that the portable path is the one tested.
+// They are close-on-exec already (descr.Recvmsg).
 func (s *streamState) addRights(oobn, flags int) {
 	if oobn == 0 && flags&unix.MSG_CTRUNC == 0 {
 		return
 	}
 	fds, err := parseRights(s.oob[:oobn])
-	for _, fd := range fds {
-		unix.CloseOnExec(fd)
-	}
 	if err != nil || flags&unix.MSG_CTRUNC != 0 || len(s.fds)+len(fds) > maxFDs+1 {
 		// The kernel dropped some (the control buffer holds maxFDs and a
 		// memfd), or a hostile peer sends more with every part of a frame:
