@@ -100,7 +100,11 @@ func Open(name string) (*Segment, error) {
 	if err != nil {
 		return nil, err
 	}
-	fd, err := unix.Open(segPath(name), unix.O_RDWR|unix.O_CLOEXEC, 0)
+	dir, err := shmhome.Check()
+	if err != nil {
+		return nil, err
+	}
+	fd, err := unix.Open(filepath.Join(dir, name), unix.O_RDWR|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
 	if err != nil {
 		return nil, &os.PathError{Op: "shm: open", Path: name, Err: err}
 	}

@@ -17,14 +17,21 @@ func Dir() string {
 	return filepath.Join(os.TempDir(), "mp-shm-"+strconv.Itoa(os.Geteuid()))
 }
 
-// Make returns Dir, creating it if need be. The directory must be this
-// user's own, with no access for others: in a temporary directory shared
-// with other users, someone else could have made it first.
+// Make returns Dir, creating it if need be, after Check.
 func Make() (string, error) {
 	dir := Dir()
 	if err := unix.Mkdir(dir, 0o700); err != nil && err != unix.EEXIST {
 		return "", &os.PathError{Op: "shm: make the segment directory", Path: dir, Err: err}
 	}
+	return Check()
+}
+
+// Check returns Dir if it is a directory of this user's own, with no access
+// for others: in a temporary directory shared with other users, someone
+// else could have made it first, and planted segments in it. Its error
+// matches fs.ErrNotExist if the directory does not exist.
+func Check() (string, error) {
+	dir := Dir()
 	var st unix.Stat_t
 	if err := unix.Lstat(dir, &st); err != nil {
 		return "", &os.PathError{Op: "shm: stat the segment directory", Path: dir, Err: err}

@@ -1,6 +1,8 @@
 package shmhome_test
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"testing"
 
@@ -38,11 +40,29 @@ func TestMakeRefusesOpenDirectory(t *testing.T) {
 	if _, err := shmhome.Make(); err == nil {
 		t.Fatal("Make accepted a directory open to others")
 	}
+	if _, err := shmhome.Check(); err == nil {
+		t.Fatal("Check accepted a directory open to others")
+	}
 	os.Remove(shmhome.Dir())
 	if err := os.Symlink(t.TempDir(), shmhome.Dir()); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := shmhome.Make(); err == nil {
 		t.Fatal("Make accepted a symbolic link")
+	}
+	if _, err := shmhome.Check(); err == nil {
+		t.Fatal("Check accepted a symbolic link")
+	}
+}
+
+// Before any segment is made, the directory does not exist: Check says so
+// with an error that matches fs.ErrNotExist.
+func TestCheckMissing(t *testing.T) {
+	if !platform.Portable {
+		t.Skip("/dev/shm is the system's")
+	}
+	t.Setenv("TMPDIR", t.TempDir())
+	if _, err := shmhome.Check(); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("Check() = %v, want fs.ErrNotExist", err)
 	}
 }
