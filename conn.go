@@ -193,10 +193,11 @@ func (c *Conn) Ready() bool {
 // its next receive on: DefaultMaxMessageSize for a Pipe's end,
 // DefaultNetMaxMessageSize for a Conn made by Listen or Dial, unless set;
 // n zero or less restores that default. A larger message gives an error
-// matching ErrTooLarge: over a Unix socket, the message is discarded and
-// the next one can be received; over TCP, the stream cannot find the
-// message after it without reading the whole of it, so every receive
-// after it fails the same way. The cap is this end's, in this process: it
+// matching ErrTooLarge: over a Unix socket on Linux's mechanisms, the
+// message is discarded and the next one can be received; over TCP, and
+// over a Unix socket on the portable mechanisms (macOS, FreeBSD), which is
+// a stream, the stream cannot find the message after it without reading
+// the whole of it, so every receive after it fails the same way. The cap is this end's, in this process: it
 // does not travel with the Conn. It is safe to call at any time.
 func (c *Conn) SetMaxMessageSize(n int) {
 	if n <= 0 && c.network {

@@ -377,11 +377,19 @@ func (c *Conn) startBody() error {
 	if s.unix {
 		known = frameFDs | frameMemfd
 	}
+	var err error
 	switch {
 	case s.hdr[5]&^known != 0:
-		return protoErr(fmt.Sprintf("unknown frame flags %#x", s.hdr[5]))
+		err = protoErr(fmt.Sprintf("unknown frame flags %#x", s.hdr[5]))
 	case uint64(size) > uint64(limit):
-		return fmt.Errorf("%w: %d bytes, cap %d", errs.ErrTooLarge, size, limit)
+		err = fmt.Errorf("%w: %d bytes, cap %d", errs.ErrTooLarge, size, limit)
+	}
+	if err != nil {
+		// The stream cannot go past this frame: the descriptors that came
+		// with its first bytes will never be handed over.
+		descr.Close(s.fds)
+		s.fds = nil
+		return err
 	}
 	if size > 0 && int(size) <= len(s.into) {
 		s.body, s.size, s.inInto = s.into[:0:size], int(size), true

@@ -388,3 +388,34 @@ func unixStreamChild() int {
 	}
 	return 0
 }
+
+// A frame over the receiver's cap ends the stream for receiving (it cannot
+// be skipped), and the descriptors that came with it are closed, not kept
+// until the Conn closes: the pipe whose write end it carried reads EOF.
+func TestUnixStreamOverCapClosesItsDescriptors(t *testing.T) {
+	a, b := unixStreams(t)
+	b.SetMaxSize(100)
+	var p [2]int
+	if err := pipeCloexec(&p); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(p[0])
+	ctx := context.Background()
+	err := a.Send(ctx, transport.Msg{Kind: 1, Data: make([]byte, 200), FDs: []int{p[1]}})
+	unix.Close(p[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Send(ctx, transport.Msg{Kind: 1, Data: []byte("ok")}); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := b.Recv(ctx); !errors.Is(err, errs.ErrTooLarge) {
+			t.Fatalf("Recv() = %v, want ErrTooLarge", err)
+		}
+	}
+	var buf [1]byte
+	if n, err := unix.Read(p[0], buf[:]); n != 0 || err != nil {
+		t.Fatalf("read of the pipe = %d, %v: want end of file, as no copy of its write end is left", n, err)
+	}
+}
