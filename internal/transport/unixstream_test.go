@@ -400,6 +400,10 @@ func TestUnixStreamOverCapClosesItsDescriptors(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer unix.Close(p[0])
+	// Non-blocking: a copy of the write end kept open reads EAGAIN.
+	if err := unix.SetNonblock(p[0], true); err != nil {
+		t.Fatal(err)
+	}
 	ctx := context.Background()
 	err := a.Send(ctx, transport.Msg{Kind: 1, Data: make([]byte, 200), FDs: []int{p[1]}})
 	unix.Close(p[1])
