@@ -2,7 +2,6 @@ package mp_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"syscall"
@@ -11,7 +10,6 @@ import (
 	"github.com/fxamacker/cbor/v2"
 
 	"github.com/mpgo/mp"
-	"github.com/mpgo/mp/internal/platform"
 	"github.com/mpgo/mp/mptest"
 )
 
@@ -134,17 +132,7 @@ func TestGetterDiesDecoding(t *testing.T) {
 				if code, _ := p.ExitCode(); code != -int(syscall.SIGKILL) {
 					t.Fatalf("the getter's exit code = %d, want killed", code)
 				}
-				wants := []int{1, 2}
-				// On a Unix stream (the portable mechanisms) a Get takes an
-				// item that travels through the queue's socket (a handle,
-				// or one too large for the ring) out of the socket before
-				// it hands it over: a getter killed in between loses it.
-				// See internal/queue/sock_stream.go.
-				lost := platform.Portable && shape.fifo
-				if lost {
-					wants = wants[1:]
-				}
-				for _, want := range wants {
+				for _, want := range []int{1, 2} {
 					v, err := q.Get(ctx)
 					if err != nil || int(v.ID) != want {
 						t.Fatalf("Get() after the getter died = %d, %v; want %d", v.ID, err, want)
@@ -157,7 +145,7 @@ func TestGetterDiesDecoding(t *testing.T) {
 					}
 				}
 				if j, ok := q.(*mp.JoinableQueue[deathItem]); ok {
-					if err := j.Join(ctx); err != nil && !(lost && errors.Is(err, mp.ErrConsumerDied)) {
+					if err := j.Join(ctx); err != nil {
 						t.Errorf("Join() = %v, want nil: no item was lost", err)
 					}
 				}

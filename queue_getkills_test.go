@@ -88,9 +88,10 @@ type getKills struct {
 	holding               int // kills of consumers that had decoded their item
 	lost, duplicated      int
 	// socketLost counts items lost that travelled through the queue's
-	// socket on the portable mechanisms, where a getter killed inside Get
-	// loses such an item (see queue_getdeath_test.go); lost counts the
-	// others.
+	// socket on the portable mechanisms, where a getter killed in the few
+	// microseconds between taking such an item out of the socket and
+	// holding a copy aside loses it (internal/queue/sock_stream.go); lost
+	// counts the others.
 	socketLost int
 }
 

@@ -98,7 +98,7 @@ func (c *Core) tryGet(wait, registered bool, spare []byte, accept func(Item) err
 	}
 	if errors.Is(err, errDamaged) {
 		c.commitGetLocked(s) // the queue goes on without it
-		dropTaken(c.sock[1])
+		dropTaken(c.sock)
 	}
 	if err != nil {
 		c.unlock()
@@ -113,8 +113,8 @@ func (c *Core) tryGet(wait, registered bool, spare []byte, accept func(Item) err
 // until then, is dropped after the commit: a process that dies in between
 // leaves a datagram whose ticket is gone, which the next ticket's Get
 // discards (peekTicketLocked). On a stream (sock_stream.go) the datagram
-// was taken out already: a getter that dies before the commit loses that
-// item (its ticket then finds no datagram, errGone, and goes).
+// was taken out already, and a copy of it is held aside until the commit
+// instead.
 func (c *Core) handOverAndUnlock(s state, it Item, ticket bool, accept func(Item) error) error {
 	defer func() {
 		// Counted before the commit: a holder that dies in between is
@@ -122,7 +122,7 @@ func (c *Core) handOverAndUnlock(s state, it Item, ticket bool, accept func(Item
 		c.holdLocked(1)
 		c.commitGetLocked(s)
 		if ticket {
-			dropTaken(c.sock[1])
+			dropTaken(c.sock)
 		}
 		c.unlock()
 	}()
@@ -227,15 +227,24 @@ var (
 
 // peekTicketLocked reads the item of the ticket whose payload is given
 // (its sequence number) from its datagram, first in the socket, which
-// stays there if the socket allows (see takePacket). Datagrams with lower
-// numbers, whose senders died before committing their tickets, or whose
-// receivers died after committing the ticket's removal and before
-// dropping them, are discarded on the way.
+// stays there if the socket allows (see takePacket), or else is held aside
+// until the commit (see hold), where a getter that died before its commit
+// left it (takeHeld). Datagrams with lower numbers, whose senders died
+// before committing their tickets, or whose receivers died after
+// committing the ticket's removal and before dropping them, are discarded
+// on the way.
 func (c *Core) peekTicketLocked(payload []byte) (Item, error) {
 	if len(payload) != seqLen {
 		return Item{}, errCorrupt
 	}
 	want := binary.LittleEndian.Uint64(payload)
+	dgram, fds, found, err := takeHeld(c.sock, want, &c.rb)
+	if err != nil {
+		return Item{}, fmt.Errorf("%w: %w", errDamaged, err)
+	}
+	if found {
+		return openTaken(c.sock, dgram, fds)
+	}
 	for {
 		seq, present, err := peekSeq(c.sock[1])
 		switch {
@@ -248,15 +257,22 @@ func (c *Core) peekTicketLocked(payload []byte) (Item, error) {
 			continue
 		}
 		dgram, fds, err := takePacket(c.sock[1], &c.rb)
-		if err == nil {
-			var it Item
-			it, err = openPacket(dgram, fds)
-			if err == nil {
-				return it, nil
-			}
+		if err != nil {
+			return Item{}, fmt.Errorf("%w: %w", errDamaged, err)
 		}
+		return openTaken(c.sock, dgram, fds)
+	}
+}
+
+// openTaken holds a copy of a datagram just taken (see hold), and turns it
+// into its item.
+func openTaken(sock [2]int, dgram []byte, fds []int) (Item, error) {
+	hold(sock, dgram, fds)
+	it, err := openPacket(dgram, fds)
+	if err != nil {
 		return Item{}, fmt.Errorf("%w: %w", errDamaged, err)
 	}
+	return it, nil
 }
 
 // commitGetLocked commits a state with fewer items, keeps the not-empty

@@ -122,5 +122,12 @@ func takePacket(fd int, rb *recvBuf) (dgram []byte, fds []int, err error) {
 }
 
 // dropTaken removes the datagram takePacket read a copy of, once the Get
-// has committed; its descriptors go with it.
-func dropTaken(fd int) { discardPacket(fd) }
+// that took its item committed the removal.
+func dropTaken(sock [2]int) { discardPacket(sock[1]) }
+
+// takeHeld finds nothing: a datagram stays in the socket until its Get
+// commits (dropTaken), so no copy is ever held aside.
+func takeHeld([2]int, uint64, *recvBuf) ([]byte, []int, bool, error) { return nil, nil, false, nil }
+
+// hold has nothing to do, for the same reason.
+func hold([2]int, []byte, []int) {}

@@ -25,14 +25,26 @@ import (
 // at the frame's end and, with the descriptors sent with its first byte,
 // at no earlier point.
 //
-// What the stream loses: the datagram cannot stay in the socket while a
-// Get hands its item over. A peek hands over no descriptors on macOS and
-// FreeBSD (only Linux installs copies of a peeked message's descriptors),
-// so a Get takes the frame out (takePacket) before it hands the item over
-// and commits its removal. A getter killed in between loses that item:
-// the next Get finds the ticket without its datagram and drops it, and the
-// queue goes on. Items that travel through the queue's memory (those
-// without descriptors, up to the bulk ring's limit) are not affected.
+// The datagram cannot stay in the socket while a Get hands its item over,
+// as it does on a SOCK_SEQPACKET socket: a peek hands over no descriptors
+// on macOS and FreeBSD (only Linux installs copies of a peeked message's
+// descriptors), so a Get takes the frame out (takePacket) before it hands
+// the item over and commits its removal. So that a getter killed in
+// between does not lose the item, the Get first sends the frame, with its
+// descriptors, back into the pair the other way (hold: written on the
+// receive end, read on the send end, a direction nothing else uses), and
+// removes that copy once it has committed (dropTaken). The next Get looks
+// there first (takeHeld): a copy whose ticket is still first is the item
+// of a getter that died before its commit, and is handed over again; an
+// older one is the leftover of a getter that died after, and is dropped.
+//
+// What is left: a getter killed between the receive and the send of the
+// copy (two system calls, a few microseconds) loses that item, and so
+// does a Get that finds no room for the copy (the pair's buffer full the
+// other way, which only copies fill). The next Get finds the ticket
+// without its datagram and drops it, and the queue goes on. Items that
+// travel through the queue's memory (those without descriptors, up to the
+// bulk ring's limit) are not affected.
 
 const (
 	// dgramInline is the largest item sent in the frame itself; a larger
@@ -186,5 +198,45 @@ func takePacket(fd int, rb *recvBuf) (dgram []byte, fds []int, err error) {
 	}
 }
 
-// dropTaken has nothing to do: takePacket took the frame out.
-func dropTaken(int) {}
+// hold sends a copy of a frame just taken out, with its descriptors, back
+// into the pair the other way, where it stays until the Get that took it
+// commits (dropTaken). Without room for it, the item goes unguarded.
+func hold(sock [2]int, dgram []byte, fds []int) {
+	trySend(sock[1], &packet{dgram: dgram, fds: fds, blob: -1})
+}
+
+// takeHeld takes out the copy of the frame whose sequence number is want,
+// if a getter that died before its commit left one (found), dropping older
+// copies on the way.
+func takeHeld(sock [2]int, want uint64, rb *recvBuf) (dgram []byte, fds []int, found bool, err error) {
+	for range maxHeld {
+		seq, present, err := peekSeq(sock[0])
+		switch {
+		case err != nil:
+			return nil, nil, false, err
+		case !present:
+			return nil, nil, false, nil
+		case seq != want:
+			discardPacket(sock[0])
+			continue
+		}
+		dgram, fds, err := takePacket(sock[0], rb)
+		return dgram, fds, err == nil, err
+	}
+	return nil, nil, false, nil
+}
+
+// dropTaken removes the copy hold made, once the Get that took its item
+// committed the removal.
+func dropTaken(sock [2]int) {
+	for range maxHeld {
+		if _, present, err := peekSeq(sock[0]); err != nil || !present {
+			return
+		}
+		discardPacket(sock[0])
+	}
+}
+
+// maxHeld bounds the copies a Get looks through: at most one is held at a
+// time, and one more can be left by a getter that died after its commit.
+const maxHeld = 4
