@@ -239,6 +239,9 @@ func (c *Core) peekTicketLocked(payload []byte) (Item, error) {
 	}
 	want := binary.LittleEndian.Uint64(payload)
 	dgram, fds, found, err := takeHeld(c.sock, want, &c.rb)
+	if errors.Is(err, errCorrupt) {
+		return Item{}, err
+	}
 	if err != nil {
 		return Item{}, fmt.Errorf("%w: %w", errDamaged, err)
 	}
@@ -253,10 +256,15 @@ func (c *Core) peekTicketLocked(payload []byte) (Item, error) {
 		case !present || seq > want:
 			return Item{}, errGone
 		case seq < want:
-			discardPacket(c.sock[1])
+			if err := discardPacket(c.sock[1]); err != nil {
+				return Item{}, err
+			}
 			continue
 		}
 		dgram, fds, err := takePacket(c.sock[1], &c.rb)
+		if errors.Is(err, errCorrupt) {
+			return Item{}, err
+		}
 		if err != nil {
 			return Item{}, fmt.Errorf("%w: %w", errDamaged, err)
 		}

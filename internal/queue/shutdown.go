@@ -78,10 +78,9 @@ func (c *Core) discardLocked() {
 func (c *Core) drainSocketLocked() {
 	for {
 		_, present, err := peekSeq(c.sock[1])
-		if err != nil || !present {
+		if err != nil || !present || discardPacket(c.sock[1]) != nil {
 			return
 		}
-		discardPacket(c.sock[1])
 	}
 }
 

@@ -86,12 +86,13 @@ func peekSeq(fd int) (seq uint64, present bool, err error) {
 
 // discardPacket takes the first datagram out of the socket without taking
 // its descriptors: the kernel closes them with it.
-func discardPacket(fd int) {
+// It never fails: a datagram always goes whole.
+func discardPacket(fd int) error {
 	var b [1]byte
 	for {
 		_, _, _, _, err := unix.Recvmsg(fd, b[:], nil, unix.MSG_DONTWAIT)
 		if err != unix.EINTR {
-			return
+			return nil
 		}
 	}
 }

@@ -149,20 +149,39 @@ func peekSeq(fd int) (seq uint64, present bool, err error) {
 }
 
 // discardPacket takes the first frame out of the socket without taking
-// its descriptors: the kernel closes them with it.
-func discardPacket(fd int) {
+// its descriptors: the kernel closes them with it. A frame too long to be
+// a queue's, or one that is not there whole, means the stream is out of
+// step with its frames, which no later receive can repair: the error then
+// matches errCorrupt.
+func discardPacket(fd int) error {
 	_, size, present, err := peekFrame(fd, nil)
 	if err != nil || !present {
-		return
+		return err
+	}
+	if size > maxDgram {
+		return errOutOfStep
 	}
 	b := make([]byte, frameLen+size)
 	for {
-		_, _, _, _, err := unix.Recvmsg(fd, b, nil, unix.MSG_DONTWAIT)
-		if err != unix.EINTR {
-			return
+		n, _, _, _, err := unix.Recvmsg(fd, b, nil, unix.MSG_DONTWAIT)
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err != nil:
+			return fmt.Errorf("mp: queue receive: %w", err)
+		case n != len(b):
+			return errOutOfStep
 		}
+		return nil
 	}
 }
+
+// maxDgram is the longest datagram a queue's frame carries.
+const maxDgram = dgramHdr + max(dgramInline, 8)
+
+// errOutOfStep says that the queue's stream no longer starts with a
+// frame's length.
+var errOutOfStep = fmt.Errorf("%w: its socket is out of step with its frames", errCorrupt)
 
 // takePacket takes the frame first in the socket, which is known to be
 // waiting, out of it, and returns the item's bytes and its descriptors
@@ -176,9 +195,9 @@ func takePacket(fd int, rb *recvBuf) (dgram []byte, fds []int, err error) {
 	if err != nil || !present {
 		return nil, nil, fmt.Errorf("mp: queue receive (a ticket without its item: %v)", err)
 	}
-	if size > dgramHdr+max(dgramInline, 8) {
+	if size > maxDgram {
 		// Not a frame of a queue's: the bytes cannot be trusted.
-		return nil, nil, protoErr("queue frame too long")
+		return nil, nil, errOutOfStep
 	}
 	b := rb.data[:frameLen+size]
 	for {
@@ -217,7 +236,9 @@ func takeHeld(sock [2]int, want uint64, rb *recvBuf) (dgram []byte, fds []int, f
 		case !present:
 			return nil, nil, false, nil
 		case seq != want:
-			discardPacket(sock[0])
+			if err := discardPacket(sock[0]); err != nil {
+				return nil, nil, false, err
+			}
 			continue
 		}
 		dgram, fds, err := takePacket(sock[0], rb)
@@ -230,10 +251,9 @@ func takeHeld(sock [2]int, want uint64, rb *recvBuf) (dgram []byte, fds []int, f
 // committed the removal.
 func dropTaken(sock [2]int) {
 	for range maxHeld {
-		if _, present, err := peekSeq(sock[0]); err != nil || !present {
+		if _, present, err := peekSeq(sock[0]); err != nil || !present || discardPacket(sock[0]) != nil {
 			return
 		}
-		discardPacket(sock[0])
 	}
 }
 
