@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"time"
 
 	"github.com/mpgo/mp/internal/ctxio"
 	"github.com/mpgo/mp/internal/descr"
@@ -207,15 +208,7 @@ func (c *Conn) recvStream(ctx context.Context, into []byte) (Msg, error) {
 		if s.ended != nil {
 			return 0, c.streamErr(ctx, s.ended, s.hdrN > 0)
 		}
-		var n int
-		var rerr error
-		err := c.rc.Read(func(fd uintptr) bool {
-			n, rerr = c.recvOnce(int(fd), b)
-			return rerr != unix.EAGAIN
-		})
-		if err == nil {
-			err = rerr
-		}
+		n, err := c.readStream(b)
 		if err != nil {
 			err = c.streamErr(ctx, err, s.hdrN+n > 0)
 		}
@@ -225,6 +218,35 @@ func (c *Conn) recvStream(ctx context.Context, into []byte) (Msg, error) {
 		return Msg{}, err
 	}
 	return s.takeFrame(c.limit())
+}
+
+// readStream reads once into b, waiting until something arrives. On a
+// Unix stream it polls for a while first (package spin), as a receive on
+// a SOCK_SEQPACKET socket does: the other side is most often another
+// process of this program, about to answer, and waking from the poller
+// costs most of a round trip. A network stream parks at once.
+func (c *Conn) readStream(b []byte) (int, error) {
+	var n int
+	rerr := error(unix.EAGAIN)
+	try := func(fd uintptr) bool {
+		n, rerr = c.recvOnce(int(fd), b)
+		return rerr != unix.EAGAIN
+	}
+	start := time.Now()
+	var err error
+	if c.stream.unix {
+		err = c.rc.Control(func(fd uintptr) { c.wait.Until(func() bool { return try(fd) }) })
+	}
+	if err == nil && rerr == unix.EAGAIN {
+		err = c.rc.Read(try)
+	}
+	if c.stream.unix {
+		c.wait.Waited(time.Since(start))
+	}
+	if err == nil {
+		err = rerr
+	}
+	return n, err
 }
 
 // takeFrame returns the frame just received whole as a message, reading
