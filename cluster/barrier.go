@@ -231,7 +231,13 @@ func (b *Barrier) await(ctx context.Context, w *rewatch, gen uint64, own string)
 		select {
 		case e, ok := <-w.updates():
 			if !ok {
-				return b.cl.error("wait", ErrClosed)
+				if err := w.lost(ctx); ctx.Err() != nil {
+					return ended()
+				} else if err != nil {
+					return b.cl.error("wait", err)
+				}
+				ws.reset()
+				break
 			}
 			if e == nil {
 				continue

@@ -99,7 +99,11 @@ func (cd *Cond) sleep(ctx context.Context, w *rewatch, key string, rev uint64) e
 			listing, listed = true, false
 		case e, ok := <-w.updates():
 			if !ok {
-				return cd.cl.error("wait", ErrClosed)
+				if err := w.lost(ctx); err != nil {
+					return cd.cl.rewatchError(ctx, err)
+				}
+				listing, listed = true, false
+				break
 			}
 			switch {
 			case e == nil:
@@ -183,7 +187,11 @@ func (cd *Cond) waiters(ctx context.Context) ([]jetstream.KeyValueEntry, error) 
 		select {
 		case e, ok := <-w.updates():
 			if !ok {
-				return nil, cd.cl.error("notify", ErrClosed)
+				if err := w.lost(ctx); err != nil {
+					return nil, cd.cl.rewatchError(ctx, err)
+				}
+				waiters = waiters[:0]
+				break
 			}
 			if e == nil {
 				return waiters, nil

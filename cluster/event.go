@@ -110,7 +110,11 @@ func (e *Event) Wait(ctx context.Context) error {
 		select {
 		case ent, ok := <-w.updates():
 			if !ok {
-				return e.cl.error("wait", ErrClosed)
+				// The new watch brings the flag as it is now.
+				if err := w.lost(ctx); err != nil {
+					return e.cl.rewatchError(ctx, err)
+				}
+				break
 			}
 			var now eventState
 			if ent != nil && ent.Operation() == jetstream.KeyValuePut {

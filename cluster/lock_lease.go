@@ -82,7 +82,11 @@ func acquire(ctx context.Context, nc *nats.Conn, cl cell, keys []string, st leas
 		select {
 		case e, ok := <-w.updates():
 			if !ok {
-				return nil, false, cl.error("lock", ErrClosed)
+				if err := w.lost(ctx); err != nil {
+					return nil, false, cl.rewatchError(ctx, err)
+				}
+				ws.reset() // the new watch brings every key's entry again
+				break
 			}
 			try = ws.saw(e)
 		case <-w.reconnected():

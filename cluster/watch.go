@@ -140,6 +140,27 @@ func (r *rewatch) restart(ctx context.Context) error {
 	return r.make(ctx, true)
 }
 
+// lost makes the watch again after its updates ended while the caller was
+// still reading them: with the connection closed, that is ErrClosed; with
+// the connection up, the engine ended the watch's consumer (one that
+// missed its heartbeats on a loaded machine, say), and the watch is made
+// again, as after a reconnection, a rewatchEvery later, so that a watch
+// the engine keeps ending costs a restart per rewatchEvery at most. The
+// new watch starts with the keys' current entries.
+func (r *rewatch) lost(ctx context.Context) error {
+	if r.nc.IsClosed() {
+		return ErrClosed
+	}
+	t := time.NewTimer(rewatchEvery)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return r.restart(ctx)
+}
+
 // stop stops the watch and the listening.
 func (r *rewatch) stop() {
 	_ = r.w.Stop()
