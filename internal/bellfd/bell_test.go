@@ -151,7 +151,15 @@ func TestSharedWithChild(t *testing.T) {
 	fd := newBell(t)
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), helperEnv+"=1")
-	cmd.ExtraFiles = []*os.File{os.NewFile(uintptr(fd), "bell")}
+	// The child's copy, in a File of its own (one made of fd would close
+	// fd when collected, whatever the number names by then).
+	dup, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	child := os.NewFile(uintptr(dup), "bell")
+	defer child.Close()
+	cmd.ExtraFiles = []*os.File{child}
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/mpgo/mp/internal/lockcore"
 	"github.com/mpgo/mp/internal/shmem"
 	"github.com/mpgo/mp/mptest"
+	"golang.org/x/sys/unix"
 )
 
 // The test binary is its own helper process: with helperEnv set, it maps
@@ -81,7 +82,15 @@ type child struct {
 
 func startHelper(t *testing.T, r *shmem.Region, op string) *child {
 	t.Helper()
-	f := os.NewFile(uintptr(r.FD()), "region")
+	// The child's copy of the region's descriptor, in a File of its own:
+	// a File made of r's descriptor itself would close it when collected,
+	// whatever that number names by then.
+	dup, err := unix.FcntlInt(uintptr(r.FD()), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := os.NewFile(uintptr(dup), "region")
+	defer f.Close()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), helperEnv+"="+op)
 	cmd.ExtraFiles = []*os.File{f}

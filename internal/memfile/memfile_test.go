@@ -196,7 +196,15 @@ func TestSharedWithChild(t *testing.T) {
 
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), helperEnv+"=hello from the child")
-	cmd.ExtraFiles = []*os.File{os.NewFile(uintptr(fd), "memfile")}
+	// The child's copy, in a File of its own (one made of fd would close
+	// fd when collected, whatever the number names by then).
+	dup, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	child := os.NewFile(uintptr(dup), "memfile")
+	defer child.Close()
+	cmd.ExtraFiles = []*os.File{child}
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("child: %v\n%s", err, out)
