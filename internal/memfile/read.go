@@ -7,6 +7,16 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// Read returns a copy, in memory of its own, of the first size bytes of
+// fd, read with pread (see ReadMessage).
+func Read(fd int, size int) ([]byte, error) {
+	buf := make([]byte, size)
+	if err := ReadAt(fd, buf); err != nil {
+		return nil, err
+	}
+	return buf, nil
+}
+
 // ReadAt fills p from the start of fd with pread. A file shorter than p is
 // a protocol error: its size was announced, and checked, before.
 func ReadAt(fd int, p []byte) error {
