@@ -4,11 +4,6 @@ package procinfo
 
 import (
 	"bytes"
-	"errors"
-	"fmt"
-	"syscall"
-
-	"golang.org/x/sys/unix"
 )
 
 // offComm is the offset of char ki_comm[COMMLEN+1] in struct kinfo_proc of
@@ -24,18 +19,9 @@ const (
 // the kernel's process table (sysctl kern.proc.pid), or an error matching
 // ErrNoProcess if there is none.
 func Describe(pid int) (Description, error) {
-	if pid <= 0 {
-		return Description{}, ErrNoProcess
-	}
-	raw, err := unix.SysctlRaw("kern.proc.pid", pid)
-	if errors.Is(err, syscall.ESRCH) || err == nil && len(raw) == 0 {
-		return Description{}, ErrNoProcess
-	}
+	raw, err := kinfo(pid, offComm+lenComm)
 	if err != nil {
-		return Description{}, fmt.Errorf("mp: read the state of process %d: %w", pid, err)
-	}
-	if len(raw) < offComm+lenComm {
-		return Description{}, fmt.Errorf("mp: process %d: short kinfo_proc (%d bytes)", pid, len(raw))
+		return Description{}, err
 	}
 	name := raw[offComm : offComm+lenComm]
 	if i := bytes.IndexByte(name, 0); i >= 0 {

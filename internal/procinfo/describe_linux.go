@@ -3,25 +3,14 @@ package procinfo
 import (
 	"bytes"
 	"errors"
-	"fmt"
-	"io/fs"
-	"os"
-	"strconv"
-	"syscall"
 )
 
 // Describe returns the command name and state letter of process pid, from
 // /proc/<pid>/stat, or an error matching ErrNoProcess if there is none.
 func Describe(pid int) (Description, error) {
-	if pid <= 0 {
-		return Description{}, ErrNoProcess
-	}
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ESRCH) {
-		return Description{}, ErrNoProcess
-	}
+	data, err := stat(pid)
 	if err != nil {
-		return Description{}, fmt.Errorf("mp: read the state of process %d: %w", pid, err)
+		return Description{}, err
 	}
 	return parseDescription(data)
 }

@@ -2,10 +2,7 @@ package procinfo
 
 import (
 	"bytes"
-	"fmt"
-	"os"
 	"runtime"
-	"strconv"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -17,29 +14,12 @@ import (
 // (a pipe, a socket, shared memory) is named by fstat. Should /dev/fd
 // fail, every number is probed.
 func OpenFDs() (map[int]string, error) {
-	ents, err := os.ReadDir("/dev/fd")
-	if err != nil {
-		if out, perr := probeFDs(); perr == nil {
-			return out, nil
+	return listFDs("/dev/fd", func(fd int) (string, error) {
+		if target, err := fdPath(fd); err == nil && target != "" {
+			return target, nil
 		}
-		return nil, fmt.Errorf("mp: list open descriptors: %w", err)
-	}
-	out := make(map[int]string, len(ents))
-	for _, e := range ents {
-		fd, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		target, err := fdPath(fd)
-		if err != nil || target == "" {
-			target, err = describeByStat(fd)
-		}
-		if err != nil {
-			continue // the descriptor ReadDir itself used, closed since
-		}
-		out[fd] = target
-	}
-	return out, nil
+		return describeByStat(fd)
+	})
 }
 
 // fdPath returns the path of the file fd refers to, by fcntl(F_GETPATH)

@@ -1,9 +1,7 @@
 package procinfo
 
 import (
-	"errors"
 	"fmt"
-	"syscall"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -16,18 +14,9 @@ const Available = true
 // struct kinfo_proc of <sys/sysctl.h>) says of process pid, or an error
 // matching ErrNoProcess if there is none.
 func Read(pid int) (Info, error) {
-	if pid <= 0 {
-		return Info{}, ErrNoProcess
-	}
-	raw, err := unix.SysctlRaw("kern.proc.pid", pid)
-	if errors.Is(err, syscall.ESRCH) || err == nil && len(raw) == 0 {
-		return Info{}, ErrNoProcess
-	}
+	raw, err := kinfo(pid, unix.SizeofKinfoProc)
 	if err != nil {
-		return Info{}, fmt.Errorf("mp: read the state of process %d: %w", pid, err)
-	}
-	if len(raw) < unix.SizeofKinfoProc {
-		return Info{}, fmt.Errorf("mp: process %d: short kinfo_proc (%d bytes)", pid, len(raw))
+		return Info{}, err
 	}
 	kp := (*unix.KinfoProc)(unsafe.Pointer(&raw[0]))
 	return infoOf(kp), nil

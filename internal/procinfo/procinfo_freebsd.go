@@ -4,9 +4,7 @@ package procinfo
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
-	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -37,9 +35,6 @@ const (
 // Read returns what the kernel's process table (sysctl kern.proc.pid)
 // says of process pid, or an error matching ErrNoProcess if there is none.
 func Read(pid int) (Info, error) {
-	if pid <= 0 {
-		return Info{}, ErrNoProcess
-	}
 	// FreeBSD does not keep ki_start: it computes it for each call as the
 	// process's start on the uptime clock plus the boot time, which moves
 	// when the wall clock is stepped. The start on the uptime clock, which
@@ -51,12 +46,9 @@ func Read(pid int) (Info, error) {
 		if err != nil {
 			return Info{}, err
 		}
-		raw, err := unix.SysctlRaw("kern.proc.pid", pid)
-		if errors.Is(err, syscall.ESRCH) || err == nil && len(raw) == 0 {
-			return Info{}, ErrNoProcess
-		}
+		raw, err := kinfo(pid, minKinfo)
 		if err != nil {
-			return Info{}, fmt.Errorf("mp: read the state of process %d: %w", pid, err)
+			return Info{}, err
 		}
 		after, err := bootTime()
 		if err != nil {

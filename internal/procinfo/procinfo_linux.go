@@ -21,17 +21,27 @@ var Available = func() bool {
 // ErrNoProcess if there is none. Another error (this process out of
 // descriptors, say) says nothing about pid.
 func Read(pid int) (Info, error) {
+	data, err := stat(pid)
+	if err != nil {
+		return Info{}, err
+	}
+	return parseStat(data)
+}
+
+// stat returns process pid's /proc/<pid>/stat line, or an error matching
+// ErrNoProcess if there is no such process.
+func stat(pid int) ([]byte, error) {
 	if pid <= 0 {
-		return Info{}, ErrNoProcess
+		return nil, ErrNoProcess
 	}
 	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ESRCH) {
-		return Info{}, ErrNoProcess
+		return nil, ErrNoProcess
 	}
 	if err != nil {
-		return Info{}, fmt.Errorf("mp: read the state of process %d: %w", pid, err)
+		return nil, fmt.Errorf("mp: read the state of process %d: %w", pid, err)
 	}
-	return parseStat(data)
+	return data, nil
 }
 
 // parseStat parses a /proc/<pid>/stat line: pid (comm) state ppid pgrp …
