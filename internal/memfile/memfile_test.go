@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/mpgo/mp/internal/errs"
+	"github.com/mpgo/mp/internal/fdtest"
 	"github.com/mpgo/mp/internal/memfile"
 	"golang.org/x/sys/unix"
 )
@@ -108,45 +109,12 @@ func TestReadShort(t *testing.T) {
 	}
 }
 
-// Check refuses what is not shared memory made by Create.
-func TestCheckRefusesPipe(t *testing.T) {
-	p := make([]int, 2)
-	if err := unix.Pipe(p); err != nil {
-		t.Fatal(err)
+// Check refuses what is not shared memory made by Create: a named file
+// may be on any mount, and anyone may resize it.
+func TestCheckRefusesForeign(t *testing.T) {
+	for what, fd := range fdtest.Foreign(t) {
+		wantRefused(t, what, fd)
 	}
-	defer unix.Close(p[0])
-	defer unix.Close(p[1])
-	wantRefused(t, "pipe", p[0])
-}
-
-func TestCheckRefusesSocket(t *testing.T) {
-	s, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(s[0])
-	defer unix.Close(s[1])
-	wantRefused(t, "socket", s[0])
-}
-
-// A named file may be on any mount, and anyone may resize it.
-func TestCheckRefusesNamedFile(t *testing.T) {
-	f, err := os.Create(filepath.Join(t.TempDir(), "named"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	f.Truncate(4096)
-	wantRefused(t, "named file", int(f.Fd()))
-}
-
-func TestCheckRefusesDirectory(t *testing.T) {
-	f, err := os.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	wantRefused(t, "directory", int(f.Fd()))
 }
 
 func wantRefused(t *testing.T, what string, fd int) {
