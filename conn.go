@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"reflect"
 
+	"github.com/mpgo/mp/internal/connring"
 	"github.com/mpgo/mp/internal/descr"
+	"github.com/mpgo/mp/internal/platform"
 	"github.com/mpgo/mp/internal/transport"
 	"github.com/mpgo/mp/internal/wire"
 )
@@ -29,6 +31,10 @@ const connTag = wire.TagBase + 0x01
 // on the same pipe. The other end sees io.EOF once every copy of this end, in
 // every process, is closed.
 type Conn struct {
+	// A Pipe's end is r (shared-memory rings, package connring) where the
+	// system has them; a Conn made by Listen or Dial, or a Pipe's end on
+	// the portable mechanisms, is t (a socket).
+	r        *connring.End
 	t        *transport.Conn
 	readable bool
 	writable bool
@@ -52,15 +58,35 @@ const (
 // connMeta is what travels with a Conn's descriptor.
 type connMeta struct {
 	Readable, Writable bool
+	// Ring: the descriptors are a ring pipe's (socket, memory), and Side
+	// is the end's side.
+	Ring bool `cbor:",omitempty"`
+	Side int  `cbor:",omitempty"`
 }
+
+// ringPipes says whether Pipe carries messages through shared memory
+// (package connring): on Linux's own mechanisms.
+var ringPipes = !platform.Portable
 
 // Pipe returns the two ends of a new pipe. If duplex is true, both ends send
 // and receive; otherwise the first end only receives and the second only
 // sends (Python: Pipe(duplex=False) returns (reader, writer)).
 //
-// A message of up to 64 KiB travels in one datagram of a Unix socket; a
-// larger one is written to a memfd whose descriptor travels instead.
+// On Linux, messages travel through a ring in shared memory, one for each
+// direction, so that a small message costs no system call while the
+// reader is running; a message with handles, or larger than 64 KiB,
+// travels as a datagram of a Unix socket (a large one in a memfd whose
+// descriptor travels instead), with a ticket in the ring that keeps its
+// place. On the portable mechanisms every message is a frame of a Unix
+// stream socket.
 func Pipe(duplex bool) (*Conn, *Conn, error) {
+	if ringPipes {
+		a, b, err := connring.Pair()
+		if err != nil {
+			return nil, nil, err
+		}
+		return &Conn{r: a, readable: true, writable: duplex}, &Conn{r: b, readable: duplex, writable: true}, nil
+	}
 	a, b, err := transport.Pair()
 	if err != nil {
 		return nil, nil, err
@@ -79,7 +105,14 @@ func (c *Conn) Send(ctx context.Context, v any) error {
 		return fmt.Errorf("mp: encode: %w", err)
 	}
 	defer descr.Close(fds)
-	return c.t.Send(ctx, transport.Msg{Kind: msgValue, Data: data, FDs: fds})
+	return c.send(ctx, transport.Msg{Kind: msgValue, Data: data, FDs: fds})
+}
+
+func (c *Conn) send(ctx context.Context, m transport.Msg) error {
+	if c.r != nil {
+		return c.r.Send(ctx, m)
+	}
+	return c.t.Send(ctx, m)
 }
 
 // SendBytes sends b as one message, without encoding (Python:
@@ -88,7 +121,7 @@ func (c *Conn) SendBytes(ctx context.Context, b []byte) error {
 	if !c.writable {
 		return ErrReadOnly
 	}
-	return c.t.Send(ctx, transport.Msg{Kind: msgBytes, Data: b})
+	return c.send(ctx, transport.Msg{Kind: msgBytes, Data: b})
 }
 
 // Recv receives the next message into v, a non-nil pointer, blocking until
@@ -146,7 +179,13 @@ func (c *Conn) RecvBytesInto(ctx context.Context, buf []byte) (int, error) {
 	if !c.readable {
 		return 0, ErrWriteOnly
 	}
-	m, err := c.t.RecvInto(ctx, buf)
+	var m transport.Msg
+	var err error
+	if c.r != nil {
+		m, err = c.r.Recv(ctx, buf)
+	} else {
+		m, err = c.t.RecvInto(ctx, buf)
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -164,6 +203,9 @@ func (c *Conn) recv(ctx context.Context) (transport.Msg, error) {
 	if !c.readable {
 		return transport.Msg{}, ErrWriteOnly
 	}
+	if c.r != nil {
+		return c.r.Recv(ctx, nil)
+	}
 	return c.t.Recv(ctx)
 }
 
@@ -177,6 +219,9 @@ func (c *Conn) recv(ctx context.Context) (transport.Msg, error) {
 func (c *Conn) Poll(ctx context.Context) (bool, error) {
 	if !c.readable {
 		return false, ErrWriteOnly
+	}
+	if c.r != nil {
+		return c.r.Poll(ctx)
 	}
 	return c.t.Poll(ctx)
 }
@@ -203,12 +248,23 @@ func (c *Conn) SetMaxMessageSize(n int) {
 	if n <= 0 && c.network {
 		n = DefaultNetMaxMessageSize
 	}
+	if c.r != nil {
+		c.r.SetMaxSize(n)
+		return
+	}
 	c.t.SetMaxSize(n)
 }
 
 // Fd returns the descriptor of this end (Python: fileno), or -1 once closed.
-// It stays owned by the Conn.
+// It stays owned by the Conn. It is readable when a message waits or the
+// other end is closed. For a Pipe's end on Linux, whose small messages
+// travel in shared memory, senders keep that true for every message sent
+// after the first call of Fd; a message that already waited then may not
+// make it readable: check Ready first, as Wait does.
 func (c *Conn) Fd() int {
+	if c.r != nil {
+		return c.r.Fd()
+	}
 	fd := -1
 	c.t.Control(func(f int) { fd = f })
 	return fd
@@ -216,18 +272,34 @@ func (c *Conn) Fd() int {
 
 // Close closes this end in this process. Blocked calls return ErrClosed.
 // Closing twice returns ErrClosed.
-func (c *Conn) Close() error { return c.t.Close() }
+func (c *Conn) Close() error {
+	if c.r != nil {
+		return c.r.Close()
+	}
+	return c.t.Close()
+}
 
 // MarshalCBOR is plumbing: part of how a Conn travels to another
 // process (see Handles in the package doc); not for direct use.
 func (c *Conn) MarshalCBOR() ([]byte, error) {
+	if c.r != nil {
+		var data []byte
+		var merr error
+		err := c.r.Control(func(fds [2]int) {
+			data, merr = wire.MarshalHandle(connTag, fds[:], connMeta{c.readable, c.writable, true, c.r.Side()})
+		})
+		if err != nil {
+			return nil, fmt.Errorf("mp: send a closed Conn: %w", err)
+		}
+		return data, merr
+	}
 	if c.t.Stream() {
 		return nil, fmt.Errorf("%w: a Conn over TCP cannot travel to another process", ErrHandles)
 	}
 	var data []byte
 	var merr error
 	err := c.t.Control(func(fd int) {
-		data, merr = wire.MarshalHandle(connTag, []int{fd}, connMeta{c.readable, c.writable})
+		data, merr = wire.MarshalHandle(connTag, []int{fd}, connMeta{Readable: c.readable, Writable: c.writable})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("mp: send a closed Conn: %w", err)
@@ -242,6 +314,18 @@ func (c *Conn) UnmarshalCBOR(data []byte) error {
 	fds, err := wire.UnmarshalHandle(data, connTag, &meta)
 	if err != nil {
 		return err
+	}
+	if meta.Ring {
+		if len(fds) != 2 {
+			descr.Close(fds)
+			return fmt.Errorf("%w: a pipe's Conn handle with %d descriptors, want 2", ErrProtocol, len(fds))
+		}
+		r, err := connring.Attach([2]int(fds), meta.Side)
+		if err != nil {
+			return err
+		}
+		*c = Conn{r: r, readable: meta.Readable, writable: meta.Writable}
+		return nil
 	}
 	if len(fds) != 1 {
 		descr.Close(fds)

@@ -58,6 +58,15 @@ func isReady(o any) bool {
 	if p, ok := o.(*Process); ok {
 		return p.ended()
 	}
+	if c, ok := o.(*Conn); ok && c.r != nil {
+		// From now on its descriptor is readable while a message waits;
+		// one may wait already.
+		if !c.readable {
+			return false
+		}
+		ready, _ := c.r.Armed()
+		return ready
+	}
 	if c, ok := o.(*Conn); ok && c.t.Framed() {
 		// Its socket is readable from a message's first byte; Ready waits
 		// for the last.

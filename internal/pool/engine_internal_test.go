@@ -154,7 +154,7 @@ func TestEngineRefusesTooManyDescriptors(t *testing.T) {
 		tk.FDs = append(tk.FDs, fd)
 	}
 	e.Run(tk)
-	if r := await(t, o); r.Err == nil || !strings.Contains(r.Err.Error(), "handles, at most") {
+	if r := await(t, o); r.Err == nil || !strings.Contains(r.Err.Error(), "descriptors (a handle carries one or more), at most") {
 		t.Fatalf("task with %d descriptors: %v", len(tk.FDs), r.Err)
 	}
 	o = newOwner()

@@ -84,7 +84,7 @@ func (wl *workerLoop) invoke(ctx context.Context, t workerTask) (byte, []byte, [
 	data, fds, err := wl.call(tctx, t, item)
 	if err == nil && len(fds) > maxBatchFDs {
 		descr.Close(fds)
-		err = fmt.Errorf("mp: a task's result holds %d handles, at most %d", len(fds), maxBatchFDs)
+		err = fmt.Errorf("mp: a task's result holds %d descriptors (a handle carries one or more), at most %d", len(fds), maxBatchFDs)
 	}
 	switch {
 	case err == nil:

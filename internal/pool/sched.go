@@ -49,7 +49,7 @@ func (e *Engine) Run(ts ...*Task) {
 	}
 	for _, t := range ts {
 		if len(t.FDs) > maxBatchFDs {
-			ds = e.resolveLocked(ds, t, Result{Err: fmt.Errorf("mp: a task's argument holds %d handles, at most %d", len(t.FDs), maxBatchFDs)})
+			ds = e.resolveLocked(ds, t, Result{Err: fmt.Errorf("mp: a task's argument holds %d descriptors (a handle carries one or more), at most %d", len(t.FDs), maxBatchFDs)})
 			continue
 		}
 		e.queue.push(t)

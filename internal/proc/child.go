@@ -149,7 +149,7 @@ func lifeline(ctl *transport.Conn, cancel context.CancelFunc) {
 func reply(ctl *transport.Conn, name string, res []byte, fds []int, err error) int {
 	if err == nil && len(fds) > maxResultFDs {
 		descr.Close(fds)
-		res, fds, err = nil, nil, fmt.Errorf("mp: the result holds %d handles, at most %d", len(fds), maxResultFDs)
+		res, fds, err = nil, nil, fmt.Errorf("mp: the result holds %d descriptors (a handle carries one or more), at most %d", len(fds), maxResultFDs)
 	}
 	defer descr.Close(fds)
 	msg := resultMsg{Value: res}

@@ -12,8 +12,8 @@ import (
 )
 
 // A datagram starts with a 16-byte header: the message kind (the upper
-// layer's business), flags, six zero bytes, and a length as 8 big-endian
-// bytes, zero unless flagMemfd is set. With flagMemfd, the payload lives in
+// layer's business), flags, two zero bytes, the message's Seq as 4
+// big-endian bytes, and a length as 8 big-endian bytes, zero unless flagMemfd is set. With flagMemfd, the payload lives in
 // a memfd that travels as the last descriptor, the length is its size, and
 // the header is the whole datagram; otherwise the payload follows the
 // header.
@@ -45,8 +45,9 @@ const (
 )
 
 // putHeader writes a datagram's header to b.
-func putHeader(b *[headerLen]byte, kind, flags byte, memfdSize uint64) {
+func putHeader(b *[headerLen]byte, kind, flags byte, seq uint32, memfdSize uint64) {
 	*b = [headerLen]byte{kind, flags}
+	binary.BigEndian.PutUint32(b[4:], seq)
 	binary.BigEndian.PutUint64(b[8:], memfdSize)
 }
 
@@ -86,9 +87,10 @@ func parseHeaderAnd(buf, payload []byte, owned bool, fds []int, maxSize int) (Ms
 	if flags&^knownFlags != 0 {
 		return Msg{}, protoErr(fmt.Sprintf("unknown datagram flags %#x", flags))
 	}
-	if binary.BigEndian.Uint64(buf[:8])&0xffffffffffff != 0 {
+	if buf[2] != 0 || buf[3] != 0 {
 		return Msg{}, protoErr("datagram header with unknown fields set")
 	}
+	seq := binary.BigEndian.Uint32(buf[4:8])
 	size := binary.BigEndian.Uint64(buf[8:headerLen])
 	if flags&flagMemfd == 0 {
 		if size != 0 {
@@ -101,7 +103,7 @@ func parseHeaderAnd(buf, payload []byte, owned bool, fds []int, maxSize int) (Ms
 		if !owned {
 			data = bytes.Clone(payload)
 		}
-		return Msg{Kind: kind, Data: data, FDs: fds}, nil
+		return Msg{Kind: kind, Data: data, FDs: fds, Seq: seq}, nil
 	}
 	if len(payload) != 0 || len(fds) == 0 {
 		return Msg{}, protoErr("malformed large-message datagram")
@@ -116,5 +118,5 @@ func parseHeaderAnd(buf, payload []byte, owned bool, fds []int, maxSize int) (Ms
 		descr.Close(fds)
 		return Msg{}, err
 	}
-	return Msg{Kind: kind, Data: data, FDs: fds}, nil
+	return Msg{Kind: kind, Data: data, FDs: fds, Seq: seq}, nil
 }

@@ -1,6 +1,8 @@
 package transport
 
 import (
+	"errors"
+
 	"github.com/mpgo/mp/internal/errs"
 	"golang.org/x/sys/unix"
 )
@@ -23,6 +25,10 @@ type Msg struct {
 	Kind byte
 	Data []byte
 	FDs  []int
+	// Seq is a number the layer above gives the message (package connring
+	// numbers the datagrams of a ring's tickets). Only a SOCK_SEQPACKET
+	// datagram carries it; a stream Conn refuses a message with one.
+	Seq uint32
 }
 
 // Close closes the message's descriptors.
@@ -32,5 +38,9 @@ func (m *Msg) Close() {
 	}
 	m.FDs = nil
 }
+
+// ErrWouldBlock is the error of TrySend and TryRecvInto when the socket
+// could not take the message, or had none, without waiting.
+var ErrWouldBlock = errors.New("mp: transport: would block")
 
 func protoErr(msg string) error { return errs.ProtocolError(msg) }

@@ -28,7 +28,7 @@ func TestLargeMessageNeedsSealedMemfd(t *testing.T) {
 	defer f.Close()
 	f.Write(make([]byte, 1<<16))
 	var hdr [headerLen]byte
-	putHeader(&hdr, 1, flagMemfd, 1<<16)
+	putHeader(&hdr, 1, flagMemfd, 0, 1<<16)
 	a.Control(func(fd int) {
 		if err := unix.Sendmsg(fd, hdr[:], unix.UnixRights(int(f.Fd())), nil, 0); err != nil {
 			t.Fatal(err)

@@ -118,7 +118,7 @@ func NewConn(fd int) (*Conn, error) {
 	}
 	c := &Conn{f: f, rc: rc, rmu: ctxio.NewLock(), wmu: ctxio.NewLock()}
 	c.pk.inline = inlineLimit(fd)
-	c.pk.recv.pollFn, c.pk.recv.readFn, c.pk.recv.tryFn = c.pollRecv, c.readRecv, c.tryRecv
+	c.pk.recv.pollFn, c.pk.recv.onceFn, c.pk.recv.readFn, c.pk.recv.tryFn = c.pollRecv, c.onceRecv, c.readRecv, c.tryRecv
 	c.pk.send.tryFn, c.pk.send.writeFn = c.tryWrite, c.writeOnce
 	return c, nil
 }
@@ -126,7 +126,11 @@ func NewConn(fd int) (*Conn, error) {
 // sendPacket sends m as one datagram: the payload inline if it fits the
 // socket's send buffer, else in a sealed memfd sent as the last
 // descriptor.
-func (c *Conn) sendPacket(ctx context.Context, m Msg) error {
+func (c *Conn) sendPacket(ctx context.Context, m Msg) error { return c.sendPacketMode(ctx, m, true) }
+
+// sendPacketMode is sendPacket; without park, a send that finds the
+// socket's buffer full returns ErrWouldBlock, having sent nothing.
+func (c *Conn) sendPacketMode(ctx context.Context, m Msg, park bool) error {
 	if len(m.FDs) > maxFDs {
 		return fmt.Errorf("mp: %d descriptors in one message, at most %d", len(m.FDs), maxFDs)
 	}
@@ -140,13 +144,13 @@ func (c *Conn) sendPacket(ctx context.Context, m Msg) error {
 		}
 		defer unix.Close(memfd)
 		fds := append(m.FDs[:len(m.FDs):len(m.FDs)], memfd)
-		return c.sendmsg(ctx, m.Kind, flagMemfd, uint64(len(m.Data)), nil, unix.UnixRights(fds...))
+		return c.sendmsg(ctx, park, m.Kind, flagMemfd, m.Seq, uint64(len(m.Data)), nil, unix.UnixRights(fds...))
 	}
 	var oob []byte
 	if len(m.FDs) > 0 {
 		oob = unix.UnixRights(m.FDs...)
 	}
-	return c.sendmsg(ctx, m.Kind, 0, 0, m.Data, oob)
+	return c.sendmsg(ctx, park, m.Kind, 0, m.Seq, 0, m.Data, oob)
 }
 
 // sendState is the state of one send, kept in the Conn (under wmu) so that
@@ -163,14 +167,15 @@ type sendState struct {
 
 // sendmsg sends one datagram, a header (see putHeader) and data, with the
 // control message oob. It tries once at once; only a send that finds the socket's
-// buffer full arms ctx's deadline and waits in the poller.
-func (c *Conn) sendmsg(ctx context.Context, kind, flags byte, memfdSize uint64, data, oob []byte) error {
+// buffer full arms ctx's deadline and waits in the poller, if park (else
+// it returns ErrWouldBlock).
+func (c *Conn) sendmsg(ctx context.Context, park bool, kind, flags byte, seq uint32, memfdSize uint64, data, oob []byte) error {
 	if err := c.wmu.Lock(ctx); err != nil {
 		return err
 	}
 	defer c.wmu.Unlock()
 	s := &c.pk.send
-	putHeader(&s.hdr, kind, flags, memfdSize)
+	putHeader(&s.hdr, kind, flags, seq, memfdSize)
 	s.iov[0] = unix.Iovec{Base: &s.hdr[0]}
 	s.iov[0].SetLen(headerLen)
 	s.msg.Iov = &s.iov[0]
@@ -193,6 +198,9 @@ func (c *Conn) sendmsg(ctx context.Context, kind, flags byte, memfdSize uint64, 
 		s.err = nil
 	}()
 	err := c.rc.Control(s.tryFn)
+	if err == nil && s.err == unix.EAGAIN && !park {
+		return ErrWouldBlock
+	}
 	if err == nil && s.err == unix.EAGAIN {
 		disarm := ctxio.ArmDeadline(ctx, c.f.SetWriteDeadline)
 		err = c.rc.Write(s.writeFn)
@@ -226,6 +234,12 @@ func (c *Conn) writeOnce(fd uintptr) bool {
 // recvPacket receives one datagram, into buf if its payload fits (see
 // RecvInto). Called with rmu held.
 func (c *Conn) recvPacket(ctx context.Context, buf []byte) (Msg, error) {
+	return c.recvPacketMode(ctx, buf, true)
+}
+
+// recvPacketMode is recvPacket; without park, it makes one receive, with
+// no polling, and returns ErrWouldBlock if no datagram waits.
+func (c *Conn) recvPacketMode(ctx context.Context, buf []byte, park bool) (Msg, error) {
 	if c.pk.rbuf == nil {
 		c.pk.rbuf = make([]byte, smallRecv)
 		c.pk.oob = make([]byte, unix.CmsgSpace(4*maxFDs+12))
@@ -235,7 +249,7 @@ func (c *Conn) recvPacket(ctx context.Context, buf []byte) (Msg, error) {
 	}
 	c.pk.recv.into = buf
 	defer func() { c.pk.recv.into = nil }()
-	return c.recvmsg(ctx)
+	return c.recvmsg(ctx, park)
 }
 
 // recvState is the state of one receive, kept in the Conn (under rmu) so
@@ -257,6 +271,7 @@ type recvState struct {
 	large  bool
 	done   bool
 	pollFn func(fd uintptr)
+	onceFn func(fd uintptr)
 	readFn func(fd uintptr) bool
 	tryFn  func() bool
 }
@@ -266,6 +281,13 @@ type recvState struct {
 func (c *Conn) pollRecv(fd uintptr) {
 	c.pk.recv.fd = int(fd)
 	c.pk.recv.done = c.wait.Until(c.pk.recv.tryFn)
+}
+
+// onceRecv makes one receive, without polling; r.done reports whether it
+// got an answer.
+func (c *Conn) onceRecv(fd uintptr) {
+	c.pk.recv.fd = int(fd)
+	c.pk.recv.done = c.tryRecv()
 }
 
 // readRecv makes one receive; it returns false to park until the socket
@@ -350,7 +372,7 @@ func peekSize(fd int) (int, error) {
 	}
 }
 
-func (c *Conn) recvmsg(ctx context.Context) (Msg, error) {
+func (c *Conn) recvmsg(ctx context.Context, park bool) (Msg, error) {
 	if c.pk.spill == nil {
 		s, err := newSpillRegion(maxDatagram - smallRecv)
 		if err != nil {
@@ -361,7 +383,15 @@ func (c *Conn) recvmsg(ctx context.Context) (Msg, error) {
 	r := &c.pk.recv
 	r.err, r.reset = nil, false
 	start := time.Now()
-	err := c.rc.Control(r.pollFn)
+	fn := r.pollFn
+	if !park {
+		fn = r.onceFn
+	}
+	err := c.rc.Control(fn)
+	if err == nil && !r.done && !park {
+		r.err, r.first = nil, nil
+		return Msg{}, ErrWouldBlock
+	}
 	if err == nil && !r.done {
 		disarm := ctxio.ArmDeadline(ctx, c.f.SetReadDeadline)
 		err = c.rc.Read(r.readFn)

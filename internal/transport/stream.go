@@ -120,6 +120,8 @@ func (c *Conn) sendStream(ctx context.Context, m Msg) error {
 		return fmt.Errorf("mp: %d descriptors in one message, at most %d", len(m.FDs), maxFDs)
 	case uint64(len(m.Data)) > 1<<32-1:
 		return fmt.Errorf("%w: %d bytes in one message", errs.ErrTooLarge, len(m.Data))
+	case m.Seq != 0:
+		return protoErr("a stream carries no message numbers")
 	}
 	if c.closed.Load() {
 		return errs.ErrClosed

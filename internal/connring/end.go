@@ -1,0 +1,251 @@
+package connring
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mpgo/mp/internal/ctxio"
+	"github.com/mpgo/mp/internal/descr"
+	"github.com/mpgo/mp/internal/errs"
+	"github.com/mpgo/mp/internal/futex"
+	"github.com/mpgo/mp/internal/shmem"
+	"github.com/mpgo/mp/internal/spin"
+	"github.com/mpgo/mp/internal/transport"
+	"golang.org/x/sys/unix"
+)
+
+// End is one end of a pipe, in one process: a socket and the mapping of
+// the pipe's memory. Its methods are safe for concurrent use; any number
+// of processes may hold the same end.
+type End struct {
+	sock *transport.Conn
+	reg  *shmem.Region
+	side       int
+	// out is the direction this end sends on, in the one it reads.
+	out, in dir
+
+	// live is held (shared) by every operation and exclusively by Close,
+	// which unmaps the memory.
+	live   sync.RWMutex
+	closed atomic.Bool
+
+	// rmu serializes this process's receives (and polls) on this end, wmu
+	// its sends.
+	rmu, wmu ctxio.Lock
+	// wait is how a receive polls the ring before it sleeps; used under rmu.
+	wait     spin.Waiter
+	notEmpty func() bool
+
+	// maxSize caps a received message (zero: 1 GiB).
+	maxSize atomic.Int64
+	// checked is when a send last looked for a closed peer (nanoseconds
+	// since epoch).
+	checked atomic.Int64
+}
+
+// epoch is this process's clock origin for End.checked.
+var epoch = time.Now()
+
+// peerCheck is how often, at most, a send looks whether the other end is
+// still open: a look is a system call, and a send into the ring makes none.
+const peerCheck = time.Millisecond
+
+// Supported reports whether this build can carry a pipe through shared
+// memory: on Linux's own mechanisms.
+func Supported() bool {
+	a, b, err := transport.Pair()
+	if err != nil {
+		return false
+	}
+	defer a.Close()
+	defer b.Close()
+	return a.CanTry()
+}
+
+// Pair makes a new pipe and returns its two ends, side 0 and side 1.
+func Pair() (*End, *End, error) {
+	s0, s1, err := transport.Pair()
+	if err != nil {
+		return nil, nil, err
+	}
+	closeAll := func() {
+		s0.Close()
+		s1.Close()
+	}
+	if !s0.CanTry() {
+		closeAll()
+		return nil, nil, errors.ErrUnsupported
+	}
+	r0, err := newRegion(RingSize)
+	if err != nil {
+		closeAll()
+		return nil, nil, err
+	}
+	dup, err := unix.FcntlInt(uintptr(r0.FD()), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		r0.Close()
+		closeAll()
+		return nil, nil, fmt.Errorf("mp: dup: %w", err)
+	}
+	r1, err := shmem.FromFD(dup)
+	if err != nil {
+		r0.Close()
+		closeAll()
+		return nil, nil, err
+	}
+	return newEnd(s0, r0, RingSize, 0), newEnd(s1, r1, RingSize, 1), nil
+}
+
+func newEnd(sock *transport.Conn, reg *shmem.Region, ringSize, side int) *End {
+	mem := reg.Bytes()
+	e := &End{
+		sock: sock, reg: reg, side: side,
+		out: dirOf(mem, ringSize, side),
+		in:  dirOf(mem, ringSize, 1-side),
+		rmu: ctxio.NewLock(), wmu: ctxio.NewLock(),
+	}
+	e.notEmpty = func() bool { return !e.in.empty() }
+	return e
+}
+
+// Attach makes an End of the descriptors Control gives another process (the
+// socket, the memory) and the end's side; it takes ownership of them (on
+// error they are closed).
+func Attach(fds [2]int, side int) (*End, error) {
+	if side != 0 && side != 1 {
+		descr.Close(fds[:])
+		return nil, corrupt(fmt.Sprintf("side %d", side))
+	}
+	reg, err := shmem.FromFD(fds[1])
+	if err != nil {
+		unix.Close(fds[0])
+		return nil, err
+	}
+	ringSize, err := ringSizeOf(reg.Bytes())
+	if err != nil {
+		reg.Close()
+		unix.Close(fds[0])
+		return nil, err
+	}
+	sock, err := transport.NewConn(fds[0])
+	if err != nil {
+		reg.Close()
+		return nil, err
+	}
+	if !sock.CanTry() {
+		reg.Close()
+		sock.Close()
+		return nil, errors.ErrUnsupported
+	}
+	return newEnd(sock, reg, ringSize, side), nil
+}
+
+// Side is the end's side, 0 or 1: it sends on ring Side and reads the
+// other.
+func (e *End) Side() int { return e.side }
+
+// Control calls fn with the end's descriptors (socket, memory), which stay
+// open until fn returns.
+func (e *End) Control(fn func(fds [2]int)) error {
+	if err := e.enter(); err != nil {
+		return err
+	}
+	defer e.live.RUnlock()
+	return e.sock.Control(func(s int) { fn([2]int{s, e.reg.FD()}) })
+}
+
+// SetMaxSize caps the size of the messages this end receives (zero or less:
+// 1 GiB). A larger message is discarded with an error matching
+// errs.ErrTooLarge.
+func (e *End) SetMaxSize(n int) {
+	e.maxSize.Store(int64(n))
+	e.sock.SetMaxSize(n)
+}
+
+func (e *End) limit() int {
+	if n := e.maxSize.Load(); n > 0 {
+		return int(n)
+	}
+	return 1 << 30
+}
+
+// SetSpin switches off (or on again) the polling of the ring a receive
+// does before it sleeps (package spin).
+func (e *End) SetSpin(on bool) { e.wait.SetPolling(on) }
+
+// enter starts an operation: it holds live shared, unless the End is
+// closed.
+func (e *End) enter() error {
+	e.live.RLock()
+	if e.closed.Load() {
+		e.live.RUnlock()
+		return errs.ErrClosed
+	}
+	return nil
+}
+
+// Close closes this end in this process. Blocked operations return
+// errs.ErrClosed.
+func (e *End) Close() error {
+	if e.closed.Swap(true) {
+		return errs.ErrClosed
+	}
+	// Closing the sockets ends sleeps in the poller; a sender asleep for
+	// room is woken and sees closed.
+	err := e.sock.Close()
+	futex.WakeAll(e.out.pops)
+	e.live.Lock()
+	e.reg.Close()
+	e.live.Unlock()
+	return err
+}
+
+// lock takes a direction's lock. A holder that died leaves a ring every
+// step of whose changes was committed by one store (see the package doc),
+// so there is nothing to repair.
+func lock(ctx context.Context, d *dir) error {
+	if d.lk.TryFast() {
+		return nil
+	}
+	_, err := d.lk.Lock(ctx)
+	return err
+}
+
+// since is the time since epoch, in nanoseconds.
+func since() int64 { return int64(time.Since(epoch)) }
+
+// peerGone returns an error matching EPIPE if every copy of the other end
+// is closed. Unless force, it looks at most once per peerCheck.
+func (e *End) peerGone(force bool) error {
+	now := since()
+	if !force && now-e.checked.Load() < int64(peerCheck) {
+		return nil
+	}
+	e.checked.Store(now)
+	var hup bool
+	err := e.sock.Control(func(fd int) {
+		pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}
+		if n, err := unix.Poll(pfd, 0); err == nil && n > 0 {
+			hup = pfd[0].Revents&(unix.POLLHUP|unix.POLLERR) != 0
+		}
+	})
+	if err != nil {
+		return err
+	}
+	if hup {
+		return fmt.Errorf("mp: send: %w", unix.EPIPE)
+	}
+	return nil
+}
+
+// ticket encodes a ticket's payload.
+func ticket(seq uint32) []byte { return binary.LittleEndian.AppendUint32(nil, seq) }
+
+// isEOF reports a receive's end of stream.
+func isEOF(err error) bool { return errors.Is(err, io.EOF) }

@@ -1,0 +1,272 @@
+package connring
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/mpgo/mp/internal/errs"
+	"github.com/mpgo/mp/internal/futex"
+	"github.com/mpgo/mp/internal/transport"
+)
+
+// Recv receives the next message, blocking until one comes or ctx ends. It
+// returns io.EOF once every copy of the other end is closed and every
+// message sent has been received. If buf is long enough for the message's
+// bytes, they are received into it (the message's Data is then a prefix
+// of buf); otherwise into memory of their own. The caller owns the
+// message's descriptors.
+func (e *End) Recv(ctx context.Context, buf []byte) (transport.Msg, error) {
+	if err := e.enter(); err != nil {
+		return transport.Msg{}, err
+	}
+	defer e.live.RUnlock()
+	if err := e.rmu.Lock(ctx); err != nil {
+		return transport.Msg{}, err
+	}
+	defer e.rmu.Unlock()
+	start := time.Now()
+	defer func() { e.wait.Waited(time.Since(start)) }()
+	for {
+		e.wait.Until(e.notEmpty)
+		m, ok, err := e.take(ctx, buf, true)
+		if ok || err != nil {
+			return m, err
+		}
+		if err := e.sleep(ctx); err != nil {
+			return transport.Msg{}, err
+		}
+	}
+}
+
+// Poll waits until a message can be received without blocking, or the
+// other end is closed, and reports whether one can; it returns false, nil
+// when ctx ends first. With an ended ctx it answers at once.
+func (e *End) Poll(ctx context.Context) (bool, error) {
+	if err := e.enter(); err != nil {
+		return false, err
+	}
+	defer e.live.RUnlock()
+	if err := e.rmu.Lock(ctx); err != nil {
+		return false, nil
+	}
+	defer e.rmu.Unlock()
+	for {
+		if !e.in.empty() {
+			return true, nil
+		}
+		ready, registered, err := e.lookEmpty(ctx, ctx.Err() == nil)
+		if ready || err != nil || !registered {
+			return ready, err
+		}
+		// Registered as a sleeper: sleep, which unregisters.
+		if err := e.sleep(ctx); err != nil {
+			if ctx.Err() != nil {
+				return false, nil
+			}
+			return false, err
+		}
+	}
+}
+
+// Armed makes the socket readable whenever a message waits, from now
+// on, for a caller that polls its descriptor (mp.Wait), and reports
+// whether a message (or the end of the stream) waits now.
+func (e *End) Armed() (bool, error) {
+	if err := e.enter(); err != nil {
+		return false, err
+	}
+	defer e.live.RUnlock()
+	d := &e.in
+	d.polled.Store(1)
+	if !d.empty() {
+		return true, nil
+	}
+	ready, _, err := e.lookEmpty(context.Background(), false)
+	return ready, err
+}
+
+// Fd returns the descriptor to poll for this end's messages, or -1 once
+// closed: the socket, which is readable while a message waits or once the
+// other end is closed. Handing it out makes every sender keep that
+// true from then on. A message that already waited when Fd was first
+// called may not make it readable until the next one comes: check Poll
+// with an ended context first, as mp.Wait does.
+func (e *End) Fd() int {
+	fd := -1
+	e.sock.Control(func(f int) { fd = f })
+	if fd >= 0 {
+		e.in.polled.Store(1)
+	}
+	return fd
+}
+
+// lookEmpty takes the ring's lock and, if the ring is empty, clears the
+// socket of leftovers; it reports true if the ring holds a message
+// or the other end is gone. With register, an empty ring registers this
+// process as a sleeper before the lock is let go (see sleep), and
+// registered says so.
+func (e *End) lookEmpty(ctx context.Context, register bool) (ready, registered bool, err error) {
+	d := &e.in
+	if err := lock(ctx, d); err != nil {
+		if ctx.Err() != nil {
+			return false, false, nil
+		}
+		return false, false, err
+	}
+	defer d.lk.Unlock()
+	if !d.empty() {
+		return true, false, nil
+	}
+	eof, err := e.drainWakes(d)
+	if eof || err != nil {
+		return eof, false, err
+	}
+	if register {
+		d.sleepers.Add(1)
+	}
+	return false, register, nil
+}
+
+// sleep waits, registered as a sleeper, until the socket is readable
+// or ctx ends; then it unregisters.
+func (e *End) sleep(ctx context.Context) error {
+	ready, err := e.sock.Poll(ctx)
+	e.in.sleepers.Add(^uint32(0))
+	switch {
+	case err != nil:
+		return err
+	case !ready:
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
+// take takes the message at the head of the ring, if there is one. With
+// sleeper and an empty ring, it looks for the end of the stream and, if
+// the other end is open, registers as a sleeper.
+func (e *End) take(ctx context.Context, buf []byte, sleeper bool) (transport.Msg, bool, error) {
+	d := &e.in
+	if err := lock(ctx, d); err != nil {
+		return transport.Msg{}, false, err
+	}
+	defer d.lk.Unlock()
+	kind, payload, head, ok, err := d.next()
+	if err != nil {
+		return transport.Msg{}, false, err
+	}
+	if !ok {
+		if !sleeper {
+			return transport.Msg{}, false, nil
+		}
+		eof, err := e.drainWakes(d)
+		switch {
+		case err != nil:
+			return transport.Msg{}, false, err
+		case eof:
+			return transport.Msg{}, false, io.EOF
+		}
+		d.sleepers.Add(1)
+		return transport.Msg{}, false, nil
+	}
+	if kind == kindTicket {
+		seq := binary.LittleEndian.Uint32(payload)
+		e.commit(d, head)
+		m, err := e.takeDatagram(seq, buf)
+		e.settle(d)
+		return m, true, err
+	}
+	if len(payload) > e.limit() {
+		e.commit(d, head)
+		e.settle(d)
+		return transport.Msg{}, false, fmt.Errorf("%w: %d bytes, cap %d", errs.ErrTooLarge, len(payload), e.limit())
+	}
+	var data []byte
+	if len(payload) <= len(buf) {
+		data = buf[:len(payload):len(payload)]
+	} else {
+		data = make([]byte, len(payload))
+	}
+	copy(data, payload)
+	e.commit(d, head)
+	e.settle(d)
+	return transport.Msg{Kind: kind, Data: data}, true, nil
+}
+
+// commit moves the head past a record taken, and wakes senders waiting
+// for room. Called with the ring's lock held.
+func (e *End) commit(d *dir, head uint64) {
+	d.head.Store(head)
+	d.pops.Add(1)
+	if d.space.Load() != 0 {
+		futex.WakeAll(d.pops)
+	}
+}
+
+// settle keeps the socket unreadable while the ring is empty: after a
+// take that emptied the ring, it clears the wake flag and then takes the
+// wake out (in that order: a death in between leaves a wake without a
+// record, a spurious wake-up, and never a record without a wake). Called
+// with the ring's lock held.
+func (e *End) settle(d *dir) {
+	if !d.empty() || d.wake.Load() == 0 {
+		return
+	}
+	d.wake.Store(0)
+	e.drainWakes(d)
+}
+
+// drainWakes empties the socket, with the ring's lock held and the ring
+// empty, and reports whether the other end is gone. With no ticket in the
+// ring, what the socket holds is left over: wakes, and the datagrams of
+// senders that died before writing their tickets, whose descriptors are
+// closed here.
+func (e *End) drainWakes(d *dir) (eof bool, err error) {
+	for {
+		m, err := e.sock.TryRecvInto(nil)
+		switch {
+		case err == nil:
+			m.Close()
+		case errors.Is(err, transport.ErrWouldBlock):
+			return false, nil
+		case errors.Is(err, io.EOF):
+			return true, nil
+		case errors.Is(err, errs.ErrProtocol):
+			// A datagram no sender of the package makes: gone with the
+			// error, as on a plain socket.
+		default:
+			return false, err
+		}
+	}
+}
+
+// takeDatagram receives the datagram of ticket seq, into buf if it fits,
+// dropping on the way those of senders that died between reserving their
+// numbers and writing their tickets. Called with the ring's lock held,
+// once the ticket is committed as taken.
+func (e *End) takeDatagram(seq uint32, buf []byte) (transport.Msg, error) {
+	for {
+		m, err := e.sock.TryRecvInto(buf)
+		if errors.Is(err, transport.ErrWouldBlock) || errors.Is(err, io.EOF) {
+			return transport.Msg{}, corrupt(fmt.Sprintf("ticket %d without its datagram", seq))
+		}
+		if err != nil {
+			return transport.Msg{}, err
+		}
+		switch diff := int32(m.Seq - seq); {
+		case diff < 0:
+			m.Close()
+		case diff > 0:
+			m.Close()
+			return transport.Msg{}, corrupt(fmt.Sprintf("ticket %d found datagram %d", seq, m.Seq))
+		default:
+			return m, nil
+		}
+	}
+}

@@ -1,0 +1,118 @@
+package connring
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"github.com/mpgo/mp/internal/errs"
+)
+
+// A record in a ring is an 8-byte header (the payload's length as 4
+// little-endian bytes, a kind byte, three zero bytes), then the payload,
+// padded to 8 bytes. A record never wraps: one that would not fit before
+// the ring's end is put at its start, behind a wrap record that fills the
+// rest. Positions are byte counts since the pipe was made (the head and
+// tail words), taken modulo the ring's size, a power of two.
+const (
+	recHdr = 8
+
+	// Kinds from FirstOwnKind up are the package's own; the layer above
+	// has the others.
+	FirstOwnKind = 0xf0
+	kindWake     = 0xfd // a datagram: wakes the reading end (never in a ring)
+	kindTicket   = 0xfe // a record: the message is the datagram numbered in its payload
+	kindWrap     = 0xff // a record: the rest of the ring is unused, go on at its start
+
+	ticketLen = 4 // a ticket's payload: the datagram's number, 4 little-endian bytes
+)
+
+func corrupt(what string) error {
+	return errs.ProtocolError("pipe ring: " + what)
+}
+
+// recSize is the room a record of n payload bytes takes.
+func recSize(n int) uint64 { return recHdr + (uint64(n)+7)&^7 }
+
+// check reports a head and tail that no ring can have.
+func (d *dir) check(h, t uint64) error {
+	if t < h || t-h > d.size || h%8 != 0 || t%8 != 0 {
+		return corrupt(fmt.Sprintf("head %d and tail %d", h, t))
+	}
+	return nil
+}
+
+func (d *dir) writeHdr(off uint64, kind byte, n int) {
+	binary.LittleEndian.PutUint32(d.data[off:], uint32(n))
+	copy(d.data[off+4:off+8], []byte{kind, 0, 0, 0})
+}
+
+// put writes a record of kind with payload after the tail, under the
+// ring's lock, and returns the tail that commits it; ok is false if the
+// ring has no room for it now. Nothing is visible until the caller stores
+// the returned tail.
+func (d *dir) put(kind byte, payload []byte) (tail uint64, ok bool, err error) {
+	t, h := d.tail.Load(), d.head.Load()
+	if err := d.check(h, t); err != nil {
+		return 0, false, err
+	}
+	need := recSize(len(payload))
+	off := t % d.size
+	var pad uint64
+	if off+need > d.size {
+		pad = d.size - off
+	}
+	if t-h+pad+need > d.size {
+		return 0, false, nil
+	}
+	if pad > 0 {
+		d.writeHdr(off, kindWrap, 0)
+		t += pad
+		off = 0
+	}
+	d.writeHdr(off, kind, len(payload))
+	copy(d.data[off+recHdr:], payload)
+	return t + need, true, nil
+}
+
+// fits reports whether a record of n payload bytes could ever fit the ring,
+// wrap included: at most a quarter of it.
+func (d *dir) fits(n int) bool { return recSize(n) <= d.size/4 }
+
+// next returns the record at the head, under the ring's lock: its kind,
+// its payload (a slice of the ring, to copy before the head moves) and the
+// head that commits taking it; ok is false if the ring is empty. Anything
+// a record could not hold gives an error matching errs.ErrProtocol.
+func (d *dir) next() (kind byte, payload []byte, head uint64, ok bool, err error) {
+	h, t := d.head.Load(), d.tail.Load()
+	if err := d.check(h, t); err != nil {
+		return 0, nil, 0, false, err
+	}
+	for h != t {
+		off := h % d.size
+		n := uint64(binary.LittleEndian.Uint32(d.data[off:]))
+		kind = d.data[off+4]
+		if d.data[off+5]|d.data[off+6]|d.data[off+7] != 0 {
+			return 0, nil, 0, false, corrupt("record header with unknown fields set")
+		}
+		if kind == kindWrap {
+			if n != 0 || h+(d.size-off) > t {
+				return 0, nil, 0, false, corrupt("bad wrap record")
+			}
+			h += d.size - off
+			continue
+		}
+		need := recSize(int(n))
+		if n > d.size || off+need > d.size || h+need > t {
+			return 0, nil, 0, false, corrupt(fmt.Sprintf("record of %d bytes at %d, tail %d", n, h, t))
+		}
+		if kind >= FirstOwnKind && (kind != kindTicket || n != ticketLen) {
+			return 0, nil, 0, false, corrupt(fmt.Sprintf("record of kind %#x and %d bytes", kind, n))
+		}
+		return kind, d.data[off+recHdr : off+recHdr+n], h + need, true, nil
+	}
+	return 0, nil, 0, false, nil
+}
+
+// empty reports, without the lock, whether the ring looks empty: a hint
+// for a reader polling before it takes the lock.
+func (d *dir) empty() bool { return d.head.Load() == d.tail.Load() }

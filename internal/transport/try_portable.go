@@ -1,0 +1,23 @@
+//go:build !linux || mpportable
+
+package transport
+
+import (
+	"context"
+	"errors"
+)
+
+// CanTry reports whether this Conn has TrySend, TryRecvInto and
+// AwaitWritable: no Conn of the portable build has (a stream cannot
+// promise a frame goes whole or not at all).
+func (c *Conn) CanTry() bool { return false }
+
+// TrySend is not available on a stream: it returns errors.ErrUnsupported.
+func (c *Conn) TrySend(Msg) error { return errors.ErrUnsupported }
+
+// TryRecvInto is not available on a stream: it returns errors.ErrUnsupported.
+func (c *Conn) TryRecvInto([]byte) (Msg, error) { return Msg{}, errors.ErrUnsupported }
+
+// AwaitWritable is not available on a stream: it returns
+// errors.ErrUnsupported.
+func (c *Conn) AwaitWritable(context.Context) error { return errors.ErrUnsupported }
