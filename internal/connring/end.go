@@ -26,7 +26,7 @@ import (
 type End struct {
 	sock *transport.Conn
 	reg  *shmem.Region
-	side       int
+	side int
 	// out is the direction this end sends on, in the one it reads.
 	out, in dir
 
