@@ -2,6 +2,7 @@ package mp
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -31,7 +32,7 @@ func Wait(ctx context.Context, objects ...any) ([]any, error) {
 		}
 	}
 	for {
-		if ready := readyNow(objects); len(ready) > 0 {
+		if ready := readyNow(ctx, objects); len(ready) > 0 {
 			return ready, nil
 		}
 		if err := ctx.Err(); err != nil {
@@ -43,18 +44,19 @@ func Wait(ctx context.Context, objects ...any) ([]any, error) {
 	}
 }
 
-// readyNow returns the objects that are ready, without blocking.
-func readyNow(objects []any) []any {
+// readyNow returns the objects that are ready, without blocking (a
+// Pipe's end may wait briefly for its ring's lock, until ctx ends).
+func readyNow(ctx context.Context, objects []any) []any {
 	var ready []any
 	for _, o := range objects {
-		if isReady(o) {
+		if isReady(ctx, o) {
 			ready = append(ready, o)
 		}
 	}
 	return ready
 }
 
-func isReady(o any) bool {
+func isReady(ctx context.Context, o any) bool {
 	if p, ok := o.(*Process); ok {
 		return p.ended()
 	}
@@ -64,8 +66,9 @@ func isReady(o any) bool {
 		if !c.readable {
 			return false
 		}
-		ready, _ := c.r.Armed()
-		return ready
+		// An error (a corrupt ring) is for a receive to report.
+		ready, err := c.r.Armed(ctx)
+		return ready || (err != nil && !errors.Is(err, ErrClosed))
 	}
 	if c, ok := o.(*Conn); ok && c.t.Framed() {
 		// Its socket is readable from a message's first byte; Ready waits

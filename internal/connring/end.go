@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,9 +30,13 @@ type End struct {
 	out, in dir
 
 	// live is held (shared) by every operation and exclusively by Close,
-	// which unmaps the memory.
+	// which closes the socket and unmaps the memory only once no
+	// operation runs: a receive that has taken a ticket finishes taking its
+	// datagram. life ends when Close starts, which ends every wait.
 	live   sync.RWMutex
 	closed atomic.Bool
+	life   context.Context
+	end    context.CancelFunc
 
 	// rmu serializes this process's receives (and polls) on this end, wmu
 	// its sends.
@@ -45,8 +48,10 @@ type End struct {
 	// maxSize caps a received message (zero: 1 GiB).
 	maxSize atomic.Int64
 	// checked is when a send last looked for a closed peer (nanoseconds
-	// since epoch).
+	// since epoch); gone is set once it found the peer closed, which it
+	// stays.
 	checked atomic.Int64
+	gone    atomic.Bool
 }
 
 // epoch is this process's clock origin for End.checked.
@@ -55,18 +60,6 @@ var epoch = time.Now()
 // peerCheck is how often, at most, a send looks whether the other end is
 // still open: a look is a system call, and a send into the ring makes none.
 const peerCheck = time.Millisecond
-
-// Supported reports whether this build can carry a pipe through shared
-// memory: on Linux's own mechanisms.
-func Supported() bool {
-	a, b, err := transport.Pair()
-	if err != nil {
-		return false
-	}
-	defer a.Close()
-	defer b.Close()
-	return a.CanTry()
-}
 
 // Pair makes a new pipe and returns its two ends, side 0 and side 1.
 func Pair() (*End, *End, error) {
@@ -111,6 +104,7 @@ func newEnd(sock *transport.Conn, reg *shmem.Region, ringSize, side int) *End {
 		rmu: ctxio.NewLock(), wmu: ctxio.NewLock(),
 	}
 	e.notEmpty = func() bool { return !e.in.empty() }
+	e.life, e.end = context.WithCancel(context.Background())
 	return e
 }
 
@@ -196,14 +190,25 @@ func (e *End) Close() error {
 	if e.closed.Swap(true) {
 		return errs.ErrClosed
 	}
-	// Closing the sockets ends sleeps in the poller; a sender asleep for
-	// room is woken and sees closed.
-	err := e.sock.Close()
+	// Ending life ends sleeps in the poller and waits for room; a sender
+	// asleep on the read count is woken to see it.
+	e.end()
 	futex.WakeAll(e.out.pops)
 	e.live.Lock()
+	err := e.sock.Close()
 	e.reg.Close()
 	e.live.Unlock()
 	return err
+}
+
+// withLife returns ctx, ended also when the End closes, for a wait.
+func (e *End) withLife(ctx context.Context) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(e.life, cancel)
+	return ctx, func() {
+		stop()
+		cancel()
+	}
 }
 
 // lock takes a direction's lock. A holder that died leaves a ring every
@@ -223,6 +228,9 @@ func since() int64 { return int64(time.Since(epoch)) }
 // peerGone returns an error matching EPIPE if every copy of the other end
 // is closed. Unless force, it looks at most once per peerCheck.
 func (e *End) peerGone(force bool) error {
+	if e.gone.Load() {
+		return fmt.Errorf("mp: send: %w", unix.EPIPE)
+	}
 	now := since()
 	if !force && now-e.checked.Load() < int64(peerCheck) {
 		return nil
@@ -239,6 +247,7 @@ func (e *End) peerGone(force bool) error {
 		return err
 	}
 	if hup {
+		e.gone.Store(true)
 		return fmt.Errorf("mp: send: %w", unix.EPIPE)
 	}
 	return nil
@@ -246,6 +255,3 @@ func (e *End) peerGone(force bool) error {
 
 // ticket encodes a ticket's payload.
 func ticket(seq uint32) []byte { return binary.LittleEndian.AppendUint32(nil, seq) }
-
-// isEOF reports a receive's end of stream.
-func isEOF(err error) bool { return errors.Is(err, io.EOF) }

@@ -6,12 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/mpgo/mp/internal/errs"
+	"github.com/mpgo/mp/internal/stacks"
 	"github.com/mpgo/mp/internal/transport"
 	"golang.org/x/sys/unix"
 )
@@ -77,7 +78,7 @@ func TestDescriptorsKeepTheirPlace(t *testing.T) {
 		m := transport.Msg{Kind: 1, Data: payload(i, 16)}
 		var p [2]int
 		if i%3 == 0 {
-			if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+			if err := unix.Pipe(p[:]); err != nil {
 				t.Fatal(err)
 			}
 			unix.Write(p[1], []byte{byte(i)})
@@ -185,16 +186,13 @@ func TestSleepingReaderWakes(t *testing.T) {
 	}
 }
 
-// waitSleepers waits until n readers sleep on d.
+// waitSleepers waits until n readers are registered as sleeping on d and
+// as many goroutines of this process sleep in the poller for it.
 func waitSleepers(t *testing.T, d *dir, n uint32) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for d.sleepers.Load() != n {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d sleepers, want %d", d.sleepers.Load(), n)
-		}
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(t, func() bool {
+		return d.sleepers.Load() == n && stacks.Count("IO wait", "transport.(*Conn).WaitReadable") >= int(n)
+	})
 }
 
 // readable polls e's descriptor without waiting.
@@ -212,7 +210,7 @@ func readable(t *testing.T, e *End) bool {
 func TestDescriptorIsReadableWhileAMessageWaits(t *testing.T) {
 	a, b := pair(t)
 	ctx := testCtx(t)
-	if ready, err := b.Armed(); ready || err != nil {
+	if ready, err := b.Armed(ctx); ready || err != nil {
 		t.Fatalf("Armed on an empty pipe = %v, %v", ready, err)
 	}
 	if readable(t, b) {
@@ -270,7 +268,7 @@ func TestFullRingHoldsTheSender(t *testing.T) {
 	}
 	done := make(chan error)
 	go func() { done <- a.Send(ctx, msg) }()
-	waitFor(t, func() bool { return a.out.space.Load() == 1 })
+	waitFor(t, func() bool { return a.out.space.Load() == 1 && stacks.Count("", "connring.(*End).await") == 1 })
 	if _, err := b.Recv(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -282,13 +280,15 @@ func TestFullRingHoldsTheSender(t *testing.T) {
 	}
 	// A reader that goes away lets a waiting sender go.
 	go func() { done <- a.Send(ctx, msg) }()
-	waitFor(t, func() bool { return a.out.space.Load() == 1 })
+	waitFor(t, func() bool { return a.out.space.Load() == 1 && stacks.Count("", "connring.(*End).await") == 1 })
 	b.Close()
 	if err := <-done; !errors.Is(err, unix.EPIPE) {
 		t.Fatalf("waiting sender after the reader closed: %v, want EPIPE", err)
 	}
 }
 
+// waitFor waits until cond holds: another goroutine gets there by itself,
+// and the test only yields to it.
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
@@ -296,7 +296,7 @@ func waitFor(t *testing.T, cond func() bool) {
 		if time.Now().After(deadline) {
 			t.Fatal("condition never came")
 		}
-		time.Sleep(time.Millisecond)
+		runtime.Gosched()
 	}
 }
 
@@ -421,7 +421,7 @@ func TestNoDescriptorLeaks(t *testing.T) {
 	a, b := pair(t)
 	ctx := testCtx(t)
 	var p [2]int
-	unix.Pipe2(p[:], unix.O_CLOEXEC)
+	unix.Pipe(p[:])
 	a.Send(ctx, transport.Msg{Kind: 1, FDs: []int{p[0]}})
 	unix.Close(p[0])
 	unix.Close(p[1])
@@ -432,13 +432,4 @@ func TestNoDescriptorLeaks(t *testing.T) {
 	if after := openFDs(t); after != before {
 		t.Fatalf("%d descriptors open before, %d after", before, after)
 	}
-}
-
-func openFDs(t *testing.T) int {
-	t.Helper()
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Skip("no /proc/self/fd")
-	}
-	return len(ents)
 }

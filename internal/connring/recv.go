@@ -28,6 +28,9 @@ func (e *End) Recv(ctx context.Context, buf []byte) (transport.Msg, error) {
 		return transport.Msg{}, err
 	}
 	defer e.rmu.Unlock()
+	if e.closed.Load() {
+		return transport.Msg{}, errs.ErrClosed
+	}
 	start := time.Now()
 	defer func() { e.wait.Waited(time.Since(start)) }()
 	for {
@@ -54,6 +57,9 @@ func (e *End) Poll(ctx context.Context) (bool, error) {
 		return false, nil
 	}
 	defer e.rmu.Unlock()
+	if e.closed.Load() {
+		return false, errs.ErrClosed
+	}
 	for {
 		if !e.in.empty() {
 			return true, nil
@@ -74,8 +80,9 @@ func (e *End) Poll(ctx context.Context) (bool, error) {
 
 // Armed makes the socket readable whenever a message waits, from now
 // on, for a caller that polls its descriptor (mp.Wait), and reports
-// whether a message (or the end of the stream) waits now.
-func (e *End) Armed() (bool, error) {
+// whether a message (or the end of the stream) waits now. It gives up,
+// reporting false, when ctx ends.
+func (e *End) Armed(ctx context.Context) (bool, error) {
 	if err := e.enter(); err != nil {
 		return false, err
 	}
@@ -85,7 +92,7 @@ func (e *End) Armed() (bool, error) {
 	if !d.empty() {
 		return true, nil
 	}
-	ready, _, err := e.lookEmpty(context.Background(), false)
+	ready, _, err := e.lookEmpty(ctx, false)
 	return ready, err
 }
 
@@ -96,11 +103,13 @@ func (e *End) Armed() (bool, error) {
 // called may not make it readable until the next one comes: check Poll
 // with an ended context first, as mp.Wait does.
 func (e *End) Fd() int {
+	if e.enter() != nil {
+		return -1
+	}
+	defer e.live.RUnlock()
 	fd := -1
 	e.sock.Control(func(f int) { fd = f })
-	if fd >= 0 {
-		e.in.polled.Store(1)
-	}
+	e.in.polled.Store(1)
 	return fd
 }
 
@@ -121,7 +130,7 @@ func (e *End) lookEmpty(ctx context.Context, register bool) (ready, registered b
 	if !d.empty() {
 		return true, false, nil
 	}
-	eof, err := e.drainWakes(d)
+	eof, err := e.clearSocket(d)
 	if eof || err != nil {
 		return eof, false, err
 	}
@@ -131,12 +140,18 @@ func (e *End) lookEmpty(ctx context.Context, register bool) (ready, registered b
 	return false, register, nil
 }
 
-// sleep waits, registered as a sleeper, until the socket is readable
-// or ctx ends; then it unregisters.
+// sleep waits, registered as a sleeper, until the socket is readable,
+// ctx ends or the End closes; then it unregisters. It does not hold the
+// socket's receiving lock meanwhile: another goroutine's Armed may empty
+// the socket under the ring's lock.
 func (e *End) sleep(ctx context.Context) error {
-	ready, err := e.sock.Poll(ctx)
+	lctx, stop := e.withLife(ctx)
+	ready, err := e.sock.WaitReadable(lctx)
+	stop()
 	e.in.sleepers.Add(^uint32(0))
 	switch {
+	case e.closed.Load():
+		return errs.ErrClosed
 	case err != nil:
 		return err
 	case !ready:
@@ -165,7 +180,7 @@ func (e *End) take(ctx context.Context, buf []byte, sleeper bool) (transport.Msg
 		if !sleeper {
 			return transport.Msg{}, false, nil
 		}
-		eof, err := e.drainWakes(d)
+		eof, err := e.clearSocket(d)
 		switch {
 		case err != nil:
 			return transport.Msg{}, false, err
@@ -220,16 +235,24 @@ func (e *End) settle(d *dir) {
 	if !d.empty() || d.wake.Load() == 0 {
 		return
 	}
-	d.wake.Store(0)
-	e.drainWakes(d)
+	e.clearSocket(d)
 }
 
-// drainWakes empties the socket, with the ring's lock held and the ring
+// clearSocket empties the socket, with the ring's lock held and the ring
 // empty, and reports whether the other end is gone. With no ticket in the
 // ring, what the socket holds is left over: wakes, and the datagrams of
 // senders that died before writing their tickets, whose descriptors are
-// closed here.
-func (e *End) drainWakes(d *dir) (eof bool, err error) {
+// closed here. The wake flag is cleared first: a sender that died between
+// sending its wake and committing its record left it set with no record,
+// and a set flag would keep every later sender from waking anyone.
+func (e *End) clearSocket(d *dir) (eof bool, err error) {
+	d.wake.Store(0)
+	return e.drainWakes()
+}
+
+// drainWakes empties the socket (see clearSocket) and reports whether the
+// other end is gone.
+func (e *End) drainWakes() (eof bool, err error) {
 	for {
 		m, err := e.sock.TryRecvInto(nil)
 		switch {
@@ -258,7 +281,16 @@ func (e *End) takeDatagram(seq uint32, buf []byte) (transport.Msg, error) {
 		if errors.Is(err, transport.ErrWouldBlock) || errors.Is(err, io.EOF) {
 			return transport.Msg{}, corrupt(fmt.Sprintf("ticket %d without its datagram", seq))
 		}
+		if m.Kind == kindWake {
+			m.Close()
+			continue
+		}
 		if err != nil {
+			// A datagram that could not be taken (over this end's cap, or
+			// malformed) fails this receive only if it is this ticket's.
+			if errors.Is(err, errs.ErrProtocol) && int32(m.Seq-seq) < 0 {
+				continue
+			}
 			return transport.Msg{}, err
 		}
 		switch diff := int32(m.Seq - seq); {

@@ -95,7 +95,8 @@ func (d *dir) next() (kind byte, payload []byte, head uint64, ok bool, err error
 			return 0, nil, 0, false, corrupt("record header with unknown fields set")
 		}
 		if kind == kindWrap {
-			if n != 0 || h+(d.size-off) > t {
+			// A sender commits a wrap with the record after it.
+			if n != 0 || h+(d.size-off) >= t {
 				return 0, nil, 0, false, corrupt("bad wrap record")
 			}
 			h += d.size - off

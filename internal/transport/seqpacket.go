@@ -4,6 +4,7 @@ package transport
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"time"
@@ -420,10 +421,22 @@ func (c *Conn) recvmsg(ctx context.Context, park bool) (Msg, error) {
 	}
 	r.large = n > peekAbove
 	if into := r.into; into != nil && n >= headerLen && n-headerLen <= len(into) {
-		return parseParts(c.pk.rbuf[:headerLen], into[:n-headerLen], true, fds, c.limit())
+		m, err := parseParts(c.pk.rbuf[:headerLen], into[:n-headerLen], true, fds, c.limit())
+		return withHeader(m, err, c.pk.rbuf[:headerLen])
 	}
 	dgram, owned := c.received(first, owned, n)
-	return parseDatagram(dgram, owned, fds, c.limit())
+	m, err := parseDatagram(dgram, owned, fds, c.limit())
+	return withHeader(m, err, dgram)
+}
+
+// withHeader gives a receive that failed on a datagram (too large for the
+// cap, or malformed) the Kind and Seq its header, dgram's start, says, so
+// that a caller that numbers its datagrams knows which one was lost.
+func withHeader(m Msg, err error, dgram []byte) (Msg, error) {
+	if err != nil && len(dgram) >= headerLen {
+		m = Msg{Kind: dgram[0], Seq: binary.BigEndian.Uint32(dgram[4:8])}
+	}
+	return m, err
 }
 
 // received returns the n bytes of the datagram just received into first,

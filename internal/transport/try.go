@@ -5,9 +5,11 @@ package transport
 import (
 	"context"
 	"errors"
+	"os"
 
 	"github.com/mpgo/mp/internal/ctxio"
 	"github.com/mpgo/mp/internal/errs"
+	"golang.org/x/sys/unix"
 )
 
 // The methods here let a layer above (package connring) keep an order of
@@ -28,7 +30,9 @@ func (c *Conn) TrySend(m Msg) error {
 }
 
 // TryRecvInto is RecvInto without waiting: one receive, no polling; it
-// returns ErrWouldBlock if no datagram waits.
+// returns ErrWouldBlock if no datagram waits. If a datagram was taken but
+// could not become a message (over the size cap, or malformed), the error
+// comes with the Kind and Seq of its header, and no data.
 func (c *Conn) TryRecvInto(buf []byte) (Msg, error) {
 	if c.stream != nil {
 		return Msg{}, errors.ErrUnsupported
@@ -46,9 +50,9 @@ func (c *Conn) TryRecvInto(buf []byte) (Msg, error) {
 	return c.recvPacketMode(context.Background(), buf, false)
 }
 
-// AwaitWritable waits until the socket may take more than when a TrySend
-// last found it full, or until ctx ends. It may return early; the caller
-// tries again.
+// AwaitWritable waits until the socket may take a datagram (poll(2) says
+// it is writable, which for a SOCK_SEQPACKET socket means a send no longer
+// finds it full), or until ctx ends.
 func (c *Conn) AwaitWritable(ctx context.Context) error {
 	if c.closed.Load() {
 		return errs.ErrClosed
@@ -59,16 +63,45 @@ func (c *Conn) AwaitWritable(ctx context.Context) error {
 	defer c.wmu.Unlock()
 	disarm := ctxio.ArmDeadline(ctx, c.f.SetWriteDeadline)
 	defer disarm()
-	first := true
-	err := c.rc.Write(func(uintptr) bool {
-		// The first call comes before any wait: decline it, so that the
-		// poller waits for the socket to become writable (or reports a
-		// readiness it had noted before).
-		if first {
-			first = false
-			return false
-		}
-		return true
-	})
+	// The runtime forgets what readiness it had noted before it calls the
+	// function the first time, so the function looks for itself.
+	err := c.rc.Write(func(fd uintptr) bool { return writable(int(fd)) })
 	return c.opErr("send", ctx, err)
+}
+
+// WaitReadable waits until the socket is readable (a datagram waits, or
+// the peer is gone) or ctx ends, and reports whether it is; it returns
+// false, nil when ctx ends first. It does not take the receiving side's
+// lock, so that TryRecvInto can go on meanwhile: the caller makes sure that
+// no other wait on this Conn's reads runs at the same time (each sets the
+// socket's read deadline).
+func (c *Conn) WaitReadable(ctx context.Context) (bool, error) {
+	if c.closed.Load() {
+		return false, errs.ErrClosed
+	}
+	var ready bool
+	if err := c.rc.Control(func(fd uintptr) { ready = readable(int(fd)) }); err != nil {
+		return false, c.opErr("poll", ctx, err)
+	}
+	if ready || ctx.Err() != nil {
+		return ready, nil
+	}
+	disarm := ctxio.ArmDeadline(ctx, c.f.SetReadDeadline)
+	defer disarm()
+	err := c.rc.Read(func(fd uintptr) bool { return readable(int(fd)) })
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return false, nil
+	}
+	if err != nil {
+		return false, c.opErr("poll", ctx, err)
+	}
+	return true, nil
+}
+
+// writable reports whether fd can take a datagram, or has an error to
+// report, without waiting.
+func writable(fd int) bool {
+	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}
+	n, err := unix.Poll(pfd, 0)
+	return err == nil && n > 0
 }

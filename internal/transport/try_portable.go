@@ -21,3 +21,7 @@ func (c *Conn) TryRecvInto([]byte) (Msg, error) { return Msg{}, errors.ErrUnsupp
 // AwaitWritable is not available on a stream: it returns
 // errors.ErrUnsupported.
 func (c *Conn) AwaitWritable(context.Context) error { return errors.ErrUnsupported }
+
+// WaitReadable is not available on a stream: it returns
+// errs.ErrUnsupported.
+func (c *Conn) WaitReadable(context.Context) (bool, error) { return false, errors.ErrUnsupported }
