@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 
+	"github.com/mpgo/mp/internal/background"
 	"github.com/mpgo/mp/internal/connring"
 	"github.com/mpgo/mp/internal/descr"
 	"github.com/mpgo/mp/internal/platform"
@@ -337,6 +338,26 @@ func (c *Conn) UnmarshalCBOR(data []byte) error {
 	}
 	*c = Conn{t: t, readable: meta.Readable, writable: meta.Writable}
 	return nil
+}
+
+func init() {
+	background.SetFDsOf(func(obj any) []int {
+		if c, ok := obj.(*Conn); ok {
+			return c.fds()
+		}
+		return nil
+	})
+}
+
+// fds returns the Conn's descriptors (none once closed).
+func (c *Conn) fds() []int {
+	var out []int
+	if c.r != nil {
+		c.r.Control(func(fds [2]int) { out = fds[:] })
+		return out
+	}
+	c.t.Control(func(fd int) { out = []int{fd} })
+	return out
 }
 
 // waitFD lets Wait poll the Conn.

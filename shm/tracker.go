@@ -93,7 +93,7 @@ func startTrackerLocked() error {
 	tracker.conn, tracker.p = mine, p
 	// The tracker lives as long as this process: leak checks of tests
 	// should not count it.
-	background.Track(p.Pid(), mine.Fd())
+	background.TrackObject(p.Pid(), mine)
 	return nil
 }
 

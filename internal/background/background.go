@@ -6,7 +6,10 @@
 // goroutine that created them), and such children by Pids.
 package background
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // Go starts fn in a goroutine that leak checks treat as part of the process,
 // not of any test.
@@ -73,4 +76,21 @@ func FDs() []int {
 		out = append(out, fds...)
 	}
 	return out
+}
+
+// fdsOf returns the descriptors of an object of a package above this one
+// (a Conn of package mp, which sets it), for TrackObject.
+var fdsOf atomic.Pointer[func(obj any) []int]
+
+// SetFDsOf tells TrackObject how to find an object's descriptors.
+func SetFDsOf(f func(obj any) []int) { fdsOf.Store(&f) }
+
+// TrackObject is Track with the descriptors of obj (a Conn, which may hold
+// several).
+func TrackObject(pid int, obj any) {
+	var fds []int
+	if f := fdsOf.Load(); f != nil {
+		fds = (*f)(obj)
+	}
+	Track(pid, fds...)
 }

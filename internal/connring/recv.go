@@ -70,7 +70,8 @@ func (e *End) Poll(ctx context.Context) (bool, error) {
 		}
 		// Registered as a sleeper: sleep, which unregisters.
 		if err := e.sleep(ctx); err != nil {
-			if ctx.Err() != nil {
+			// The poller's deadline may pass a moment before ctx's timer.
+			if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
 				return false, nil
 			}
 			return false, err
