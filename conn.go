@@ -75,8 +75,8 @@ var ringPipes = !platform.Portable
 //
 // On Linux, messages travel through a ring in shared memory, one for each
 // direction, so that a small message costs no system call while the
-// reader is running; a message with handles, or larger than 64 KiB,
-// travels as a datagram of a Unix socket (a large one in a memfd whose
+// reader is running; a message with handles, or larger than 256 KiB (a
+// quarter of the ring), travels as a datagram of a Unix socket (a large one in a memfd whose
 // descriptor travels instead), with a ticket in the ring that keeps its
 // place. On the portable mechanisms every message is a frame of a Unix
 // stream socket.

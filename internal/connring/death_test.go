@@ -507,13 +507,13 @@ func TestLockHolderKilled(t *testing.T) {
 		if which == "in" {
 			d = &a.in
 		}
-		if d.lk.Owner() == 0 {
+		if d.lk.Owner() == 0 || d.wlk.Owner() == 0 || d.rlk.Owner() == 0 {
 			t.Fatalf("the child left the lock of ring %s free", which)
 		}
 		start := time.Now()
 		exchange(t, ctx, a, b)
 		t.Logf("lock of ring %s, left held by a dead process, taken over: a small and a ticketed message each way in %v", which, time.Since(start).Round(time.Microsecond))
-		if owner := d.lk.Owner(); owner != 0 {
+		if owner := d.lk.Owner() | d.wlk.Owner() | d.rlk.Owner(); owner != 0 {
 			t.Errorf("the lock of ring %s is held by %#x after the exchange", which, owner)
 		}
 	}

@@ -29,16 +29,25 @@
 //     datagram, a ticket sent while a wake is in the socket is followed by
 //     another, so that one stays behind it.
 //
-// Every change of a ring's shared state is made under the ring's lock (a
-// lockcore.Mutex, which a process that dies holding it hands over) and
-// made visible by one store, so a process killed at any instruction leaves
-// a ring that the next holder of the lock can use: a record is written in
-// free space and then committed by the store of the tail; a reader copies a
-// record out and then commits by the store of the head. The failures left
-// are harmless by construction: a sender sends its wake before it commits
-// the record, and a reader clears the wake flag before it takes the wake
-// out, so that a death in between leaves a wake without a record (one
-// spurious wake-up) and never a record without its wake.
+// Each direction has three locks in the shared memory (lockcore.Mutex,
+// which a process that dies holding one hands over): the writers' lock,
+// held by a sender while it copies a record into the free space after the
+// tail; the readers' lock, held by a reader while it copies the record at
+// the head out (or takes a ticket's datagram); and the state lock, taken
+// by either only to commit, to wake or to register as a sleeper. So a
+// sender's copy and a reader's run at the same time, and senders among
+// themselves (readers among themselves) keep their order. Every change of
+// shared state is made visible by one store, so a process killed at any
+// instruction leaves a ring that the next holder of the locks can use: a
+// record is written in free space and then committed by the store of the
+// tail; a reader copies a record out and then commits by the store of the
+// head. The failures left are harmless by construction: a sender sends its
+// wake before it commits the record, and a reader clears the wake flag
+// before it takes the wake out, so that a death in between leaves a wake
+// without a record (one spurious wake-up) and never a record without its
+// wake. A ticket's datagram is sent under the state lock, and a reader
+// empties the socket only under it, so that a reader never takes a
+// datagram whose ticket is still to come.
 //
 // What is lost when a process dies is what it had taken: a record a reader
 // had copied out and committed, a datagram whose ticket it had committed.
@@ -46,6 +55,6 @@
 //
 // The ring is used on Linux's own mechanisms (SOCK_SEQPACKET), where a
 // datagram goes whole or not at all, so that a sender can try to send
-// under the ring's lock and, if the socket is full, let go of the lock and
+// under the state lock and, if the socket is full, let go of the locks and
 // wait; a byte stream cannot promise that.
 package connring

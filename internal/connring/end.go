@@ -13,6 +13,7 @@ import (
 	"github.com/mpgo/mp/internal/descr"
 	"github.com/mpgo/mp/internal/errs"
 	"github.com/mpgo/mp/internal/futex"
+	"github.com/mpgo/mp/internal/lockcore"
 	"github.com/mpgo/mp/internal/shmem"
 	"github.com/mpgo/mp/internal/spin"
 	"github.com/mpgo/mp/internal/transport"
@@ -56,6 +57,10 @@ type End struct {
 
 // epoch is this process's clock origin for End.checked.
 var epoch = time.Now()
+
+// errPeerGone is a send's error once every copy of the other end is
+// closed, as a socket gives it.
+var errPeerGone = fmt.Errorf("mp: send: %w", unix.EPIPE)
 
 // peerCheck is how often, at most, a send looks whether the other end is
 // still open: a look is a system call, and a send into the ring makes none.
@@ -211,14 +216,29 @@ func (e *End) withLife(ctx context.Context) (context.Context, func()) {
 	}
 }
 
-// lock takes a direction's lock. A holder that died leaves a ring every
-// step of whose changes was committed by one store (see the package doc),
-// so there is nothing to repair.
-func lock(ctx context.Context, d *dir) error {
-	if d.lk.TryFast() {
+// lock takes one of a direction's locks. A holder that died leaves a ring
+// every step of whose changes was committed by one store (see the package
+// doc), so there is nothing to repair.
+func lock(ctx context.Context, lk *lockcore.Mutex) error {
+	if lk.TryFast() {
 		return nil
 	}
-	_, err := d.lk.Lock(ctx)
+	_, err := lk.Lock(ctx)
+	return err
+}
+
+// lock is the package's lock, with the End's life: Close ends a wait for
+// a lock that another process holds (stopped, say) with errs.ErrClosed.
+func (e *End) lock(ctx context.Context, lk *lockcore.Mutex) error {
+	if lk.TryFast() {
+		return nil
+	}
+	lctx, stop := e.withLife(ctx)
+	defer stop()
+	_, err := lk.Lock(lctx)
+	if err != nil && e.closed.Load() {
+		return errs.ErrClosed
+	}
 	return err
 }
 
@@ -229,7 +249,7 @@ func since() int64 { return int64(time.Since(epoch)) }
 // is closed. Unless force, it looks at most once per peerCheck.
 func (e *End) peerGone(force bool) error {
 	if e.gone.Load() {
-		return fmt.Errorf("mp: send: %w", unix.EPIPE)
+		return errPeerGone
 	}
 	now := since()
 	if !force && now-e.checked.Load() < int64(peerCheck) {
@@ -248,7 +268,7 @@ func (e *End) peerGone(force bool) error {
 	}
 	if hup {
 		e.gone.Store(true)
-		return fmt.Errorf("mp: send: %w", unix.EPIPE)
+		return errPeerGone
 	}
 	return nil
 }

@@ -15,9 +15,14 @@ import (
 // direction 0 (sent by side 0, read by side 1), then that of direction 1.
 //
 // The header holds the layout's description and, for each direction, a
-// block of three cache lines: the lock and the words that only change
-// under it or that sleepers count on, then the tail (written by senders),
-// then the head (written by readers).
+// block of three cache lines: the state lock and the words that change
+// under it or that sleepers count on; the writers' lock and the tail; the
+// readers' lock and the head.
+//
+// Three locks, so that copies run in parallel: a sender holds the writers'
+// lock while it copies a record into free space, a reader holds the
+// readers' lock while it copies one out, and each takes the state lock
+// only to commit (and to wake, or register to sleep).
 const (
 	offMagic    = 0 // u32
 	offVersion  = 4 // u32
@@ -27,19 +32,21 @@ const (
 	dirSize = 256 // bytes of a direction's block
 
 	// Offsets within a direction's block.
-	dLock     = 0   // u64: a lockcore.Mutex
+	dLock     = 0   // u64: the state lock, a lockcore.Mutex
 	dSeq      = 8   // u32: number of the last datagram reserved by a sender
 	dSleepers = 12  // u32: readers asleep on their socket, waiting for a record
 	dPolled   = 16  // u32: 1 once the reading end's descriptor was handed out (End.Fd)
 	dWake     = 20  // u32: 1 while a wake is believed to be in the socket
 	dSpace    = 24  // u32: senders asleep, waiting for room
-	dTail     = 64  // u64: bytes ever written (committed)
-	dHead     = 128 // u64: bytes ever read (committed)
-	dPops     = 136 // u32: records ever read, mod 2³²; space sleepers wait on it
+	dWLock    = 64  // u64: the writers' lock
+	dTail     = 72  // u64: bytes ever written (committed)
+	dRLock    = 128 // u64: the readers' lock
+	dHead     = 136 // u64: bytes ever read (committed)
+	dPops     = 144 // u32: records ever read, mod 2³²; space sleepers wait on it
 
 	hdrSize = 4096
 	magic   = 0x6d70726e // "mprn"
-	version = 1
+	version = 2
 
 	// RingSize is the size of each direction's ring. Pages are used only
 	// once touched.
@@ -50,7 +57,8 @@ const (
 
 // dir is one direction of the pipe, as one process sees it.
 type dir struct {
-	lk                                       *lockcore.Mutex
+	// lk is the state lock; wlk and rlk the writers' and readers'.
+	lk, wlk, rlk                             *lockcore.Mutex
 	seq, sleepers, polled, wake, space, pops *atomic.Uint32
 	tail, head                               *atomic.Uint64
 	data                                     []byte
@@ -100,6 +108,8 @@ func dirOf(mem []byte, ringSize, d int) dir {
 	start := hdrSize + d*ringSize
 	return dir{
 		lk:       (*lockcore.Mutex)(unsafe.Pointer(&mem[b+dLock])),
+		wlk:      (*lockcore.Mutex)(unsafe.Pointer(&mem[b+dWLock])),
+		rlk:      (*lockcore.Mutex)(unsafe.Pointer(&mem[b+dRLock])),
 		seq:      u32(mem, b+dSeq),
 		sleepers: u32(mem, b+dSleepers),
 		polled:   u32(mem, b+dPolled),

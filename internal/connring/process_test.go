@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/mpgo/mp/internal/descr"
+	"github.com/mpgo/mp/internal/lockcore"
 	"github.com/mpgo/mp/internal/transport"
 	"golang.org/x/sys/unix"
 )
@@ -424,8 +425,10 @@ func holdChild(which string) {
 	if which == "in" {
 		d = &e.in
 	}
-	if err := lock(context.Background(), d); err != nil {
-		childFail("lock: %v", err)
+	for _, lk := range []*lockcore.Mutex{d.wlk, d.rlk, d.lk} {
+		if err := lock(context.Background(), lk); err != nil {
+			childFail("lock: %v", err)
+		}
 	}
 	dieNow()
 }
@@ -436,11 +439,14 @@ func holdChild(which string) {
 func wakeThenDie() {
 	e := inherited()
 	d := &e.out
-	if err := lock(context.Background(), d); err != nil {
+	if err := lock(context.Background(), d.wlk); err != nil {
 		childFail("lock: %v", err)
 	}
 	if _, ok, err := d.put(kindNumbered, []byte("never committed")); !ok || err != nil {
 		childFail("put: %v, %v", ok, err)
+	}
+	if err := lock(context.Background(), d.lk); err != nil {
+		childFail("lock: %v", err)
 	}
 	d.polled.Store(1) // so that the wake is needed
 	if w, err := e.wakeReaders(d, false); err != nil || !w.done || d.wake.Load() != 1 {
@@ -454,8 +460,10 @@ func wakeThenDie() {
 func takeThenDie() {
 	e := inherited()
 	d := &e.in
-	if err := lock(context.Background(), d); err != nil {
-		childFail("lock: %v", err)
+	for _, lk := range []*lockcore.Mutex{d.rlk, d.lk} {
+		if err := lock(context.Background(), lk); err != nil {
+			childFail("lock: %v", err)
+		}
 	}
 	_, _, head, ok, err := d.next()
 	if !ok || err != nil {

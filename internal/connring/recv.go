@@ -35,12 +35,14 @@ func (e *End) Recv(ctx context.Context, buf []byte) (transport.Msg, error) {
 	defer func() { e.wait.Waited(time.Since(start)) }()
 	for {
 		e.wait.Until(e.notEmpty)
-		m, ok, err := e.take(ctx, buf, true)
-		if ok || err != nil {
+		m, got, err := e.take(ctx, buf, true)
+		if got == taken || err != nil {
 			return m, err
 		}
-		if err := e.sleep(ctx); err != nil {
-			return transport.Msg{}, err
+		if got == asleep {
+			if err := e.sleep(ctx); err != nil {
+				return transport.Msg{}, err
+			}
 		}
 	}
 }
@@ -114,20 +116,26 @@ func (e *End) Fd() int {
 	return fd
 }
 
-// lookEmpty takes the ring's lock and, if the ring is empty, clears the
-// socket of leftovers; it reports true if the ring holds a message
-// or the other end is gone. With register, an empty ring registers this
-// process as a sleeper before the lock is let go (see sleep), and
-// registered says so.
+// lookEmpty takes the readers' and the state lock and, if the ring is
+// empty, clears the socket of leftovers; it reports true if the ring holds
+// a message or the other end is gone. With register, an empty ring
+// registers this process as a sleeper before the locks are let go (see
+// sleep), and registered says so.
 func (e *End) lookEmpty(ctx context.Context, register bool) (ready, registered bool, err error) {
 	d := &e.in
-	if err := lock(ctx, d); err != nil {
-		if ctx.Err() != nil {
-			return false, false, nil
-		}
-		return false, false, err
+	if err := e.lock(ctx, d.rlk); err != nil {
+		return false, false, ctxQuiet(ctx, err)
+	}
+	defer d.rlk.Unlock()
+	if err := e.lock(ctx, d.lk); err != nil {
+		return false, false, ctxQuiet(ctx, err)
 	}
 	defer d.lk.Unlock()
+	return e.emptyLocked(d, register)
+}
+
+// emptyLocked is lookEmpty with both locks held.
+func (e *End) emptyLocked(d *dir, register bool) (ready, registered bool, err error) {
 	if !d.empty() {
 		return true, false, nil
 	}
@@ -141,10 +149,19 @@ func (e *End) lookEmpty(ctx context.Context, register bool) (ready, registered b
 	return false, register, nil
 }
 
+// ctxQuiet turns the error of a wait that its context ended into none: a
+// poll that ran out of time found nothing.
+func ctxQuiet(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
 // sleep waits, registered as a sleeper, until the socket is readable,
 // ctx ends or the End closes; then it unregisters. It does not hold the
 // socket's receiving lock meanwhile: another goroutine's Armed may empty
-// the socket under the ring's lock.
+// the socket under the state lock.
 func (e *End) sleep(ctx context.Context) error {
 	lctx, stop := e.withLife(ctx)
 	ready, err := e.sock.WaitReadable(lctx)
@@ -164,44 +181,64 @@ func (e *End) sleep(ctx context.Context) error {
 	return nil
 }
 
+// What take did.
+type took int
+
+const (
+	none   took = iota // found nothing, or a record came meanwhile: look again
+	taken              // took a message
+	asleep             // found the ring empty and registered as a sleeper
+)
+
 // take takes the message at the head of the ring, if there is one. With
 // sleeper and an empty ring, it looks for the end of the stream and, if
-// the other end is open, registers as a sleeper.
-func (e *End) take(ctx context.Context, buf []byte, sleeper bool) (transport.Msg, bool, error) {
+// the other end is open, registers as a sleeper. It holds the readers'
+// lock throughout, and the state lock only to commit, settle the wake and
+// register.
+func (e *End) take(ctx context.Context, buf []byte, sleeper bool) (transport.Msg, took, error) {
 	d := &e.in
-	if err := lock(ctx, d); err != nil {
-		return transport.Msg{}, false, err
+	if err := e.lock(ctx, d.rlk); err != nil {
+		return transport.Msg{}, none, err
 	}
-	defer d.lk.Unlock()
+	defer d.rlk.Unlock()
 	kind, payload, head, ok, err := d.next()
 	if err != nil {
-		return transport.Msg{}, false, err
+		return transport.Msg{}, none, err
 	}
 	if !ok {
 		if !sleeper {
-			return transport.Msg{}, false, nil
+			return transport.Msg{}, none, nil
 		}
-		eof, err := e.clearSocket(d)
+		if err := e.lock(ctx, d.lk); err != nil {
+			return transport.Msg{}, none, err
+		}
+		defer d.lk.Unlock()
+		ready, registered, err := e.emptyLocked(d, true)
 		switch {
 		case err != nil:
-			return transport.Msg{}, false, err
-		case eof:
-			return transport.Msg{}, false, io.EOF
+			return transport.Msg{}, none, err
+		case registered:
+			return transport.Msg{}, asleep, nil
+		case ready && d.empty():
+			return transport.Msg{}, none, io.EOF
 		}
-		d.sleepers.Add(1)
-		return transport.Msg{}, false, nil
+		return transport.Msg{}, none, nil
 	}
 	if kind == kindTicket {
 		seq := binary.LittleEndian.Uint32(payload)
-		e.commit(d, head)
+		if err := e.commitLocked(ctx, d, head, false); err != nil {
+			return transport.Msg{}, none, err
+		}
 		m, err := e.takeDatagram(seq, buf)
-		e.settle(d)
-		return m, true, err
+		// The message is taken: settle whatever ctx says (the wait is short).
+		e.settleLocked(context.Background(), d)
+		return m, taken, err
 	}
 	if len(payload) > e.limit() {
-		e.commit(d, head)
-		e.settle(d)
-		return transport.Msg{}, false, fmt.Errorf("%w: %d bytes, cap %d", errs.ErrTooLarge, len(payload), e.limit())
+		if err := e.commitLocked(ctx, d, head, true); err != nil {
+			return transport.Msg{}, none, err
+		}
+		return transport.Msg{}, none, fmt.Errorf("%w: %d bytes, cap %d", errs.ErrTooLarge, len(payload), e.limit())
 	}
 	var data []byte
 	if len(payload) <= len(buf) {
@@ -212,13 +249,38 @@ func (e *End) take(ctx context.Context, buf []byte, sleeper bool) (transport.Msg
 		// the copy fills it: fresh memory costs one pass, not two.
 		data = append([]byte(nil), payload...)
 	}
+	if err := e.commitLocked(ctx, d, head, true); err != nil {
+		return transport.Msg{}, none, err
+	}
+	return transport.Msg{Kind: kind, Data: data}, taken, nil
+}
+
+// commitLocked takes the state lock and commits taking a record (commit);
+// with settle, it also settles the wake (settle).
+func (e *End) commitLocked(ctx context.Context, d *dir, head uint64, settle bool) error {
+	if err := e.lock(ctx, d.lk); err != nil {
+		return err
+	}
+	defer d.lk.Unlock()
 	e.commit(d, head)
+	if settle {
+		e.settle(d)
+	}
+	return nil
+}
+
+// settleLocked takes the state lock and settles the wake.
+func (e *End) settleLocked(ctx context.Context, d *dir) error {
+	if err := e.lock(ctx, d.lk); err != nil {
+		return err
+	}
+	defer d.lk.Unlock()
 	e.settle(d)
-	return transport.Msg{Kind: kind, Data: data}, true, nil
+	return nil
 }
 
 // commit moves the head past a record taken, and wakes senders waiting
-// for room. Called with the ring's lock held.
+// for room. Called with both locks held.
 func (e *End) commit(d *dir, head uint64) {
 	d.head.Store(head)
 	d.pops.Add(1)
@@ -231,7 +293,7 @@ func (e *End) commit(d *dir, head uint64) {
 // take that emptied the ring, it clears the wake flag and then takes the
 // wake out (in that order: a death in between leaves a wake without a
 // record, a spurious wake-up, and never a record without a wake). Called
-// with the ring's lock held.
+// with both locks held.
 func (e *End) settle(d *dir) {
 	if !d.empty() || d.wake.Load() == 0 {
 		return
@@ -239,7 +301,7 @@ func (e *End) settle(d *dir) {
 	e.clearSocket(d)
 }
 
-// clearSocket empties the socket, with the ring's lock held and the ring
+// clearSocket empties the socket, with both locks held and the ring
 // empty, and reports whether the other end is gone. With no ticket in the
 // ring, what the socket holds is left over: wakes, and the datagrams of
 // senders that died before writing their tickets, whose descriptors are
@@ -274,7 +336,7 @@ func (e *End) drainWakes() (eof bool, err error) {
 
 // takeDatagram receives the datagram of ticket seq, into buf if it fits,
 // dropping on the way those of senders that died between reserving their
-// numbers and writing their tickets. Called with the ring's lock held,
+// numbers and writing their tickets. Called with the readers' lock held,
 // once the ticket is committed as taken.
 func (e *End) takeDatagram(seq uint32, buf []byte) (transport.Msg, error) {
 	for {
@@ -287,9 +349,11 @@ func (e *End) takeDatagram(seq uint32, buf []byte) (transport.Msg, error) {
 			continue
 		}
 		if err != nil {
-			// A datagram that could not be taken (over this end's cap, or
-			// malformed) fails this receive only if it is this ticket's.
-			if errors.Is(err, errs.ErrProtocol) && int32(m.Seq-seq) < 0 {
+			// A datagram that could not be taken (over this end's cap,
+			// malformed, its descriptors lost) fails this receive only if
+			// it is this ticket's, or cannot be told (no number: 0 is no
+			// ticket's).
+			if errors.Is(err, errs.ErrProtocol) && m.Seq != 0 && int32(m.Seq-seq) < 0 {
 				continue
 			}
 			return transport.Msg{}, err

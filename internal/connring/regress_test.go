@@ -3,6 +3,7 @@ package connring
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -83,7 +84,7 @@ func TestWakeFlagLeftByADeadSender(t *testing.T) {
 	b.SetSpin(false)
 	d := &a.out
 	d.polled.Store(1)
-	if err := lock(ctx, d); err != nil {
+	if err := lock(ctx, d.lk); err != nil {
 		t.Fatal(err)
 	}
 	if w, err := a.wakeReaders(d, false); err != nil || !w.done {
@@ -203,12 +204,16 @@ func TestDeadReadersDatagramOverTheCap(t *testing.T) {
 	a.Send(ctx, transport.Msg{Kind: 1, Data: make([]byte, 1000), FDs: []int{fd}})
 	a.Send(ctx, transport.Msg{Kind: 1, Data: []byte("next"), FDs: []int{fd}})
 	d := &b.in
-	if err := lock(ctx, d); err != nil {
+	if err := lock(ctx, d.rlk); err != nil {
+		t.Fatal(err)
+	}
+	if err := lock(ctx, d.lk); err != nil {
 		t.Fatal(err)
 	}
 	_, _, head, _, _ := d.next()
 	b.commit(d, head) // the reader dies here
 	d.lk.Unlock()
+	d.rlk.Unlock()
 	b.SetMaxSize(100)
 	m, err := b.Recv(ctx, nil)
 	if err != nil || string(m.Data) != "next" {
@@ -357,5 +362,177 @@ func TestManyHolders(t *testing.T) {
 	t.Logf("%d holders of each end, %d messages each: %d lost, %d received twice", holders, each, lost, dup)
 	if lost+dup != 0 {
 		t.Fatalf("%d lost, %d received twice", lost, dup)
+	}
+}
+
+// a wake sent for a sleeper, in front of a ticket's datagram sent
+// when nobody slept or polled, is eaten by the reader of that ticket; the
+// flag still says a wake is in the socket, so once the descriptor is
+// handed out no sender sends one while records wait.
+func TestFdAfterASleepersWake(t *testing.T) {
+	a, b := pair(t)
+	ctx := testCtx(t)
+	fd := devNull(t)
+	d := &b.in
+	send := func(m transport.Msg) {
+		t.Helper()
+		if err := a.Send(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d.sleepers.Add(1) // a reader of another process sleeps
+	send(transport.Msg{Kind: 1, Data: []byte("r1")})
+	d.sleepers.Add(^uint32(0)) // its poll returned: it unregisters, not yet at the lock
+	send(transport.Msg{Kind: 1, Data: []byte("t2"), FDs: []int{fd}})
+	b.Fd() // handed out for polling from now on
+	send(transport.Msg{Kind: 1, Data: []byte("r3")})
+	for range 2 { // the woken reader takes r1 and t2
+		m, err := b.Recv(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.Close()
+	}
+	send(transport.Msg{Kind: 1, Data: []byte("r4")})
+	t.Logf("ring empty %v, wake flag %d, descriptor readable %v", d.empty(), d.wake.Load(), readable(t, b))
+	if !d.empty() && !readable(t, b) {
+		t.Fatalf("r3 and r4, sent after Fd, wait in the ring; the descriptor is not readable")
+	}
+}
+
+// a receiver out of descriptor slots gets the ticket's datagram with
+// MSG_CTRUNC; the error carries no header, so the ticket's receive skips
+// it as an older orphan and takes (and drops) the next ticket's datagram,
+// and so on down the line.
+func TestTruncatedRightsLoseOneMessage(t *testing.T) {
+	a, b := pair(t)
+	ctx := testCtx(t)
+	fd := devNull(t)
+	// Warm up the receiving side (its spill region is a descriptor).
+	a.Send(ctx, transport.Msg{Kind: 1, Data: []byte("w"), FDs: []int{fd}})
+	if m, err := b.Recv(ctx, nil); err != nil {
+		t.Fatal(err)
+	} else {
+		m.Close()
+	}
+	const n = 4
+	for i := range n {
+		if err := a.Send(ctx, transport.Msg{Kind: 1, Data: []byte{byte(i)}, FDs: []int{fd}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var old unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &old); err != nil {
+		t.Fatal(err)
+	}
+	low := old
+	low.Cur = 3
+	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &low); err != nil {
+		t.Fatal(err)
+	}
+	_, probe := unix.Dup(0)
+	m, err1 := b.Recv(ctx, nil) // message 0: its descriptor cannot be installed
+	unix.Setrlimit(unix.RLIMIT_NOFILE, &old)
+	if probe != unix.EMFILE {
+		t.Skipf("could not exhaust the descriptor table: dup gave %v", probe)
+	}
+	m.Close()
+	t.Logf("receive at the descriptor limit: %v", err1)
+	got := 0
+	var errsSeen []string
+	for range n - 1 {
+		m, err := b.Recv(ctx, nil)
+		if err != nil {
+			errsSeen = append(errsSeen, err.Error())
+			continue
+		}
+		m.Close()
+		got++
+	}
+	t.Logf("after one receive at the descriptor limit: %d of %d later messages received, errors %q", got, n-1, errsSeen)
+	if got != n-1 {
+		t.Fatalf("one truncated datagram lost %d later messages", n-1-got)
+	}
+}
+
+// Close must end an operation that waits for the ring's lock (held by
+// a process that is stopped, or scribbled by a hostile one).
+func TestCloseWhileTheLockIsHeld(t *testing.T) {
+	_, b := pair(t)
+	d := &holderOf(t, b).in // another holder's mapping: a process that holds the lock
+	if !d.lk.TryFast() {
+		t.Fatal("lock not free")
+	}
+	released := false
+	release := func() {
+		if !released {
+			released = true
+			d.lk.Unlock()
+		}
+	}
+	defer release()
+	got := make(chan error, 1)
+	go func() { _, err := b.Recv(context.Background(), nil); got <- err }()
+	waitFor(t, func() bool { return d.lk.HasWaiters() })
+	_ = b.in
+	closed := make(chan error, 1)
+	go func() { closed <- b.Close() }()
+	select {
+	case err := <-closed:
+		t.Logf("Close returned %v", err)
+	case <-time.After(2 * time.Second):
+		release()
+		<-closed
+		t.Fatalf("Close did not return within 2s while a Recv waited for the ring's lock (Recv gave %v once released)", <-got)
+	}
+}
+
+// a Send that failed with EPIPE from the socket (not from the look
+// at the peer) does not set gone: the next Send within the millisecond is
+// accepted into the ring and lost; and a peer that died with our
+// datagrams unread fails a send with ECONNRESET, not EPIPE.
+func TestRefusedSendStaysRefused(t *testing.T) {
+	a, b := pair(t)
+	ctx := testCtx(t)
+	fd := devNull(t)
+	a.Send(ctx, transport.Msg{Kind: 1, Data: []byte("unread"), FDs: []int{fd}})
+	b.Close()
+	var errs []string
+	a.checked.Store(since()) // the last look was just now
+	err1 := a.Send(ctx, transport.Msg{Kind: 1, Data: []byte("t"), FDs: []int{fd}})
+	a.checked.Store(since())
+	err2 := a.Send(ctx, transport.Msg{Kind: 1, Data: []byte("t"), FDs: []int{fd}})
+	a.checked.Store(since())
+	err3 := a.Send(ctx, transport.Msg{Kind: 1, Data: []byte("r")})
+	for _, e := range []error{err1, err2, err3} {
+		errs = append(errs, fmt.Sprint(e, " EPIPE=", errors.Is(e, unix.EPIPE)))
+	}
+	t.Logf("sends after the peer closed: %q", errs)
+	for i, e := range []error{err1, err2, err3} {
+		if !errors.Is(e, unix.EPIPE) {
+			t.Errorf("send %d after the peer closed: %v, want EPIPE", i, e)
+		}
+	}
+}
+
+// Poll with a deadline on an empty pipe returns false, nil, never
+// the deadline as an error.
+func TestPollDeadlineIsNoError(t *testing.T) {
+	_, b := pair(t)
+	b.SetSpin(false)
+	bad := 0
+	var last error
+	for range 3000 {
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Microsecond)
+		ok, err := b.Poll(ctx)
+		cancel()
+		if ok || err != nil {
+			bad++
+			last = err
+		}
+	}
+	t.Logf("3000 polls of an empty pipe with a deadline: %d answered other than false, nil (last %v)", bad, last)
+	if bad != 0 {
+		t.Fatalf("%d of 3000 Polls reported %v", bad, last)
 	}
 }

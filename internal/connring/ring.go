@@ -46,10 +46,31 @@ func (d *dir) writeHdr(off uint64, kind byte, n int) {
 	copy(d.data[off+4:off+8], []byte{kind, 0, 0, 0})
 }
 
-// put writes a record of kind with payload after the tail, under the
-// ring's lock, and returns the tail that commits it; ok is false if the
-// ring has no room for it now. Nothing is visible until the caller stores
-// the returned tail.
+// room reports whether a record of n payload bytes fits after the tail
+// now.
+func (d *dir) room(n int) (bool, error) {
+	t, h := d.tail.Load(), d.head.Load()
+	if err := d.check(h, t); err != nil {
+		return false, err
+	}
+	return t-h+d.pad(t, recSize(n))+recSize(n) <= d.size, nil
+}
+
+// pad is the room a wrap record takes before a record of need bytes put
+// at tail t.
+func (d *dir) pad(t, need uint64) uint64 {
+	if off := t % d.size; off+need > d.size {
+		return d.size - off
+	}
+	return 0
+}
+
+// put writes a record of kind with payload after the tail, with the
+// writers' lock held, and returns the tail that commits it; ok is false if
+// the ring has no room for it now. Nothing is visible until the caller
+// stores the returned tail (under the state lock). Readers never look past
+// the tail, so the copy needs no other lock; the room after the tail only
+// grows meanwhile.
 func (d *dir) put(kind byte, payload []byte) (tail uint64, ok bool, err error) {
 	t, h := d.tail.Load(), d.head.Load()
 	if err := d.check(h, t); err != nil {
@@ -57,10 +78,7 @@ func (d *dir) put(kind byte, payload []byte) (tail uint64, ok bool, err error) {
 	}
 	need := recSize(len(payload))
 	off := t % d.size
-	var pad uint64
-	if off+need > d.size {
-		pad = d.size - off
-	}
+	pad := d.pad(t, need)
 	if t-h+pad+need > d.size {
 		return 0, false, nil
 	}
@@ -74,13 +92,16 @@ func (d *dir) put(kind byte, payload []byte) (tail uint64, ok bool, err error) {
 	return t + need, true, nil
 }
 
-// fits reports whether a record of n payload bytes could ever fit the ring,
-// wrap included: at most a quarter of it.
-func (d *dir) fits(n int) bool { return recSize(n) <= d.size/4 }
+// fits reports whether a message of n bytes goes into the ring as a
+// record: at most a quarter of it, so that it fits with a wrap beside
+// other records.
+func (d *dir) fits(n int) bool { return uint64(n) <= d.size/4 }
 
-// next returns the record at the head, under the ring's lock: its kind,
-// its payload (a slice of the ring, to copy before the head moves) and the
-// head that commits taking it; ok is false if the ring is empty. Anything
+// next returns the record at the head, with the readers' lock held: its
+// kind, its payload (a slice of the ring, to copy before the head moves)
+// and the head that commits taking it; ok is false if the ring is empty.
+// Senders write only after the tail, so the records before it stay put
+// while a reader copies one out. Anything
 // a record could not hold gives an error matching errs.ErrProtocol.
 func (d *dir) next() (kind byte, payload []byte, head uint64, ok bool, err error) {
 	h, t := d.head.Load(), d.tail.Load()

@@ -69,7 +69,7 @@ func TestRingWrapsAndKeepsOrder(t *testing.T) {
 
 func TestRingRefusesWhatDoesNotFit(t *testing.T) {
 	d := testDir(minRingSize)
-	if d.fits(minRingSize / 4) {
+	if d.fits(minRingSize/4 + 1) {
 		t.Fatal("a record over a quarter of the ring fits")
 	}
 	big := make([]byte, minRingSize/4-recHdr)

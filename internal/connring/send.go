@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/mpgo/mp/internal/errs"
 	"github.com/mpgo/mp/internal/futex"
 	"github.com/mpgo/mp/internal/transport"
@@ -36,6 +38,18 @@ func (e *End) Send(ctx context.Context, m transport.Msg) error {
 	if err := e.peerGone(false); err != nil {
 		return err
 	}
+	err := e.send(ctx, m)
+	if errors.Is(err, unix.EPIPE) || errors.Is(err, unix.ECONNRESET) {
+		// The other end is gone (a peer that died with datagrams of ours
+		// unread makes the socket report ECONNRESET once): it stays gone.
+		e.gone.Store(true)
+		return errPeerGone
+	}
+	return err
+}
+
+// send is Send's loop: try, and wait for what stopped the try.
+func (e *End) send(ctx context.Context, m transport.Msg) error {
 	ticketed := len(m.FDs) > 0 || !e.out.fits(len(m.Data))
 	for {
 		var w wait
@@ -47,6 +61,9 @@ func (e *End) Send(ctx context.Context, m transport.Msg) error {
 		}
 		if err != nil || w.done {
 			return err
+		}
+		if !w.room && !w.sock {
+			continue // the room it saw was gone: look again
 		}
 		if err := e.await(ctx, w); err != nil {
 			return err
@@ -83,20 +100,25 @@ func (e *End) await(ctx context.Context, w wait) error {
 }
 
 // tryPut puts a record into the ring, if it has room and the wake it may
-// need goes out.
+// need goes out. It copies the record in with the writers' lock held, and
+// takes the state lock only to commit it.
 func (e *End) tryPut(ctx context.Context, kind byte, payload []byte) (wait, error) {
 	d := &e.out
-	if err := lock(ctx, d); err != nil {
+	if err := e.lock(ctx, d.wlk); err != nil {
+		return wait{}, err
+	}
+	defer d.wlk.Unlock()
+	if w, err := e.needRoom(ctx, len(payload)); err != nil || w.room {
+		return w, err
+	}
+	tail, ok, err := d.put(kind, payload)
+	if err != nil || !ok {
+		return wait{}, err // no room after all: corrupt, or try again
+	}
+	if err := e.lock(ctx, d.lk); err != nil {
 		return wait{}, err
 	}
 	defer d.lk.Unlock()
-	tail, ok, err := d.put(kind, payload)
-	if err != nil {
-		return wait{}, err
-	}
-	if !ok {
-		return e.waitForRoom(d), nil
-	}
 	if w, err := e.wakeReaders(d, false); err != nil || !w.done {
 		return w, err
 	}
@@ -104,35 +126,59 @@ func (e *End) tryPut(ctx context.Context, kind byte, payload []byte) (wait, erro
 	return wait{done: true}, nil
 }
 
+// needRoom looks, with the writers' lock held, whether a record of n
+// payload bytes fits; if it does not, it registers (under the state lock,
+// where readers commit) as a sender waiting for room, and says so.
+func (e *End) needRoom(ctx context.Context, n int) (wait, error) {
+	d := &e.out
+	if ok, err := d.room(n); ok || err != nil {
+		return wait{}, err
+	}
+	if err := e.lock(ctx, d.lk); err != nil {
+		return wait{}, err
+	}
+	defer d.lk.Unlock()
+	if ok, err := d.room(n); ok || err != nil {
+		return wait{}, err
+	}
+	return e.waitForRoom(d), nil
+}
+
 // tryTicket sends m as a datagram numbered by a ticket, and puts the
 // ticket into the ring, if the ring has room for it and the socket takes
 // the datagram (and the wake it may need) at once. The number is reserved
 // (committed) before the datagram goes, so that a sender that dies
 // between the two, or that cannot send the wake, leaves a datagram no
-// ticket names, which readers drop, and never reuses a number.
+// ticket names, which readers drop, and never reuses a number. The
+// datagram goes under the state lock, so that a reader that empties the
+// socket under it never takes a datagram whose ticket is still to come.
 func (e *End) tryTicket(ctx context.Context, m transport.Msg) (wait, error) {
 	d := &e.out
-	if err := lock(ctx, d); err != nil {
+	if err := e.lock(ctx, d.wlk); err != nil {
 		return wait{}, err
 	}
-	defer d.lk.Unlock()
+	defer d.wlk.Unlock()
+	if w, err := e.needRoom(ctx, ticketLen); err != nil || w.room {
+		return w, err
+	}
 	seq := d.seq.Load() + 1
 	if seq == 0 { // the number wrapped: 0 is no ticket's
 		seq = 1
 	}
 	tail, ok, err := d.put(kindTicket, ticket(seq))
-	if err != nil {
+	if err != nil || !ok {
 		return wait{}, err
 	}
-	if !ok {
-		return e.waitForRoom(d), nil
+	if err := e.lock(ctx, d.lk); err != nil {
+		return wait{}, err
 	}
+	defer d.lk.Unlock()
 	d.seq.Store(seq)
 	m.Seq = seq
 	if err := e.sock.TrySend(m); err != nil {
 		if errors.Is(err, transport.ErrWouldBlock) {
-			// Wait for room in the socket without the ring's lock, which
-			// the readers that make that room need.
+			// Wait for room in the socket without the locks, which the
+			// readers that make that room need.
 			return wait{sock: true}, nil
 		}
 		return wait{}, err
@@ -144,7 +190,7 @@ func (e *End) tryTicket(ctx context.Context, m transport.Msg) (wait, error) {
 	return wait{done: true}, nil
 }
 
-// waitForRoom registers, under the ring's lock, a sender about to wait for
+// waitForRoom registers, under the state lock, a sender about to wait for
 // room.
 func (e *End) waitForRoom(d *dir) wait {
 	d.space.Add(1)
@@ -154,13 +200,19 @@ func (e *End) waitForRoom(d *dir) wait {
 // wakeReaders sends a wake to the reading end, before a record is
 // committed, if a reader sleeps (or the reading end's descriptor may be
 // polled) and no wake is in its socket already; after a ticket's datagram,
-// also if one is (see the package doc: a reader that takes the datagram
-// takes the wakes in front of it, so one must stay behind). If the socket
+// also if one is, needed or not (see the package doc: a reader that takes
+// the datagram takes the wakes in front of it, so one must stay behind,
+// for a poller that comes later). If the socket
 // is full, the record must not be committed: the wake could not be
-// counted on to come later. Called with the ring's lock held.
+// counted on to come later. Called with the state lock held.
 func (e *End) wakeReaders(d *dir, afterDatagram bool) (wait, error) {
 	needed := d.sleepers.Load() != 0 || d.polled.Load() != 0
-	if !needed || (d.wake.Load() != 0 && !afterDatagram) {
+	flagged := d.wake.Load() != 0
+	switch {
+	case afterDatagram && (needed || flagged):
+		// A wake in front of the datagram, if any, goes with it: one
+		// must stay behind.
+	case !needed || flagged:
 		return wait{done: true}, nil
 	}
 	switch err := e.sock.TrySend(transport.Msg{Kind: kindWake}); {

@@ -408,16 +408,21 @@ func (c *Conn) recvmsg(ctx context.Context, park bool) (Msg, error) {
 	if err != nil {
 		return Msg{}, c.opErr("receive", ctx, err)
 	}
+	hdr := first[:min(n, len(first))]
 	fds, err := parseRights(c.pk.oob[:oobn])
 	if err != nil {
-		return Msg{}, err
+		return withHeader(Msg{}, err, hdr)
 	}
 	if n == 0 && len(fds) == 0 {
 		return Msg{}, io.EOF
 	}
-	if flags&(unix.MSG_TRUNC|unix.MSG_CTRUNC) != 0 {
+	switch {
+	case flags&unix.MSG_CTRUNC != 0:
 		descr.Close(fds)
-		return Msg{}, protoErr("datagram truncated: larger than the inline limit")
+		return withHeader(Msg{}, protoErr("descriptors of a message lost on receipt (is this process out of descriptors?)"), hdr)
+	case flags&unix.MSG_TRUNC != 0:
+		descr.Close(fds)
+		return withHeader(Msg{}, protoErr("datagram truncated: larger than the inline limit"), hdr)
 	}
 	r.large = n > peekAbove
 	if into := r.into; into != nil && n >= headerLen && n-headerLen <= len(into) {
