@@ -81,8 +81,27 @@ var ringPipes = !platform.Portable
 // place. On the portable mechanisms every message is a frame of a Unix
 // stream socket.
 func Pipe(duplex bool) (*Conn, *Conn, error) {
+	return PipeWith(PipeOptions{Duplex: duplex})
+}
+
+// PipeOptions configure a pipe made by PipeWith.
+type PipeOptions struct {
+	// Duplex: both ends send and receive (see Pipe).
+	Duplex bool
+	// RingSize is the size of each direction's ring in shared memory, on
+	// Linux: a power of two from 4 KiB to 64 MiB; zero means 1 MiB. A
+	// message of up to a quarter of it travels in the ring, and LendBytes
+	// lends up to that much. Pages are used once touched: a pipe that
+	// carries a stream of messages uses the whole of both rings. Ignored
+	// on the portable mechanisms.
+	RingSize int
+}
+
+// PipeWith is Pipe with options.
+func PipeWith(o PipeOptions) (*Conn, *Conn, error) {
+	duplex := o.Duplex
 	if ringPipes {
-		a, b, err := connring.Pair()
+		a, b, err := connring.Pair(o.RingSize)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -272,7 +291,9 @@ func (c *Conn) Fd() int {
 }
 
 // Close closes this end in this process. Blocked calls return ErrClosed.
-// Closing twice returns ErrClosed.
+// Closing twice returns ErrClosed. A loan (LendBytes) or a borrowed message
+// (BorrowBytes) of this end still out holds Close until it ends: its
+// memory stays mapped until then.
 func (c *Conn) Close() error {
 	if c.r != nil {
 		return c.r.Close()

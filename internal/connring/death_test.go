@@ -102,7 +102,7 @@ func TestAcrossProcesses(t *testing.T) {
 // compare.
 func settleFDs(t *testing.T) int {
 	t.Helper()
-	a, b, err := Pair()
+	a, b, err := Pair(0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +127,7 @@ func TestSenderKilled(t *testing.T) {
 	rng := rand.New(rand.NewPCG(seed, 0))
 	fdsBefore := settleFDs(t)
 
-	a, b, err := Pair()
+	a, b, err := Pair(0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,7 +300,7 @@ func TestReaderKilled(t *testing.T) {
 	rng := rand.New(rand.NewPCG(seed, 0))
 	fdsBefore := settleFDs(t)
 
-	a, b, err := Pair()
+	a, b, err := Pair(0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -66,8 +66,16 @@ var errPeerGone = fmt.Errorf("mp: send: %w", unix.EPIPE)
 // still open: a look is a system call, and a send into the ring makes none.
 const peerCheck = time.Millisecond
 
-// Pair makes a new pipe and returns its two ends, side 0 and side 1.
-func Pair() (*End, *End, error) {
+// Pair makes a new pipe with rings of ringSize bytes (zero: RingSize; else
+// a power of two from 4 KiB to 64 MiB) and returns its two ends, side 0
+// and side 1.
+func Pair(ringSize int) (*End, *End, error) {
+	if ringSize == 0 {
+		ringSize = RingSize
+	}
+	if ringSize < minRingSize || ringSize > maxRingSize || ringSize&(ringSize-1) != 0 {
+		return nil, nil, fmt.Errorf("connring: a ring of %d bytes: want a power of two from %d to %d", ringSize, minRingSize, maxRingSize)
+	}
 	s0, s1, err := transport.Pair()
 	if err != nil {
 		return nil, nil, err
@@ -80,7 +88,7 @@ func Pair() (*End, *End, error) {
 		closeAll()
 		return nil, nil, errors.ErrUnsupported
 	}
-	r0, err := newRegion(RingSize)
+	r0, err := newRegion(ringSize)
 	if err != nil {
 		closeAll()
 		return nil, nil, err
@@ -97,7 +105,7 @@ func Pair() (*End, *End, error) {
 		closeAll()
 		return nil, nil, err
 	}
-	return newEnd(s0, r0, RingSize, 0), newEnd(s1, r1, RingSize, 1), nil
+	return newEnd(s0, r0, ringSize, 0), newEnd(s1, r1, ringSize, 1), nil
 }
 
 func newEnd(sock *transport.Conn, reg *shmem.Region, ringSize, side int) *End {

@@ -20,7 +20,7 @@ import (
 // pair makes a pipe for a test, skipping where the build has no rings.
 func pair(t *testing.T) (*End, *End) {
 	t.Helper()
-	a, b, err := Pair()
+	a, b, err := Pair(0)
 	if errors.Is(err, errors.ErrUnsupported) {
 		t.Skip("no ring pipes on this build's mechanisms")
 	}

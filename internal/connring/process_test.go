@@ -51,6 +51,10 @@ func TestMain(m *testing.M) {
 			takeThenDie()
 		case "scribble":
 			scribbleChild(arg)
+		case "lend-then-die":
+			lendThenDie()
+		case "borrow-then-die":
+			borrowThenDie()
 		}
 		childFail("unknown mode %q", mode)
 	}
@@ -87,7 +91,7 @@ func inherited() *End {
 // mechanisms, systems other than Linux).
 func needRing(t *testing.T) {
 	t.Helper()
-	a, b, err := Pair()
+	a, b, err := Pair(0)
 	if errors.Is(err, errors.ErrUnsupported) {
 		t.Skip("no ring on this build")
 	}
@@ -484,4 +488,30 @@ func scribbleChild(name string) {
 		}
 	}
 	childFail("unknown scribble %q", name)
+}
+
+// lendThenDie takes a loan of the ring, fills half of it, and dies
+// holding it (and the writers' lock).
+func lendThenDie() {
+	e := inherited()
+	l, err := e.Lend(context.Background(), 1, 1000)
+	if err != nil {
+		childFail("lend: %v", err)
+	}
+	copy(l.Bytes(), bytes.Repeat([]byte{0xee}, 500))
+	dieNow()
+}
+
+// borrowThenDie borrows the message at the head of the ring and dies
+// holding it (and the readers' lock), before it releases it.
+func borrowThenDie() {
+	e := inherited()
+	b, err := e.Borrow(context.Background())
+	if err != nil {
+		childFail("borrow: %v", err)
+	}
+	if len(b.Bytes()) == 0 {
+		childFail("borrowed nothing")
+	}
+	dieNow()
 }

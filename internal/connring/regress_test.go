@@ -167,7 +167,7 @@ func TestFullSocketKeepsTheWake(t *testing.T) {
 // Fd racing Close must not touch unmapped memory.
 func TestFdRacingClose(t *testing.T) {
 	for range 2000 {
-		a, b, err := Pair()
+		a, b, err := Pair(0)
 		if errors.Is(err, errors.ErrUnsupported) {
 			t.Skip("no ring pipes on this build's mechanisms")
 		}

@@ -72,24 +72,43 @@ func (d *dir) pad(t, need uint64) uint64 {
 // the tail, so the copy needs no other lock; the room after the tail only
 // grows meanwhile.
 func (d *dir) put(kind byte, payload []byte) (tail uint64, ok bool, err error) {
+	off, tail, ok, err := d.place(kind, len(payload))
+	if ok {
+		copy(d.data[off+recHdr:], payload)
+	}
+	return tail, ok, err
+}
+
+// place is put without the payload: it writes the record's header (and the
+// wrap record before it, if any) for n payload bytes and returns where the
+// record starts in the ring.
+func (d *dir) place(kind byte, n int) (off, tail uint64, ok bool, err error) {
 	t, h := d.tail.Load(), d.head.Load()
 	if err := d.check(h, t); err != nil {
-		return 0, false, err
+		return 0, 0, false, err
 	}
-	need := recSize(len(payload))
-	off := t % d.size
+	need := recSize(n)
+	off = t % d.size
 	pad := d.pad(t, need)
 	if t-h+pad+need > d.size {
-		return 0, false, nil
+		return 0, 0, false, nil
 	}
 	if pad > 0 {
 		d.writeHdr(off, kindWrap, 0)
 		t += pad
 		off = 0
 	}
-	d.writeHdr(off, kind, len(payload))
-	copy(d.data[off+recHdr:], payload)
-	return t + need, true, nil
+	d.writeHdr(off, kind, n)
+	return off, t + need, true, nil
+}
+
+// lent returns the room of a record of n payload bytes after the tail, as
+// place would lay it out, for a sender to fill before place writes its
+// header. Called with the writers' lock held, once room says it fits.
+func (d *dir) lent(n int) []byte {
+	t := d.tail.Load()
+	off := (t + d.pad(t, recSize(n))) % d.size
+	return d.data[off+recHdr : off+recHdr+uint64(n) : off+recHdr+uint64(n)]
 }
 
 // fits reports whether a message of n bytes goes into the ring as a

@@ -76,7 +76,7 @@ func run(ctx context.Context, quick bool, only string) error {
 	return nil
 }
 
-var order = []string{"start", "queue", "pipe", "lock", "manager", "pool", "subprocess"}
+var order = []string{"start", "queue", "pipe", "lent", "lock", "manager", "pool", "subprocess"}
 
 func groupOrder(name string) int {
 	if i := slices.Index(order, name); i >= 0 {

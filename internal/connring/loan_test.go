@@ -1,0 +1,175 @@
+package connring
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"testing"
+	"unsafe"
+
+	"github.com/mpgo/mp/internal/errs"
+	"github.com/mpgo/mp/internal/transport"
+)
+
+// inRing reports whether p lies in e's shared memory.
+func inRing(e *End, p []byte) bool {
+	mem := e.reg.Bytes()
+	start := uintptr(unsafe.Pointer(&mem[0]))
+	at := uintptr(unsafe.Pointer(&p[0]))
+	return at >= start && at+uintptr(len(p)) <= start+uintptr(len(mem))
+}
+
+func TestLendAndBorrowInPlace(t *testing.T) {
+	a, b := pair(t)
+	ctx := testCtx(t)
+	for i, n := range []int{1, 100, 4000, a.MaxLoan()} {
+		l, err := a.Lend(ctx, 2, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !inRing(a, l.Bytes()) || len(l.Bytes()) != n {
+			t.Fatalf("loan %d: %d bytes, in the ring: %v", i, len(l.Bytes()), inRing(a, l.Bytes()))
+		}
+		copy(l.Bytes(), payload(i, n))
+		if err := l.Send(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := l.Send(ctx); !errors.Is(err, errs.ErrClosed) {
+			t.Fatalf("second Send of a loan = %v", err)
+		}
+		m, err := b.Borrow(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Kind() != 2 || !bytes.Equal(m.Bytes(), payload(i, n)) || !inRing(b, m.Bytes()) {
+			t.Fatalf("borrowed %d: kind %d, %d bytes, in the ring %v", i, m.Kind(), len(m.Bytes()), inRing(b, m.Bytes()))
+		}
+		m.Release()
+		m.Release()
+	}
+	if _, err := a.Lend(ctx, 2, a.MaxLoan()+1); !errors.Is(err, errs.ErrTooLarge) {
+		t.Fatalf("a loan over MaxLoan = %v", err)
+	}
+}
+
+func TestLoansAndSendsKeepTheirOrder(t *testing.T) {
+	a, b := pair(t)
+	ctx := testCtx(t)
+	fd := devNull(t)
+	const n = 3000
+	done := make(chan error, 1)
+	go func() {
+		for i := range n {
+			var err error
+			switch i % 3 {
+			case 0:
+				var l *Loan
+				if l, err = a.Lend(ctx, 1, 40+i%300); err == nil {
+					copy(l.Bytes(), payload(i, len(l.Bytes())))
+					err = l.Send(ctx)
+				}
+			case 1:
+				err = a.Send(ctx, transport.Msg{Kind: 1, Data: payload(i, 40+i%300)})
+			case 2:
+				err = a.Send(ctx, transport.Msg{Kind: 1, Data: payload(i, 40+i%300), FDs: []int{fd}})
+			}
+			if err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	for i := range n {
+		m, err := b.Borrow(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(m.Bytes(), payload(i, 40+i%300)) || (i%3 == 2) != (len(m.FDs()) == 1) {
+			t.Fatalf("message %d out of order or wrong", i)
+		}
+		for _, fd := range m.FDs() {
+			closeFD(fd)
+		}
+		m.Release()
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCancelledLoanSendsNothing(t *testing.T) {
+	a, b := pair(t)
+	ctx := testCtx(t)
+	l, err := a.Lend(ctx, 1, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copy(l.Bytes(), "never")
+	l.Cancel()
+	l.Cancel()
+	if err := a.Send(ctx, transport.Msg{Kind: 1, Data: []byte("after")}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := b.Recv(ctx, nil)
+	if err != nil || string(m.Data) != "after" {
+		t.Fatalf("after a cancelled loan: %q, %v", m.Data, err)
+	}
+}
+
+func TestCloseWaitsForALoan(t *testing.T) {
+	a, _ := pair(t)
+	ctx := testCtx(t)
+	l, err := a.Lend(ctx, 1, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- a.Close() }()
+	waitFor(t, func() bool { return a.closed.Load() })
+	select {
+	case err := <-closed:
+		t.Fatalf("Close returned (%v) with a loan out", err)
+	default:
+	}
+	copy(l.Bytes(), "x")
+	l.Send(ctx)
+	if err := <-closed; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A sender killed while it fills a loan leaves nothing sent and the
+// writers' lock to the next sender; a reader killed while it borrows a
+// message leaves it for the next reader: nothing is lost.
+func TestDeathsDuringLoans(t *testing.T) {
+	needRing(t)
+	a, b := pair(t)
+	ctx := testCtx(t)
+	c := startChild(t, a, "lend-then-die")
+	if err := c.wait(); !wasKilled(err) {
+		t.Fatalf("lender ended with %s", c.why())
+	}
+	if err := a.Send(ctx, transport.Msg{Kind: 1, Data: []byte("first")}); err != nil {
+		t.Fatal(err)
+	}
+	c = startChild(t, b, "borrow-then-die")
+	if err := c.wait(); !wasKilled(err) {
+		t.Fatalf("borrower ended with %s", c.why())
+	}
+	m, err := b.Recv(ctx, nil)
+	if err != nil || string(m.Data) != "first" {
+		t.Fatalf("after a lender and a borrower died: %q, %v", m.Data, err)
+	}
+	if ok, _ := b.Poll(ctxEnded()); ok {
+		t.Fatal("something more arrived: the dead lender's half-filled loan")
+	}
+}
+
+func ctxEnded() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}
+
+func closeFD(fd int) { (&transport.Msg{FDs: []int{fd}}).Close() }
