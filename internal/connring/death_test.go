@@ -111,6 +111,24 @@ func settleFDs(t *testing.T) int {
 	return openFDs(t)
 }
 
+// killRig is what a test that kills processes at random starts with: a
+// seeded source of randomness (the seed is logged, to replay a failure),
+// the count of this process's descriptors, a pipe and a context.
+func killRig(t *testing.T) (*rand.Rand, int, *End, *End, context.Context) {
+	t.Helper()
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 0))
+	fdsBefore := settleFDs(t)
+	a, b, err := Pair(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	return rng, fdsBefore, a, b, ctx
+}
+
 // Senders killed at random moments while they stream messages of every
 // shape into one end leave the reader, for each, a prefix of its
 // messages: no gap, no duplicate, no corrupt message; the ring goes on
@@ -122,17 +140,7 @@ func TestSenderKilled(t *testing.T) {
 	if testing.Short() {
 		rounds = 8
 	}
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed %d", seed)
-	rng := rand.New(rand.NewPCG(seed, 0))
-	fdsBefore := settleFDs(t)
-
-	a, b, err := Pair(0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+	rng, fdsBefore, a, b, ctx := killRig(t)
 
 	type stream struct {
 		next  uint32        // the number expected next
@@ -295,17 +303,7 @@ func TestReaderKilled(t *testing.T) {
 	if testing.Short() {
 		kills = 16
 	}
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed %d", seed)
-	rng := rand.New(rand.NewPCG(seed, 0))
-	fdsBefore := settleFDs(t)
-
-	a, b, err := Pair(0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+	rng, fdsBefore, a, b, ctx := killRig(t)
 
 	var (
 		mu     sync.Mutex

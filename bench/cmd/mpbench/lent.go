@@ -171,12 +171,7 @@ func lentRoundTrip(ctx context.Context, b *bench, n, size int) error {
 		m.Release()
 		return err
 	}
-	for range 100 {
-		if err := trip(); err != nil {
-			return err
-		}
-	}
-	d, err := medianTime(n, trip)
+	d, err := warmMedian(n, trip)
 	if err != nil {
 		return err
 	}

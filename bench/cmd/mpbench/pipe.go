@@ -87,12 +87,7 @@ func pipeRoundTrip(ctx context.Context, b *bench, n int) error {
 		_, err := a.RecvBytes(ctx, 0)
 		return err
 	}
-	for range 100 {
-		if err := trip(); err != nil {
-			return err
-		}
-	}
-	d, err := medianTime(n, trip)
+	d, err := warmMedian(n, trip)
 	if err != nil {
 		return err
 	}

@@ -30,3 +30,14 @@ func median(xs []float64) float64 {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// warmMedian is medianTime of n round trips after 100 that warm both
+// sides up.
+func warmMedian(n int, trip func() error) (time.Duration, error) {
+	for range 100 {
+		if err := trip(); err != nil {
+			return 0, err
+		}
+	}
+	return medianTime(n, trip)
+}
