@@ -17,7 +17,9 @@ import (
 //
 // While a loan is out, other sends on the same end wait (in every process,
 // for a ring), so fill it and send it promptly; Close of the Conn waits for
-// it.
+// it. A Loan is used by one goroutine at a time. Its bytes start as
+// whatever the memory held, and must not be touched after Send or Cancel:
+// in a ring they may hold another message by then.
 type Loan struct {
 	c    *Conn
 	ring *connring.Loan
@@ -31,10 +33,13 @@ func (c *Conn) LendBytes(ctx context.Context, n int) (*Loan, error) {
 	if !c.writable {
 		return nil, ErrReadOnly
 	}
+	switch {
+	case n < 0:
+		return nil, fmt.Errorf("mp: a loan of %d bytes", n)
+	case n > c.MaxLoan():
+		return nil, fmt.Errorf("%w: a loan of %d bytes, at most %d", ErrTooLarge, n, c.MaxLoan())
+	}
 	if c.r == nil {
-		if n < 0 {
-			return nil, fmt.Errorf("mp: a loan of %d bytes", n)
-		}
 		return &Loan{c: c, own: make([]byte, n)}, nil
 	}
 	l, err := c.r.Lend(ctx, msgBytes, n)
@@ -44,9 +49,9 @@ func (c *Conn) LendBytes(ctx context.Context, n int) (*Loan, error) {
 	return &Loan{c: c, ring: l}, nil
 }
 
-// MaxLoan is the largest loan LendBytes makes in shared memory: a quarter
-// of the ring (256 KiB for Pipe, a quarter of PipeOptions.RingSize), or no
-// limit on a Conn without a ring.
+// MaxLoan is the largest loan LendBytes makes: a quarter of the ring in
+// shared memory (256 KiB for Pipe, a quarter of PipeOptions.RingSize), or,
+// on a Conn without a ring, DefaultMaxMessageSize.
 func (c *Conn) MaxLoan() int {
 	if c.r == nil {
 		return DefaultMaxMessageSize
@@ -96,10 +101,12 @@ type Borrowed struct {
 
 // BorrowBytes receives the next message and gives it in place, without
 // copying it out of the pipe's shared memory where it lies there (a Pipe's
-// end on Linux, a message of up to 256 KiB without handles); otherwise it
-// receives it as RecvBytes does. Release it once read: until then other
-// receives on the same end wait (in every process, for a ring), and Close
-// of the Conn waits for it.
+// end on Linux, a message without handles of up to a quarter of the ring:
+// MaxLoan); otherwise it receives it as RecvBytes does, handles closed.
+// Release it once read: until then other receives on the same end wait (in
+// every process, for a ring), and Close of the Conn waits for it. A
+// Borrowed is used by one goroutine at a time, and its bytes not after
+// Release.
 func (c *Conn) BorrowBytes(ctx context.Context) (*Borrowed, error) {
 	if !c.readable {
 		return nil, ErrWriteOnly

@@ -74,7 +74,7 @@ func Pair(ringSize int) (*End, *End, error) {
 		ringSize = RingSize
 	}
 	if ringSize < minRingSize || ringSize > maxRingSize || ringSize&(ringSize-1) != 0 {
-		return nil, nil, fmt.Errorf("connring: a ring of %d bytes: want a power of two from %d to %d", ringSize, minRingSize, maxRingSize)
+		return nil, nil, fmt.Errorf("mp: PipeOptions.RingSize %d: want a power of two from %d to %d", ringSize, minRingSize, maxRingSize)
 	}
 	s0, s1, err := transport.Pair()
 	if err != nil {
@@ -189,7 +189,12 @@ func (e *End) SetSpin(on bool) { e.wait.SetPolling(on) }
 // enter starts an operation: it holds live shared, unless the End is
 // closed.
 func (e *End) enter() error {
-	e.live.RLock()
+	// Close is live's only writer and sets closed first: a read lock
+	// refused means Close is under way (RLock would wait for it, and it
+	// may be waiting for this caller's own loan).
+	if !e.live.TryRLock() {
+		return errs.ErrClosed
+	}
 	if e.closed.Load() {
 		e.live.RUnlock()
 		return errs.ErrClosed

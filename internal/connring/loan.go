@@ -2,16 +2,20 @@ package connring
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/mpgo/mp/internal/errs"
 	"github.com/mpgo/mp/internal/transport"
+	"golang.org/x/sys/unix"
 )
 
 // A Loan is room in the ring lent to a sender, to fill in place: the
 // message crosses without a copy. The sender holds the writers' lock (and
 // this End's send side) until it sends or cancels the loan, so other
-// senders of the direction wait meanwhile.
+// senders of the direction wait meanwhile. A Loan is used by one
+// goroutine at a time; its bytes must not be touched after Send or
+// Cancel (they are the ring's, and may hold another record by then).
 type Loan struct {
 	e    *End
 	buf  []byte
@@ -103,8 +107,20 @@ func (l *Loan) Send(ctx context.Context) error {
 	if err := e.peerGone(false); err != nil {
 		return err
 	}
+	err = l.commit(ctx, tail)
+	if errors.Is(err, unix.EPIPE) || errors.Is(err, unix.ECONNRESET) {
+		e.gone.Store(true)
+		return errPeerGone
+	}
+	return err
+}
+
+// commit commits the loan's record, once its wake (if needed) is out.
+// The state lock is waited for with ctx alone: Close waits for the loan.
+func (l *Loan) commit(ctx context.Context, tail uint64) error {
+	e, d := l.e, &l.e.out
 	for {
-		if err := e.lock(ctx, d.lk); err != nil {
+		if err := lock(ctx, d.lk); err != nil {
 			return err
 		}
 		w, err := e.wakeReaders(d, false)
@@ -138,7 +154,10 @@ func (l *Loan) end() {
 
 // A Borrowed message is the message at the head of the ring, read in
 // place: the reader holds the readers' lock (and this End's receive side)
-// until Release, so other readers of the direction wait meanwhile.
+// until Release, so other readers of the direction wait meanwhile (and
+// Poll or mp.Wait elsewhere may see it waiting, though another receive
+// would wait for its Release). A Borrowed is used by one goroutine at a
+// time; its bytes must not be touched after Release.
 type Borrowed struct {
 	e    *End
 	m    transport.Msg
@@ -199,7 +218,7 @@ func (e *End) borrow(ctx context.Context) (*Borrowed, error) {
 			return nil, err
 		}
 		// A ticket, or nothing yet: take it as Recv does.
-		m, got, err := e.take(ctx, nil, true)
+		m, got, err := e.take(ctx, nil)
 		switch {
 		case err != nil:
 			e.rmu.Unlock()
@@ -232,9 +251,13 @@ func (b *Borrowed) Release() {
 	b.done = true
 	e, d := b.e, &b.e.in
 	if b.inRing {
-		// The state lock is waited for whatever happens: the message is
-		// taken, and the ring must know it.
-		e.commitLocked(context.Background(), d, b.head, true)
+		// The state lock is waited for whatever happens, Close included
+		// (the memory stays mapped until this returns): the message is
+		// taken, and the ring must know it, or it would be taken twice.
+		lock(context.Background(), d.lk)
+		e.commit(d, b.head)
+		e.settle(d)
+		d.lk.Unlock()
 		d.rlk.Unlock()
 	}
 	b.m.Data = nil

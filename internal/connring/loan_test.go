@@ -5,10 +5,12 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/mpgo/mp/internal/errs"
 	"github.com/mpgo/mp/internal/transport"
+	"golang.org/x/sys/unix"
 )
 
 // inRing reports whether p lies in e's shared memory.
@@ -133,7 +135,9 @@ func TestCloseWaitsForALoan(t *testing.T) {
 	default:
 	}
 	copy(l.Bytes(), "x")
-	l.Send(ctx)
+	if err := l.Send(ctx); err != nil && !errors.Is(err, unix.EPIPE) {
+		t.Fatalf("Send of a loan while Close waits = %v", err)
+	}
 	if err := <-closed; err != nil {
 		t.Fatal(err)
 	}
@@ -173,3 +177,144 @@ func ctxEnded() context.Context {
 }
 
 func closeFD(fd int) { (&transport.Msg{FDs: []int{fd}}).Close() }
+
+// closePending reports whether a Close of e waits for live: a new reader
+// of live would block now.
+func closePending(e *End) bool {
+	if e.live.TryRLock() {
+		e.live.RUnlock()
+		return false
+	}
+	return true
+}
+
+// A goroutine holding a Borrowed (or a Loan) that calls any other method
+// of the same End while a Close waits for it blocks for ever in enter
+// (sync.RWMutex: RLock waits behind a pending Lock), and Close waits for
+// the Borrowed: a deadlock.
+func TestBorrowerSendsDuringClose(t *testing.T) {
+	a, b := pair(t)
+	ctx := testCtx(t)
+	if err := a.Send(ctx, transport.Msg{Kind: 1, Data: []byte("ping")}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := b.Borrow(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- b.Close() }()
+	waitFor(t, func() bool { return closePending(b) })
+	sent := make(chan error, 1)
+	sctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	go func() { sent <- b.Send(sctx, transport.Msg{Kind: 1, Data: m.Bytes()}) }() // an echo
+	select {
+	case err := <-sent:
+		t.Logf("echo during Close: %v", err)
+		m.Release()
+	case <-time.After(3 * time.Second):
+		m.Release() // unsticks Close, then the Send
+		t.Errorf("an echo from the borrower, during Close, still blocked 2s after its ctx ended (it gave %v once released; Close gave %v)", <-sent, <-closed)
+	}
+}
+
+// Release during a Close, with the state lock held a moment by another
+// process (a sender committing), gives up the lock wait (the End's life
+// has ended) and so never commits the take: the message, already handed to
+// the caller, stays at the head and is received a second time.
+func TestReleaseDuringCloseTakesOnce(t *testing.T) {
+	a, b := pair(t)
+	ctx := testCtx(t)
+	other := holderOf(t, b) // another process holding the reading end
+	if err := a.Send(ctx, transport.Msg{Kind: 1, Data: []byte("once")}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := b.Borrow(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := string(m.Bytes())
+	lk := other.in.lk // a sender of another process commits right now
+	if !lk.TryFast() {
+		t.Fatal("state lock not free")
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- b.Close() }()
+	waitFor(t, func() bool { return closePending(b) })
+	released := make(chan struct{})
+	go func() { m.Release(); close(released) }()
+	waitFor(t, func() bool {
+		select {
+		case <-released:
+			return true
+		default:
+			return lk.HasWaiters()
+		}
+	})
+	lk.Unlock()
+	<-released
+	<-closed
+	deliveries := 1
+	for {
+		x, err := other.Recv(ctxEnded(), nil)
+		if err != nil {
+			break
+		}
+		if string(x.Data) == got {
+			deliveries++
+		}
+	}
+	t.Logf("message %q received %d times", got, deliveries)
+	if deliveries != 1 {
+		t.Errorf("a borrowed message released during Close was received %d times", deliveries)
+	}
+}
+
+// Loans in a small ring wrap: the lent bytes must be where the record is
+// placed. Counts the messages that came back wrong.
+func TestLoansWrap(t *testing.T) {
+	a, b, err := Pair(minRingSize)
+	if err != nil {
+		t.Skip(err)
+	}
+	t.Cleanup(func() { a.Close(); b.Close() })
+	ctx := testCtx(t)
+	const n = 400
+	done := make(chan error, 1)
+	go func() {
+		for i := range n {
+			size := 1 + (i*37)%a.MaxLoan()
+			l, err := a.Lend(ctx, 1, size)
+			if err != nil {
+				done <- err
+				return
+			}
+			copy(l.Bytes(), payload(i, size))
+			if err := l.Send(ctx); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	bad := 0
+	for i := range n {
+		m, err := b.Borrow(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		size := 1 + (i*37)%a.MaxLoan()
+		if !bytes.Equal(m.Bytes(), payload(i, size)) {
+			bad++
+		}
+		m.Release()
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d of %d loans in a %d-byte ring came back wrong", bad, n, minRingSize)
+	if bad != 0 {
+		t.Fail()
+	}
+}

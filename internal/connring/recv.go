@@ -35,7 +35,7 @@ func (e *End) Recv(ctx context.Context, buf []byte) (transport.Msg, error) {
 	defer func() { e.wait.Waited(time.Since(start)) }()
 	for {
 		e.wait.Until(e.notEmpty)
-		m, got, err := e.take(ctx, buf, true)
+		m, got, err := e.take(ctx, buf)
 		if got == taken || err != nil {
 			return m, err
 		}
@@ -191,11 +191,11 @@ const (
 )
 
 // take takes the message at the head of the ring, if there is one. With
-// sleeper and an empty ring, it looks for the end of the stream and, if
-// the other end is open, registers as a sleeper. It holds the readers'
+// an empty ring, it looks for the end of the stream and, if the other end
+// is open, registers as a sleeper. It holds the readers'
 // lock throughout, and the state lock only to commit, settle the wake and
 // register.
-func (e *End) take(ctx context.Context, buf []byte, sleeper bool) (transport.Msg, took, error) {
+func (e *End) take(ctx context.Context, buf []byte) (transport.Msg, took, error) {
 	d := &e.in
 	if err := e.lock(ctx, d.rlk); err != nil {
 		return transport.Msg{}, none, err
@@ -206,9 +206,6 @@ func (e *End) take(ctx context.Context, buf []byte, sleeper bool) (transport.Msg
 		return transport.Msg{}, none, err
 	}
 	if !ok {
-		if !sleeper {
-			return transport.Msg{}, none, nil
-		}
 		if err := e.lock(ctx, d.lk); err != nil {
 			return transport.Msg{}, none, err
 		}
