@@ -50,12 +50,21 @@ func (e *End) Send(ctx context.Context, m transport.Msg) error {
 
 // send is Send's loop: try, and wait for what stopped the try.
 func (e *End) send(ctx context.Context, m transport.Msg) error {
-	ticketed := len(m.FDs) > 0 || !e.out.fits(len(m.Data))
+	var p *transport.Prepared
+	if len(m.FDs) > 0 || !e.out.fits(len(m.Data)) {
+		// A large payload goes into its memfd now, outside the locks,
+		// and once only, however many tries the send takes.
+		var err error
+		if p, err = e.sock.Prepare(m); err != nil {
+			return err
+		}
+		defer p.Close()
+	}
 	for {
 		var w wait
 		var err error
-		if ticketed {
-			w, err = e.tryTicket(ctx, m)
+		if p != nil {
+			w, err = e.tryTicket(ctx, p)
 		} else {
 			w, err = e.tryPut(ctx, m.Kind, m.Data)
 		}
@@ -144,7 +153,7 @@ func (e *End) needRoom(ctx context.Context, n int) (wait, error) {
 	return e.waitForRoom(d), nil
 }
 
-// tryTicket sends m as a datagram numbered by a ticket, and puts the
+// tryTicket sends p as a datagram numbered by a ticket, and puts the
 // ticket into the ring, if the ring has room for it and the socket takes
 // the datagram (and the wake it may need) at once. The number is reserved
 // (committed) before the datagram goes, so that a sender that dies
@@ -152,7 +161,7 @@ func (e *End) needRoom(ctx context.Context, n int) (wait, error) {
 // ticket names, which readers drop, and never reuses a number. The
 // datagram goes under the state lock, so that a reader that empties the
 // socket under it never takes a datagram whose ticket is still to come.
-func (e *End) tryTicket(ctx context.Context, m transport.Msg) (wait, error) {
+func (e *End) tryTicket(ctx context.Context, p *transport.Prepared) (wait, error) {
 	d := &e.out
 	if err := e.lock(ctx, d.wlk); err != nil {
 		return wait{}, err
@@ -174,8 +183,7 @@ func (e *End) tryTicket(ctx context.Context, m transport.Msg) (wait, error) {
 	}
 	defer d.lk.Unlock()
 	d.seq.Store(seq)
-	m.Seq = seq
-	if err := e.sock.TrySend(m); err != nil {
+	if err := e.sock.TrySendPrepared(p, seq); err != nil {
 		if errors.Is(err, transport.ErrWouldBlock) {
 			// Wait for room in the socket without the locks, which the
 			// readers that make that room need.

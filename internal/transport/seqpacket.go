@@ -132,26 +132,63 @@ func (c *Conn) sendPacket(ctx context.Context, m Msg) error { return c.sendPacke
 // sendPacketMode is sendPacket; without park, a send that finds the
 // socket's buffer full returns ErrWouldBlock, having sent nothing.
 func (c *Conn) sendPacketMode(ctx context.Context, m Msg, park bool) error {
+	p, err := c.prepare(m)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	return c.sendPrepared(ctx, p, m.Seq, park)
+}
+
+// Prepared is a message made ready for a SOCK_SEQPACKET Conn to send: a
+// payload too large for one datagram is already in a sealed memfd, so that
+// a send made under some other lock (TrySendPrepared) costs only its
+// system call. Close it once sent.
+type Prepared struct {
+	m     Msg // without its Data when that is in memfd
+	memfd int // -1 if none
+	size  uint64
+}
+
+// Close closes the memfd of a large message.
+func (p *Prepared) Close() {
+	if p.memfd >= 0 {
+		unix.Close(p.memfd)
+		p.memfd = -1
+	}
+}
+
+func (c *Conn) prepare(m Msg) (*Prepared, error) {
 	if len(m.FDs) > maxFDs {
-		return fmt.Errorf("mp: %d descriptors in one message, at most %d", len(m.FDs), maxFDs)
+		return nil, fmt.Errorf("mp: %d descriptors in one message, at most %d", len(m.FDs), maxFDs)
 	}
 	if c.closed.Load() {
-		return errs.ErrClosed
+		return nil, errs.ErrClosed
 	}
+	p := &Prepared{m: m, memfd: -1}
 	if len(m.Data) > c.pk.inline {
 		memfd, err := writeMemfd(m.Data)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		defer unix.Close(memfd)
-		fds := append(m.FDs[:len(m.FDs):len(m.FDs)], memfd)
-		return c.sendmsg(ctx, park, m.Kind, flagMemfd, m.Seq, uint64(len(m.Data)), nil, unix.UnixRights(fds...))
+		p.memfd, p.size, p.m.Data = memfd, uint64(len(m.Data)), nil
+	}
+	return p, nil
+}
+
+// sendPrepared sends p as one datagram numbered seq; without park, a full
+// socket gives ErrWouldBlock.
+func (c *Conn) sendPrepared(ctx context.Context, p *Prepared, seq uint32, park bool) error {
+	m := p.m
+	if p.memfd >= 0 {
+		fds := append(m.FDs[:len(m.FDs):len(m.FDs)], p.memfd)
+		return c.sendmsg(ctx, park, m.Kind, flagMemfd, seq, p.size, nil, unix.UnixRights(fds...))
 	}
 	var oob []byte
 	if len(m.FDs) > 0 {
 		oob = unix.UnixRights(m.FDs...)
 	}
-	return c.sendmsg(ctx, park, m.Kind, 0, m.Seq, 0, m.Data, oob)
+	return c.sendmsg(ctx, park, m.Kind, 0, seq, 0, m.Data, oob)
 }
 
 // sendState is the state of one send, kept in the Conn (under wmu) so that

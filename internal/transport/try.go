@@ -29,6 +29,28 @@ func (c *Conn) TrySend(m Msg) error {
 	return c.sendPacketMode(context.Background(), m, false)
 }
 
+// Prepare makes m ready to send with TrySendPrepared: a payload too large
+// for one datagram is written to its memfd now, so that the send itself
+// costs only its system call. The caller keeps m's descriptors open until
+// it closes the Prepared.
+func (c *Conn) Prepare(m Msg) (*Prepared, error) {
+	if c.stream != nil {
+		return nil, errors.ErrUnsupported
+	}
+	return c.prepare(m)
+}
+
+// TrySendPrepared is TrySend of a prepared message, numbered seq.
+func (c *Conn) TrySendPrepared(p *Prepared, seq uint32) error {
+	if c.stream != nil {
+		return errors.ErrUnsupported
+	}
+	if c.closed.Load() {
+		return errs.ErrClosed
+	}
+	return c.sendPrepared(context.Background(), p, seq, false)
+}
+
 // TryRecvInto is RecvInto without waiting: one receive, no polling; it
 // returns ErrWouldBlock if no datagram waits. If a datagram was taken but
 // could not become a message (over the size cap, or malformed), the error

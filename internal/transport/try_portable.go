@@ -25,3 +25,16 @@ func (c *Conn) AwaitWritable(context.Context) error { return errors.ErrUnsupport
 // WaitReadable is not available on a stream: it returns
 // errs.ErrUnsupported.
 func (c *Conn) WaitReadable(context.Context) (bool, error) { return false, errors.ErrUnsupported }
+
+// Prepared is a message made ready to send; the portable build makes none.
+type Prepared struct{}
+
+// Close does nothing.
+func (*Prepared) Close() {}
+
+// Prepare is not available on a stream: it returns errs.ErrUnsupported.
+func (c *Conn) Prepare(Msg) (*Prepared, error) { return nil, errors.ErrUnsupported }
+
+// TrySendPrepared is not available on a stream: it returns
+// errs.ErrUnsupported.
+func (c *Conn) TrySendPrepared(*Prepared, uint32) error { return errors.ErrUnsupported }
