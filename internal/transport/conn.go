@@ -66,6 +66,22 @@ func adopt(fd, typ int, typName, name string) (*os.File, syscall.RawConn, error)
 	return f, rc, nil
 }
 
+// pairOf makes the two Conns of a new socket pair, and takes ownership of
+// its descriptors.
+func pairOf(fds [2]int) (*Conn, *Conn, error) {
+	a, err := NewConn(fds[0])
+	if err != nil {
+		unix.Close(fds[1])
+		return nil, nil, err
+	}
+	b, err := NewConn(fds[1])
+	if err != nil {
+		a.Close()
+		return nil, nil, err
+	}
+	return a, b, nil
+}
+
 // SetSpin switches off (or on again) the polling a receive on this end
 // does before it parks (see package spin): where more goroutines and
 // processes are runnable than there are processors, polling costs more CPU

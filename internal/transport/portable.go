@@ -6,7 +6,6 @@ import (
 	"context"
 
 	"github.com/mpgo/mp/internal/descr"
-	"golang.org/x/sys/unix"
 )
 
 // The portable build's Unix message socket is a SOCK_STREAM socket that
@@ -31,17 +30,7 @@ func Pair() (*Conn, *Conn, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	a, err := NewConn(fds[0])
-	if err != nil {
-		unix.Close(fds[1])
-		return nil, nil, err
-	}
-	b, err := NewConn(fds[1])
-	if err != nil {
-		a.Close()
-		return nil, nil, err
-	}
-	return a, b, nil
+	return pairOf(fds)
 }
 
 // SocketPair returns a new pair of connected sockets of the type NewConn

@@ -97,17 +97,7 @@ func Pair() (*Conn, *Conn, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("mp: socketpair: %w", err)
 	}
-	a, err := NewConn(fds[0])
-	if err != nil {
-		unix.Close(fds[1])
-		return nil, nil, err
-	}
-	b, err := NewConn(fds[1])
-	if err != nil {
-		a.Close()
-		return nil, nil, err
-	}
-	return a, b, nil
+	return pairOf(fds)
 }
 
 // NewConn makes a Conn of fd, a SOCK_SEQPACKET socket, and takes ownership
