@@ -128,12 +128,25 @@ func (c *Conn) Send(ctx context.Context, v any) error {
 	return c.send(ctx, transport.Msg{Kind: msgValue, Data: data, FDs: fds})
 }
 
-func (c *Conn) send(ctx context.Context, m transport.Msg) error {
-	if c.r != nil {
-		return c.r.Send(ctx, m)
-	}
-	return c.t.Send(ctx, m)
+// endpoint is what carries a Conn's messages: a pipe's rings
+// (connring.End) or a socket (transport.Conn).
+type endpoint interface {
+	Send(ctx context.Context, m transport.Msg) error
+	RecvInto(ctx context.Context, buf []byte) (transport.Msg, error)
+	Poll(ctx context.Context) (bool, error)
+	SetMaxSize(n int)
+	Close() error
 }
+
+// ep returns the Conn's endpoint.
+func (c *Conn) ep() endpoint {
+	if c.r != nil {
+		return c.r
+	}
+	return c.t
+}
+
+func (c *Conn) send(ctx context.Context, m transport.Msg) error { return c.ep().Send(ctx, m) }
 
 // SendBytes sends b as one message, without encoding (Python:
 // send_bytes; pass b[offset:offset+size] for its offset and size).
@@ -199,13 +212,7 @@ func (c *Conn) RecvBytesInto(ctx context.Context, buf []byte) (int, error) {
 	if !c.readable {
 		return 0, ErrWriteOnly
 	}
-	var m transport.Msg
-	var err error
-	if c.r != nil {
-		m, err = c.r.Recv(ctx, buf)
-	} else {
-		m, err = c.t.RecvInto(ctx, buf)
-	}
+	m, err := c.ep().RecvInto(ctx, buf)
 	if err != nil {
 		return 0, err
 	}
@@ -223,10 +230,7 @@ func (c *Conn) recv(ctx context.Context) (transport.Msg, error) {
 	if !c.readable {
 		return transport.Msg{}, ErrWriteOnly
 	}
-	if c.r != nil {
-		return c.r.Recv(ctx, nil)
-	}
-	return c.t.Recv(ctx)
+	return c.ep().RecvInto(ctx, nil)
 }
 
 // Poll waits until a message can be received without blocking (or the
@@ -240,10 +244,7 @@ func (c *Conn) Poll(ctx context.Context) (bool, error) {
 	if !c.readable {
 		return false, ErrWriteOnly
 	}
-	if c.r != nil {
-		return c.r.Poll(ctx)
-	}
-	return c.t.Poll(ctx)
+	return c.ep().Poll(ctx)
 }
 
 // Ready reports whether a message can be received without blocking.
@@ -268,11 +269,7 @@ func (c *Conn) SetMaxMessageSize(n int) {
 	if n <= 0 && c.network {
 		n = DefaultNetMaxMessageSize
 	}
-	if c.r != nil {
-		c.r.SetMaxSize(n)
-		return
-	}
-	c.t.SetMaxSize(n)
+	c.ep().SetMaxSize(n)
 }
 
 // Fd returns the descriptor of this end (Python: fileno), or -1 once closed.
@@ -294,12 +291,7 @@ func (c *Conn) Fd() int {
 // Closing twice returns ErrClosed. A loan (LendBytes) or a borrowed message
 // (BorrowBytes) of this end still out holds Close until it ends: its
 // memory stays mapped until then.
-func (c *Conn) Close() error {
-	if c.r != nil {
-		return c.r.Close()
-	}
-	return c.t.Close()
-}
+func (c *Conn) Close() error { return c.ep().Close() }
 
 // MarshalCBOR is plumbing: part of how a Conn travels to another
 // process (see Handles in the package doc); not for direct use.

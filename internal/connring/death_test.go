@@ -26,10 +26,7 @@ import (
 // transport sends in a memfd, a ticket for a descriptor) come back in
 // order and whole, the descriptor one to the same pipe.
 func TestAcrossProcesses(t *testing.T) {
-	needRing(t)
-	a, b := pair(t)
-	c := startChild(t, b, "echo")
-	b.Close()
+	a, c := echoing(t)
 	p, err := descr.Pipe()
 	if err != nil {
 		t.Fatal(err)
@@ -58,7 +55,7 @@ func TestAcrossProcesses(t *testing.T) {
 		sent <- nil
 	}()
 	for i, want := range msgs {
-		got, err := a.Recv(ctx, nil)
+		got, err := a.RecvInto(ctx, nil)
 		if err != nil {
 			t.Fatalf("echo %d: %v", i, err)
 		}
@@ -169,7 +166,7 @@ func TestSenderKilled(t *testing.T) {
 		defer close(readEnded)
 		buf := make([]byte, 128<<10)
 		for {
-			m, err := b.Recv(ctx, buf)
+			m, err := b.RecvInto(ctx, buf)
 			if err != nil {
 				if !errors.Is(err, io.EOF) {
 					readErr = err
@@ -478,7 +475,7 @@ func exchange(t *testing.T, ctx context.Context, a, b *End) {
 			if err != nil {
 				t.Fatalf("send from side %d: %v", p[0].Side(), err)
 			}
-			got, err := p[1].Recv(ctx, nil)
+			got, err := p[1].RecvInto(ctx, nil)
 			if err != nil {
 				t.Fatalf("receive on side %d: %v", p[1].Side(), err)
 			}
@@ -530,7 +527,7 @@ func sleepThenSend(t *testing.T, a, b *End) {
 	defer rcancel()
 	sleepers := b.in.sleepers.Load()
 	go func() {
-		m, err := b.Recv(rctx, nil)
+		m, err := b.RecvInto(rctx, nil)
 		got <- result{m, err}
 	}()
 	waitUntil(t, "the reader to sleep", func() bool { return b.in.sleepers.Load() > sleepers })
@@ -677,7 +674,7 @@ func TestCorruptRing(t *testing.T) {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
-			m, err := b.Recv(ctx, nil)
+			m, err := b.RecvInto(ctx, nil)
 			if !errors.Is(err, errs.ErrProtocol) {
 				t.Errorf("Recv = kind %d and %d bytes, %v; want a protocol error", m.Kind, len(m.Data), err)
 			}

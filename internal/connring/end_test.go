@@ -59,7 +59,7 @@ func TestMessagesOfEverySizeKeepTheirOrder(t *testing.T) {
 		}
 	}()
 	for i, n := range sizes {
-		m, err := b.Recv(ctx, nil)
+		m, err := b.RecvInto(ctx, nil)
 		if err != nil {
 			t.Fatalf("receive %d: %v", i, err)
 		}
@@ -93,7 +93,7 @@ func TestDescriptorsKeepTheirPlace(t *testing.T) {
 		}
 	}
 	for i := range n {
-		m, err := b.Recv(ctx, nil)
+		m, err := b.RecvInto(ctx, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -121,7 +121,7 @@ func TestRecvIntoTheCallersBuffer(t *testing.T) {
 			t.Fatal(err)
 		}
 		buf := make([]byte, n+10)
-		m, err := b.Recv(ctx, buf)
+		m, err := b.RecvInto(ctx, buf)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -144,11 +144,11 @@ func TestEOFComesAfterEveryMessage(t *testing.T) {
 	}
 	a.Close()
 	for i := range 11 {
-		if _, err := b.Recv(ctx, nil); err != nil {
+		if _, err := b.RecvInto(ctx, nil); err != nil {
 			t.Fatalf("message %d: %v", i, err)
 		}
 	}
-	if _, err := b.Recv(ctx, nil); !errors.Is(err, io.EOF) {
+	if _, err := b.RecvInto(ctx, nil); !errors.Is(err, io.EOF) {
 		t.Fatalf("after the last message: %v, want EOF", err)
 	}
 	if err := b.Send(ctx, transport.Msg{Kind: 1}); !errors.Is(err, unix.EPIPE) {
@@ -161,7 +161,7 @@ func TestSleepingReaderWakes(t *testing.T) {
 	ctx := testCtx(t)
 	got := make(chan error)
 	go func() {
-		m, err := b.Recv(ctx, nil)
+		m, err := b.RecvInto(ctx, nil)
 		if err == nil && string(m.Data) != "late" {
 			err = fmt.Errorf("got %q", m.Data)
 		}
@@ -178,7 +178,7 @@ func TestSleepingReaderWakes(t *testing.T) {
 	if b.in.wake.Load() != 0 || readable(t, b) {
 		t.Fatal("the socket stays readable with the ring empty")
 	}
-	go func() { _, err := b.Recv(ctx, nil); got <- err }()
+	go func() { _, err := b.RecvInto(ctx, nil); got <- err }()
 	waitSleepers(t, &b.in, 1)
 	a.Close()
 	if err := <-got; !errors.Is(err, io.EOF) {
@@ -228,7 +228,7 @@ func TestDescriptorIsReadableWhileAMessageWaits(t *testing.T) {
 		if !readable(t, b) {
 			t.Fatalf("not readable with message %d waiting", i)
 		}
-		if _, err := b.Recv(ctx, nil); err != nil {
+		if _, err := b.RecvInto(ctx, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -269,7 +269,7 @@ func TestFullRingHoldsTheSender(t *testing.T) {
 	done := make(chan error)
 	go func() { done <- a.Send(ctx, msg) }()
 	waitFor(t, func() bool { return a.out.space.Load() == 1 && stacks.Count("", "connring.(*End).await") == 1 })
-	if _, err := b.Recv(ctx, nil); err != nil {
+	if _, err := b.RecvInto(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := <-done; err != nil {
@@ -304,13 +304,13 @@ func TestCloseEndsBlockedCalls(t *testing.T) {
 	a, b := pair(t)
 	ctx := testCtx(t)
 	got := make(chan error)
-	go func() { _, err := b.Recv(ctx, nil); got <- err }()
+	go func() { _, err := b.RecvInto(ctx, nil); got <- err }()
 	waitSleepers(t, &b.in, 1)
 	b.Close()
 	if err := <-got; !errors.Is(err, errs.ErrClosed) {
 		t.Fatalf("Recv across Close = %v, want ErrClosed", err)
 	}
-	if _, err := b.Recv(ctx, nil); !errors.Is(err, errs.ErrClosed) {
+	if _, err := b.RecvInto(ctx, nil); !errors.Is(err, errs.ErrClosed) {
 		t.Fatalf("Recv after Close = %v", err)
 	}
 	if err := b.Close(); !errors.Is(err, errs.ErrClosed) {
@@ -323,7 +323,7 @@ func TestContextEndsAWait(t *testing.T) {
 	_, b := pair(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
 	defer cancel()
-	if _, err := b.Recv(ctx, nil); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := b.RecvInto(ctx, nil); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Recv past its deadline = %v", err)
 	}
 	if n := b.in.sleepers.Load(); n != 0 {
@@ -340,10 +340,10 @@ func TestReservedKindsAndSizeCap(t *testing.T) {
 	b.SetMaxSize(100)
 	a.Send(ctx, transport.Msg{Kind: 1, Data: make([]byte, 101)})
 	a.Send(ctx, transport.Msg{Kind: 1, Data: make([]byte, 100)})
-	if _, err := b.Recv(ctx, nil); !errors.Is(err, errs.ErrTooLarge) {
+	if _, err := b.RecvInto(ctx, nil); !errors.Is(err, errs.ErrTooLarge) {
 		t.Fatalf("receive over the cap = %v", err)
 	}
-	if m, err := b.Recv(ctx, nil); err != nil || len(m.Data) != 100 {
+	if m, err := b.RecvInto(ctx, nil); err != nil || len(m.Data) != 100 {
 		t.Fatalf("receive after = %d bytes, %v", len(m.Data), err)
 	}
 }
@@ -357,7 +357,7 @@ func TestNoDescriptorLeaks(t *testing.T) {
 	a.Send(ctx, transport.Msg{Kind: 1, FDs: []int{p[0]}})
 	unix.Close(p[0])
 	unix.Close(p[1])
-	m, _ := b.Recv(ctx, nil)
+	m, _ := b.RecvInto(ctx, nil)
 	m.Close()
 	a.Close()
 	b.Close()

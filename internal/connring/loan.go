@@ -169,7 +169,7 @@ type Borrowed struct {
 }
 
 // Borrow receives the next message without copying it out of the ring, as
-// Recv would receive it otherwise. A message that travelled as a datagram
+// RecvInto would receive it otherwise. A message that travelled as a datagram
 // (descriptors, or over a quarter of the ring) is received into memory of
 // its own. Release gives the ring's memory back; Close waits for it.
 func (e *End) Borrow(ctx context.Context) (*Borrowed, error) {
@@ -217,7 +217,7 @@ func (e *End) borrow(ctx context.Context) (*Borrowed, error) {
 			e.rmu.Unlock()
 			return nil, err
 		}
-		// A ticket, or nothing yet: take it as Recv does.
+		// A ticket, or nothing yet: take it as RecvInto does.
 		m, got, err := e.take(ctx, nil)
 		switch {
 		case err != nil:

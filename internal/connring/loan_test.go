@@ -113,7 +113,7 @@ func TestCancelledLoanSendsNothing(t *testing.T) {
 	if err := a.Send(ctx, transport.Msg{Kind: 1, Data: []byte("after")}); err != nil {
 		t.Fatal(err)
 	}
-	m, err := b.Recv(ctx, nil)
+	m, err := b.RecvInto(ctx, nil)
 	if err != nil || string(m.Data) != "after" {
 		t.Fatalf("after a cancelled loan: %q, %v", m.Data, err)
 	}
@@ -161,7 +161,7 @@ func TestDeathsDuringLoans(t *testing.T) {
 	if err := c.wait(); !wasKilled(err) {
 		t.Fatalf("borrower ended with %s", c.why())
 	}
-	m, err := b.Recv(ctx, nil)
+	m, err := b.RecvInto(ctx, nil)
 	if err != nil || string(m.Data) != "first" {
 		t.Fatalf("after a lender and a borrower died: %q, %v", m.Data, err)
 	}
@@ -257,7 +257,7 @@ func TestReleaseDuringCloseTakesOnce(t *testing.T) {
 	<-closed
 	deliveries := 1
 	for {
-		x, err := other.Recv(ctxEnded(), nil)
+		x, err := other.RecvInto(ctxEnded(), nil)
 		if err != nil {
 			break
 		}

@@ -12,10 +12,7 @@ import (
 // A ping-pong with a child process, many times over: every reply must come
 // (a wake lost between the two processes would leave both asleep).
 func TestPingPongAcrossProcesses(t *testing.T) {
-	needRing(t)
-	a, b := pair(t)
-	c := startChild(t, b, "echo")
-	b.Close()
+	a, c := echoing(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	n := 20000
@@ -32,7 +29,7 @@ func TestPingPongAcrossProcesses(t *testing.T) {
 		if err := a.Send(ctx, transport.Msg{Kind: 1, Data: msg}); err != nil {
 			t.Fatalf("round %d: send: %v", i, err)
 		}
-		m, err := a.Recv(ctx, nil)
+		m, err := a.RecvInto(ctx, nil)
 		if err != nil {
 			t.Fatalf("round %d: receive: %v", i, err)
 		}

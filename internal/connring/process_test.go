@@ -101,6 +101,17 @@ func needRing(t *testing.T) {
 	}
 }
 
+// echoing starts a child that echoes what it receives on the other end
+// of a new pipe, and returns this end and the child.
+func echoing(t *testing.T) (*End, *child) {
+	t.Helper()
+	needRing(t)
+	a, b := pair(t)
+	c := startChild(t, b, "echo")
+	b.Close()
+	return a, c
+}
+
 // child is this test binary running as a child.
 type child struct {
 	cmd    *exec.Cmd
@@ -349,7 +360,7 @@ func echoChild() {
 	e := inherited()
 	ctx := context.Background()
 	for {
-		m, err := e.Recv(ctx, nil)
+		m, err := e.RecvInto(ctx, nil)
 		if errors.Is(err, io.EOF) {
 			os.Exit(0)
 		}
@@ -402,7 +413,7 @@ func readChild() {
 	buf := make([]byte, 128<<10)
 	var rep [4]byte
 	for {
-		m, err := e.Recv(ctx, buf)
+		m, err := e.RecvInto(ctx, buf)
 		if errors.Is(err, io.EOF) {
 			os.Exit(0)
 		}

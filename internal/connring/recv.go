@@ -13,13 +13,13 @@ import (
 	"github.com/mpgo/mp/internal/transport"
 )
 
-// Recv receives the next message, blocking until one comes or ctx ends. It
+// RecvInto receives the next message, blocking until one comes or ctx ends. It
 // returns io.EOF once every copy of the other end is closed and every
 // message sent has been received. If buf is long enough for the message's
 // bytes, they are received into it (the message's Data is then a prefix
 // of buf); otherwise into memory of their own. The caller owns the
 // message's descriptors.
-func (e *End) Recv(ctx context.Context, buf []byte) (transport.Msg, error) {
+func (e *End) RecvInto(ctx context.Context, buf []byte) (transport.Msg, error) {
 	if err := e.enter(); err != nil {
 		return transport.Msg{}, err
 	}

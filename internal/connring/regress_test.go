@@ -61,7 +61,7 @@ func TestArmedWhileARecvSleeps(t *testing.T) {
 	ctx := testCtx(t)
 	b.SetSpin(false)
 	got := make(chan error, 1)
-	go func() { _, err := b.Recv(ctx, nil); got <- err }()
+	go func() { _, err := b.RecvInto(ctx, nil); got <- err }()
 	waitSleepers(t, &b.in, 1)
 	if ready, err := b.Armed(ctx); ready || err != nil {
 		t.Fatalf("Armed = %v, %v", ready, err)
@@ -93,7 +93,7 @@ func TestWakeFlagLeftByADeadSender(t *testing.T) {
 	d.lk.Unlock() // dead before the store of the tail
 	d.polled.Store(0)
 	got := make(chan error, 1)
-	go func() { _, err := b.Recv(ctx, nil); got <- err }()
+	go func() { _, err := b.RecvInto(ctx, nil); got <- err }()
 	waitSleepers(t, &b.in, 1)
 	if err := a.Send(ctx, transport.Msg{Kind: 1, Data: []byte("hello")}); err != nil {
 		t.Fatal(err)
@@ -119,7 +119,7 @@ func TestTicketNumbersWrap(t *testing.T) {
 			}
 		}
 		for i := range 6 {
-			m, err := b.Recv(ctx, nil)
+			m, err := b.RecvInto(ctx, nil)
 			if err != nil || m.Kind != byte(1+i%2) || m.Data[0] != byte(i/2) {
 				t.Fatalf("from %#x, message %d: kind %d data %v, %v", start, i, m.Kind, m.Data, err)
 			}
@@ -153,7 +153,7 @@ func TestFullSocketKeepsTheWake(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range k {
-		m, err := b.Recv(ctx, nil)
+		m, err := b.RecvInto(ctx, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -215,7 +215,7 @@ func TestDeadReadersDatagramOverTheCap(t *testing.T) {
 	d.lk.Unlock()
 	d.rlk.Unlock()
 	b.SetMaxSize(100)
-	m, err := b.Recv(ctx, nil)
+	m, err := b.RecvInto(ctx, nil)
 	if err != nil || string(m.Data) != "next" {
 		t.Fatalf("after a dead reader's ticket: %q, %v", m.Data, err)
 	}
@@ -252,7 +252,7 @@ func TestCloseLetsATakenTicketFinish(t *testing.T) {
 	go func() {
 		defer wg.Done()
 		for {
-			m, err := b.Recv(ctx, nil)
+			m, err := b.RecvInto(ctx, nil)
 			if err != nil {
 				return
 			}
@@ -266,7 +266,7 @@ func TestCloseLetsATakenTicketFinish(t *testing.T) {
 	a.Close()
 	n := took.Load()
 	for {
-		m, err := b2.Recv(ctx, nil)
+		m, err := b2.RecvInto(ctx, nil)
 		if err != nil {
 			if !errors.Is(err, errs.ErrClosed) && err.Error() != "EOF" {
 				t.Fatal(err)
@@ -323,7 +323,7 @@ func TestManyHolders(t *testing.T) {
 			defer rg.Done()
 			last := map[int]int{}
 			for {
-				m, err := e.Recv(ctx, nil)
+				m, err := e.RecvInto(ctx, nil)
 				if err != nil {
 					if err.Error() != "EOF" {
 						t.Error(err)
@@ -387,7 +387,7 @@ func TestFdAfterASleepersWake(t *testing.T) {
 	b.Fd() // handed out for polling from now on
 	send(transport.Msg{Kind: 1, Data: []byte("r3")})
 	for range 2 { // the woken reader takes r1 and t2
-		m, err := b.Recv(ctx, nil)
+		m, err := b.RecvInto(ctx, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -410,7 +410,7 @@ func TestTruncatedRightsLoseOneMessage(t *testing.T) {
 	fd := devNull(t)
 	// Warm up the receiving side (its spill region is a descriptor).
 	a.Send(ctx, transport.Msg{Kind: 1, Data: []byte("w"), FDs: []int{fd}})
-	if m, err := b.Recv(ctx, nil); err != nil {
+	if m, err := b.RecvInto(ctx, nil); err != nil {
 		t.Fatal(err)
 	} else {
 		m.Close()
@@ -431,7 +431,7 @@ func TestTruncatedRightsLoseOneMessage(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, probe := unix.Dup(0)
-	m, err1 := b.Recv(ctx, nil) // message 0: its descriptor cannot be installed
+	m, err1 := b.RecvInto(ctx, nil) // message 0: its descriptor cannot be installed
 	unix.Setrlimit(unix.RLIMIT_NOFILE, &old)
 	if probe != unix.EMFILE {
 		t.Skipf("could not exhaust the descriptor table: dup gave %v", probe)
@@ -441,7 +441,7 @@ func TestTruncatedRightsLoseOneMessage(t *testing.T) {
 	got := 0
 	var errsSeen []string
 	for range n - 1 {
-		m, err := b.Recv(ctx, nil)
+		m, err := b.RecvInto(ctx, nil)
 		if err != nil {
 			errsSeen = append(errsSeen, err.Error())
 			continue
@@ -472,7 +472,7 @@ func TestCloseWhileTheLockIsHeld(t *testing.T) {
 	}
 	defer release()
 	got := make(chan error, 1)
-	go func() { _, err := b.Recv(context.Background(), nil); got <- err }()
+	go func() { _, err := b.RecvInto(context.Background(), nil); got <- err }()
 	waitFor(t, func() bool { return d.lk.HasWaiters() })
 	_ = b.in
 	closed := make(chan error, 1)
