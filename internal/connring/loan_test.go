@@ -211,8 +211,10 @@ func TestBorrowerSendsDuringClose(t *testing.T) {
 	go func() { sent <- b.Send(sctx, transport.Msg{Kind: 1, Data: m.Bytes()}) }() // an echo
 	select {
 	case err := <-sent:
-		t.Logf("echo during Close: %v", err)
 		m.Release()
+		if !errors.Is(err, errs.ErrClosed) {
+			t.Errorf("an echo from the borrower during Close = %v, want ErrClosed", err)
+		}
 	case <-time.After(3 * time.Second):
 		m.Release() // unsticks Close, then the Send
 		t.Errorf("an echo from the borrower, during Close, still blocked 2s after its ctx ended (it gave %v once released; Close gave %v)", <-sent, <-closed)
