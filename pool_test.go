@@ -492,3 +492,30 @@ func TestPoolLargeArguments(t *testing.T) {
 		})
 	}
 }
+
+// grow appends to its argument, which in a chunk of byte slices is the
+// message's own memory: the append must not reach the next item.
+var grow = mp.Register("test.pool.grow", func(_ context.Context, b []byte) (string, error) {
+	isNil := b == nil
+	b = append(b, strings.Repeat("!", 100)...)
+	return fmt.Sprintf("nil=%v %s", isNil, sumOf(b)), nil
+})
+
+// Items of a chunk of byte slices reach the function where they arrived:
+// each one whole, nil and empty kept apart, and an append to one leaving
+// the others as they were.
+func TestPoolByteItemsInPlace(t *testing.T) {
+	ctx := context.Background()
+	items := [][]byte{nil, {}, []byte("a"), []byte("bb"), nil, make([]byte, 70<<10), []byte("ccc"), make([]byte, 300)}
+	want := make([]string, len(items))
+	for i, b := range items {
+		want[i] = fmt.Sprintf("nil=%v %s", b == nil, sumOf(append(slices.Clone(b), strings.Repeat("!", 100)...)))
+	}
+	p := newPool(t, mp.PoolOptions{Processes: 2})
+	for _, chunk := range []int{1, 3, len(items)} {
+		got, err := mp.Map(ctx, p, grow, items, chunk)
+		if err != nil || !slices.Equal(got, want) {
+			t.Errorf("Map(chunk %d) = %q, %v; want %q", chunk, got, err, want)
+		}
+	}
+}

@@ -90,7 +90,7 @@ func chunkInvoker[In, Out any](name string, fn func(context.Context, In) (Out, e
 	return func(ctx context.Context, arg []byte, fds []int, item func(int) (context.Context, func())) ([]byte, []int, error) {
 		arg, each := cutEachMark(arg)
 		var in []In
-		if err := wire.Unmarshal(arg, fds, &in); err != nil {
+		if err := wire.UnmarshalOwned(arg, fds, &in); err != nil {
 			return nil, nil, fmt.Errorf("mp: decode the arguments of %s: %w", name, err)
 		}
 		if each {

@@ -16,7 +16,10 @@ import (
 type Invoker func(ctx context.Context, arg []byte, fds []int) (result []byte, resultFDs []int, err error)
 
 // ChunkInvoker runs a registered function over a chunk: arg is the CBOR
-// array of the items, the result the CBOR array of their results. item is
+// array of the items, the result the CBOR array of their results. arg is
+// the invoker's: the caller neither reads nor reuses it afterwards, so
+// that byte-slice items can be handed to the function where they lie
+// (wire.UnmarshalOwned). item is
 // called before each item runs and returns the context for it and a
 // function to call when it is done. How an item's failure is reported is
 // package mp's choice, made per chunk: a chunk of Map fails with its first

@@ -227,15 +227,15 @@ func (wl *workerLoop) handle(m transport.Msg) error {
 // handleApart queues the task of a poolTaskApart datagram, with the
 // argument that follows it.
 func (wl *workerLoop) handleApart(m transport.Msg) error {
-	recs, err := decodeTasks(m.Data, len(m.FDs))
-	if err == nil && len(recs) != 1 {
-		err = fmt.Errorf("%w: pool worker: %d records announce one argument", errs.ErrProtocol, len(recs))
-	}
+	rec, n, err := decodeApart(m.Data, len(m.FDs), maxApart)
 	if err != nil {
 		m.Close()
 		return err
 	}
-	arg, err := wl.conn.Recv(wl.recvCtx)
+	// The argument lands in memory of its own size, which becomes the
+	// task's: through the socket's spill memory, it took a second copy and
+	// as many page faults again.
+	arg, err := wl.conn.RecvInto(wl.recvCtx, make([]byte, n))
 	if err != nil {
 		m.Close()
 		if err == io.EOF || errors.Is(err, errs.ErrClosed) || wl.recvCtx.Err() != nil {
@@ -244,13 +244,13 @@ func (wl *workerLoop) handleApart(m transport.Msg) error {
 		}
 		return err
 	}
-	if arg.Kind != poolArg || len(arg.FDs) > 0 {
+	if arg.Kind != poolArg || len(arg.FDs) > 0 || len(arg.Data) != n {
 		m.Close()
 		arg.Close()
-		return fmt.Errorf("%w: pool worker: message kind %d after a task announced its argument", errs.ErrProtocol, arg.Kind)
+		return fmt.Errorf("%w: pool worker: message kind %d of %d bytes after a task announced an argument of %d", errs.ErrProtocol, arg.Kind, len(arg.Data), n)
 	}
-	recs[0].Arg = arg.Data
-	wl.waiting = append(wl.waiting, workerTask{rec: recs[0], fds: m.FDs})
+	rec.Arg = arg.Data
+	wl.waiting = append(wl.waiting, workerTask{rec: rec, fds: m.FDs})
 	return nil
 }
 

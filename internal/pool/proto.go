@@ -89,6 +89,40 @@ func appendTask(b []byte, t *taskRec) []byte {
 	return appendBytes(b, t.Arg)
 }
 
+// appendApart appends the record of a poolTaskApart datagram: t's record
+// without its argument, then the argument's length, so that the worker
+// can receive the argument straight into memory of its size.
+func appendApart(b []byte, t *Task) []byte {
+	rec := recordOf(t)
+	rec.Arg = nil
+	b = appendTask(b, &rec)
+	return binary.AppendUvarint(b, uint64(len(t.Arg)))
+}
+
+// decodeApart parses a poolTaskApart datagram that came with nfds
+// descriptors: one task record and the length of its argument, at most
+// limit.
+func decodeApart(data []byte, nfds, limit int) (taskRec, int, error) {
+	r := protoReader{b: data}
+	t := taskRec{ID: r.uvarint("task id")}
+	t.Func = string(r.bytes("function name", maxFuncName))
+	t.Items = r.small("item count", maxItems)
+	t.Deadline = r.varint("deadline")
+	t.NFDs = r.small("descriptor count", nfds)
+	if arg := r.bytes("argument", 0); len(arg) > 0 {
+		r.fail("argument inside its announcement")
+	}
+	n := r.small("argument length", limit)
+	switch {
+	case r.err != nil:
+	case len(r.b) > 0:
+		r.fail("trailing bytes")
+	case t.NFDs != nfds:
+		r.fail("descriptors without a task")
+	}
+	return t, n, r.err
+}
+
 // appendResult appends the record of r to a results datagram.
 func appendResult(b []byte, r *resultRec) []byte {
 	b = binary.AppendUvarint(b, r.ID)
@@ -209,6 +243,10 @@ func decodeResults(data []byte, nfds int) ([]resultRec, error) {
 
 // maxItems bounds the items of one chunk.
 const maxItems = 1 << 26
+
+// maxApart bounds the argument a task may announce: a worker's socket
+// accepts messages up to 1 GiB (the transport's cap).
+const maxApart = 1 << 30
 
 // decodeCancel parses a cancel datagram: a list of task ids.
 func decodeCancel(data []byte) ([]uint64, error) {

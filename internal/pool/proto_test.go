@@ -2,7 +2,9 @@ package pool
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -161,6 +163,55 @@ func FuzzDecodeInitCancel(f *testing.F) {
 		}
 		if ids, err := decodeCancel(data); err == nil && len(ids) > len(data) {
 			t.Fatalf("%d ids from %d bytes", len(ids), len(data))
+		}
+	})
+}
+
+func TestApartRecord(t *testing.T) {
+	task := &Task{ID: 7, Func: "len", Items: 1, Arg: make([]byte, 300_000), FDs: []int{3, 4}}
+	data := appendApart(nil, task)
+	rec, n, err := decodeApart(data, 2, maxApart)
+	if err != nil || rec.ID != 7 || rec.Func != "len" || rec.Items != 1 || rec.NFDs != 2 || rec.Arg != nil || n != 300_000 {
+		t.Fatalf("decodeApart = %+v, %d, %v", rec, n, err)
+	}
+	withArg := appendTask(nil, &taskRec{ID: 1, Func: "f", Arg: []byte{1}})
+	for name, c := range map[string]struct {
+		data        []byte
+		nfds, limit int
+	}{
+		"length over the limit":      {data, 2, 299_999},
+		"descriptors without a task": {data, 3, maxApart},
+		"trailing bytes":             {append(slices.Clone(data), 0), 2, maxApart},
+		"argument inside":            {binary.AppendUvarint(withArg, 1), 0, maxApart},
+		"no length":                  {appendTask(nil, &taskRec{ID: 1}), 0, maxApart},
+		"two records":                {binary.AppendUvarint(appendTask(appendTask(nil, &taskRec{ID: 1}), &taskRec{ID: 2}), 5), 0, maxApart},
+	} {
+		if _, _, err := decodeApart(c.data, c.nfds, c.limit); !errors.Is(err, errs.ErrProtocol) {
+			t.Errorf("%s: %v, want errs.ErrProtocol", name, err)
+		}
+	}
+}
+
+func FuzzDecodeApart(f *testing.F) {
+	f.Add(appendApart(nil, &Task{ID: 1, Func: "f", Arg: make([]byte, 70_000)}), 0)
+	f.Add(appendApart(nil, &Task{ID: 2, Items: 3, FDs: []int{5}}), 1)
+	f.Add([]byte{}, 0)
+	f.Fuzz(func(t *testing.T, data []byte, nfds int) {
+		nfds = max(0, min(nfds, 250))
+		rec, n, err := decodeApart(data, nfds, 1<<20)
+		if err != nil {
+			return
+		}
+		if rec.NFDs != nfds || n > 1<<20 || rec.Arg != nil {
+			t.Fatalf("accepted %+v announcing %d bytes with %d descriptors", rec, n, nfds)
+		}
+		task := &Task{ID: rec.ID, Func: rec.Func, Items: rec.Items, Arg: make([]byte, n), FDs: make([]int, rec.NFDs)}
+		if rec.Deadline != 0 {
+			task.Deadline = time.Unix(0, rec.Deadline)
+		}
+		rec2, n2, err := decodeApart(appendApart(nil, task), nfds, 1<<20)
+		if err != nil || !reflect.DeepEqual(rec2, rec) || n2 != n {
+			t.Fatalf("re-encoded %+v (%d bytes) decodes as %+v (%d), %v", rec, n, rec2, n2, err)
 		}
 	})
 }

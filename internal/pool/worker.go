@@ -298,13 +298,12 @@ func (w *worker) sendBatch(batch []*Task) error {
 }
 
 // sendApart sends a task with a large argument in two datagrams, its
-// record and then its argument, which is not copied. Nothing else is sent
-// to the worker in between: one goroutine at a time sends to it.
+// record (which says how long the argument is) and then its argument,
+// which is not copied. Nothing else is sent to the worker in between: one
+// goroutine at a time sends to it.
 func (w *worker) sendApart(t *Task) error {
-	rec := recordOf(t)
-	rec.Arg = nil
 	ctx := context.Background()
-	if err := w.conn.Send(ctx, transport.Msg{Kind: poolTaskApart, Data: appendTask(nil, &rec), FDs: t.FDs}); err != nil {
+	if err := w.conn.Send(ctx, transport.Msg{Kind: poolTaskApart, Data: appendApart(nil, t), FDs: t.FDs}); err != nil {
 		return err
 	}
 	return w.conn.Send(ctx, transport.Msg{Kind: poolArg, Data: t.Arg})

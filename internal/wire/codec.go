@@ -52,6 +52,9 @@ func init() {
 // Check; interfaces inside v are checked by their dynamic types) gives a
 // *TypeError and nothing is encoded. It is safe for concurrent use.
 func Marshal(v any) (data []byte, fds []int, err error) {
+	if data, ok := marshalBytes(v); ok {
+		return data, nil, nil
+	}
 	ti := info(reflect.TypeOf(v))
 	if ti.err != nil {
 		return nil, nil, ti.err
