@@ -183,7 +183,9 @@ func (c *Conn) Recv(ctx context.Context, v any) error {
 		m.Close()
 		return fmt.Errorf("%w: unknown message kind %d", ErrProtocol, m.Kind)
 	}
-	return wire.Unmarshal(m.Data, m.FDs, v)
+	// The message's memory is this receive's alone: a []byte or [][]byte
+	// value keeps its bytes there rather than in a copy.
+	return wire.UnmarshalOwned(m.Data, m.FDs, v)
 }
 
 // RecvBytes receives the next message as bytes (Python: recv_bytes). A

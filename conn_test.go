@@ -83,6 +83,38 @@ func TestPipeSameProcess(t *testing.T) {
 	}
 }
 
+// Byte slices received as values keep nil and empty apart, at every size
+// (in the ring, by ticket, in a file of their own), and an append to one
+// item leaves the next as it was.
+func TestRecvByteValues(t *testing.T) {
+	ctx := context.Background()
+	a, b, err := mp.Pipe(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	defer b.Close()
+	for _, size := range []int{0, 3, 70 << 10, 300 << 10, 5 << 20} {
+		sent := [][]byte{bytes.Repeat([]byte{'a'}, size), nil, {}, []byte("next")}
+		errc := make(chan error, 1)
+		go func() { errc <- a.Send(ctx, sent) }()
+		var got [][]byte
+		if err := b.Recv(ctx, &got); err != nil {
+			t.Fatalf("%d bytes: %v", size, err)
+		}
+		if err := <-errc; err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 4 || !bytes.Equal(got[0], sent[0]) || got[1] != nil || got[2] == nil || len(got[2]) != 0 || string(got[3]) != "next" {
+			t.Fatalf("%d bytes: received %d items, nil %v %v", size, len(got), got[1] == nil, got[2] == nil)
+		}
+		got[0] = append(got[0], "XXXXXXXX"...)
+		if string(got[3]) != "next" {
+			t.Fatalf("%d bytes: an append to the first item changed the last: %q", size, got[3])
+		}
+	}
+}
+
 func TestSimplexPipe(t *testing.T) {
 	mptest.CheckLeaks(t)
 	ctx := context.Background()
