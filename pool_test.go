@@ -519,3 +519,41 @@ func TestPoolByteItemsInPlace(t *testing.T) {
 		}
 	}
 }
+
+// growFirst appends to the first of its byte slices and reports them all:
+// the append must leave the second as it was.
+var growFirst = mp.Register("test.pool.growFirst", func(_ context.Context, bs [][]byte) ([]string, error) {
+	bs[0] = append(bs[0], strings.Repeat("!", 100)...)
+	out := make([]string, len(bs))
+	for i, b := range bs {
+		out[i] = sumOf(b)
+	}
+	return out, nil
+})
+
+// A single task's byte slices, too, reach the function where they arrived,
+// in a worker, a process and a goroutine.
+func TestByteArgumentInPlace(t *testing.T) {
+	ctx := context.Background()
+	arg := [][]byte{[]byte("first"), []byte("second"), make([]byte, 100<<10)}
+	want := []string{sumOf([]byte("first" + strings.Repeat("!", 100))), sumOf(arg[1]), sumOf(arg[2])}
+	p := newPool(t, mp.PoolOptions{Processes: 1})
+	if got, err := mp.Apply(ctx, p, growFirst, arg); err != nil || !slices.Equal(got, want) {
+		t.Errorf("pool: %q, %v; want %q", got, err, want)
+	}
+	for _, m := range []mp.StartMethod{mp.Spawn, mp.Goroutine} {
+		pr := mp.Command(growFirst, arg)
+		pr.StartMethod = m
+		if err := pr.Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+		got, err := mp.Result[[]string](pr)
+		pr.Close()
+		if err != nil || !slices.Equal(got, want) {
+			t.Errorf("%s: %q, %v; want %q", m, got, err, want)
+		}
+	}
+	if string(arg[0]) != "first" {
+		t.Errorf("the caller's argument changed: %q", arg[0])
+	}
+}

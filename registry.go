@@ -70,7 +70,7 @@ func mustTravelItems[T any](ctor string) {
 func invoker[In, Out any](name string, fn func(context.Context, In) (Out, error)) funcs.Invoker {
 	return func(ctx context.Context, arg []byte, fds []int) (res []byte, resFDs []int, err error) {
 		var in In
-		if err := wire.Unmarshal(arg, fds, &in); err != nil {
+		if err := wire.UnmarshalOwned(arg, fds, &in); err != nil {
 			return nil, nil, fmt.Errorf("mp: decode the argument of %s: %w", name, err)
 		}
 		out, err := callRecover(ctx, fn, in)

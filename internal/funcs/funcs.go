@@ -12,14 +12,15 @@ import (
 
 // Invoker runs a registered function on an encoded argument (with the
 // descriptors of the handles inside it, which it takes over) and returns
-// its encoded result and the result's descriptors.
+// its encoded result and the result's descriptors. arg is the invoker's:
+// the caller neither reads nor reuses it afterwards, so that byte slices
+// in it can be handed to the function where they lie
+// (wire.UnmarshalOwned).
 type Invoker func(ctx context.Context, arg []byte, fds []int) (result []byte, resultFDs []int, err error)
 
 // ChunkInvoker runs a registered function over a chunk: arg is the CBOR
 // array of the items, the result the CBOR array of their results. arg is
-// the invoker's: the caller neither reads nor reuses it afterwards, so
-// that byte-slice items can be handed to the function where they lie
-// (wire.UnmarshalOwned). item is
+// the invoker's, as an Invoker's. item is
 // called before each item runs and returns the context for it and a
 // function to call when it is done. How an item's failure is reported is
 // package mp's choice, made per chunk: a chunk of Map fails with its first
