@@ -633,7 +633,7 @@ var scribbles = []scribble{
 		d.tail.Store(16)
 	}, false},
 	{"wake-record", func(e *End, d *dir) { record(d, 0, kindWake, 0, 8) }, false},
-	{"long-ticket", func(e *End, d *dir) { record(d, 0, kindTicket, 8, 16) }, false},
+	{"long-ticket", func(e *End, d *dir) { record(d, 0, kindTicket, ticketLen+4, 24) }, false},
 	{"bad-wrap", func(e *End, d *dir) {
 		d.head.Store(d.size - 16)
 		d.writeHdr(0, kindNumbered, 0)

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -286,5 +287,16 @@ func (e *End) peerGone(force bool) error {
 	return nil
 }
 
-// ticket encodes a ticket's payload.
-func ticket(seq uint32) []byte { return binary.LittleEndian.AppendUint32(nil, seq) }
+// ticket encodes a ticket's payload: the datagram's number, and the size
+// of its payload if it travels inline (else 0).
+func ticket(seq uint32, size int) []byte {
+	if size < 0 || size > math.MaxUint32 {
+		size = 0
+	}
+	return binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint32(nil, seq), uint32(size))
+}
+
+// ticketOf decodes a ticket's payload.
+func ticketOf(payload []byte) (seq uint32, size int) {
+	return binary.LittleEndian.Uint32(payload), int(binary.LittleEndian.Uint32(payload[4:]))
+}

@@ -48,7 +48,7 @@ func FuzzNext(f *testing.F) {
 				kind := byte(i % 5)
 				payload := bytes.Repeat([]byte{byte(i)}, i*7%40)
 				if i%4 == 3 {
-					kind, payload = kindTicket, ticket(uint32(i))
+					kind, payload = kindTicket, ticket(uint32(i), i*1000)
 				}
 				tail, ok, err := d.put(kind, payload)
 				if err != nil || !ok {
@@ -60,7 +60,7 @@ func FuzzNext(f *testing.F) {
 		}
 	}
 	f.Add(uint8(0), uint64(48), uint64(16), false, append(make([]byte, 48), 0, 0, 0, 0, kindWrap, 0, 0, 0))
-	f.Add(uint8(0), uint64(0), uint64(16), false, []byte{4, 0, 0, 0, kindTicket, 0, 0, 0, 1, 2, 3, 4})
+	f.Add(uint8(0), uint64(0), uint64(16), false, []byte{8, 0, 0, 0, kindTicket, 0, 0, 0, 1, 2, 3, 4, 0xff, 0xff, 0xff, 0xff})
 	f.Add(uint8(0), uint64(8), uint64(8), true, []byte{})
 	f.Add(uint8(1), uint64(0), uint64(131), false, []byte{0xff, 0xff, 0xff, 0xff, 1})
 

@@ -46,7 +46,7 @@ const (
 
 	hdrSize = 4096
 	magic   = 0x6d70726e // "mprn"
-	version = 2
+	version = 3
 
 	// RingSize is the size of each direction's ring. Pages are used only
 	// once touched.

@@ -2,7 +2,6 @@ package connring
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -222,11 +221,11 @@ func (e *End) take(ctx context.Context, buf []byte) (transport.Msg, took, error)
 		return transport.Msg{}, none, nil
 	}
 	if kind == kindTicket {
-		seq := binary.LittleEndian.Uint32(payload)
+		seq, size := ticketOf(payload)
 		if err := e.commitLocked(ctx, d, head, false); err != nil {
 			return transport.Msg{}, none, err
 		}
-		m, err := e.takeDatagram(seq, buf)
+		m, err := e.takeDatagram(seq, e.ticketBuf(buf, size))
 		// The message is taken: settle whatever ctx says (the wait is short).
 		e.settleLocked(context.Background(), d)
 		return m, taken, err
@@ -329,6 +328,19 @@ func (e *End) drainWakes() (eof bool, err error) {
 			return false, err
 		}
 	}
+}
+
+// ticketBuf returns the memory to receive a ticket's datagram into: buf,
+// or new memory of the size the ticket announces if buf is smaller. That
+// memory becomes the message; without it, a large datagram went through
+// the socket's spill memory and a copy. The size is only a hint (a
+// corrupt one costs at most an allocation up to this end's cap; the
+// datagram is received correctly whatever its size).
+func (e *End) ticketBuf(buf []byte, size int) []byte {
+	if size <= len(buf) || size > e.limit() || size > transport.MaxInline {
+		return buf
+	}
+	return make([]byte, size)
 }
 
 // takeDatagram receives the datagram of ticket seq, into buf if it fits,

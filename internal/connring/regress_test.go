@@ -1,7 +1,9 @@
 package connring
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -534,5 +536,45 @@ func TestPollDeadlineIsNoError(t *testing.T) {
 	t.Logf("3000 polls of an empty pipe with a deadline: %d answered other than false, nil (last %v)", bad, last)
 	if bad != 0 {
 		t.Fatalf("%d of 3000 Polls reported %v", bad, last)
+	}
+}
+
+// A ticket's size is a hint for the reader's memory, never trusted: a
+// scribbled one, too small, too large or absurd, still gives the message
+// whole.
+func TestTicketSizeIsOnlyAHint(t *testing.T) {
+	a, b := pair(t)
+	ctx := testCtx(t)
+	n := RingSize / 2 // over a quarter of the ring: a ticket
+	for i, size := range []uint32{uint32(n), 0, uint32(n - 1), uint32(n / 2), uint32(n + 1000), transport.MaxInline + 1, ^uint32(0)} {
+		want := payload(i, n)
+		if err := a.Send(ctx, transport.Msg{Kind: 3, Data: want}); err != nil {
+			t.Fatal(err)
+		}
+		d := &b.in
+		off := d.head.Load() % d.size
+		kind, length := d.data[off+4], binary.LittleEndian.Uint32(d.data[off:])
+		if kind != kindTicket || length != ticketLen {
+			t.Fatalf("record at the head is of kind %#x, %d bytes: not a ticket", kind, length)
+		}
+		if got := binary.LittleEndian.Uint32(d.data[off+recHdr+4:]); i == 0 && got != uint32(n) {
+			t.Fatalf("the ticket announces %d bytes for %d", got, n)
+		}
+		binary.LittleEndian.PutUint32(d.data[off+recHdr+4:], size)
+		for _, buf := range [][]byte{nil, make([]byte, 10)} {
+			if buf != nil {
+				if err := a.Send(ctx, transport.Msg{Kind: 3, Data: want}); err != nil {
+					t.Fatal(err)
+				}
+				binary.LittleEndian.PutUint32(d.data[d.head.Load()%d.size+recHdr+4:], size)
+			}
+			m, err := b.RecvInto(ctx, buf)
+			if err != nil {
+				t.Fatalf("announced %d bytes: %v", size, err)
+			}
+			if m.Kind != 3 || !bytes.Equal(m.Data, want) {
+				t.Fatalf("announced %d bytes: received kind %d, %d bytes, not the message", size, m.Kind, len(m.Data))
+			}
+		}
 	}
 }

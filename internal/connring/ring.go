@@ -23,7 +23,12 @@ const (
 	kindTicket   = 0xfe // a record: the message is the datagram numbered in its payload
 	kindWrap     = 0xff // a record: the rest of the ring is unused, go on at its start
 
-	ticketLen = 4 // a ticket's payload: the datagram's number, 4 little-endian bytes
+	// ticketLen is a ticket's payload: the datagram's number and the size
+	// of its payload when the datagram carries it inline (0 when it comes
+	// in a file of its own), each 4 little-endian bytes. The size is a
+	// hint, never trusted: it lets the reader receive the datagram
+	// straight into memory of its size.
+	ticketLen = 8
 )
 
 func corrupt(what string) error {

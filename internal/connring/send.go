@@ -174,7 +174,7 @@ func (e *End) tryTicket(ctx context.Context, p *transport.Prepared) (wait, error
 	if seq == 0 { // the number wrapped: 0 is no ticket's
 		seq = 1
 	}
-	tail, ok, err := d.put(kindTicket, ticket(seq))
+	tail, ok, err := d.put(kindTicket, ticket(seq, p.InlineSize()))
 	if err != nil || !ok {
 		return wait{}, err
 	}

@@ -39,7 +39,7 @@ const (
 	peekAbove = 16 << 10
 	// maxInline is the largest datagram a receiver accepts: the payloads
 	// above the socket's own limit (or above this) travel in a memfd.
-	maxInline = 8 << 20
+	maxInline = MaxInline
 	// maxDatagram is the largest datagram a receiver takes whole.
 	maxDatagram = maxInline + headerLen
 )

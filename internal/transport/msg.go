@@ -19,6 +19,10 @@ const (
 	smallMsg = 64 << 10
 )
 
+// MaxInline is the largest payload a datagram carries inline; a larger
+// one travels in a memfd.
+const MaxInline = 8 << 20
+
 // Msg is one message: a kind byte for the layer above, the payload, and
 // descriptors that travel with it (owned by whoever holds the Msg).
 type Msg struct {

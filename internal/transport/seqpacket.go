@@ -140,6 +140,10 @@ type Prepared struct {
 	size  uint64
 }
 
+// InlineSize is the size of the payload p carries in its datagram: 0 if
+// the payload is in a memfd.
+func (p *Prepared) InlineSize() int { return len(p.m.Data) }
+
 // Close closes the memfd of a large message.
 func (p *Prepared) Close() {
 	if p.memfd >= 0 {

@@ -32,6 +32,9 @@ type Prepared struct{}
 // Close does nothing.
 func (*Prepared) Close() {}
 
+// InlineSize is 0: the portable build makes no Prepared.
+func (*Prepared) InlineSize() int { return 0 }
+
 // Prepare is not available on a stream: it returns errs.ErrUnsupported.
 func (c *Conn) Prepare(Msg) (*Prepared, error) { return nil, errors.ErrUnsupported }
 
