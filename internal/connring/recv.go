@@ -334,8 +334,8 @@ func (e *End) drainWakes() (eof bool, err error) {
 // or new memory of the size the ticket announces if buf is smaller. That
 // memory becomes the message; without it, a large datagram went through
 // the socket's spill memory and a copy. The size is only a hint (a
-// corrupt one costs at most an allocation up to this end's cap; the
-// datagram is received correctly whatever its size).
+// corrupt one costs at most an allocation of transport.MaxInline bytes;
+// the datagram is received correctly whatever its size).
 func (e *End) ticketBuf(buf []byte, size int) []byte {
 	if size <= len(buf) || size > e.limit() || size > transport.MaxInline {
 		return buf

@@ -38,7 +38,11 @@ func WriteMessage(label string, p []byte) (int, error) {
 // pipe, a file on a slow or hostile mount) is refused with an error
 // matching errs.ErrNotSealed, before anything is read from it; a file
 // shorter than size gives one matching errs.ErrProtocol.
-func ReadMessage(fd int, size int) ([]byte, error) {
+func ReadMessage(fd int, size int) ([]byte, error) { return ReadMessageInto(fd, size, nil) }
+
+// ReadMessageInto is ReadMessage, with dst as the place for the copy if it
+// is large enough (the copy is then a prefix of dst).
+func ReadMessageInto(fd int, size int, dst []byte) ([]byte, error) {
 	defer unix.Close(fd)
 	n, err := Check(fd, FixedSize|FixedBytes)
 	if err != nil {
@@ -47,5 +51,12 @@ func ReadMessage(fd int, size int) ([]byte, error) {
 	if n < int64(size) {
 		return nil, fmt.Errorf("%w: a message of %d bytes in shared memory of %d", errs.ErrProtocol, size, n)
 	}
-	return Read(fd, size)
+	if size > len(dst) {
+		return Read(fd, size)
+	}
+	dst = dst[:size:size]
+	if err := ReadAt(fd, dst); err != nil {
+		return nil, err
+	}
+	return dst, nil
 }

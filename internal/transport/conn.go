@@ -144,9 +144,9 @@ func (c *Conn) Recv(ctx context.Context) (Msg, error) { return c.RecvInto(ctx, n
 
 // RecvInto is Recv, with buf as the place for the message's bytes: a
 // message whose payload fits buf is received into it (its Data is then a
-// prefix of buf), with no memory made for it; a longer one comes in memory
-// of its own, whole, and so does one sent in a memfd, or one on a stream
-// whose start an earlier receive or Poll had read.
+// prefix of buf), with no memory made for it, also when it was sent in a
+// memfd; a longer one comes in memory of its own, whole, and so does one
+// on a stream whose start an earlier receive or Poll had read.
 func (c *Conn) RecvInto(ctx context.Context, buf []byte) (Msg, error) {
 	if c.closed.Load() {
 		return Msg{}, errs.ErrClosed

@@ -56,7 +56,7 @@ func putHeader(b *[headerLen]byte, kind, flags byte, seq uint32, memfdSize uint6
 // to give away and the message's Data is part of it; otherwise Data is
 // copied out of buf.
 func parseDatagram(buf []byte, owned bool, fds []int, maxSize int) (Msg, error) {
-	m, err := parse(buf, owned, fds, maxSize)
+	m, err := parse(buf, owned, fds, maxSize, nil)
 	if err != nil {
 		descr.Close(fds)
 		return Msg{}, err
@@ -64,17 +64,18 @@ func parseDatagram(buf []byte, owned bool, fds []int, maxSize int) (Msg, error) 
 	return m, nil
 }
 
-func parse(buf []byte, owned bool, fds []int, maxSize int) (Msg, error) {
+func parse(buf []byte, owned bool, fds []int, maxSize int, dst []byte) (Msg, error) {
 	if len(buf) < headerLen {
 		return Msg{}, protoErr("datagram shorter than its header")
 	}
-	return parseParts(buf[:headerLen], buf[headerLen:], owned, fds, maxSize)
+	return parseParts(buf[:headerLen], buf[headerLen:], owned, fds, maxSize, dst)
 }
 
 // parseParts is parseDatagram of a datagram received in two parts: its
-// header and what follows it.
-func parseParts(hdr, payload []byte, owned bool, fds []int, maxSize int) (Msg, error) {
-	m, err := parseHeaderAnd(hdr, payload, owned, fds, maxSize)
+// header and what follows it; a payload in a memfd is read into dst if it
+// is large enough.
+func parseParts(hdr, payload []byte, owned bool, fds []int, maxSize int, dst []byte) (Msg, error) {
+	m, err := parseHeaderAnd(hdr, payload, owned, fds, maxSize, dst)
 	if err != nil {
 		descr.Close(fds)
 		return Msg{}, err
@@ -82,7 +83,7 @@ func parseParts(hdr, payload []byte, owned bool, fds []int, maxSize int) (Msg, e
 	return m, nil
 }
 
-func parseHeaderAnd(buf, payload []byte, owned bool, fds []int, maxSize int) (Msg, error) {
+func parseHeaderAnd(buf, payload []byte, owned bool, fds []int, maxSize int, dst []byte) (Msg, error) {
 	kind, flags := buf[0], buf[1]
 	if flags&^knownFlags != 0 {
 		return Msg{}, protoErr(fmt.Sprintf("unknown datagram flags %#x", flags))
@@ -112,7 +113,7 @@ func parseHeaderAnd(buf, payload []byte, owned bool, fds []int, maxSize int) (Ms
 		return Msg{}, fmt.Errorf("%w: %d bytes, cap %d", errs.ErrTooLarge, size, maxSize)
 	}
 	memfd := fds[len(fds)-1]
-	data, err := readMemfd(memfd, int(size))
+	data, err := readMemfd(memfd, int(size), dst)
 	fds = fds[:len(fds)-1]
 	if err != nil {
 		descr.Close(fds)

@@ -18,9 +18,10 @@ func writeMemfd(p []byte) (int, error) {
 }
 
 // readMemfd reads size bytes from the start of fd, made by writeMemfd in
-// another process, and closes fd.
-func readMemfd(fd int, size int) ([]byte, error) {
-	b, err := memfile.ReadMessage(fd, size)
+// another process, into dst if it is large enough (else into memory of
+// their own), and closes fd.
+func readMemfd(fd int, size int, dst []byte) ([]byte, error) {
+	b, err := memfile.ReadMessageInto(fd, size, dst)
 	switch {
 	case errors.Is(err, errs.ErrNotSealed):
 		return nil, protoErr("large message not in sealed shared memory")

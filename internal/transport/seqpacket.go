@@ -457,7 +457,7 @@ func (c *Conn) recvmsg(ctx context.Context, park bool) (Msg, error) {
 	}
 	r.large = n > peekAbove
 	if into := r.into; into != nil && n >= headerLen && n-headerLen <= len(into) {
-		m, err := parseParts(c.pk.rbuf[:headerLen], into[:n-headerLen], true, fds, c.limit())
+		m, err := parseParts(c.pk.rbuf[:headerLen], into[:n-headerLen], true, fds, c.limit(), into)
 		return withHeader(m, err, c.pk.rbuf[:headerLen])
 	}
 	dgram, owned := c.received(first, owned, n)

@@ -219,7 +219,7 @@ func (c *Conn) recvStream(ctx context.Context, into []byte) (Msg, error) {
 	if err != nil {
 		return Msg{}, err
 	}
-	return s.takeFrame(c.limit())
+	return s.takeFrame(c.limit(), into)
 }
 
 // readStream reads once into b, waiting until something arrives. On a
@@ -257,7 +257,7 @@ func (c *Conn) readStream(b []byte) (int, error) {
 // descriptors its header does not announce, or a malformed memfd frame,
 // is refused (its descriptors closed), and the stream goes on at the next
 // frame.
-func (s *streamState) takeFrame(limit int) (Msg, error) {
+func (s *streamState) takeFrame(limit int, dst []byte) (Msg, error) {
 	m := Msg{Kind: s.hdr[4], Data: s.body, FDs: s.fds}
 	flags, lost := s.hdr[5], s.lost
 	s.hdrN, s.body, s.size, s.fds, s.lost, s.inInto = 0, nil, 0, nil, false, false
@@ -282,7 +282,7 @@ func (s *streamState) takeFrame(limit int) (Msg, error) {
 		m.Close()
 		return Msg{}, fmt.Errorf("%w: %d bytes, cap %d", errs.ErrTooLarge, size, limit)
 	}
-	data, err := readMemfd(memfd, int(size))
+	data, err := readMemfd(memfd, int(size), dst)
 	if err != nil {
 		m.Close()
 		return Msg{}, err

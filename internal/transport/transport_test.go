@@ -401,11 +401,10 @@ func TestRecvInto(t *testing.T) {
 		if m.Kind != byte(i) || !bytes.Equal(m.Data, bytes.Repeat([]byte{byte(i + 1)}, n)) {
 			t.Fatalf("message %d: kind %d, %d bytes; want kind %d, %d bytes of %d", i, m.Kind, len(m.Data), i, n, i+1)
 		}
-		// A payload in a memfd comes in memory of its own: above the
-		// socket's limit on SOCK_SEQPACKET (here, above 8 MiB), above
-		// 64 KiB on a Unix stream.
-		inMemfd := n >= 8<<20 || platform.Portable && n > 64<<10
-		if inBuf := n > 0 && &m.Data[0] == &buf[0]; inBuf != (n > 0 && n <= len(buf) && !inMemfd) {
+		// A payload that fits comes into the caller's memory, also one
+		// sent in a memfd (above the socket's limit on SOCK_SEQPACKET,
+		// above 64 KiB on a Unix stream).
+		if inBuf := n > 0 && &m.Data[0] == &buf[0]; inBuf != (n > 0 && n <= len(buf)) {
 			t.Errorf("message %d of %d bytes: received into the caller's memory: %v", i, n, inBuf)
 		}
 		if want := map[bool]int{true: 1}[i == 3]; len(m.FDs) != want {
@@ -415,5 +414,33 @@ func TestRecvInto(t *testing.T) {
 	}
 	if _, err := b.RecvInto(ctx, buf); err != io.EOF {
 		t.Fatalf("RecvInto after the last message = %v, want io.EOF", err)
+	}
+}
+
+// A message sent in a memfd whatever the socket's limit (over 8 MiB) comes
+// into the caller's memory when it fits, and whole into memory of its own
+// when it does not.
+func TestRecvIntoFromMemfd(t *testing.T) {
+	mptest.CheckLeaks(t)
+	a, b := pair(t)
+	ctx := context.Background()
+	want := bytes.Repeat([]byte("memfd!"), (9<<20)/6)
+	for _, size := range []int{len(want) + 10, len(want) - 1} {
+		errc := make(chan error, 1)
+		go func() { errc <- a.Send(ctx, transport.Msg{Kind: 1, Data: want}) }()
+		buf := make([]byte, size)
+		m, err := b.RecvInto(ctx, buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := <-errc; err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(m.Data, want) {
+			t.Fatalf("buffer of %d: received %d bytes, not the message", size, len(m.Data))
+		}
+		if inBuf := &m.Data[0] == &buf[0]; inBuf != (size >= len(want)) {
+			t.Errorf("buffer of %d for %d bytes: received into it: %v", size, len(want), inBuf)
+		}
 	}
 }
