@@ -546,6 +546,18 @@ func TestTicketSizeIsOnlyAHint(t *testing.T) {
 	a, b := pair(t)
 	ctx := testCtx(t)
 	n := RingSize / 2 // over a quarter of the ring: a ticket
+	// A believable size makes memory of that size for a short buffer;
+	// a larger buffer, or a size past the limits, leaves buf as it is.
+	short, long := make([]byte, 10), make([]byte, n)
+	if got := b.ticketBuf(short, n); len(got) != n || &got[0] == &short[0] {
+		t.Fatalf("ticketBuf(10 bytes, %d) gave %d bytes, the same memory: %v", n, len(got), len(got) > 0 && &got[0] == &short[0])
+	}
+	if got := b.ticketBuf(long, n-1); &got[0] != &long[0] {
+		t.Fatal("ticketBuf made memory for a size the buffer holds")
+	}
+	if got := b.ticketBuf(nil, transport.MaxInline+1); got != nil {
+		t.Fatalf("ticketBuf believed a size past MaxInline: %d bytes", len(got))
+	}
 	for i, size := range []uint32{uint32(n), 0, uint32(n - 1), uint32(n / 2), uint32(n + 1000), transport.MaxInline + 1, ^uint32(0)} {
 		want := payload(i, n)
 		if err := a.Send(ctx, transport.Msg{Kind: 3, Data: want}); err != nil {

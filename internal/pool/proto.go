@@ -104,11 +104,7 @@ func appendApart(b []byte, t *Task) []byte {
 // limit.
 func decodeApart(data []byte, nfds, limit int) (taskRec, int, error) {
 	r := protoReader{b: data}
-	t := taskRec{ID: r.uvarint("task id")}
-	t.Func = string(r.bytes("function name", maxFuncName))
-	t.Items = r.small("item count", maxItems)
-	t.Deadline = r.varint("deadline")
-	t.NFDs = r.small("descriptor count", nfds)
+	t := r.task(nfds)
 	if arg := r.bytes("argument", 0); len(arg) > 0 {
 		r.fail("argument inside its announcement")
 	}
@@ -197,17 +193,24 @@ func (r *protoReader) byte1(what string) byte {
 	return c
 }
 
+// task reads the fields of a task record up to its argument, which may
+// claim at most nfds descriptors.
+func (r *protoReader) task(nfds int) taskRec {
+	t := taskRec{ID: r.uvarint("task id")}
+	t.Func = string(r.bytes("function name", maxFuncName))
+	t.Items = r.small("item count", maxItems)
+	t.Deadline = r.varint("deadline")
+	t.NFDs = r.small("descriptor count", nfds)
+	return t
+}
+
 // decodeTasks parses a tasks datagram that came with nfds descriptors.
 func decodeTasks(data []byte, nfds int) ([]taskRec, error) {
 	r := protoReader{b: data}
 	var out []taskRec
 	used := 0
 	for len(r.b) > 0 && r.err == nil {
-		t := taskRec{ID: r.uvarint("task id")}
-		t.Func = string(r.bytes("function name", maxFuncName))
-		t.Items = r.small("item count", maxItems)
-		t.Deadline = r.varint("deadline")
-		t.NFDs = r.small("descriptor count", nfds-used)
+		t := r.task(nfds - used)
 		t.Arg = r.bytes("argument", len(data))
 		used += t.NFDs
 		out = append(out, t)

@@ -37,11 +37,10 @@ const (
 	// beyond it, the copy out of the small buffer costs more than the
 	// system call that asks.
 	peekAbove = 16 << 10
-	// maxInline is the largest datagram a receiver accepts: the payloads
-	// above the socket's own limit (or above this) travel in a memfd.
-	maxInline = MaxInline
-	// maxDatagram is the largest datagram a receiver takes whole.
-	maxDatagram = maxInline + headerLen
+	// maxDatagram is the largest datagram a receiver takes whole: the
+	// payloads above the socket's own limit (or above MaxInline) travel
+	// in a memfd.
+	maxDatagram = MaxInline + headerLen
 )
 
 // putHeader writes a datagram's header to b.

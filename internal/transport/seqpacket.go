@@ -29,7 +29,7 @@ const UnixNetwork = "unixpacket"
 // state.
 type packetState struct {
 	// inline is the largest payload sent in the datagram itself: what the
-	// socket's send buffer allows, at most maxInline.
+	// socket's send buffer allows, at most MaxInline.
 	inline int
 	// rbuf, spill, oob and recv are guarded by the Conn's rmu.
 	rbuf  []byte
@@ -496,12 +496,12 @@ func (c *Conn) received(first []byte, owned bool, n int) ([]byte, bool) {
 // inlineLimit returns the largest payload that fits one datagram of the
 // socket fd, raising its send buffer as far as the system allows.
 func inlineLimit(fd int) int {
-	unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, maxInline+(1<<20))
+	unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, MaxInline+(1<<20))
 	sb, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF)
 	if err != nil {
 		return smallRecv - headerLen
 	}
 	// The kernel refuses a datagram larger than the send buffer less a
 	// little; keep a margin for its accounting.
-	return max(smallRecv-headerLen, min(maxInline, sb/2-4096))
+	return max(smallRecv-headerLen, min(MaxInline, sb/2-4096))
 }

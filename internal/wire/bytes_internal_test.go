@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"reflect"
+	"slices"
 	"testing"
 	"unsafe"
 
@@ -69,7 +70,7 @@ func TestUnmarshalOwnedAgreesWithUnmarshal(t *testing.T) {
 			t.Fatal(err)
 		}
 		got := reflect.New(reflect.TypeOf(v))
-		if !unmarshalBytes(slicesClone(data), got.Interface()) {
+		if !unmarshalBytes(slices.Clone(data), got.Interface()) {
 			t.Fatalf("%T of %d bytes not taken by the fast path", v, len(data))
 		}
 		if !reflect.DeepEqual(got.Elem().Interface(), want.Elem().Interface()) {
@@ -77,8 +78,6 @@ func TestUnmarshalOwnedAgreesWithUnmarshal(t *testing.T) {
 		}
 	}
 }
-
-func slicesClone(b []byte) []byte { return append([]byte(nil), b...) }
 
 // TestUnmarshalOwnedLeavesBytesInPlace: the items are data's own memory,
 // and an append to one cannot overwrite the next.
@@ -128,8 +127,8 @@ func TestUnmarshalOwnedFallsBack(t *testing.T) {
 	for _, c := range cases {
 		for _, target := range []func() any{func() any { return new([]byte) }, func() any { return new([][]byte) }} {
 			want, got := target(), target()
-			werr := Unmarshal(slicesClone(c.data), nil, want)
-			gerr := UnmarshalOwned(slicesClone(c.data), nil, got)
+			werr := Unmarshal(slices.Clone(c.data), nil, want)
+			gerr := UnmarshalOwned(slices.Clone(c.data), nil, got)
 			if (werr == nil) != (gerr == nil) || !reflect.DeepEqual(want, got) {
 				t.Errorf("%s into %T: UnmarshalOwned gave %v, %v; Unmarshal %v, %v", c.name, got, gerr, got, werr, want)
 			}
@@ -152,8 +151,8 @@ func FuzzUnmarshalOwned(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, target := range []func() any{func() any { return new([]byte) }, func() any { return new([][]byte) }} {
 			want, got := target(), target()
-			werr := Unmarshal(slicesClone(data), nil, want)
-			if !unmarshalBytes(slicesClone(data), got) {
+			werr := Unmarshal(slices.Clone(data), nil, want)
+			if !unmarshalBytes(slices.Clone(data), got) {
 				if !reflect.DeepEqual(got, target()) {
 					t.Fatalf("%x into %T: declined, but wrote %v", data, got, got)
 				}
