@@ -1,8 +1,10 @@
 package chaos
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -27,23 +29,55 @@ const (
 	slotLogging = 2 // Get returned an item, not yet logged
 )
 
-// item is what QueueKill's queue carries: an id, whose decoding in a
-// consumer (inside Get, before its removal commits) is noted by onDecode.
-type item int
+// item is what QueueKill's queue carries: an id, and for every eighth id a
+// padding of bulkPad bytes, which takes the item through the queue's bulk
+// ring (copied in and out without the queue's lock). Its decoding in a
+// consumer (inside Get, before its removal commits) is noted by onDecode,
+// and fails if the padding is not the item's own: a torn or mixed copy
+// makes the item lost.
+type item struct {
+	id  int
+	pad []byte
+}
+
+// itemWire is an item's encoding.
+type itemWire struct {
+	_   struct{} `cbor:",toarray"`
+	ID  int
+	Pad []byte
+}
+
+// bulkPad is the padding of every eighth item: over the 64 KiB a queue
+// keeps in its main ring.
+const bulkPad = 100 << 10
+
+// newItem returns the item of id, padded if its turn.
+func newItem(id int) item {
+	if id%8 != 7 {
+		return item{id: id}
+	}
+	return item{id: id, pad: bytes.Repeat([]byte{byte(id)}, bulkPad)}
+}
 
 // onDecode, in a consumer, notes the id of the item it decoded in the Get
 // under way.
 var onDecode = func(int) {}
 
-// UnmarshalCBOR decodes the id and notes it, so that the experiment knows
-// which item a consumer killed inside Get had in hand.
+func (x item) MarshalCBOR() ([]byte, error) { return cbor.Marshal(itemWire{ID: x.id, Pad: x.pad}) }
+
+// UnmarshalCBOR decodes the item, checks its padding and notes its id, so
+// that the experiment knows which item a consumer killed inside Get had
+// in hand.
 func (x *item) UnmarshalCBOR(data []byte) error {
-	var id int
-	if err := cbor.Unmarshal(data, &id); err != nil {
+	var w itemWire
+	if err := cbor.Unmarshal(data, &w); err != nil {
 		return err
 	}
-	*x = item(id)
-	onDecode(id)
+	if want := newItem(w.ID); !bytes.Equal(w.Pad, want.pad) {
+		return fmt.Errorf("item %d: %d bytes of padding, not its own", w.ID, len(w.Pad))
+	}
+	*x = item{id: w.ID, pad: w.Pad}
+	onDecode(w.ID)
 	return nil
 }
 
@@ -76,7 +110,7 @@ var consumer = mp.Register("chaos.consumer", func(ctx context.Context, a consume
 			return struct{}{}, err
 		}
 		atomic.StoreInt64(slot, slotLogging)
-		_, err = f.Write([]byte(strconv.Itoa(int(x)) + "\n"))
+		_, err = f.Write([]byte(strconv.Itoa(x.id) + "\n"))
 		atomic.StoreInt64(held, 0)
 		atomic.StoreInt64(slot, slotOutside)
 		if err != nil {
@@ -98,7 +132,8 @@ type queueRun struct {
 	held      map[int]bool  // ids that victims killed inside Get had decoded
 }
 
-// QueueKill runs 2 producers and 4 consumer processes over one queue and
+// QueueKill runs 2 producers and 4 consumer processes over one queue (every
+// eighth item large enough to go through its bulk ring) and
 // SIGKILLs consumers, half of the kills while the victim is inside Get and
 // half outside (it stops a consumer with SIGSTOP, reads where it is, and
 // kills it or lets it go on), replacing each. It counts items lost, items
@@ -227,7 +262,7 @@ func (q *queueRun) produce(ctx context.Context, wg *sync.WaitGroup, items, kills
 	for p := range 2 {
 		wg.Go(func() {
 			for x := p; x < items; x += 2 {
-				if err := q.arg.Q.Put(ctx, item(x)); err != nil {
+				if err := q.arg.Q.Put(ctx, newItem(x)); err != nil {
 					errs[p] = err
 					return
 				}

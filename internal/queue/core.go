@@ -51,17 +51,17 @@ type Core struct {
 	// has no room (see Put).
 	buffered bool
 
-	r    *region
-	lk   *lockcore.Mutex
-	sock [2]int // send and receive ends (FIFO only), else -1
+	r  *region
+	lk *lockcore.Mutex
+	// blk and rbl are the bulk writers' and readers' locks (bulk.go),
+	// each taken before lk.
+	blk, rbl *lockcore.Mutex
+	sock     [2]int // send and receive ends (FIFO only), else -1
 	// data is the main data area, bulk the bulk ring (FIFO only).
 	data, bulk []byte
 	// A FIFO item of up to inline bytes goes in the ring, one of up to
 	// bulkMax bytes in the bulk ring, a larger one through the socket.
 	inline, bulkMax int
-	// lastBulk is the size of the last item this process took from the
-	// bulk ring, zero if the last it took was not one (see spareBulk).
-	lastBulk atomic.Int64
 
 	notEmpty, space, joined *bell
 
@@ -88,6 +88,10 @@ type Core struct {
 	// tests set it to see what a process that died at either instant
 	// would leave in shared memory, or to die there.
 	atCommit func(after bool)
+	// atBulkCopy, if not nil, is called by a bulk Put (or the feeder) and
+	// a bulk Get (bulk.go) right after its copy, made with the queue's lock
+	// let go: tests die there.
+	atBulkCopy func()
 }
 
 // New creates a queue of the given kind. maxsize ≤ 0 means no limit on the
@@ -162,7 +166,9 @@ func attach(fds []int, buffered bool) (*Core, error) {
 // attachRest makes a Core of a mapped region and the queue's other
 // descriptors; on error it closes the region and the descriptors it took.
 func attachRest(r *region, rest []int, buffered bool) (*Core, error) {
-	c := &Core{r: r, lk: (*lockcore.Mutex)(unsafe.Pointer(&r.mem[offLock])), sock: [2]int{-1, -1}, buffered: buffered}
+	c := &Core{r: r, lk: (*lockcore.Mutex)(unsafe.Pointer(&r.mem[offLock])),
+		blk: (*lockcore.Mutex)(unsafe.Pointer(&r.mem[offBulkLock])),
+		rbl: (*lockcore.Mutex)(unsafe.Pointer(&r.mem[offBulkReadLock])), sock: [2]int{-1, -1}, buffered: buffered}
 	kind, maxsize, capacity, bulk, err := readHeader(r)
 	if err != nil {
 		r.close()

@@ -220,7 +220,7 @@ func TestConsumerDiesBeforeDrop(t *testing.T) {
 	}
 	c.lock()
 	s := c.load()
-	it, ticket, err := c.takeLocked(&s, nil)
+	it, ticket, err := c.takeLocked(&s)
 	if err != nil || !ticket || string(it.Data) != "one" {
 		c.unlock()
 		t.Fatalf("takeLocked() = %q, %v, %v; want the socket item one", it.Data, ticket, err)

@@ -21,6 +21,8 @@ func TestMain(m *testing.M) {
 		dieHoldingLock()
 	case "die-in-get":
 		dieInGet(arg)
+	case "die-in-bulk-put":
+		dieInBulkPut(arg)
 	}
 	os.Exit(m.Run())
 }

@@ -6,7 +6,8 @@
 // (positions and counts; a change is written to the spare copy and made
 // current with one store, so a process that dies holding the lock leaves
 // the last complete state) and the items: a ring of records, plus a bulk
-// ring for large items, for a FIFO queue (ring.go); a sorted index of
+// ring for large items, copied in and out without the lock (bulk.go), for a
+// FIFO queue (ring.go); a sorted index of
 // records for a LIFO or priority queue (stack.go). Items that hold
 // descriptors, or are too large for the bulk ring, travel through a
 // SOCK_SEQPACKET pair (a Unix stream pair in the portable build) with a

@@ -157,6 +157,10 @@ func (c *Core) stopFeed() bool {
 // released (they fail); once it is shut down with immediate, the items are
 // dropped instead (moveBuffered returns errs.ErrShutDown).
 func (c *Core) moveBuffered(registered bool) (more bool, snap spaceSnap, err error) {
+	if c.kind == FIFO {
+		c.lockBulk() // the buffer may hold bulk items
+		defer c.unlockBulk()
+	}
 	c.lock()
 	defer c.unlock()
 	if registered {
@@ -172,8 +176,36 @@ func (c *Core) moveBuffered(registered bool) (more bool, snap spaceSnap, err err
 			return len(f.items) > 0, snap, errs.ErrShutDown
 		}
 	}
+	for err == nil {
+		if err = c.moveRunLocked(f, s); err != nil || len(f.items) == 0 || !c.isBulk(f.items[0].it, f.items[0].pk) {
+			break
+		}
+		var ok bool
+		if ok, err = c.moveBulkLocked(f); !ok {
+			break
+		}
+		s = c.load()
+	}
+	s = c.load()
+	if len(f.items) == 0 {
+		return false, snap, nil
+	}
+	if err != nil {
+		return true, snap, err
+	}
+	c.sleepSpaceLocked(c.needOf(s, f.items[0].it, f.items[0].pk, true))
+	return true, c.spaceSnapLocked(s), nil
+}
+
+// moveRunLocked moves the buffered items in front that fit, up to the
+// first bound for the bulk ring (which moveBulkLocked moves), and commits
+// them together. The queue's lock and f.mu are held.
+func (c *Core) moveRunLocked(f *feeder, s state) (err error) {
 	moved := 0
 	for _, b := range f.items {
+		if c.isBulk(b.it, b.pk) {
+			break
+		}
 		var ok bool
 		ok, err = c.storeLocked(&s, b.it, b.pk)
 		if err != nil || !ok {
@@ -196,14 +228,7 @@ func (c *Core) moveBuffered(registered bool) (more bool, snap spaceSnap, err err
 		c.commitPutLocked(s)
 		c.reserveLocked(-int64(moved)) // after the commit: see reserveLocked
 	}
-	if len(f.items) == 0 {
-		return false, snap, nil
-	}
-	if err != nil {
-		return true, snap, err
-	}
-	c.sleepSpaceLocked(c.needOf(s, f.items[0].it, f.items[0].pk, true))
-	return true, c.spaceSnapLocked(s), nil
+	return err
 }
 
 // dropBuffered forgets the buffered items, taking them off the shared

@@ -22,7 +22,7 @@ func FuzzRing(f *testing.F) {
 		mem = mem[:len(mem)&^7]
 		h := head
 		for range 64 {
-			if _, _, _, err := ringPop(mem, &h, tail, nil); err != nil || h == tail {
+			if _, _, _, err := ringPop(mem, &h, tail); err != nil || h == tail {
 				return
 			}
 		}

@@ -39,7 +39,7 @@ func (c *Core) Get(ctx context.Context, wait bool, accept func(Item) error) erro
 		c.spinForItem()
 	}
 	for registered := false; ; registered = true {
-		got, err := c.tryGet(wait, registered, c.spareBulk(), accept)
+		got, err := c.tryGet(wait, registered, accept)
 		if err != nil || got {
 			return err
 		}
@@ -62,39 +62,69 @@ func (c *Core) spinForItem() {
 
 // tryGet makes one attempt under the lock, handing the item to accept if
 // there is one. If the queue is empty and wait is set, it registers the
-// caller as a sleeper on the not-empty bell.
-//
-// spare, if not nil, is memory for the item's bytes, made outside the lock
-// (see spareBulk); it is used if the item is a bulk record of its size.
-func (c *Core) tryGet(wait, registered bool, spare []byte, accept func(Item) error) (bool, error) {
-	c.lock()
-	if registered {
-		c.r.u32(offEmptySleepers).Add(^uint32(0))
-	}
-	s := c.load()
-	if c.shutGetLocked(s) {
-		c.unlock()
-		return false, errs.ErrShutDown
-	}
-	if s.count == 0 {
-		if wait && c.r.u32(offEmptySleepers).Add(1) == 1 && c.r.u32(offArmed).Load() == 0 {
-			// The bell was left alone while nobody slept: make it true.
-			c.syncNotEmptyLocked(s)
+// caller as a sleeper on the not-empty bell. An item of the bulk ring is
+// copied out with the bulk readers' lock held and the queue's lock free
+// (see getBulk).
+func (c *Core) tryGet(wait, registered bool, accept func(Item) error) (bool, error) {
+	bulk := false // the bulk readers' lock is held
+	defer func() {
+		if bulk {
+			c.unlockBulkReaders()
 		}
-		c.unlock()
-		return false, nil
+	}()
+	for {
+		c.lock()
+		if registered {
+			c.r.u32(offEmptySleepers).Add(^uint32(0))
+			registered = false
+		}
+		s := c.load()
+		if c.shutGetLocked(s) {
+			c.unlock()
+			return false, errs.ErrShutDown
+		}
+		if s.count == 0 {
+			if wait && c.r.u32(offEmptySleepers).Add(1) == 1 && c.r.u32(offArmed).Load() == 0 {
+				// The bell was left alone while nobody slept: make it true.
+				c.syncNotEmptyLocked(s)
+			}
+			c.unlock()
+			return false, nil
+		}
+		if c.kind == FIFO && headIsBulk(c.data, s) {
+			if !bulk && !c.rbl.TryFast() {
+				// Lock order: the bulk readers' lock comes first.
+				c.unlock()
+				c.lockBulkReaders()
+				bulk = true
+				continue
+			}
+			bulk = true
+			got, err := c.getBulk(s, accept)
+			if err == errMoved {
+				continue
+			}
+			return got, err
+		}
+		got, err := c.takeAndHandOver(s, accept)
+		if err == errMoved {
+			continue
+		}
+		return got, err
 	}
-	it, ticket, err := c.takeLocked(&s, spare)
-	for err == errGone {
+}
+
+// takeAndHandOver takes the next item in s, with the lock held, and hands
+// it to accept (see handOverAndUnlock); it releases the lock.
+func (c *Core) takeAndHandOver(s state, accept func(Item) error) (bool, error) {
+	it, ticket, err := c.takeLocked(&s)
+	if err == errGone {
 		// The ticket has no datagram (see errGone): the queue goes on
 		// without it, and a joiner learns that an item was lost.
 		c.loseGoneLocked(&s)
 		c.commitGetLocked(s)
-		if s.count == 0 {
-			c.unlock()
-			return false, nil
-		}
-		it, ticket, err = c.takeLocked(&s, nil)
+		c.unlock()
+		return false, errMoved
 	}
 	if errors.Is(err, errDamaged) {
 		c.commitGetLocked(s) // the queue goes on without it
@@ -129,35 +159,20 @@ func (c *Core) handOverAndUnlock(s state, it Item, ticket bool, accept func(Item
 	return accept(it)
 }
 
-// spareBulk returns memory for the next item's bytes if the last item this
-// process took was a bulk record: made here, before the lock is taken, the
-// memory is not cleared (and, fresh from the system, faulted in) while
-// every other Put and Get waits, and the copy under the lock is only a
-// copy. A stream of large items is usually of one size; for another size
-// the memory goes unused, and the next spare has the new size. An empty
-// queue gets none.
-func (c *Core) spareBulk() []byte {
-	if n := c.lastBulk.Load(); n > 0 && c.r.u64(offCountHint).Load() > 0 {
-		return make([]byte, n)
-	}
-	return nil
-}
-
 // takeLocked reads the next item and takes it off s; the shared memory is
 // not changed, so the item stays in the queue until s is committed. An
 // item that came through the socket (ticket) stays there too where the
 // socket allows (sock_seqpacket.go): takeLocked reads a copy of its
 // datagram, with copies of its descriptors. On a stream (sock_stream.go)
-// it takes the datagram out. A bulk
-// record of spare's size is copied into spare.
-func (c *Core) takeLocked(s *state, spare []byte) (it Item, ticket bool, err error) {
+// it takes the datagram out. Items of the bulk ring are taken by getBulk.
+func (c *Core) takeLocked(s *state) (it Item, ticket bool, err error) {
 	var flags byte
 	switch {
 	case c.kind != FIFO:
 		it.Data, flags, err = c.stackPop(s)
 	default:
 		var typ byte
-		typ, flags, it.Data, err = ringPop(c.data, &s.head, s.tail, nil)
+		typ, flags, it.Data, err = ringPop(c.data, &s.head, s.tail)
 		switch {
 		case err != nil:
 		case typ == recTicket:
@@ -174,16 +189,7 @@ func (c *Core) takeLocked(s *state, spare []byte) (it Item, ticket bool, err err
 			s.getSeq++
 			return it, true, nil
 		case typ == recBulk:
-			var btyp byte
-			btyp, flags, it.Data, err = ringPop(c.bulk, &s.bulkHead, s.bulkTail, spare)
-			if err == nil && btyp != recInline {
-				err = errCorrupt
-			}
-			c.lastBulk.Store(int64(len(it.Data)))
-		default:
-			if spare != nil {
-				c.lastBulk.Store(0)
-			}
+			err = errCorrupt // getBulk's to take
 		}
 	}
 	if err != nil {

@@ -27,6 +27,9 @@ const (
 	// afterCommit: just after it, past the point where the item is the
 	// caller's.
 	afterCommit = "committed"
+	// inBulkCopy: with an item of the bulk ring copied out, the queue's
+	// lock let go and the bulk readers' lock held (bulk.go).
+	inBulkCopy = "bulkcopy"
 )
 
 // dieInGet runs in a child: it gets from the queue whose descriptors it
@@ -40,6 +43,11 @@ func dieInGet(point string) {
 	}
 	c.atCommit = func(after bool) {
 		if (point == beforeCommit && !after) || (point == afterCommit && after) {
+			die()
+		}
+	}
+	c.atBulkCopy = func() {
+		if point == inBulkCopy {
 			die()
 		}
 	}
@@ -79,7 +87,11 @@ func TestGetterDiesInGet(t *testing.T) {
 			if shape.fifo && kind != FIFO {
 				continue
 			}
-			for _, point := range []string{inAccept, beforeCommit, afterCommit} {
+			points := []string{inAccept, beforeCommit, afterCommit}
+			if kind == FIFO && shape.name == "bulk" {
+				points = append(points, inBulkCopy)
+			}
+			for _, point := range points {
 				t.Run(fmt.Sprintf("%v/%s/%s", kind, shape.name, point), func(t *testing.T) {
 					testGetterDiesInGet(t, kind, shape, point)
 				})

@@ -41,11 +41,13 @@ const (
 	offLostPid       = 264 // u64: pid of the last such holder
 	offLostCount     = 272 // u64: how many items it held
 	offJoinable      = 280 // u32: 1 if Gets count in the holder table (SetJoinable)
+	offBulkLock      = 288 // u64: the bulk writers' lock, a lockcore.Mutex (bulk.go)
+	offBulkReadLock  = 296 // u64: the bulk readers' lock, a lockcore.Mutex (bulk.go)
 	offHolders       = 512 // the holder table (see holders.go)
 
 	hdrSize     = 4096
 	magic       = 0x6d707175 // "mpqu"
-	layoutVer   = 3
+	layoutVer   = 4
 	minCapacity = 4096
 	maxCapacity = 1 << 30
 )

@@ -138,8 +138,17 @@ func (c *Core) prepare(it Item) (*packet, error) {
 // to wait past; with putOverLimit, drained is closed once the buffer has
 // room again.
 func (c *Core) tryPut(it Item, pk *packet, wait, registered bool) (res putResult, snap spaceSnap, drained chan struct{}, err error) {
+	if c.isBulk(it, pk) {
+		return c.tryPutBulk(it, wait, registered)
+	}
 	c.lock()
 	defer c.unlock()
+	return c.tryPutLocked(it, pk, wait, registered)
+}
+
+// tryPutLocked is tryPut with the queue's lock held (and, for an item
+// bound for the bulk ring, the bulk writers' lock).
+func (c *Core) tryPutLocked(it Item, pk *packet, wait, registered bool) (res putResult, snap spaceSnap, drained chan struct{}, err error) {
 	if registered {
 		c.wakeSpaceLocked()
 	}

@@ -11,9 +11,10 @@ import (
 // starts at zero. head and tail are byte positions that only grow.
 //
 // Items over the inline limit go to a second ring, the bulk ring, as plain
-// records, with a recBulk ticket in the main ring keeping their place: both
-// are written and removed under the lock, so the bulk ring's order is the
-// tickets' order.
+// records, with a recBulk ticket in the main ring keeping their place. A
+// record and its ticket are committed together, and removed together, and
+// bulk records are written one at a time (bulk.go), so the bulk ring's
+// order is the tickets' order.
 const (
 	recHdr    = 8
 	recInline = 1 // the item's bytes are the payload
@@ -81,10 +82,22 @@ func putRecHdr(b []byte, n int, typ, flags byte) {
 }
 
 // ringPop removes the record at *head and returns its type, flags and a
-// copy of its payload (none for bulk tickets), made in spare if the payload
-// is of its size. Records are checked against the ring's bounds: memory
-// written by a faulty process yields an error, never a crash.
-func ringPop(d []byte, head *uint64, tail uint64, spare []byte) (typ, flags byte, payload []byte, err error) {
+// copy of its payload (none for bulk tickets). Records are checked against
+// the ring's bounds: memory written by a faulty process yields an error,
+// never a crash.
+func ringPop(d []byte, head *uint64, tail uint64) (typ, flags byte, payload []byte, err error) {
+	typ, flags, view, err := ringNext(d, head, tail)
+	if err == nil && (typ == recInline || typ == recTicket) {
+		// Appending to nil makes memory that is not cleared first, since
+		// the copy fills it.
+		payload = append([]byte(nil), view...)
+	}
+	return typ, flags, payload, err
+}
+
+// ringNext removes the record at *head and returns its type, flags and
+// payload, in the ring's memory, checked as ringPop checks it.
+func ringNext(d []byte, head *uint64, tail uint64) (typ, flags byte, payload []byte, err error) {
 	capacity := uint64(len(d))
 	for range 2 {
 		if tail-*head < recHdr || tail-*head > capacity || *head%8 != 0 || capacity%8 != 0 {
@@ -101,15 +114,8 @@ func ringPop(d []byte, head *uint64, tail uint64, spare []byte) (typ, flags byte
 		if n < 0 || off+size > len(d) || uint64(size) > tail-*head || typ < recInline || typ > recBulk || typ == recWrap {
 			return 0, 0, nil, errCorrupt
 		}
-		if typ == recInline || typ == recTicket {
-			payload = spare
-			if len(spare) != n {
-				payload = make([]byte, n)
-			}
-			copy(payload, d[off+recHdr:])
-		}
 		*head += uint64(size)
-		return typ, flags, payload, nil
+		return typ, flags, d[off+recHdr : off+recHdr+n : off+recHdr+n], nil
 	}
 	return 0, 0, nil, errCorrupt
 }
