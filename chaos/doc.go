@@ -11,8 +11,10 @@
 // leaked or left alive; ErrOwnerDead once per kill), counts that are only
 // reported, and figures (latencies, memory) that are printed and never
 // checked, since they depend on the machine; a figure past the goal stated
-// for it is flagged. The experiments use mp's public API only, so that
-// their figures follow the library as it changes.
+// for it is flagged, in a build without the race detector (the goals are
+// written for one: the detector slows every figure several times). The
+// experiments use mp's public API only, so that their figures follow the
+// library as it changes.
 //
 // The short mode runs each experiment small, in about thirty seconds in
 // all with the race detector on a machine of two cores; continuous
