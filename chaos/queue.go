@@ -3,6 +3,7 @@ package chaos
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -51,12 +52,13 @@ type itemWire struct {
 // keeps in its main ring.
 const bulkPad = 100 << 10
 
-// newItem returns the item of id, padded if its turn.
+// newItem returns the item of id, padded if its turn: the padding is the
+// id's eight bytes, over and over, so that no two items' paddings agree.
 func newItem(id int) item {
 	if id%8 != 7 {
 		return item{id: id}
 	}
-	return item{id: id, pad: bytes.Repeat([]byte{byte(id)}, bulkPad)}
+	return item{id: id, pad: bytes.Repeat(binary.LittleEndian.AppendUint64(nil, uint64(id)), bulkPad/8)}
 }
 
 // onDecode, in a consumer, notes the id of the item it decoded in the Get

@@ -3,7 +3,6 @@ package queue
 import (
 	"context"
 	"errors"
-	"unsafe"
 
 	"github.com/mpgo/mp/internal/errs"
 )
@@ -161,9 +160,9 @@ func (c *Core) getBulk(s state, accept func(Item) error) (bool, error) {
 // moveBulkLocked moves the first buffered item, bound for the bulk ring,
 // into the queue if it has room, and reports whether it did. It is called
 // by the feeder with the bulk writers' lock, the queue's lock and f.mu
-// held, and lets the last two go while it copies the item in. Only the
-// feeder takes items out of the buffer, but Close drops them
-// (dropBuffered): an item gone meanwhile is not moved.
+// held, and lets the last two go while it copies the item in: Puts may
+// add items behind it meanwhile, and only the feeder takes them out
+// (Close drops them once the feeder has stopped).
 func (c *Core) moveBulkLocked(f *feeder) (bool, error) {
 	b := f.items[0]
 	s := c.load()
@@ -182,12 +181,11 @@ func (c *Core) moveBulkLocked(f *feeder) (bool, error) {
 	f.mu.Lock()
 	now := c.load()
 	switch {
-	case now.bulkTail != s.bulkTail:
+	case now.bulkTail != s.bulkTail, !ringSane(c.data, now.head, now.tail):
 		return false, errCorrupt // moved without the bulk writers' lock
 	case c.shutState() == shutNow:
 		return false, errs.ErrShutDown
-	case len(f.items) == 0 || !sameBytes(f.items[0].it.Data, b.it.Data),
-		!ringFits(c.data, now.head, now.tail, 0):
+	case !ringFits(c.data, now.head, now.tail, 0):
 		return false, nil
 	}
 	ringPush(c.data, now.head, &now.tail, recBulk, 0, nil)
@@ -198,14 +196,10 @@ func (c *Core) moveBulkLocked(f *feeder) (bool, error) {
 	f.items = f.items[1:]
 	f.n.Store(int64(len(f.items)))
 	f.shrunkLocked(len(b.it.Data))
+	f.bulk--
 	c.commitPutLocked(now)
 	c.reserveLocked(-1) // after the commit: see reserveLocked
 	return true, nil
-}
-
-// sameBytes reports whether a and b are the same memory.
-func sameBytes(a, b []byte) bool {
-	return len(a) == len(b) && unsafe.SliceData(a) == unsafe.SliceData(b)
 }
 
 // copied runs the atBulkCopy hook, if a test set one.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -49,12 +50,19 @@ func dieInBulkPut(where string) {
 	if err != nil {
 		os.Exit(2)
 	}
+	// Set before the feeder runs, armed once it does.
+	var armed atomic.Bool
+	b.atBulkCopy = func() {
+		if armed.Load() {
+			die()
+		}
+	}
 	for i := 0; !b.fd.has(); i++ {
 		if i > 100 || b.Put(ctx, Item{Data: bulkItem(9, i, 200<<10)}, true) != nil {
 			os.Exit(2)
 		}
 	}
-	b.atBulkCopy = die
+	armed.Store(true)
 	c.Get(ctx, false, func(Item) error { return nil })
 	time.Sleep(10 * time.Second) // the feeder is woken, and dies
 	os.Exit(3)
@@ -124,8 +132,10 @@ func TestFeederDiesInBulkCopy(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	// The child took item 0; items 1 on are in the ring, in order, up to
-	// the one it buffered.
+	// The child put items 0 to full-1 into the bulk ring, buffered item
+	// full, took item 0, and died moving item full: items 1 to full-1
+	// are in the queue, in order, and item full is not.
+	full := DefaultBulk / (recHdr + pad8(200<<10))
 	n := 0
 	for want := 1; ; want++ {
 		it, err := c.take(ctx, false)
@@ -137,8 +147,8 @@ func TestFeederDiesInBulkCopy(t *testing.T) {
 		}
 		n++
 	}
-	if n == 0 {
-		t.Fatal("no item of the child's was left in the queue")
+	if n != full-1 {
+		t.Fatalf("%d of the child's items left in the queue, want %d", n, full-1)
 	}
 	mine := bulkItem(1, 1, 200<<10)
 	if err := c.Put(ctx, Item{Data: mine}, true); err != nil {
@@ -276,5 +286,23 @@ func TestBulkGetMeetsShutdown(t *testing.T) {
 	})
 	if !errors.Is(err, errs.ErrShutDown) {
 		t.Errorf("Get() = %v, want ErrShutDown", err)
+	}
+}
+
+// A feeder with only small items buffered moves them while a bulk putter
+// copies in: it does not wait for the bulk writers' lock.
+func TestSmallFeederIgnoresBulkLock(t *testing.T) {
+	c := newCore(t, FIFO, 0, minCapacity, true)
+	d := twin(t, c)
+	d.lockBulk() // a bulk putter, in its copy
+	defer d.unlockBulk()
+	n := 0
+	for ; !c.fd.has(); n++ {
+		put(t, c, fmt.Sprint(n))
+	}
+	for i := range n {
+		if got := get(t, d); got != fmt.Sprint(i) {
+			t.Fatalf("item %d = %q", i, got)
+		}
 	}
 }

@@ -21,6 +21,7 @@ type feeder struct {
 	n         atomic.Int64 // len(items), read without mu
 	items     []buffered
 	bytes     int // of the items' data
+	bulk      int // items bound for the bulk ring (see moveBuffered)
 	running   bool
 	done      chan struct{} // closed when the running goroutine returns
 	cancelled bool          // CancelFlush was called
@@ -71,6 +72,13 @@ type buffered struct {
 	pk *packet
 }
 
+// hasBulk reports whether an item bound for the bulk ring is buffered.
+func (f *feeder) hasBulk() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.bulk > 0
+}
+
 // has reports whether items are buffered. Items are added under the
 // shared lock, which the caller holds.
 func (f *feeder) has() bool { return f.n.Load() > 0 }
@@ -94,6 +102,9 @@ func (c *Core) bufferLocked(s state, it Item, pk *packet) {
 	f.items = append(f.items, buffered{ownBytes(it), pk})
 	f.n.Store(int64(len(f.items)))
 	f.bytes += len(it.Data)
+	if c.isBulk(it, pk) {
+		f.bulk++
+	}
 	if !f.running {
 		f.running, f.done = true, make(chan struct{})
 		feeding.Lock() // taken under f.mu, here and in stopFeed
@@ -116,6 +127,9 @@ func (c *Core) feed(done chan struct{}) {
 	for {
 		more, snap, err := c.moveBuffered(registered)
 		registered = false
+		if err == errMoved {
+			continue // a bulk item came while it held no bulk writers' lock
+		}
 		if err == nil && more {
 			registered = true
 			if err = c.waitSpace(ctx, snap); err != nil {
@@ -157,8 +171,11 @@ func (c *Core) stopFeed() bool {
 // released (they fail); once it is shut down with immediate, the items are
 // dropped instead (moveBuffered returns errs.ErrShutDown).
 func (c *Core) moveBuffered(registered bool) (more bool, snap spaceSnap, err error) {
-	if c.kind == FIFO {
-		c.lockBulk() // the buffer may hold bulk items
+	// The bulk writers' lock comes first, and only when a bulk item is
+	// buffered: other feeders need not wait for a bulk copy in.
+	bulk := c.kind == FIFO && c.fd.hasBulk()
+	if bulk {
+		c.lockBulk()
 		defer c.unlockBulk()
 	}
 	c.lock()
@@ -179,6 +196,11 @@ func (c *Core) moveBuffered(registered bool) (more bool, snap spaceSnap, err err
 	for err == nil {
 		if err = c.moveRunLocked(f, s); err != nil || len(f.items) == 0 || !c.isBulk(f.items[0].it, f.items[0].pk) {
 			break
+		}
+		if !bulk {
+			// Put since this call looked: look again at once, with the
+			// bulk writers' lock.
+			return true, snap, errMoved
 		}
 		var ok bool
 		if ok, err = c.moveBulkLocked(f); !ok {
@@ -240,6 +262,7 @@ func (c *Core) dropBuffered() {
 	f.mu.Lock()
 	items := f.items
 	f.items = nil
+	f.bulk = 0
 	f.n.Store(0)
 	f.shrunkLocked(f.bytes)
 	f.mu.Unlock()

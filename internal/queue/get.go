@@ -60,11 +60,12 @@ func (c *Core) spinForItem() {
 	spin.Until(c.gettable)
 }
 
-// tryGet makes one attempt under the lock, handing the item to accept if
-// there is one. If the queue is empty and wait is set, it registers the
-// caller as a sleeper on the not-empty bell. An item of the bulk ring is
-// copied out with the bulk readers' lock held and the queue's lock free
-// (see getBulk).
+// tryGet takes the next item, handing it to accept, if the queue holds
+// one. If the queue is empty and wait is set, it registers the caller as
+// a sleeper on the not-empty bell. An item of the bulk ring is copied out
+// with the bulk readers' lock held and the queue's lock let go (getBulk);
+// when the queue changed meanwhile, or a ticket had no datagram, tryGet
+// looks again.
 func (c *Core) tryGet(wait, registered bool, accept func(Item) error) (bool, error) {
 	bulk := false // the bulk readers' lock is held
 	defer func() {
