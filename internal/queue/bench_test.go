@@ -59,3 +59,23 @@ func BenchmarkStream1KiB(b *testing.B)      { benchStream(b, 1<<10, true) }
 func BenchmarkStream8B(b *testing.B)        { benchStream(b, 8, true) }
 func BenchmarkStream8BUnbuf(b *testing.B)   { benchStream(b, 8, false) }
 func BenchmarkStream1MiBUnbuf(b *testing.B) { benchStream(b, 1<<20, false) }
+
+// BenchmarkPutGet8B is one Put and one Get of an 8-byte item by one
+// goroutine: the cost of the lock, the copies and the commits, without
+// contention or waiting.
+func BenchmarkPutGet8B(b *testing.B) {
+	c, err := New(FIFO, 0, 0, false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	it := Item{Data: make([]byte, 8), Raw: true}
+	for b.Loop() {
+		if err := c.Put(b.Context(), it, true); err != nil {
+			b.Fatal(err)
+		}
+		if err := c.Get(b.Context(), true, func(Item) error { return nil }); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -115,12 +115,17 @@ func (c *Core) unlockBulkReaders() { c.rbl.Unlock() }
 var errMoved = errors.New("queue moved meanwhile")
 
 // headIsBulk reports whether the record at the head of the main ring in s
-// is a bulk ticket. A record it cannot read is left to takeLocked, which
-// reports it.
-func headIsBulk(d []byte, s state) bool {
-	h := s.head
-	typ, _, _, err := ringNext(d, &h, s.tail)
-	return err == nil && typ == recBulk
+// is a bulk ticket (after a wrap record, if one is there). A state whose
+// head is not a record's place is left to takeLocked, which reports it.
+func headIsBulk(d []byte, s *state) bool {
+	if s.head%8 != 0 || len(d)%8 != 0 || len(d) == 0 {
+		return false
+	}
+	off := int(s.head % uint64(len(d))) // at most len(d)-8
+	if d[off+4] == recWrap {
+		off = 0
+	}
+	return d[off+4] == recBulk
 }
 
 // getBulk takes the item of the bulk ticket at the head of s, with the

@@ -67,75 +67,118 @@ func (c *Core) spinForItem() {
 // when the queue changed meanwhile, or a ticket had no datagram, tryGet
 // looks again.
 func (c *Core) tryGet(wait, registered bool, accept func(Item) error) (bool, error) {
-	bulk := false // the bulk readers' lock is held
-	defer func() {
-		if bulk {
-			c.unlockBulkReaders()
-		}
-	}()
+	var s state
 	for {
 		c.lock()
-		if registered {
-			c.r.u32(offEmptySleepers).Add(^uint32(0))
-			registered = false
+		ok, err := c.frontLocked(&s, wait, registered)
+		registered = false
+		if !ok {
+			return false, err
 		}
-		s := c.load()
-		if c.shutGetLocked(s) {
-			c.unlock()
-			return false, errs.ErrShutDown
+		if c.kind == FIFO && headIsBulk(c.data, &s) {
+			return c.tryGetBulk(&s, wait, accept)
 		}
-		if s.count == 0 {
-			if wait && c.r.u32(offEmptySleepers).Add(1) == 1 && c.r.u32(offArmed).Load() == 0 {
-				// The bell was left alone while nobody slept: make it true.
-				c.syncNotEmptyLocked(s)
-			}
-			c.unlock()
-			return false, nil
-		}
-		if c.kind == FIFO && headIsBulk(c.data, s) {
-			if !bulk && !c.rbl.TryFast() {
-				// Lock order: the bulk readers' lock comes first.
-				c.unlock()
-				c.lockBulkReaders()
-				bulk = true
-				continue
-			}
-			bulk = true
-			got, err := c.getBulk(s, accept)
-			if err == errMoved {
-				continue
-			}
+		got, err := c.takeAndHandOver(&s, accept)
+		if err != errMoved {
 			return got, err
 		}
-		got, err := c.takeAndHandOver(s, accept)
-		if err == errMoved {
-			continue
+	}
+}
+
+// frontLocked, with the lock held, loads the state into s and reports
+// whether the queue holds an item, keeping the lock; otherwise it releases
+// the lock and returns
+// errs.ErrShutDown for a queue shut down and drained, or nothing for an
+// empty one, where wait registers the caller as a sleeper. registered
+// says that the caller's last attempt registered it, which this one
+// undoes first.
+func (c *Core) frontLocked(s *state, wait, registered bool) (bool, error) {
+	if registered {
+		c.r.u32(offEmptySleepers).Add(^uint32(0))
+	}
+	*s = c.load()
+	if c.shutGetLocked(*s) {
+		c.unlock()
+		return false, errs.ErrShutDown
+	}
+	if s.count == 0 {
+		if wait && c.r.u32(offEmptySleepers).Add(1) == 1 && c.r.u32(offArmed).Load() == 0 {
+			// The bell was left alone while nobody slept: make it true.
+			c.syncNotEmptyLocked(*s)
 		}
+		c.unlock()
+		return false, nil
+	}
+	return true, nil
+}
+
+// tryGetBulk is tryGet once it found a bulk ticket at the head of s, with
+// the lock held: it takes the bulk readers' lock (first letting the
+// queue's lock go if another getter has it: the bulk readers' lock comes
+// first) and gets the item at the head, looking again as tryGet does.
+func (c *Core) tryGetBulk(s *state, wait bool, accept func(Item) error) (bool, error) {
+	if !c.rbl.TryFast() {
+		c.unlock()
+		c.lockBulkReaders()
+		defer c.unlockBulkReaders()
+		return c.getHeadAgain(wait, accept)
+	}
+	defer c.unlockBulkReaders()
+	got, err := c.getHead(s, accept)
+	if err != errMoved {
 		return got, err
 	}
+	return c.getHeadAgain(wait, accept)
+}
+
+// getHeadAgain gets the item at the head, with the bulk readers' lock
+// held and the queue's lock not, until the queue holds none or an attempt
+// does not have to look again.
+func (c *Core) getHeadAgain(wait bool, accept func(Item) error) (bool, error) {
+	var s state
+	for {
+		c.lock()
+		ok, err := c.frontLocked(&s, wait, false)
+		if !ok {
+			return false, err
+		}
+		got, err := c.getHead(&s, accept)
+		if err != errMoved {
+			return got, err
+		}
+	}
+}
+
+// getHead gets the item at the head of s, a bulk one (getBulk) or not,
+// with the lock held, and releases it.
+func (c *Core) getHead(s *state, accept func(Item) error) (bool, error) {
+	if headIsBulk(c.data, s) {
+		return c.getBulk(*s, accept)
+	}
+	return c.takeAndHandOver(s, accept)
 }
 
 // takeAndHandOver takes the next item in s, with the lock held, and hands
 // it to accept (see handOverAndUnlock); it releases the lock.
-func (c *Core) takeAndHandOver(s state, accept func(Item) error) (bool, error) {
-	it, ticket, err := c.takeLocked(&s)
+func (c *Core) takeAndHandOver(s *state, accept func(Item) error) (bool, error) {
+	it, ticket, err := c.takeLocked(s)
 	if err == errGone {
 		// The ticket has no datagram (see errGone): the queue goes on
 		// without it, and a joiner learns that an item was lost.
-		c.loseGoneLocked(&s)
-		c.commitGetLocked(s)
+		c.loseGoneLocked(s)
+		c.commitGetLocked(*s)
 		c.unlock()
 		return false, errMoved
 	}
 	if errors.Is(err, errDamaged) {
-		c.commitGetLocked(s) // the queue goes on without it
+		c.commitGetLocked(*s) // the queue goes on without it
 		dropTaken(c.sock)
 	}
 	if err != nil {
 		c.unlock()
 		return false, err
 	}
-	return true, c.handOverAndUnlock(s, it, ticket, accept)
+	return true, c.handOverAndUnlock(*s, it, ticket, accept)
 }
 
 // handOverAndUnlock gives it, the item that s no longer holds, to accept,

@@ -88,9 +88,8 @@ func putRecHdr(b []byte, n int, typ, flags byte) {
 func ringPop(d []byte, head *uint64, tail uint64) (typ, flags byte, payload []byte, err error) {
 	typ, flags, view, err := ringNext(d, head, tail)
 	if err == nil && (typ == recInline || typ == recTicket) {
-		// Appending to nil makes memory that is not cleared first, since
-		// the copy fills it.
-		payload = append([]byte(nil), view...)
+		payload = make([]byte, len(view))
+		copy(payload, view)
 	}
 	return typ, flags, payload, err
 }
