@@ -68,22 +68,6 @@ func dieInBulkPut(where string) {
 	os.Exit(3)
 }
 
-// dupFDs returns copies of c's descriptors.
-func dupFDs(c *Core) ([]int, error) {
-	var dups []int
-	err := c.FDs(func(fds []int) error {
-		for _, fd := range fds {
-			d, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
-			if err != nil {
-				return err
-			}
-			dups = append(dups, d)
-		}
-		return nil
-	})
-	return dups, err
-}
-
 // A putter killed with its item copied into the bulk ring and not
 // committed leaves the queue as it was: the bytes past the tail are never
 // read, and the next bulk putter takes the bulk writers' lock over and

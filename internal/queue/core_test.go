@@ -27,6 +27,20 @@ func newCore(t *testing.T, kind Kind, maxsize, capacity int, buffered bool) *Cor
 // twin returns a second handle on c's queue, as another process would get.
 func twin(t *testing.T, c *Core) *Core {
 	t.Helper()
+	dups, err := dupFDs(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := Attach(dups, c.buffered)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+// dupFDs returns copies of c's descriptors.
+func dupFDs(c *Core) ([]int, error) {
 	var dups []int
 	err := c.FDs(func(fds []int) error {
 		for _, fd := range fds {
@@ -38,15 +52,7 @@ func twin(t *testing.T, c *Core) *Core {
 		}
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := Attach(dups, c.buffered)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	return d
+	return dups, err
 }
 
 func put(t *testing.T, c *Core, s string) {
