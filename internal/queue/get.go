@@ -87,11 +87,10 @@ func (c *Core) tryGet(wait, registered bool, accept func(Item) error) (bool, err
 
 // frontLocked, with the lock held, loads the state into s and reports
 // whether the queue holds an item, keeping the lock; otherwise it releases
-// the lock and returns
-// errs.ErrShutDown for a queue shut down and drained, or nothing for an
-// empty one, where wait registers the caller as a sleeper. registered
-// says that the caller's last attempt registered it, which this one
-// undoes first.
+// the lock and returns errs.ErrShutDown for a queue shut down and drained,
+// or nothing for an empty one, where wait registers the caller as a
+// sleeper. registered says that the caller's last attempt registered it,
+// which this one undoes first.
 func (c *Core) frontLocked(s *state, wait, registered bool) (bool, error) {
 	if registered {
 		c.r.u32(offEmptySleepers).Add(^uint32(0))
