@@ -75,38 +75,45 @@ func (w *walker) add(n int) bool {
 // head reads an item's head: its major type, additional information, and
 // argument.
 func (w *walker) head() (major byte, ai byte, arg uint64, ok bool) {
-	if w.off >= len(w.data) {
-		w.bad = true
+	major, ai, arg, n, ok := parseHead(w.data[w.off:])
+	if !ok {
+		w.bad = true // indefinite lengths are refused by the decoder
 		return 0, 0, 0, false
 	}
-	b := w.data[w.off]
-	w.off++
-	major, ai = b>>5, b&0x1f
+	w.off += n
+	return major, ai, arg, true
+}
+
+// parseHead reads the head at the front of p: its major type, additional
+// information, argument, and length. It reports false for a truncated
+// head and for an indefinite length or a reserved value.
+func parseHead(p []byte) (major, ai byte, arg uint64, n int, ok bool) {
+	if len(p) == 0 {
+		return 0, 0, 0, 0, false
+	}
+	major, ai = p[0]>>5, p[0]&0x1f
 	switch {
 	case ai < 24:
-		return major, ai, uint64(ai), true
+		return major, ai, uint64(ai), 1, true
 	case ai <= 27:
-		n := 1 << (ai - 24)
-		if len(w.data)-w.off < n {
-			w.bad = true
-			return 0, 0, 0, false
+		size := 1 << (ai - 24)
+		if len(p)-1 < size {
+			return 0, 0, 0, 0, false
 		}
-		p := w.data[w.off : w.off+n]
-		w.off += n
-		switch n {
+		q := p[1 : 1+size]
+		switch size {
 		case 1:
-			arg = uint64(p[0])
+			arg = uint64(q[0])
 		case 2:
-			arg = uint64(binary.BigEndian.Uint16(p))
+			arg = uint64(binary.BigEndian.Uint16(q))
 		case 4:
-			arg = uint64(binary.BigEndian.Uint32(p))
+			arg = uint64(binary.BigEndian.Uint32(q))
 		default:
-			arg = binary.BigEndian.Uint64(p)
+			arg = binary.BigEndian.Uint64(q)
 		}
-		return major, ai, arg, true
+		return major, ai, arg, 1 + size, true
 	}
-	w.bad = true // indefinite lengths are refused by the decoder
-	return 0, 0, 0, false
+	return 0, 0, 0, 0, false
 }
 
 // count checks that n items of at least one byte each can follow.

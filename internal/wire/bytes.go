@@ -155,32 +155,8 @@ func nextBytes(data []byte) (b, rest []byte, ok bool) {
 // for an argument not in its shortest form, which the general path
 // decodes (the codec accepts it).
 func head(data []byte, major byte) (n uint64, rest []byte, ok bool) {
-	if len(data) == 0 || data[0]>>5 != major {
-		return 0, nil, false
-	}
-	ai, data := data[0]&0x1f, data[1:]
-	size := 0
-	switch {
-	case ai < 24:
-		return uint64(ai), data, true
-	case ai == 24:
-		size = 1
-	case ai == 25:
-		size = 2
-	case ai == 26:
-		size = 4
-	case ai == 27:
-		size = 8
-	default:
-		return 0, nil, false // indefinite length or reserved
-	}
-	if len(data) < size {
-		return 0, nil, false
-	}
-	for _, c := range data[:size] {
-		n = n<<8 | uint64(c)
-	}
-	if headLen(int(min(n, math.MaxInt64))) != size+1 {
+	m, _, n, size, ok := parseHead(data)
+	if !ok || m != major || headLen(int(min(n, math.MaxInt64))) != size {
 		return 0, nil, false
 	}
 	return n, data[size:], true
