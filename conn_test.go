@@ -62,15 +62,24 @@ var (
 	})
 )
 
-func TestPipeSameProcess(t *testing.T) {
-	mptest.CheckLeaks(t)
-	ctx := context.Background()
-	a, b, err := mp.Pipe(true)
+// pipe makes a Pipe whose ends the test closes when it ends.
+func pipe(t *testing.T, duplex bool) (*mp.Conn, *mp.Conn) {
+	t.Helper()
+	a, b, err := mp.Pipe(duplex)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer a.Close()
-	defer b.Close()
+	t.Cleanup(func() {
+		a.Close()
+		b.Close()
+	})
+	return a, b
+}
+
+func TestPipeSameProcess(t *testing.T) {
+	mptest.CheckLeaks(t)
+	ctx := context.Background()
+	a, b := pipe(t, true)
 	a.Send(ctx, []any{int64(42), nil, "hello"})
 	var got []any
 	if err := b.Recv(ctx, &got); err != nil || len(got) != 3 || got[0] != int64(42) || got[1] != nil || got[2] != "hello" {
@@ -88,12 +97,7 @@ func TestPipeSameProcess(t *testing.T) {
 // item leaves the next as it was.
 func TestRecvByteValues(t *testing.T) {
 	ctx := context.Background()
-	a, b, err := mp.Pipe(true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	defer b.Close()
+	a, b := pipe(t, true)
 	for _, size := range []int{0, 3, 70 << 10, 300 << 10, 5 << 20} {
 		sent := [][]byte{bytes.Repeat([]byte{'a'}, size), nil, {}, []byte("next")}
 		errc := make(chan error, 1)
@@ -118,9 +122,7 @@ func TestRecvByteValues(t *testing.T) {
 func TestSimplexPipe(t *testing.T) {
 	mptest.CheckLeaks(t)
 	ctx := context.Background()
-	r, w, _ := mp.Pipe(false)
-	defer r.Close()
-	defer w.Close()
+	r, w := pipe(t, false)
 	if err := r.Send(ctx, 1); !errors.Is(err, mp.ErrReadOnly) {
 		t.Errorf("Send on the reading end = %v, want ErrReadOnly", err)
 	}
@@ -208,9 +210,7 @@ func TestLargeMessagesAcrossProcesses(t *testing.T) {
 func TestRecvBytesLimits(t *testing.T) {
 	mptest.CheckLeaks(t)
 	ctx := context.Background()
-	a, b, _ := mp.Pipe(true)
-	defer a.Close()
-	defer b.Close()
+	a, b := pipe(t, true)
 	a.SendBytes(ctx, []byte("0123456789"))
 	if _, err := b.RecvBytes(ctx, 5); !errors.Is(err, mp.ErrTooLong) {
 		t.Errorf("RecvBytes(maxLength 5) of 10 bytes = %v, want ErrTooLong", err)
@@ -243,9 +243,7 @@ func TestRecvBytesLimits(t *testing.T) {
 func TestRecvBytesIntoLarge(t *testing.T) {
 	mptest.CheckLeaks(t)
 	ctx := context.Background()
-	a, b, _ := mp.Pipe(true)
-	defer a.Close()
-	defer b.Close()
+	a, b := pipe(t, true)
 	buf := make([]byte, 1<<20)
 	sizes := []int{64 << 10, 1 << 20, 1<<20 + 1, 6 << 20, 100, 1 << 20}
 	go func() {
@@ -275,9 +273,7 @@ func TestRecvBytesIntoLarge(t *testing.T) {
 
 func TestPollAndReady(t *testing.T) {
 	mptest.CheckLeaks(t)
-	a, b, _ := mp.Pipe(true)
-	defer a.Close()
-	defer b.Close()
+	a, b := pipe(t, true)
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	start := time.Now()
