@@ -96,11 +96,21 @@ func (c *Core) bulkFitsLocked(s state, it Item) bool {
 	switch {
 	case c.shutState() != open,
 		c.maxsize > 0 && s.count+s.reserved >= uint64(c.maxsize),
-		c.buffered && c.fd.has(),
-		!ringSane(c.data, s.head, s.tail) || !ringSane(c.bulk, s.bulkHead, s.bulkTail):
+		c.buffered && c.fd.has():
 		return false
 	}
-	return ringFits(c.data, s.head, s.tail, 0) && ringFits(c.bulk, s.bulkHead, s.bulkTail, len(it.Data))
+	ok, err := c.bulkRoom(s, len(it.Data))
+	return ok && err == nil // memory found corrupt is reported by storeLocked
+}
+
+// bulkRoom reports whether both rings in s have room for an item of n
+// bytes of the bulk ring and its ticket, or errCorrupt if their positions
+// are not ones this package writes.
+func (c *Core) bulkRoom(s state, n int) (bool, error) {
+	if !ringSane(c.data, s.head, s.tail) || !ringSane(c.bulk, s.bulkHead, s.bulkTail) {
+		return false, errCorrupt
+	}
+	return ringFits(c.data, s.head, s.tail, 0) && ringFits(c.bulk, s.bulkHead, s.bulkTail, n), nil
 }
 
 // lockBulkReaders takes the bulk readers' lock.
@@ -171,11 +181,8 @@ func (c *Core) getBulk(s state, accept func(Item) error) (bool, error) {
 func (c *Core) moveBulkLocked(f *feeder) (bool, error) {
 	b := f.items[0]
 	s := c.load()
-	if !ringSane(c.data, s.head, s.tail) || !ringSane(c.bulk, s.bulkHead, s.bulkTail) {
-		return false, errCorrupt
-	}
-	if !ringFits(c.data, s.head, s.tail, 0) || !ringFits(c.bulk, s.bulkHead, s.bulkTail, len(b.it.Data)) {
-		return false, nil
+	if ok, err := c.bulkRoom(s, len(b.it.Data)); !ok {
+		return false, err
 	}
 	f.mu.Unlock()
 	c.unlock()
@@ -185,13 +192,14 @@ func (c *Core) moveBulkLocked(f *feeder) (bool, error) {
 	c.lock()
 	f.mu.Lock()
 	now := c.load()
-	switch {
-	case now.bulkTail != s.bulkTail, !ringSane(c.data, now.head, now.tail):
+	if now.bulkTail != s.bulkTail {
 		return false, errCorrupt // moved without the bulk writers' lock
-	case c.shutState() == shutNow:
+	}
+	if c.shutState() == shutNow {
 		return false, errs.ErrShutDown
-	case !ringFits(c.data, now.head, now.tail, 0):
-		return false, nil
+	}
+	if ok, err := c.bulkRoom(now, len(b.it.Data)); !ok {
+		return false, err // or the main ring filled meanwhile
 	}
 	ringPush(c.data, now.head, &now.tail, recBulk, 0, nil)
 	now.bulkTail = end
