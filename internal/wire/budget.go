@@ -75,6 +75,12 @@ func (w *walker) add(n int) bool {
 // head reads an item's head: its major type, additional information, and
 // argument.
 func (w *walker) head() (major byte, ai byte, arg uint64, ok bool) {
+	if w.off < len(w.data) && w.data[w.off]&0x1f < 24 {
+		// The usual head, one byte: read here, without the call.
+		b := w.data[w.off]
+		w.off++
+		return b >> 5, b & 0x1f, uint64(b & 0x1f), true
+	}
 	major, ai, arg, n, ok := parseHead(w.data[w.off:])
 	if !ok {
 		w.bad = true // indefinite lengths are refused by the decoder
